@@ -1,0 +1,61 @@
+# videocall-cpp: the two commands are `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+SERVER := build/dev/src/server/videocall-server
+FUZZ_SECONDS ?= 20
+export CCACHE_DIR ?= $(HOME)/.cache/ccache
+export CCACHE_MAXSIZE ?= 5G
+
+.PHONY: run test deps web build build-asan build-fuzz test-unit test-asan test-fuzz test-e2e format clean
+
+run: deps web build
+	@echo "videocall-server: open http://localhost:8080/meeting/demo"
+	$(SERVER) --web-root web/dist
+
+test: deps web build build-asan build-fuzz
+	$(MAKE) test-unit
+	$(MAKE) test-asan
+	$(MAKE) test-fuzz
+	$(MAKE) test-e2e
+	@echo "make test: all suites passed"
+
+deps:
+	@scripts/deps.sh
+
+# npm ci only when the lock file changed since the last install.
+web/node_modules/.installed: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+web: web/node_modules/.installed
+	cd web && npm run build
+
+build:
+	cmake --preset dev >/dev/null
+	cmake --build --preset dev -j $(JOBS)
+
+build-asan:
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan -j $(JOBS)
+
+build-fuzz:
+	cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz -j $(JOBS)
+
+test-unit:
+	ctest --test-dir build/dev --output-on-failure -j $(JOBS)
+
+test-asan:
+	ctest --test-dir build/asan --output-on-failure -j $(JOBS)
+
+test-fuzz:
+	scripts/run-fuzzers.sh build/fuzz $(FUZZ_SECONDS)
+
+test-e2e:
+	cd web && VC_SERVER_BIN=$(CURDIR)/$(SERVER) npm run e2e
+
+format:
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+clean:
+	rm -rf build web/dist

@@ -1,0 +1,39 @@
+// Tuning constants for the whole system live here, so they can be reviewed and changed in one place.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace vc::limits {
+
+using namespace std::chrono_literals;
+
+// Protocol.
+inline constexpr std::size_t kMaxEnvelopeBytes = 1u << 20;   // one encoded frame plus header
+inline constexpr std::size_t kMaxControlBytes = 64u << 10;   // a control message from a client
+inline constexpr std::size_t kMaxDisplayNameBytes = 64;
+inline constexpr std::size_t kMaxMeetingIdBytes = 64;
+
+// Per-receiver send queue (see room/send_queue.hpp for the drop policy).
+inline constexpr std::size_t kReceiverVideoQueueBytes = 512u << 10;
+inline constexpr std::size_t kReceiverAudioQueueFrames = 256;
+// Control is never dropped; a receiver that lets this much control pile up is disconnected.
+inline constexpr std::size_t kReceiverControlQueueBytes = 4u << 20;
+
+// Rooms.
+inline constexpr std::size_t kMaxParticipantsPerRoom = 1000;
+inline constexpr auto kKeyframeRequestCoalesceWindow = 500ms;
+inline constexpr auto kReconnectGrace = 5s;
+
+// Connections.
+inline constexpr auto kHeartbeatInterval = 10s;
+inline constexpr auto kIdleTimeout = 30s;
+inline constexpr auto kHandshakeTimeout = 10s;
+inline constexpr std::size_t kMaxConnectionsPerAddress = 1024;
+inline constexpr std::size_t kMaxHttpBodyBytes = 16u << 10;
+
+// Tokens.
+inline constexpr auto kRoomTokenLifetime = 10min;
+
+}  // namespace vc::limits

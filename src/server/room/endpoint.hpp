@@ -1,0 +1,30 @@
+// Endpoint: a connected participant's transport as the room sees it. Implemented by the WebSocket
+// session and the WebTransport session; the room never knows which.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "server/room/send_queue.hpp"
+
+namespace vc::room {
+
+class Endpoint {
+ public:
+  virtual ~Endpoint() = default;
+
+  // The room pushes outbound frames here, then calls on_queue_ready().
+  SendQueue& queue() { return queue_; }
+
+  // Frames were queued: start writing if no write is in flight. Must not call back into the room.
+  virtual void on_queue_ready() = 0;
+
+  // The room ends this connection: send Control.error{code, reason} if possible, then close.
+  // Must not call back into the room synchronously.
+  virtual void close_with_error(uint32_t code, std::string_view reason) = 0;
+
+ private:
+  SendQueue queue_;
+};
+
+}  // namespace vc::room

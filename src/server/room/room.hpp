@@ -116,6 +116,8 @@ class Room {
                         uint64_t requester_id);
   void route_keyframe_needs(Member& receiver);
   void close_slow_receiver(Member& member);
+  void close_pending_slow_receivers();
+  void handle_control(uint64_t participant_id, const v1::Control& control);
   void remove(uint64_t participant_id, v1::LeaveReason reason);
   void roster_changed();
 

@@ -1,0 +1,331 @@
+#include "server/room/room.hpp"
+
+#include <algorithm>
+
+#include "common/limits.hpp"
+
+namespace vc::room {
+
+namespace {
+
+constexpr uint32_t kErrorReplaced = 4409;
+constexpr uint32_t kErrorTooSlow = 4429;
+constexpr uint32_t kErrorViolation = 4405;
+
+v1::Control participant_left(uint64_t participant_id, v1::LeaveReason reason) {
+  v1::Control control;
+  auto* left = control.mutable_participant_left();
+  left->set_participant_id(participant_id);
+  left->set_reason(reason);
+  return control;
+}
+
+v1::Control participant_updated(const v1::Participant& participant) {
+  v1::Control control;
+  *control.mutable_participant_updated()->mutable_participant() = participant;
+  return control;
+}
+
+}  // namespace
+
+Room::Room(std::string meeting_id, NowFn now, RoomObserver* observer)
+    : meeting_id_(std::move(meeting_id)), now_(std::move(now)), observer_(observer) {}
+
+Room::Member* Room::find(uint64_t participant_id) {
+  for (auto& member : members_) {
+    if (member->info.participant_id() == participant_id) return member.get();
+  }
+  return nullptr;
+}
+
+bool Room::receives_media(const Member& member) const {
+  // Waiting-room participants never receive media bytes.
+  return member.endpoint != nullptr && member.info.role() != v1::PARTICIPANT_ROLE_WAITING;
+}
+
+std::size_t Room::participant_count() const {
+  return static_cast<std::size_t>(std::count_if(
+      members_.begin(), members_.end(), [this](const auto& m) { return visible(*m); }));
+}
+
+std::vector<v1::Participant> Room::roster() const {
+  std::vector<v1::Participant> result;
+  for (const auto& member : members_) {
+    if (visible(*member)) result.push_back(member->info);
+  }
+  return result;
+}
+
+JoinResult Room::join(Endpoint& endpoint, const JoinRequest& request) {
+  const uint64_t id = request.identity.participant_id;
+  if (Member* existing = find(id)) {
+    // Resume: a reconnect within grace, or a new connection replacing a live one.
+    if (existing->endpoint != nullptr && existing->endpoint != &endpoint) {
+      existing->endpoint->close_with_error(kErrorReplaced, "replaced by a newer connection");
+    }
+    existing->endpoint = &endpoint;
+    existing->session_id = request.session_id;
+    existing->grace_deadline.reset();
+    existing->info.set_connection_state(v1::CONNECTION_STATE_CONNECTED);
+    existing->keyframe_requests.clear();
+    send_join_accepted(*existing, true);
+    if (visible(*existing)) {
+      broadcast_control(participant_updated(existing->info), id);
+    }
+    roster_changed();
+    close_pending_slow_receivers();
+    return JoinResult::kResumed;
+  }
+
+  if (participant_count() >= limits::kMaxParticipantsPerRoom) return JoinResult::kRoomFull;
+
+  auto member = std::make_unique<Member>();
+  member->endpoint = &endpoint;
+  member->session_id = request.session_id;
+  v1::Participant& info = member->info;
+  info.set_participant_id(id);
+  info.set_display_name(request.identity.display_name);
+  info.set_role(request.identity.role);
+  info.set_receive_only(request.receive_only);
+  info.set_mic_on(!request.receive_only && request.media_state.mic_on());
+  info.set_camera_on(!request.receive_only && request.media_state.camera_on());
+  info.set_screen_on(!request.receive_only && request.media_state.screen_on());
+  info.set_connection_state(v1::CONNECTION_STATE_CONNECTED);
+  members_.push_back(std::move(member));
+  Member& joined = *members_.back();
+
+  send_join_accepted(joined, false);
+  if (visible(joined)) {
+    v1::Control control;
+    *control.mutable_participant_joined()->mutable_participant() = joined.info;
+    broadcast_control(control, id);
+  }
+  roster_changed();
+  close_pending_slow_receivers();
+  return JoinResult::kJoined;
+}
+
+void Room::send_join_accepted(Member& member, bool resumed) {
+  v1::Control control;
+  auto* accepted = control.mutable_join_accepted();
+  accepted->set_protocol_version(v1::PROTOCOL_VERSION_1);
+  accepted->set_participant_id(member.info.participant_id());
+  accepted->set_session_id(member.session_id);
+  accepted->set_meeting_id(meeting_id_);
+  accepted->set_max_envelope_bytes(static_cast<uint32_t>(limits::kMaxEnvelopeBytes));
+  accepted->set_resumed(resumed);
+  *accepted->mutable_self() = member.info;
+  for (const auto& other : members_) {
+    if (other.get() != &member && visible(*other)) *accepted->add_roster() = other->info;
+  }
+  send(member, encode_control(control));
+}
+
+void Room::disconnect(uint64_t participant_id, const Endpoint& endpoint) {
+  Member* member = find(participant_id);
+  if (member == nullptr || member->endpoint != &endpoint) return;
+  member->endpoint = nullptr;
+  member->grace_deadline = now_() + limits::kReconnectGrace;
+  member->info.set_connection_state(v1::CONNECTION_STATE_RECONNECTING);
+  if (visible(*member)) broadcast_control(participant_updated(member->info), participant_id);
+  roster_changed();
+  close_pending_slow_receivers();
+}
+
+void Room::leave(uint64_t participant_id, v1::LeaveReason reason) {
+  if (find(participant_id) == nullptr) return;
+  remove(participant_id, reason);
+  close_pending_slow_receivers();
+}
+
+void Room::remove(uint64_t participant_id, v1::LeaveReason reason) {
+  auto it = std::find_if(members_.begin(), members_.end(), [&](const auto& m) {
+    return m->info.participant_id() == participant_id;
+  });
+  if (it == members_.end()) return;
+  const bool was_visible = visible(**it);
+  members_.erase(it);
+  if (was_visible) broadcast_control(participant_left(participant_id, reason), participant_id);
+  roster_changed();
+}
+
+void Room::on_media(uint64_t participant_id, v1::MediaHeader& header,
+                    std::span<const uint8_t> payload) {
+  Member* sender = find(participant_id);
+  if (sender == nullptr || sender->endpoint == nullptr) return;
+  if (sender->info.receive_only() || sender->info.role() == v1::PARTICIPANT_ROLE_WAITING) {
+    // Receive-only and waiting participants publish nothing; their media is discarded.
+    return;
+  }
+  ++stats_.media_in;
+
+  // Identity comes from the server's own session state, never from the client.
+  header.set_sender_participant_id(participant_id);
+  header.set_sender_session_id(sender->session_id);
+  FrameRef frame = encode_media(header, payload);
+
+  for (auto& member : members_) {
+    if (member.get() == sender || !receives_media(*member)) continue;
+    const PushResult result = member->endpoint->queue().push(frame);
+    if (result == PushResult::kQueued) {
+      ++stats_.frames_forwarded;
+      stats_.bytes_forwarded += frame->size();
+    } else if (result == PushResult::kReceiverTooSlow) {
+      pending_slow_.push_back(member->info.participant_id());
+      continue;
+    }
+    if (member->endpoint->queue().has_keyframe_needs()) route_keyframe_needs(*member);
+    member->endpoint->on_queue_ready();
+  }
+
+  close_pending_slow_receivers();
+}
+
+void Room::close_pending_slow_receivers() {
+  // Closing removes members (and notifies the rest), so it never runs inside a fan-out loop.
+  while (!pending_slow_.empty()) {
+    const uint64_t slow_id = pending_slow_.back();
+    pending_slow_.pop_back();
+    if (Member* slow = find(slow_id)) close_slow_receiver(*slow);
+  }
+}
+
+void Room::close_slow_receiver(Member& member) {
+  ++stats_.slow_receivers_closed;
+  Endpoint* endpoint = member.endpoint;
+  const uint64_t id = member.info.participant_id();
+  remove(id, v1::LEAVE_REASON_ERROR);
+  if (endpoint != nullptr) endpoint->close_with_error(kErrorTooSlow, "receiver too slow");
+}
+
+void Room::route_keyframe_needs(Member& receiver) {
+  for (const KeyframeNeed& need : receiver.endpoint->queue().take_keyframe_needs()) {
+    request_keyframe(need.publisher_id, need.media_kind, need.track_id,
+                     receiver.info.participant_id());
+  }
+}
+
+void Room::request_keyframe(uint64_t publisher_id, uint32_t kind, uint32_t track,
+                            uint64_t requester_id) {
+  Member* publisher = find(publisher_id);
+  if (publisher == nullptr || publisher->endpoint == nullptr) return;
+  const TimePoint now = now_();
+  auto& requests = publisher->keyframe_requests;
+  auto it = std::find_if(requests.begin(), requests.end(),
+                         [&](const auto& r) { return r.kind == kind && r.track == track; });
+  if (it != requests.end() && now - it->at < limits::kKeyframeRequestCoalesceWindow) {
+    // One keyframe answers every receiver that asked within the window.
+    ++stats_.keyframe_requests_coalesced;
+    return;
+  }
+  if (it == requests.end()) {
+    requests.push_back({kind, track, now});
+  } else {
+    it->at = now;
+  }
+  ++stats_.keyframe_requests_sent;
+  v1::Control control;
+  auto* request = control.mutable_keyframe_request();
+  request->set_publisher_participant_id(publisher_id);
+  request->set_kind(static_cast<v1::MediaKind>(kind));
+  request->set_track_id(track);
+  request->set_requester_participant_id(requester_id);
+  send(*publisher, encode_control(control));
+}
+
+void Room::on_control(uint64_t participant_id, const v1::Control& control) {
+  handle_control(participant_id, control);
+  close_pending_slow_receivers();
+}
+
+void Room::handle_control(uint64_t participant_id, const v1::Control& control) {
+  Member* member = find(participant_id);
+  if (member == nullptr || member->endpoint == nullptr) return;
+  switch (control.message_case()) {
+    case v1::Control::kMediaState: {
+      if (member->info.receive_only()) return;
+      const v1::MediaState& state = control.media_state();
+      member->info.set_mic_on(state.mic_on());
+      member->info.set_camera_on(state.camera_on());
+      member->info.set_screen_on(state.screen_on());
+      broadcast_control(participant_updated(member->info), participant_id);
+      roster_changed();
+      return;
+    }
+    case v1::Control::kKeyframeRequest: {
+      const v1::KeyframeRequest& request = control.keyframe_request();
+      if (request.publisher_participant_id() == participant_id) return;
+      uint32_t kind = static_cast<uint32_t>(request.kind());
+      if (kind == v1::MEDIA_KIND_UNSPECIFIED) kind = v1::MEDIA_KIND_VIDEO;
+      request_keyframe(request.publisher_participant_id(), kind, request.track_id(),
+                       participant_id);
+      return;
+    }
+    case v1::Control::kLeave:
+      remove(participant_id, v1::LEAVE_REASON_LEFT);
+      return;
+    case v1::Control::kPing: {
+      v1::Control reply;
+      auto* pong = reply.mutable_pong();
+      pong->set_nonce(control.ping().nonce());
+      pong->set_client_time_us(control.ping().client_time_us());
+      pong->set_server_time_us(static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(
+              std::chrono::system_clock::now().time_since_epoch())
+              .count()));
+      send(*member, encode_control(reply));
+      return;
+    }
+    case v1::Control::kHello:
+      member->endpoint->close_with_error(kErrorViolation, "hello sent twice");
+      return;
+    default:
+      // Server-to-client messages and unknown future messages from clients are ignored.
+      return;
+  }
+}
+
+void Room::on_timer() {
+  const TimePoint now = now_();
+  std::vector<uint64_t> expired;
+  for (const auto& member : members_) {
+    if (member->grace_deadline && *member->grace_deadline <= now) {
+      expired.push_back(member->info.participant_id());
+    }
+  }
+  for (uint64_t id : expired) remove(id, v1::LEAVE_REASON_TIMED_OUT);
+  close_pending_slow_receivers();
+}
+
+std::optional<TimePoint> Room::next_deadline() const {
+  std::optional<TimePoint> next;
+  for (const auto& member : members_) {
+    if (member->grace_deadline && (!next || *member->grace_deadline < *next)) {
+      next = member->grace_deadline;
+    }
+  }
+  return next;
+}
+
+void Room::send(Member& member, const FrameRef& frame) {
+  if (member.endpoint == nullptr) return;
+  if (member.endpoint->queue().push(frame) == PushResult::kReceiverTooSlow) {
+    pending_slow_.push_back(member.info.participant_id());
+    return;
+  }
+  member.endpoint->on_queue_ready();
+}
+
+void Room::broadcast_control(const v1::Control& control, uint64_t except_participant_id) {
+  FrameRef frame = encode_control(control);
+  for (auto& member : members_) {
+    if (member->info.participant_id() == except_participant_id) continue;
+    send(*member, frame);
+  }
+}
+
+void Room::roster_changed() {
+  if (observer_ != nullptr) observer_->on_roster_changed(meeting_id_);
+}
+
+}  // namespace vc::room

@@ -1,0 +1,230 @@
+#include "server/room/room.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace vc::room {
+namespace {
+
+// Records everything the room sends to one participant, decoded.
+class RecordingEndpoint : public Endpoint {
+ public:
+  void on_queue_ready() override {
+    while (FrameRef frame = queue().pop()) {
+      DecodedEnvelope decoded;
+      ASSERT_EQ(decode_envelope(frame->bytes(), SIZE_MAX, decoded), EnvelopeError::kNone);
+      if (decoded.body == DecodedEnvelope::Body::kMedia) {
+        media.push_back(decoded.header);
+        payloads.emplace_back(reinterpret_cast<const char*>(decoded.payload.data()),
+                              decoded.payload.size());
+      } else {
+        control.push_back(decoded.control);
+      }
+    }
+  }
+  void close_with_error(uint32_t code, std::string_view) override { closed_code = code; }
+
+  template <typename Pred>
+  int count_control(Pred pred) const {
+    int n = 0;
+    for (const auto& c : control) n += pred(c) ? 1 : 0;
+    return n;
+  }
+
+  std::vector<v1::MediaHeader> media;
+  std::vector<std::string> payloads;
+  std::vector<v1::Control> control;
+  uint32_t closed_code = 0;
+};
+
+class RoomTest : public ::testing::Test {
+ protected:
+  RoomTest() : room_("demo", [this] { return now_; }) {}
+
+  JoinResult join(RecordingEndpoint& endpoint, uint64_t id, std::string name,
+                   bool receive_only = false,
+                   v1::ParticipantRole role = v1::PARTICIPANT_ROLE_PARTICIPANT) {
+    JoinRequest request;
+    request.identity = Identity{id, std::move(name), role};
+    request.session_id = ++session_counter_;
+    request.receive_only = receive_only;
+    return room_.join(endpoint, request);
+  }
+
+  void send_video(uint64_t from, bool keyframe, const std::string& payload,
+                  uint64_t forged_sender = 0) {
+    v1::MediaHeader header;
+    header.set_kind(v1::MEDIA_KIND_VIDEO);
+    header.set_keyframe(keyframe);
+    header.set_sender_participant_id(forged_sender);
+    room_.on_media(from, header,
+                   {reinterpret_cast<const uint8_t*>(payload.data()), payload.size()});
+  }
+
+  TimePoint now_{};
+  uint64_t session_counter_ = 0;
+  Room room_;
+};
+
+TEST_F(RoomTest, JoinSendsRosterAndAnnouncesToOthers) {
+  RecordingEndpoint a, b;
+  EXPECT_EQ(join(a, 1, "Ada"), JoinResult::kJoined);
+  ASSERT_EQ(a.control.size(), 1u);
+  EXPECT_EQ(a.control[0].join_accepted().participant_id(), 1u);
+  EXPECT_EQ(a.control[0].join_accepted().roster_size(), 0);
+
+  join(b, 2, "Bob");
+  ASSERT_TRUE(b.control[0].has_join_accepted());
+  ASSERT_EQ(b.control[0].join_accepted().roster_size(), 1);
+  EXPECT_EQ(b.control[0].join_accepted().roster(0).display_name(), "Ada");
+  ASSERT_EQ(a.control.size(), 2u);
+  EXPECT_EQ(a.control[1].participant_joined().participant().participant_id(), 2u);
+  EXPECT_EQ(room_.participant_count(), 2u);
+}
+
+TEST_F(RoomTest, MediaReachesOthersNotSenderWithServerStampedIdentity) {
+  RecordingEndpoint a, b, c;
+  join(a, 1, "Ada");
+  join(b, 2, "Bob");
+  join(c, 3, "Cy");
+  send_video(1, true, "key", /*forged_sender=*/3);
+  EXPECT_TRUE(a.media.empty());
+  ASSERT_EQ(b.media.size(), 1u);
+  ASSERT_EQ(c.media.size(), 1u);
+  EXPECT_EQ(b.media[0].sender_participant_id(), 1u);
+  EXPECT_EQ(b.media[0].sender_session_id(), 1u);
+  EXPECT_EQ(b.payloads[0], "key");
+  EXPECT_EQ(room_.stats().frames_forwarded, 2u);
+}
+
+TEST_F(RoomTest, LeaveIsImmediateDisconnectWaitsForGrace) {
+  RecordingEndpoint a, b, c;
+  join(a, 1, "Ada");
+  join(b, 2, "Bob");
+  join(c, 3, "Cy");
+  room_.on_control(2, [] { v1::Control l; l.mutable_leave(); return l; }());
+  EXPECT_EQ(a.count_control([](auto& m) { return m.has_participant_left(); }), 1);
+
+  room_.disconnect(3, c);
+  EXPECT_EQ(a.count_control([](auto& m) {
+    return m.has_participant_updated() &&
+           m.participant_updated().participant().connection_state() ==
+               v1::CONNECTION_STATE_RECONNECTING;
+  }), 1);
+  now_ += limits::kReconnectGrace - std::chrono::milliseconds(1);
+  room_.on_timer();
+  EXPECT_EQ(a.count_control([](auto& m) { return m.has_participant_left(); }), 1);
+  now_ += std::chrono::milliseconds(1);
+  room_.on_timer();
+  EXPECT_EQ(a.count_control([](auto& m) { return m.has_participant_left(); }), 2);
+  EXPECT_EQ(room_.participant_count(), 1u);
+}
+
+TEST_F(RoomTest, ReconnectWithinGraceResumesWithoutLeaveOrJoin) {
+  RecordingEndpoint a, b, b2;
+  join(a, 1, "Ada");
+  join(b, 2, "Bob");
+  room_.disconnect(2, b);
+  now_ += std::chrono::seconds(1);
+  EXPECT_EQ(join(b2, 2, "Bob"), JoinResult::kResumed);
+  EXPECT_TRUE(b2.control[0].join_accepted().resumed());
+  now_ += limits::kReconnectGrace * 2;
+  room_.on_timer();
+  EXPECT_EQ(a.count_control([](auto& m) { return m.has_participant_left(); }), 0);
+  EXPECT_EQ(a.count_control([](auto& m) { return m.has_participant_joined(); }), 1);
+  // A stale disconnect from the old connection is ignored.
+  room_.disconnect(2, b);
+  EXPECT_EQ(room_.participant_count(), 2u);
+  send_video(1, true, "k");
+  EXPECT_EQ(b2.media.size(), 1u);
+  EXPECT_TRUE(b.media.empty());
+}
+
+TEST_F(RoomTest, NewConnectionReplacesLiveOne) {
+  RecordingEndpoint a, a2;
+  join(a, 1, "Ada");
+  EXPECT_EQ(join(a2, 1, "Ada"), JoinResult::kResumed);
+  EXPECT_EQ(a.closed_code, 4409u);
+  EXPECT_EQ(room_.participant_count(), 1u);
+}
+
+TEST_F(RoomTest, KeyframeRequestsAreTargetedAndCoalesced) {
+  RecordingEndpoint a, b, c;
+  join(a, 1, "Ada");
+  join(b, 2, "Bob");
+  join(c, 3, "Cy");
+  auto request = [](uint64_t publisher) {
+    v1::Control control;
+    control.mutable_keyframe_request()->set_publisher_participant_id(publisher);
+    control.mutable_keyframe_request()->set_kind(v1::MEDIA_KIND_VIDEO);
+    return control;
+  };
+  auto keyframe_requests = [](const RecordingEndpoint& e) {
+    return e.count_control([](auto& m) { return m.has_keyframe_request(); });
+  };
+  room_.on_control(2, request(1));
+  room_.on_control(3, request(1));
+  EXPECT_EQ(keyframe_requests(a), 1);
+  EXPECT_EQ(keyframe_requests(b), 0);
+  EXPECT_EQ(keyframe_requests(c), 0);
+  now_ += limits::kKeyframeRequestCoalesceWindow;
+  room_.on_control(3, request(1));
+  EXPECT_EQ(keyframe_requests(a), 2);
+  EXPECT_EQ(room_.stats().keyframe_requests_coalesced, 1u);
+}
+
+// An endpoint that never drains: its queue overflows.
+class StuckEndpoint : public Endpoint {
+ public:
+  void on_queue_ready() override {}
+  void close_with_error(uint32_t code, std::string_view) override { closed_code = code; }
+  uint32_t closed_code = 0;
+};
+
+TEST_F(RoomTest, OverflowAsksThePublisherForOneKeyframe) {
+  RecordingEndpoint a;
+  StuckEndpoint slow;
+  join(a, 1, "Ada");
+  JoinRequest request;
+  request.identity = Identity{2, "Slow", v1::PARTICIPANT_ROLE_PARTICIPANT};
+  room_.join(slow, request);
+  const std::string big(64 * 1024, 'v');
+  for (int i = 0; i < 40; ++i) send_video(1, i == 0, big);
+  EXPECT_EQ(a.count_control([](auto& m) { return m.has_keyframe_request(); }), 1);
+  EXPECT_GT(slow.queue().stats().dropped_video, 0u);
+  EXPECT_EQ(slow.closed_code, 0u) << "video overflow alone never disconnects";
+}
+
+TEST_F(RoomTest, ReceiveOnlyIsInvisibleAndCannotPublish) {
+  RecordingEndpoint a, recorder;
+  join(a, 1, "Ada");
+  join(recorder, 9, "Recorder", /*receive_only=*/true);
+  EXPECT_EQ(a.count_control([](auto& m) { return m.has_participant_joined(); }), 0);
+  EXPECT_EQ(room_.participant_count(), 1u);
+  send_video(1, true, "k");
+  EXPECT_EQ(recorder.media.size(), 1u);
+  send_video(9, true, "k");
+  EXPECT_TRUE(a.media.empty());
+}
+
+TEST_F(RoomTest, WaitingParticipantsReceiveNoMedia) {
+  RecordingEndpoint a, waiting;
+  join(a, 1, "Ada");
+  join(waiting, 2, "Wait", false, v1::PARTICIPANT_ROLE_WAITING);
+  send_video(1, true, "k");
+  EXPECT_TRUE(waiting.media.empty());
+}
+
+TEST_F(RoomTest, SecondHelloIsAProtocolViolation) {
+  RecordingEndpoint a;
+  join(a, 1, "Ada");
+  v1::Control hello;
+  hello.mutable_hello()->set_protocol_version(v1::PROTOCOL_VERSION_1);
+  room_.on_control(1, hello);
+  EXPECT_EQ(a.closed_code, 4405u);
+}
+
+}  // namespace
+}  // namespace vc::room

@@ -5,6 +5,9 @@ SERVER := build/dev/src/server/videocall-server
 FUZZ_SECONDS ?= 20
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
 export CCACHE_MAXSIZE ?= 5G
+# Relative paths in the cache key, so a fresh clone anywhere reuses earlier builds.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: run test deps web build build-asan build-fuzz test-unit test-asan test-fuzz test-e2e format clean
 

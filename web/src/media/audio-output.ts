@@ -1,0 +1,59 @@
+// Shared AudioContext plus one AudioWorklet playout node (with its own jitter buffer) per peer.
+import workletUrl from './playout-worklet.ts?worker&url';
+import { PLAYOUT_SAMPLE_RATE } from './audio-receiver';
+
+export interface PeerAudioPlayer {
+  /** False while the context is suspended (autoplay policy) or the worklet is not loaded. */
+  active(): boolean;
+  push(samples: Float32Array): void;
+  close(): void;
+}
+
+export class AudioOutput {
+  readonly context: AudioContext;
+  private loaded = false;
+  private readonly ready: Promise<void>;
+
+  constructor() {
+    this.context = new AudioContext({ sampleRate: PLAYOUT_SAMPLE_RATE, latencyHint: 'interactive' });
+    this.ready = this.context.audioWorklet.addModule(workletUrl).then(() => {
+      this.loaded = true;
+    });
+    this.ready.catch((error) => console.error('audio worklet failed to load', error));
+  }
+
+  /** True when the browser blocks playback until a user gesture (autoplay policy). */
+  get blocked(): boolean {
+    return this.context.state === 'suspended';
+  }
+
+  resume(): Promise<void> {
+    return this.context.resume();
+  }
+
+  createPlayer(): PeerAudioPlayer {
+    let node: AudioWorkletNode | null = null;
+    let closed = false;
+    this.ready
+      .then(() => {
+        if (closed) return;
+        node = new AudioWorkletNode(this.context, 'vc-playout', { numberOfInputs: 0, outputChannelCount: [1] });
+        node.connect(this.context.destination);
+      })
+      .catch(() => {});
+    return {
+      active: () => this.loaded && node !== null && this.context.state === 'running',
+      push: (samples) => node?.port.postMessage(samples, [samples.buffer]),
+      close: () => {
+        closed = true;
+        node?.disconnect();
+        node?.port.close();
+        node = null;
+      },
+    };
+  }
+
+  close(): void {
+    this.context.close().catch(() => {});
+  }
+}

@@ -1,0 +1,106 @@
+// Microphone track -> MediaStreamTrackProcessor -> AudioEncoder (Opus, 20 ms) -> media envelopes.
+import { Codec, MediaKind, type HeaderFields } from '../protocol';
+import { wallClockUs } from './capture';
+
+export interface AudioSenderOptions {
+  bitrate: number;
+  send(header: Partial<HeaderFields>, payload: Uint8Array): void;
+  onSent(): void;
+  onError(message: string): void;
+}
+
+/** RMS of the first channel as -dBov in 0 (loudest) .. 127 (silence), as RFC 6464. */
+function audioLevel(data: AudioData): number {
+  const samples = new Float32Array(data.numberOfFrames);
+  data.copyTo(samples, { planeIndex: 0, format: 'f32-planar' });
+  let sum = 0;
+  for (const sample of samples) sum += sample * sample;
+  const rms = Math.sqrt(sum / Math.max(1, samples.length));
+  if (rms <= 0) return 127;
+  return Math.min(127, Math.max(0, Math.round(-20 * Math.log10(rms))));
+}
+
+export class AudioSender {
+  enabled = true;
+  private encoder: AudioEncoder | null = null;
+  private reader: ReadableStreamDefaultReader<AudioData> | null = null;
+  private stopped = false;
+  private sequence = 0;
+  private level = 127;
+  private captureToWallUs = 0;
+
+  constructor(private readonly track: MediaStreamTrack, private readonly options: AudioSenderOptions) {}
+
+  async run(): Promise<void> {
+    const processor = new MediaStreamTrackProcessor<AudioData>({ track: this.track });
+    this.reader = processor.readable.getReader();
+    while (!this.stopped) {
+      const { value: data, done } = await this.reader.read().catch(() => ({ value: undefined, done: true }));
+      if (done || !data) break;
+      try {
+        this.handleData(data);
+      } finally {
+        data.close();
+      }
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.reader?.cancel().catch(() => {});
+    if (this.encoder && this.encoder.state !== 'closed') this.encoder.close();
+    this.encoder = null;
+  }
+
+  private handleData(data: AudioData): void {
+    if (!this.enabled || this.stopped) return;
+    if (!this.encoder || this.encoder.state === 'closed') this.configure(data);
+    if (!this.encoder) return;
+    this.level = audioLevel(data);
+    this.captureToWallUs = wallClockUs() - data.timestamp;
+    this.encoder.encode(data);
+  }
+
+  private configure(data: AudioData): void {
+    const encoder = new AudioEncoder({
+      output: (chunk) => this.onEncoded(chunk),
+      error: (error) => {
+        this.options.onError(`Audio encoder error: ${error.message}`);
+        this.encoder = null;
+      },
+    });
+    try {
+      encoder.configure({
+        codec: 'opus',
+        sampleRate: data.sampleRate,
+        numberOfChannels: data.numberOfChannels,
+        bitrate: this.options.bitrate,
+        opus: { frameDuration: 20_000, useinbandfec: true },
+      } as AudioEncoderConfig);
+      this.encoder = encoder;
+    } catch (error) {
+      this.options.onError(`Cannot encode audio: ${String(error)}`);
+      this.stopped = true;
+    }
+  }
+
+  private onEncoded(chunk: EncodedAudioChunk): void {
+    if (this.stopped) return;
+    const payload = new Uint8Array(chunk.byteLength);
+    chunk.copyTo(payload);
+    this.sequence = (this.sequence + 1) >>> 0;
+    this.options.send(
+      {
+        kind: MediaKind.AUDIO,
+        trackId: 0,
+        sequence: this.sequence,
+        captureTimeUs: BigInt(Math.round(chunk.timestamp + this.captureToWallUs)),
+        keyframe: true,
+        audioLevel: this.level,
+        codec: Codec.OPUS,
+      },
+      payload,
+    );
+    this.options.onSent();
+  }
+}

@@ -1,0 +1,432 @@
+// The meeting page: asks for a name if needed, captures camera/mic, runs the session, and keeps the
+// tiles, participant panel, controls and status in step with it.
+import { MeetingError } from '../errors';
+import type { Participant } from '../gen/videocall_pb';
+import { AudioOutput } from '../media/audio-output';
+import { AudioSender } from '../media/audio-sender';
+import { openCapture, type Capture } from '../media/capture';
+import { VideoSender } from '../media/video-sender';
+import { MediaKind, ParticipantRole, codecName, toNumber } from '../protocol';
+import { displayNameProblem, saveDisplayName, savedDisplayName, urlFlags } from '../settings';
+import { resetStats, stats } from '../stats';
+import { errorCard, warningStrip } from '../ui/banner';
+import { el, icons } from '../ui/icons';
+import { ParticipantsPanel } from '../ui/participants-panel';
+import { Tile, TileGrid } from '../ui/tile';
+import { RemotePeer } from './remote-peer';
+import { MeetingSession } from './session';
+
+const VIDEO = { width: 640, height: 360, frameRate: 30, bitrate: 800_000, keyframeIntervalMs: 4000 };
+
+export function renderMeeting(root: HTMLElement, meetingId: string, navigate: (path: string) => void): () => void {
+  const page = new MeetingPage(root, meetingId, navigate);
+  page.enter();
+  return () => page.dispose();
+}
+
+class MeetingPage {
+  private session: MeetingSession | null = null;
+  private capture: Capture | null = null;
+  private videoSender: VideoSender | null = null;
+  private audioSender: AudioSender | null = null;
+  private audioOutput: AudioOutput | null = null;
+  private readonly peers = new Map<number, RemotePeer>();
+  private selfId: number | null = null;
+  private selfRole = ParticipantRole.UNSPECIFIED;
+  private selfTile: Tile | null = null;
+  private displayName = '';
+  private micOn = false;
+  private cameraOn = false;
+  private finished = false;
+
+  private readonly grid = new TileGrid();
+  private readonly panel = new ParticipantsPanel();
+  private readonly notices = el('div', 'notices');
+  private readonly statusPill = el('div', 'status-pill');
+  private readonly micButton = el('button', 'ctrl');
+  private readonly cameraButton = el('button', 'ctrl');
+  private readonly peopleButton = el('button', 'ctrl');
+  private readonly audioButton = el('button', 'ctrl ctrl-audio');
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly meetingId: string,
+    private readonly navigate: (path: string) => void,
+  ) {}
+
+  enter(): void {
+    resetStats();
+    stats.meetingId = this.meetingId;
+    const name = savedDisplayName();
+    if (displayNameProblem(name)) this.askName();
+    else void this.join(name.trim());
+  }
+
+  dispose(): void {
+    if (!this.finished) this.session?.leave();
+    this.finished = true;
+    this.teardown();
+  }
+
+  private askName(): void {
+    const page = el('main', 'home');
+    const form = el('form', 'card home-card');
+    form.noValidate = true;
+    form.append(el('h1', 'home-title', 'What is your name?'), el('p', 'home-subtitle', `Joining meeting “${this.meetingId}”`));
+    const input = el('input', 'input');
+    input.dataset.testid = 'name-input';
+    input.placeholder = 'Your name';
+    input.maxLength = 64;
+    const problem = el('p', 'form-error');
+    const button = el('button', 'btn btn-primary', 'Join meeting');
+    button.type = 'submit';
+    button.dataset.testid = 'join-button';
+    form.append(input, problem, button);
+    page.append(form);
+    this.root.replaceChildren(page);
+    input.focus();
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const issue = displayNameProblem(input.value);
+      if (issue) {
+        problem.textContent = issue;
+        return;
+      }
+      saveDisplayName(input.value.trim());
+      void this.join(input.value.trim());
+    });
+  }
+
+  private async join(name: string): Promise<void> {
+    this.displayName = name;
+    stats.displayName = name;
+    stats.connection = 'joining';
+    this.renderShell();
+    this.setStatus('Joining…', 'pending');
+    const flags = urlFlags();
+    this.capture = await openCapture({ lowCpu: flags.lowCpu, ...VIDEO });
+    if (this.finished) return this.capture.stop();
+    if (this.capture.warning) this.notices.append(warningStrip(this.capture.warning));
+    this.micOn = this.capture.audio !== null;
+    this.cameraOn = this.capture.video !== null;
+    this.addSelfTile();
+    this.audioOutput = new AudioOutput();
+    this.watchAudioPolicy();
+    this.updateControls();
+    try {
+      this.session = await MeetingSession.start(
+        this.meetingId,
+        name,
+        { micOn: this.micOn, cameraOn: this.cameraOn },
+        {
+          joined: (selfId, self, roster) => this.onJoined(selfId, self, roster),
+          participantJoined: (participant) => {
+            this.addPeer(participant);
+            this.videoSender?.requestKeyframe(); // the newcomer can only start decoding at a keyframe
+          },
+          participantLeft: (id) => this.removePeer(id),
+          participantUpdated: (participant) => this.onUpdated(participant),
+          media: (header, payload) => this.peers.get(toNumber(header.senderParticipantId))?.handleMedia(header, payload),
+          keyframeRequested: (kind) => {
+            stats.sent.keyframeRequestsReceived++;
+            if (kind === MediaKind.VIDEO || kind === MediaKind.UNSPECIFIED) this.videoSender?.requestKeyframe();
+          },
+          rtt: (ms) => {
+            stats.rttMs = Math.round(ms);
+            this.setStatus('Connected', 'ok');
+          },
+          failed: (error) => this.fail(error),
+        },
+      );
+    } catch (error) {
+      this.fail(error instanceof MeetingError ? error : new MeetingError('Could not join the meeting', String(error), 'client'));
+      return;
+    }
+    if (this.finished) return this.session.leave();
+    stats.transport = this.session.transportName;
+    stats.connection = 'connecting';
+    this.setStatus('Connecting…', 'pending');
+  }
+
+  private onJoined(selfId: number, self: Participant | undefined, roster: Participant[]): void {
+    this.selfId = selfId;
+    this.selfRole = self?.role ?? ParticipantRole.UNSPECIFIED;
+    stats.selfId = selfId;
+    stats.connection = 'connected';
+    this.setStatus('Connected', 'ok');
+    for (const participant of roster) this.addPeer(participant);
+    this.startSenders();
+    this.syncRoster();
+  }
+
+  private startSenders(): void {
+    const session = this.session!;
+    const onError = (message: string) => {
+      stats.lastError = { code: 'media', message };
+      console.error(message);
+    };
+    const flags = urlFlags();
+    if (this.capture?.video) {
+      this.videoSender = new VideoSender(this.capture.video, {
+        preferred: flags.codec,
+        bitrate: VIDEO.bitrate,
+        frameRate: VIDEO.frameRate,
+        keyframeIntervalMs: VIDEO.keyframeIntervalMs,
+        send: (header, payload) => session.sendMedia(header, payload),
+        backlogBytes: () => session.backlogBytes(),
+        onSent: (keyframe) => {
+          stats.sent.videoFrames++;
+          if (keyframe) stats.sent.videoKeyframes++;
+          if (this.videoSender?.codec) stats.videoCodec = codecName(this.videoSender.codec);
+        },
+        onDropped: () => stats.sent.videoDropped++,
+        onError,
+      });
+      this.videoSender.enabled = this.cameraOn;
+      void this.videoSender.run();
+    }
+    if (this.capture?.audio) {
+      this.audioSender = new AudioSender(this.capture.audio, {
+        bitrate: 32_000,
+        send: (header, payload) => session.sendMedia(header, payload),
+        onSent: () => stats.sent.audioFrames++,
+        onError,
+      });
+      this.audioSender.enabled = this.micOn;
+      void this.audioSender.run();
+    }
+  }
+
+  private addPeer(participant: Participant): void {
+    const id = toNumber(participant.participantId);
+    if (id === this.selfId || participant.receiveOnly) return;
+    this.peers.get(id)?.close();
+    const old = this.peers.get(id);
+    if (old) this.grid.remove(old.tile);
+    const peer = new RemotePeer(participant, this.audioOutput, (kind) => this.session?.requestKeyframe(id, kind));
+    this.peers.set(id, peer);
+    stats.peers[String(id)] = peer.stats;
+    this.grid.add(peer.tile);
+    this.syncRoster();
+  }
+
+  private removePeer(id: number): void {
+    const peer = this.peers.get(id);
+    if (!peer) return;
+    peer.close();
+    this.grid.remove(peer.tile);
+    this.peers.delete(id);
+    delete stats.peers[String(id)];
+    this.syncRoster();
+  }
+
+  private onUpdated(participant: Participant): void {
+    const id = toNumber(participant.participantId);
+    if (id === this.selfId) {
+      this.selfRole = participant.role;
+    } else {
+      this.peers.get(id)?.update(participant);
+    }
+    this.syncRoster();
+  }
+
+  private syncRoster(): void {
+    stats.roster = [...this.peers.values()].map((peer) => ({
+      id: peer.id,
+      name: peer.name,
+      micOn: peer.micOn,
+      cameraOn: peer.cameraOn,
+      role: ParticipantRole[peer.role] ?? 'UNSPECIFIED',
+    }));
+    this.panel.render([
+      {
+        id: this.selfId ?? 0,
+        name: this.displayName,
+        isSelf: true,
+        isHost: this.selfRole === ParticipantRole.HOST,
+        micOn: this.micOn,
+        cameraOn: this.cameraOn,
+      },
+      ...[...this.peers.values()].map((peer) => ({
+        id: peer.id,
+        name: peer.name,
+        isSelf: false,
+        isHost: peer.role === ParticipantRole.HOST,
+        micOn: peer.micOn,
+        cameraOn: peer.cameraOn,
+      })),
+    ]);
+    this.peopleButton.dataset.count = String(this.peers.size + 1);
+  }
+
+  private toggleMic(): void {
+    if (!this.capture?.audio) return;
+    this.micOn = !this.micOn;
+    this.capture.audio.enabled = this.micOn;
+    if (this.audioSender) this.audioSender.enabled = this.micOn;
+    this.sendMediaState();
+  }
+
+  private toggleCamera(): void {
+    if (!this.capture?.video) return;
+    this.cameraOn = !this.cameraOn;
+    this.capture.video.enabled = this.cameraOn;
+    if (this.videoSender) {
+      this.videoSender.enabled = this.cameraOn;
+      if (this.cameraOn) this.videoSender.requestKeyframe();
+    }
+    this.sendMediaState();
+  }
+
+  private sendMediaState(): void {
+    this.session?.sendControl({ case: 'mediaState', value: { micOn: this.micOn, cameraOn: this.cameraOn } });
+    this.updateControls();
+    this.syncRoster();
+  }
+
+  private leave(): void {
+    this.session?.leave();
+    this.finished = true;
+    stats.connection = 'left';
+    this.teardown();
+    const card = el('div', 'card left-card');
+    card.dataset.testid = 'left-card';
+    card.append(el('h2', 'error-title', 'You left the meeting'), el('p', 'error-message', `Meeting “${this.meetingId}”`));
+    const actions = el('div', 'error-actions');
+    const rejoin = el('button', 'btn btn-primary', 'Rejoin');
+    rejoin.addEventListener('click', () => this.navigate(window.location.pathname + window.location.search));
+    const home = el('button', 'btn', 'Back to home');
+    home.addEventListener('click', () => this.navigate('/' + window.location.search));
+    actions.append(rejoin, home);
+    card.append(actions);
+    this.showCentered(card);
+  }
+
+  private fail(error: MeetingError): void {
+    if (this.finished) return;
+    this.finished = true;
+    console.error(`${error.title}: ${error.message} (${error.code})`);
+    stats.lastError = { code: error.code, message: `${error.title}: ${error.message}` };
+    stats.connection = 'error';
+    this.teardown();
+    this.showCentered(
+      errorCard(error, [
+        { label: 'Try again', primary: true, run: () => this.navigate(window.location.pathname + window.location.search) },
+        { label: 'Back to home', run: () => this.navigate('/' + window.location.search) },
+      ]),
+    );
+  }
+
+  private teardown(): void {
+    this.videoSender?.stop();
+    this.audioSender?.stop();
+    this.videoSender = this.audioSender = null;
+    for (const peer of this.peers.values()) peer.close();
+    this.peers.clear();
+    this.capture?.stop();
+    this.audioOutput?.close();
+    this.audioOutput = null;
+    this.grid.dispose();
+  }
+
+  private showCentered(content: HTMLElement): void {
+    const page = el('main', 'home');
+    page.append(content);
+    this.root.replaceChildren(page);
+  }
+
+  private addSelfTile(): void {
+    const video = el('video', 'self-video');
+    video.muted = true;
+    video.autoplay = true;
+    video.playsInline = true;
+    if (this.capture?.video) video.srcObject = new MediaStream([this.capture.video]);
+    this.selfTile = new Tile({ id: 'self', name: this.displayName, isSelf: true, media: video });
+    this.selfTile.setHasVideo(this.capture?.video !== null);
+    this.grid.add(this.selfTile, true);
+  }
+
+  private watchAudioPolicy(): void {
+    const output = this.audioOutput!;
+    const refresh = () => (this.audioButton.hidden = !output.blocked);
+    output.context.addEventListener('statechange', refresh);
+    this.audioButton.addEventListener('click', () => void output.resume().then(refresh));
+    refresh();
+  }
+
+  private renderShell(): void {
+    const shell = el('div', 'meeting');
+    const top = el('header', 'topbar');
+    const brand = el('div', 'brand brand-small');
+    brand.innerHTML = `<span class="brand-mark">${icons.camera}</span>`;
+    const meeting = el('div', 'meeting-id');
+    meeting.append(el('span', 'meeting-id-text', this.meetingId));
+    const copy = el('button', 'icon-btn');
+    copy.title = 'Copy meeting link';
+    copy.innerHTML = icons.link;
+    copy.addEventListener('click', () => {
+      void navigator.clipboard?.writeText(`${window.location.origin}/meeting/${this.meetingId}`).then(() => {
+        copy.classList.add('copied');
+        window.setTimeout(() => copy.classList.remove('copied'), 1200);
+      });
+    });
+    meeting.append(copy);
+    this.statusPill.dataset.testid = 'connection-status';
+    top.append(brand, meeting, this.statusPill);
+
+    const stage = el('div', 'stage');
+    const main = el('div', 'stage-main');
+    main.append(this.notices, this.grid.element);
+    stage.append(main, this.panel.element);
+
+    const controls = el('footer', 'controls');
+    this.micButton.dataset.testid = 'mic-toggle';
+    this.micButton.addEventListener('click', () => this.toggleMic());
+    this.cameraButton.dataset.testid = 'camera-toggle';
+    this.cameraButton.addEventListener('click', () => this.toggleCamera());
+    this.peopleButton.dataset.testid = 'participants-toggle';
+    this.peopleButton.innerHTML = icons.users;
+    this.peopleButton.title = 'Participants';
+    this.peopleButton.addEventListener('click', () => {
+      shell.classList.toggle('panel-open');
+      this.peopleButton.classList.toggle('active', shell.classList.contains('panel-open'));
+      requestAnimationFrame(() => this.grid.layout());
+    });
+    this.audioButton.innerHTML = `${icons.speaker}<span>Enable audio</span>`;
+    this.audioButton.title = 'The browser blocked sound until you click';
+    this.audioButton.hidden = true;
+    const leave = el('button', 'ctrl ctrl-leave');
+    leave.dataset.testid = 'leave-button';
+    leave.innerHTML = `${icons.leave}<span>Leave</span>`;
+    leave.addEventListener('click', () => this.leave());
+    controls.append(this.micButton, this.cameraButton, this.peopleButton, this.audioButton, leave);
+
+    shell.append(top, stage, controls);
+    if (window.innerWidth >= 1100) shell.classList.add('panel-open');
+    this.peopleButton.classList.toggle('active', shell.classList.contains('panel-open'));
+    this.root.replaceChildren(shell);
+    this.updateControls();
+    this.syncRoster();
+  }
+
+  private updateControls(): void {
+    const set = (button: HTMLButtonElement, on: boolean, available: boolean, onIcon: string, offIcon: string, what: string) => {
+      button.innerHTML = on ? onIcon : offIcon;
+      button.classList.toggle('off', !on);
+      button.disabled = !available;
+      button.title = !available ? `No ${what} available` : on ? `Turn ${what} off` : `Turn ${what} on`;
+      button.setAttribute('aria-pressed', String(!on));
+    };
+    set(this.micButton, this.micOn, !!this.capture?.audio, icons.mic, icons.micOff, 'microphone');
+    set(this.cameraButton, this.cameraOn, !!this.capture?.video, icons.camera, icons.cameraOff, 'camera');
+    this.selfTile?.setMicOn(this.micOn);
+    this.selfTile?.setCameraOn(this.cameraOn);
+  }
+
+  private setStatus(text: string, tone: 'ok' | 'pending'): void {
+    const transport = stats.transport ? ` · <span data-testid="transport-name">${stats.transport}</span>` : '';
+    const rtt = stats.rttMs !== null && tone === 'ok' ? ` · ${stats.rttMs} ms` : '';
+    this.statusPill.className = `status-pill ${tone}`;
+    this.statusPill.innerHTML = `<span class="dot"></span><span>${text}${transport}${rtt}</span>`;
+  }
+}

@@ -1,0 +1,67 @@
+// Everything the page holds for one remote participant: tile, decoders and stats.
+import type { Participant } from '../gen/videocall_pb';
+import { AudioReceiver } from '../media/audio-receiver';
+import type { AudioOutput } from '../media/audio-output';
+import { VideoReceiver } from '../media/video-receiver';
+import { MediaKind, ParticipantRole, type HeaderFields, toNumber } from '../protocol';
+import { newPeerStats, type PeerStats } from '../stats';
+import { Tile } from '../ui/tile';
+
+export class RemotePeer {
+  readonly id: number;
+  readonly tile: Tile;
+  readonly stats: PeerStats = newPeerStats();
+  name: string;
+  micOn: boolean;
+  cameraOn: boolean;
+  role: ParticipantRole;
+  private readonly video: VideoReceiver;
+  private readonly audio: AudioReceiver;
+
+  constructor(participant: Participant, audioOutput: AudioOutput | null, requestKeyframe: (kind: MediaKind) => void) {
+    this.id = toNumber(participant.participantId);
+    this.name = participant.displayName;
+    this.micOn = participant.micOn;
+    this.cameraOn = participant.cameraOn;
+    this.role = participant.role;
+    const canvas = document.createElement('canvas');
+    canvas.width = 640;
+    canvas.height = 360;
+    this.tile = new Tile({ id: this.id, name: this.name, isSelf: false, media: canvas });
+    this.tile.setMicOn(this.micOn);
+    this.tile.setCameraOn(this.cameraOn);
+    this.video = new VideoReceiver({
+      canvas,
+      stats: this.stats,
+      requestKeyframe: () => requestKeyframe(MediaKind.VIDEO),
+      onFirstFrame: () => this.tile.setHasVideo(true),
+    });
+    this.audio = new AudioReceiver(audioOutput?.createPlayer() ?? null, this.stats);
+  }
+
+  update(participant: Participant): void {
+    this.name = participant.displayName || this.name;
+    this.micOn = participant.micOn;
+    this.cameraOn = participant.cameraOn;
+    this.role = participant.role;
+    this.tile.setName(this.name);
+    this.tile.setMicOn(this.micOn);
+    this.tile.setCameraOn(this.cameraOn);
+    // Camera back on: show the placeholder until a fresh frame is actually drawn.
+    if (!this.cameraOn) this.tile.setHasVideo(false);
+  }
+
+  handleMedia(header: HeaderFields, payload: Uint8Array): void {
+    if (header.kind === MediaKind.VIDEO) {
+      this.video.handle(header, payload);
+    } else if (header.kind === MediaKind.AUDIO) {
+      this.audio.handle(header, payload);
+      this.tile.noteAudioLevel(header.audioLevel);
+    }
+  }
+
+  close(): void {
+    this.video.close();
+    this.audio.close();
+  }
+}

@@ -1,0 +1,193 @@
+// Protocol session for one meeting: REST join, transport, Hello, and dispatch of server messages.
+// Media capture/playback and UI live elsewhere; this class only speaks the wire protocol.
+import { joinMeeting } from '../api';
+import { MeetingError, closeCodeText } from '../errors';
+import type { Participant } from '../gen/videocall_pb';
+import {
+  type ControlMessage,
+  type HeaderFields,
+  MediaKind,
+  decodeEnvelope,
+  encodeControl,
+  encodeMedia,
+  helloMessage,
+  toNumber,
+} from '../protocol';
+import { connectTransport, type Transport } from '../transport';
+
+export type { Participant };
+
+export interface SessionEvents {
+  joined(selfId: number, self: Participant | undefined, roster: Participant[]): void;
+  participantJoined(participant: Participant): void;
+  participantLeft(participantId: number): void;
+  participantUpdated(participant: Participant): void;
+  media(header: HeaderFields, payload: Uint8Array): void;
+  keyframeRequested(kind: MediaKind): void;
+  rtt(milliseconds: number): void;
+  /** The session is over because of an error; it will not deliver further events. */
+  failed(error: MeetingError): void;
+}
+
+const JOIN_ACCEPT_TIMEOUT_MS = 10_000;
+const PING_INTERVAL_MS = 5_000;
+
+export class MeetingSession {
+  private joined = false;
+  private ended = false;
+  private pingTimer: number | undefined;
+  private acceptTimer: number | undefined;
+  private nonce = 0;
+
+  private constructor(
+    private readonly transport: Transport,
+    private readonly events: SessionEvents,
+  ) {}
+
+  get transportName(): string {
+    return this.transport.name;
+  }
+
+  /** Joins over REST, connects the transport and sends Hello. Throws MeetingError. */
+  static async start(
+    meetingId: string,
+    displayName: string,
+    mediaState: { micOn: boolean; cameraOn: boolean },
+    events: SessionEvents,
+  ): Promise<MeetingSession> {
+    const join = await joinMeeting(meetingId, displayName);
+    let transport: Transport;
+    try {
+      transport = await connectTransport({ wsUrl: join.ws_url, token: join.token });
+    } catch (error) {
+      throw new MeetingError(
+        'Cannot connect to the media server',
+        `The meeting was found but the media connection could not be opened. ${error instanceof Error ? error.message : ''}`,
+        'transport',
+      );
+    }
+    const session = new MeetingSession(transport, events);
+    transport.onmessage = (bytes) => session.receive(bytes);
+    transport.onclose = ({ code, reason }) => session.onClosed(code, reason);
+    transport.send(encodeControl(helloMessage(mediaState)));
+    session.acceptTimer = window.setTimeout(() => {
+      session.fail(new MeetingError('Could not join the meeting', 'The server did not accept the connection in time.', 'timeout'));
+    }, JOIN_ACCEPT_TIMEOUT_MS);
+    return session;
+  }
+
+  sendMedia(header: Partial<HeaderFields>, payload: Uint8Array): void {
+    if (this.joined && !this.ended) this.transport.send(encodeMedia(header, payload));
+  }
+
+  sendControl(message: ControlMessage): void {
+    if (!this.ended) this.transport.send(encodeControl(message));
+  }
+
+  backlogBytes(): number {
+    return this.transport.backlogBytes();
+  }
+
+  requestKeyframe(publisherId: number, kind: MediaKind): void {
+    this.sendControl({
+      case: 'keyframeRequest',
+      value: { publisherParticipantId: BigInt(publisherId), kind, trackId: 0 },
+    });
+  }
+
+  /** Leaves on purpose: tells the server (no reconnect grace) and closes the transport. */
+  leave(): void {
+    if (this.ended) return;
+    this.sendControl({ case: 'leave', value: {} });
+    this.shutdown();
+  }
+
+  private shutdown(code = 1000): void {
+    this.ended = true;
+    window.clearInterval(this.pingTimer);
+    window.clearTimeout(this.acceptTimer);
+    this.transport.close(code);
+  }
+
+  private fail(error: MeetingError): void {
+    if (this.ended) return;
+    this.shutdown();
+    this.events.failed(error);
+  }
+
+  private onClosed(code: number, reason: string): void {
+    if (this.ended) return;
+    if (code >= 4000) {
+      this.fail(new MeetingError('Disconnected by the server', reason || closeCodeText(code), code));
+    } else {
+      this.fail(
+        new MeetingError(
+          'Connection to the server was lost',
+          this.joined ? 'The meeting connection dropped. Check your network and rejoin.' : closeCodeText(code),
+          code,
+        ),
+      );
+    }
+  }
+
+  private receive(bytes: Uint8Array): void {
+    if (this.ended) return;
+    let envelope;
+    try {
+      envelope = decodeEnvelope(bytes);
+    } catch {
+      return; // tolerate garbage rather than tear the call down; the server never sends it
+    }
+    const body = envelope.body;
+    if (body.case === 'media') {
+      if (body.value.header) this.events.media(body.value.header, body.value.payload);
+      return;
+    }
+    if (body.case !== 'control') return;
+    const message = body.value.message;
+    switch (message.case) {
+      case 'joinAccepted': {
+        const accepted = message.value;
+        this.joined = true;
+        window.clearTimeout(this.acceptTimer);
+        this.pingTimer = window.setInterval(() => this.ping(), PING_INTERVAL_MS);
+        this.events.joined(toNumber(accepted.participantId), accepted.self, accepted.roster);
+        break;
+      }
+      case 'participantJoined':
+        if (message.value.participant) this.events.participantJoined(message.value.participant);
+        break;
+      case 'participantLeft':
+        this.events.participantLeft(toNumber(message.value.participantId));
+        break;
+      case 'participantUpdated':
+        if (message.value.participant) this.events.participantUpdated(message.value.participant);
+        break;
+      case 'keyframeRequest':
+        this.events.keyframeRequested(message.value.kind);
+        break;
+      case 'error':
+        this.fail(
+          new MeetingError(
+            'Disconnected by the server',
+            message.value.message || closeCodeText(message.value.code),
+            message.value.code,
+          ),
+        );
+        break;
+      case 'pong':
+        this.events.rtt((Date.now() * 1000 - toNumber(message.value.clientTimeUs)) / 1000);
+        break;
+      default:
+        break; // unknown or client-only messages are ignored (forward compatibility)
+    }
+  }
+
+  private ping(): void {
+    this.nonce++;
+    this.sendControl({
+      case: 'ping',
+      value: { nonce: BigInt(this.nonce), clientTimeUs: BigInt(Date.now() * 1000) },
+    });
+  }
+}

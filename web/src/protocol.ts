@@ -1,0 +1,65 @@
+// Thin helpers over the generated protocol types (src/gen, produced by `npm run gen`).
+import { create, fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
+import {
+  Codec,
+  type Control,
+  type ControlSchema,
+  EnvelopeSchema,
+  type Envelope,
+  MediaKind,
+  type MediaHeader,
+  ParticipantRole,
+  ProtocolVersion,
+} from './gen/videocall_pb';
+
+export { Codec, MediaKind, ParticipantRole, ProtocolVersion };
+export type { Control, Envelope, MediaHeader };
+/** A Control oneof in its init form, e.g. `{ case: 'leave', value: {} }`. */
+export type ControlMessage = NonNullable<MessageInitShape<typeof ControlSchema>['message']>;
+export type HeaderFields = Omit<MediaHeader, '$typeName' | '$unknown'>;
+
+export function encodeControl(message: ControlMessage): Uint8Array {
+  return toBinary(EnvelopeSchema, create(EnvelopeSchema, { body: { case: 'control', value: { message } } }));
+}
+
+export function encodeMedia(header: Partial<HeaderFields>, payload: Uint8Array): Uint8Array {
+  return toBinary(
+    EnvelopeSchema,
+    create(EnvelopeSchema, { body: { case: 'media', value: { header, payload } } }),
+  );
+}
+
+export function decodeEnvelope(bytes: Uint8Array): Envelope {
+  return fromBinary(EnvelopeSchema, bytes);
+}
+
+export function helloMessage(state: { micOn: boolean; cameraOn: boolean }): ControlMessage {
+  return {
+    case: 'hello',
+    value: {
+      protocolVersion: ProtocolVersion.PROTOCOL_VERSION_1,
+      client: 'web/0.1',
+      mediaState: { micOn: state.micOn, cameraOn: state.cameraOn },
+    },
+  };
+}
+
+/** WebCodecs codec strings for the video codecs we encode or can decode. */
+export const VIDEO_CODEC_STRINGS: Partial<Record<Codec, string>> = {
+  [Codec.VP9]: 'vp09.00.10.08',
+  [Codec.VP8]: 'vp8',
+  [Codec.AV1]: 'av01.0.04M.08',
+  [Codec.H264]: 'avc1.42E01F',
+};
+
+export function codecName(codec: Codec): string {
+  return Codec[codec]?.replace('CODEC_', '') ?? `codec ${codec}`;
+}
+
+/**
+ * protobuf-es maps uint64 to bigint even with [jstype = JS_NUMBER] (it only honours JS_STRING), so
+ * ids are converted at this boundary. Participant ids and microsecond timestamps fit in 2^53.
+ */
+export function toNumber(value: bigint): number {
+  return Number(value);
+}

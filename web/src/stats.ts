@@ -1,0 +1,81 @@
+// Live client state exposed as window.__vc for tests and debugging (read with page.evaluate).
+
+export interface PeerStats {
+  videoFramesDecoded: number;
+  audioFramesDecoded: number;
+  videoKeyframesReceived: number;
+  keyframeRequestsSent: number;
+  videoDecoderResets: number;
+  videoCodec: string | null;
+  videoWidth: number;
+  videoHeight: number;
+}
+
+export interface RosterEntry {
+  id: number;
+  name: string;
+  micOn: boolean;
+  cameraOn: boolean;
+  role: string;
+}
+
+export type ConnectionStatus = 'idle' | 'joining' | 'connecting' | 'connected' | 'left' | 'error';
+
+export interface VcStats {
+  meetingId: string | null;
+  selfId: number | null;
+  displayName: string | null;
+  transport: string | null;
+  connection: ConnectionStatus;
+  /** Everyone else in the meeting (the local participant is not included). */
+  roster: RosterEntry[];
+  /** Keyed by participant id (as a string). Entries are removed when the peer leaves. */
+  peers: Record<string, PeerStats>;
+  sent: { videoFrames: number; audioFrames: number; videoKeyframes: number; videoDropped: number; keyframeRequestsReceived: number };
+  videoCodec: string | null;
+  rttMs: number | null;
+  lastError: { code: number | string; message: string } | null;
+}
+
+function freshStats(): VcStats {
+  return {
+    meetingId: null,
+    selfId: null,
+    displayName: null,
+    transport: null,
+    connection: 'idle',
+    roster: [],
+    peers: {},
+    sent: { videoFrames: 0, audioFrames: 0, videoKeyframes: 0, videoDropped: 0, keyframeRequestsReceived: 0 },
+    videoCodec: null,
+    rttMs: null,
+    lastError: null,
+  };
+}
+
+declare global {
+  interface Window {
+    __vc: VcStats;
+  }
+}
+
+export const stats: VcStats = freshStats();
+window.__vc = stats;
+
+/** Clears everything between meetings (the object identity stays the same). */
+export function resetStats(): void {
+  Object.assign(stats, freshStats());
+}
+
+export function newPeerStats(): PeerStats {
+  return {
+    videoFramesDecoded: 0,
+    audioFramesDecoded: 0,
+    videoKeyframesReceived: 0,
+    keyframeRequestsSent: 0,
+    videoDecoderResets: 0,
+    videoCodec: null,
+    videoWidth: 0,
+    videoHeight: 0,
+  };
+}

@@ -1,0 +1,42 @@
+// Side panel listing everyone in the meeting with their role and mic/camera state.
+import { el, hueFor, icons, initials } from './icons';
+
+export interface PanelEntry {
+  id: number;
+  name: string;
+  isSelf: boolean;
+  isHost: boolean;
+  micOn: boolean;
+  cameraOn: boolean;
+}
+
+export class ParticipantsPanel {
+  readonly element = el('aside', 'panel');
+  private readonly heading = el('h3', 'panel-title');
+  private readonly list = el('ul', 'panel-list');
+
+  constructor() {
+    this.element.dataset.testid = 'participants-panel';
+    this.element.append(this.heading, this.list);
+  }
+
+  render(entries: PanelEntry[]): void {
+    this.heading.textContent = `Participants (${entries.length})`;
+    this.list.replaceChildren(
+      ...entries.map((entry) => {
+        const item = el('li', 'panel-item');
+        item.dataset.participantId = String(entry.id);
+        const avatar = el('span', 'panel-avatar', initials(entry.name));
+        avatar.style.setProperty('--hue', String(hueFor(entry.id)));
+        const name = el('span', 'panel-name', entry.name);
+        if (entry.isSelf) name.append(el('span', 'panel-you', ' (You)'));
+        if (entry.isHost) name.append(el('span', 'badge', 'Host'));
+        const state = el('span', 'panel-state');
+        state.innerHTML = (entry.micOn ? icons.mic : icons.micOff) + (entry.cameraOn ? icons.camera : icons.cameraOff);
+        state.classList.toggle('muted', !entry.micOn);
+        item.append(avatar, name, state);
+        return item;
+      }),
+    );
+  }
+}

@@ -1,0 +1,438 @@
+// Client: one participant's session. Joins over REST, runs the WebSocket (or another Transport),
+// keeps the roster protocol, and reconnects with backoff when the transport drops.
+#include "videocall/client.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <atomic>
+#include <optional>
+
+#include "backoff.hpp"
+#include "common/envelope.hpp"
+#include "common/limits.hpp"
+#include "common/log.hpp"
+#include "http_join.hpp"
+#include "send_queue.hpp"
+#include "transport.hpp"
+
+namespace vc::client {
+
+namespace asio = boost::asio;
+
+std::string_view to_string(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kNone: return "none";
+    case ErrorKind::kBadArgument: return "bad argument";
+    case ErrorKind::kUnreachable: return "server unreachable";
+    case ErrorKind::kRefused: return "refused";
+    case ErrorKind::kProtocol: return "protocol error";
+    case ErrorKind::kServerClosed: return "closed by server";
+    case ErrorKind::kLocalClose: return "left";
+  }
+  return "unknown";
+}
+
+namespace {
+
+uint64_t now_us() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+class ClientImpl final : public Client,
+                         public TransportListener,
+                         public std::enable_shared_from_this<ClientImpl> {
+ public:
+  ClientImpl(EventLoop& loop, ClientConfig config, ClientEvents events)
+      : strand_(asio::make_strand(loop.context())),
+        config_(std::move(config)),
+        events_(std::move(events)),
+        queue_(config_.send_queue_video_bytes, config_.send_queue_audio_frames),
+        backoff_(config_.reconnect_initial_delay, config_.reconnect_max_delay,
+                 reinterpret_cast<uintptr_t>(this) ^ now_us()),
+        retry_timer_(strand_),
+        ping_timer_(strand_),
+        token_(config_.token) {}
+
+  void start() override {
+    asio::post(strand_, [self = shared_from_this()] {
+      if (self->state_ != State::kIdle) return;
+      const auto url = parse_server_url(self->config_.server_url);
+      if (!url) {
+        self->finish({ErrorKind::kBadArgument, 0, "invalid server URL: " + self->config_.server_url});
+        return;
+      }
+      if (self->token_.empty() && (!is_valid_meeting_id(self->config_.meeting_id) ||
+                                   self->config_.display_name.empty() ||
+                                   self->config_.display_name.size() > limits::kMaxDisplayNameBytes)) {
+        self->finish({ErrorKind::kBadArgument, 0,
+                      "need a token, or a meeting id ([A-Za-z0-9_-]{1,64}) and a display name "
+                      "(1..64 bytes)"});
+        return;
+      }
+      self->server_ = *url;
+      self->begin_attempt();
+    });
+  }
+
+  void send_media(const v1::MediaHeader& header, std::span<const uint8_t> payload) override {
+    FrameRef frame = encode_media(header, payload);
+    asio::post(strand_, [self = shared_from_this(), frame = std::move(frame)]() mutable {
+      self->queue_media(std::move(frame));
+    });
+  }
+
+  void request_keyframe(uint64_t publisher, v1::MediaKind kind, uint32_t track_id) override {
+    v1::Control control;
+    auto* request = control.mutable_keyframe_request();
+    request->set_publisher_participant_id(publisher);
+    request->set_kind(kind);
+    request->set_track_id(track_id);
+    send_control_when_joined(std::move(control));
+  }
+
+  void set_media_state(const v1::MediaState& state) override {
+    v1::Control control;
+    *control.mutable_media_state() = state;
+    asio::post(strand_, [self = shared_from_this(), state] { self->config_.initial_media_state = state; });
+    send_control_when_joined(std::move(control));
+  }
+
+  void leave() override {
+    asio::post(strand_, [self = shared_from_this()] {
+      if (self->state_ == State::kClosed) return;
+      if (self->state_ == State::kJoined) {
+        v1::Control control;
+        control.mutable_leave();
+        self->queue_.push(encode_control(control));
+      }
+      self->finish({ErrorKind::kLocalClose, 1000, "left the meeting"});
+    });
+  }
+
+  ClientStats stats() const override {
+    ClientStats out;
+    out.media_sent = media_sent_.load(std::memory_order_relaxed);
+    out.media_received = media_received_.load(std::memory_order_relaxed);
+    out.bytes_sent = bytes_sent_.load(std::memory_order_relaxed);
+    out.bytes_received = bytes_received_.load(std::memory_order_relaxed);
+    out.audio_dropped = audio_dropped_.load(std::memory_order_relaxed);
+    out.video_dropped = video_dropped_.load(std::memory_order_relaxed);
+    out.reconnects = reconnects_.load(std::memory_order_relaxed);
+    return out;
+  }
+
+  // TransportListener (all on the strand).
+  void on_transport_open() override {
+    v1::Control control;
+    auto* hello = control.mutable_hello();
+    hello->set_protocol_version(v1::PROTOCOL_VERSION_1);
+    hello->set_client(config_.client_name);
+    hello->set_receive_only(config_.receive_only);
+    *hello->mutable_media_state() = config_.initial_media_state;
+    queue_.push(encode_control(control));
+    if (transport_) transport_->flush();
+  }
+
+  void on_transport_message(std::span<const uint8_t> wire) override {
+    bytes_received_.fetch_add(wire.size(), std::memory_order_relaxed);
+    const EnvelopeError error = decode_envelope(wire, limits::kMaxEnvelopeBytes, decoded_);
+    if (error != EnvelopeError::kNone) {
+      VC_LOG_WARN("event=bad_envelope error=\"{}\" bytes={}", to_string(error), wire.size());
+      return;  // tolerate: a newer server may send something we do not know
+    }
+    if (decoded_.body == DecodedEnvelope::Body::kMedia) {
+      media_received_.fetch_add(1, std::memory_order_relaxed);
+      if (events_.on_media) events_.on_media(decoded_.header, decoded_.payload);
+      return;
+    }
+    handle_control(decoded_.control);
+  }
+
+  void on_transport_closed(const ClientError& error) override {
+    transport_.reset();
+    handle_failure(error);
+  }
+
+  FrameRef next_outgoing() override {
+    FrameRef frame = queue_.pop();
+    if (frame) bytes_sent_.fetch_add(frame->size(), std::memory_order_relaxed);
+    return frame;
+  }
+
+ private:
+  enum class State : uint8_t { kIdle, kJoining, kConnecting, kJoined, kWaitingRetry, kClosed };
+
+  void begin_attempt() {
+    state_ = State::kJoining;
+    server_error_.reset();
+    asio::co_spawn(strand_, attempt(shared_from_this()), asio::detached);
+  }
+
+  static asio::awaitable<void> attempt(std::shared_ptr<ClientImpl> self) {
+    if (self->token_.empty()) {
+      HttpOptions options{self->config_.connect_timeout, self->config_.tls_verify,
+                          self->config_.tls_ca_file};
+      auto result = co_await http_join(self->strand_, self->server_, self->config_.meeting_id,
+                                       self->config_.display_name, options);
+      if (self->state_ != State::kJoining) co_return;  // left meanwhile
+      if (auto* error = std::get_if<ClientError>(&result)) {
+        self->handle_failure(*error);
+        co_return;
+      }
+      auto& grant = std::get<JoinGrant>(result);
+      self->token_ = std::move(grant.token);
+      self->ws_path_ = grant.ws_path;
+    }
+    self->open_transport();
+  }
+
+  void open_transport() {
+    state_ = State::kConnecting;
+    TransportTarget target;
+    target.server = server_;
+    std::string path = ws_path_.empty() ? "/ws" : ws_path_;
+    if (path.find("://") != std::string::npos) {
+      // An absolute ws_url: keep its path only; host and port stay those we joined through.
+      const auto after_scheme = path.find("://") + 3;
+      const auto slash = path.find('/', after_scheme);
+      path = slash == std::string::npos ? "/ws" : path.substr(slash);
+    } else {
+      path = server_.base_path + path;
+    }
+    target.path_and_query =
+        path + (path.find('?') == std::string::npos ? "?" : "&") + "token=" + url_encode(token_);
+    target.connect_timeout = config_.connect_timeout;
+    target.tls_verify = config_.tls_verify;
+    target.tls_ca_file = config_.tls_ca_file;
+    transport_ = make_websocket_transport(strand_, weak_from_this(), server_.secure);
+    transport_->open(target);
+  }
+
+  void handle_control(const v1::Control& control) {
+    switch (control.message_case()) {
+      case v1::Control::kJoinAccepted: {
+        const auto& accepted = control.join_accepted();
+        state_ = State::kJoined;
+        ever_joined_ = true;
+        token_refreshed_ = false;
+        backoff_.reset();
+        JoinInfo info;
+        info.participant_id = accepted.participant_id();
+        info.session_id = accepted.session_id();
+        info.meeting_id = accepted.meeting_id();
+        info.resumed = accepted.resumed();
+        info.max_envelope_bytes = accepted.max_envelope_bytes();
+        info.roster.assign(accepted.roster().begin(), accepted.roster().end());
+        schedule_ping();
+        if (events_.on_joined) events_.on_joined(info);
+        // Receivers need a keyframe from us after a (re)join.
+        for (const auto& [kind, track] : video_tracks_) {
+          if (events_.on_local_video_dropped) {
+            events_.on_local_video_dropped(static_cast<v1::MediaKind>(kind), track);
+          }
+        }
+        break;
+      }
+      case v1::Control::kParticipantJoined:
+        if (events_.on_participant_joined) events_.on_participant_joined(control.participant_joined().participant());
+        break;
+      case v1::Control::kParticipantLeft:
+        if (events_.on_participant_left) {
+          events_.on_participant_left(control.participant_left().participant_id(),
+                                      control.participant_left().reason());
+        }
+        break;
+      case v1::Control::kParticipantUpdated:
+        if (events_.on_participant_updated) events_.on_participant_updated(control.participant_updated().participant());
+        break;
+      case v1::Control::kKeyframeRequest:
+        if (events_.on_keyframe_request) events_.on_keyframe_request(control.keyframe_request());
+        break;
+      case v1::Control::kError:
+        // The close that follows carries the same code; keep the human-readable message.
+        server_error_ = ClientError{classify_close_code(control.error().code()), control.error().code(),
+                                    control.error().message()};
+        VC_LOG_WARN("event=server_error code={} message=\"{}\"", control.error().code(),
+                    control.error().message());
+        break;
+      case v1::Control::kPing: {
+        v1::Control pong;
+        pong.mutable_pong()->set_nonce(control.ping().nonce());
+        pong.mutable_pong()->set_client_time_us(control.ping().client_time_us());
+        pong.mutable_pong()->set_server_time_us(now_us());
+        send_now(encode_control(pong));
+        break;
+      }
+      default:
+        break;  // Pong and anything newer than us
+    }
+  }
+
+  void queue_media(FrameRef frame) {
+    const FrameMeta meta = frame->meta();
+    const bool video = meta.lane == Lane::kVideo;
+    if (video) remember_video_track(meta.media_kind, meta.track_id);
+    if (state_ != State::kJoined) {
+      (video ? video_dropped_ : audio_dropped_).fetch_add(1, std::memory_order_relaxed);
+      if (video) queue_.require_keyframe(meta.media_kind, meta.track_id);
+      return;
+    }
+    const auto result = queue_.push(std::move(frame));
+    switch (result) {
+      case SendQueue::PushResult::kQueued:
+        media_sent_.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case SendQueue::PushResult::kDroppedOldAudio:
+        media_sent_.fetch_add(1, std::memory_order_relaxed);
+        audio_dropped_.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case SendQueue::PushResult::kDroppedWaitKeyframe:
+        video_dropped_.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case SendQueue::PushResult::kDroppedOverBudget:
+        video_dropped_.fetch_add(1, std::memory_order_relaxed);
+        if (events_.on_local_video_dropped) {
+          events_.on_local_video_dropped(static_cast<v1::MediaKind>(meta.media_kind), meta.track_id);
+        }
+        break;
+    }
+    if (transport_) transport_->flush();
+  }
+
+  void remember_video_track(uint32_t kind, uint32_t track) {
+    for (const auto& known : video_tracks_) {
+      if (known.first == kind && known.second == track) return;
+    }
+    video_tracks_.emplace_back(kind, track);
+  }
+
+  void send_control_when_joined(v1::Control control) {
+    FrameRef frame = encode_control(control);
+    asio::post(strand_, [self = shared_from_this(), frame = std::move(frame)]() mutable {
+      if (self->state_ != State::kJoined) return;  // state is re-sent in Hello on reconnect
+      self->send_now(std::move(frame));
+    });
+  }
+
+  void send_now(FrameRef frame) {
+    queue_.push(std::move(frame));
+    if (transport_) transport_->flush();
+  }
+
+  void schedule_ping() {
+    ping_timer_.expires_after(limits::kHeartbeatInterval);
+    ping_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->state_ != State::kJoined) return;
+      v1::Control control;
+      control.mutable_ping()->set_nonce(++self->ping_nonce_);
+      control.mutable_ping()->set_client_time_us(now_us());
+      self->send_now(encode_control(control));
+      self->schedule_ping();
+    });
+  }
+
+  void handle_failure(ClientError error) {
+    if (state_ == State::kClosed) return;
+    ping_timer_.cancel();
+    if (transport_) {
+      transport_->close(1001);
+      transport_.reset();
+    }
+    if (server_error_) error = *server_error_;  // its message says more than the close frame
+    server_error_.reset();
+
+    bool retry = config_.reconnect && (ever_joined_ || config_.retry_first_connect);
+    switch (error.kind) {
+      case ErrorKind::kRefused:
+        // An expired token after a long outage: fetch a fresh one once, if we can.
+        if (error.code == 4401 && ever_joined_ && !config_.meeting_id.empty() && !token_refreshed_ &&
+            config_.token.empty()) {
+          token_.clear();
+          token_refreshed_ = true;
+        } else {
+          retry = false;
+        }
+        break;
+      case ErrorKind::kBadArgument:
+      case ErrorKind::kProtocol:
+        retry = false;
+        break;
+      case ErrorKind::kServerClosed:
+        retry = retry && is_retryable_close_code(error.code);
+        break;
+      default:
+        break;
+    }
+    if (!retry) {
+      finish(error);
+      return;
+    }
+    queue_.drop_media();
+    for (const auto& [kind, track] : video_tracks_) queue_.require_keyframe(kind, track);
+    reconnects_.fetch_add(1, std::memory_order_relaxed);
+    state_ = State::kWaitingRetry;
+    const auto delay = backoff_.next();
+    VC_LOG_INFO("event=reconnecting reason=\"{}\" delay_ms={}", error.message, delay.count());
+    if (events_.on_reconnecting) events_.on_reconnecting(error, delay);
+    retry_timer_.expires_after(delay);
+    retry_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->state_ != State::kWaitingRetry) return;
+      self->begin_attempt();
+    });
+  }
+
+  void finish(const ClientError& error) {
+    if (state_ == State::kClosed) return;
+    state_ = State::kClosed;
+    retry_timer_.cancel();
+    ping_timer_.cancel();
+    if (transport_) {
+      transport_->close(error.kind == ErrorKind::kLocalClose ? 1000 : 1001);
+      transport_.reset();
+    }
+    queue_.clear();
+    if (events_.on_closed) events_.on_closed(error);
+  }
+
+  asio::strand<asio::io_context::executor_type> strand_;
+  ClientConfig config_;
+  ClientEvents events_;
+  SendQueue queue_;
+  Backoff backoff_;
+  asio::steady_timer retry_timer_;
+  asio::steady_timer ping_timer_;
+  ServerUrl server_;
+  std::string token_;
+  std::string ws_path_ = "/ws";
+  std::shared_ptr<Transport> transport_;
+  DecodedEnvelope decoded_;
+  std::optional<ClientError> server_error_;
+  std::vector<std::pair<uint32_t, uint32_t>> video_tracks_;  // (kind, track) we have sent
+  State state_ = State::kIdle;
+  bool ever_joined_ = false;
+  bool token_refreshed_ = false;
+  uint64_t ping_nonce_ = 0;
+
+  std::atomic<uint64_t> media_sent_{0};
+  std::atomic<uint64_t> media_received_{0};
+  std::atomic<uint64_t> bytes_sent_{0};
+  std::atomic<uint64_t> bytes_received_{0};
+  std::atomic<uint64_t> audio_dropped_{0};
+  std::atomic<uint64_t> video_dropped_{0};
+  std::atomic<uint64_t> reconnects_{0};
+};
+
+}  // namespace
+
+std::shared_ptr<Client> Client::create(EventLoop& loop, ClientConfig config, ClientEvents events) {
+  return std::make_shared<ClientImpl>(loop, std::move(config), std::move(events));
+}
+
+}  // namespace vc::client

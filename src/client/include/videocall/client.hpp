@@ -1,0 +1,128 @@
+// libvideocall: a native participant in a videocall-cpp meeting (the browser's protocol, in C++).
+//
+// Threading: every Client runs on the EventLoop it was created with. Public methods may be called
+// from any thread; they post to the client's strand. Callbacks in ClientEvents are invoked on that
+// strand, one at a time, so a handler never races with another handler of the same Client.
+// No global state: two Clients share nothing but the EventLoop they were given.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "proto/videocall.pb.h"
+#include "videocall/event_loop.hpp"
+
+namespace vc {
+namespace v1 = ::videocall::v1;
+}  // namespace vc
+
+namespace vc::client {
+
+// Why a connection attempt or a session ended. Tools map these to exit codes (docs/CLIENT.md).
+enum class ErrorKind : uint8_t {
+  kNone = 0,
+  kBadArgument,   // malformed URL, meeting id or display name (caught before any I/O)
+  kUnreachable,   // DNS, TCP, TLS or WebSocket handshake failed; server went away
+  kRefused,       // join or token refused (HTTP 4xx on join, close codes 4401/4403/4404/4406/4410)
+  kProtocol,      // the server sent something we could not parse, or closed with 4400/4405
+  kServerClosed,  // the server closed the session (shutdown, kicked, replaced, idle...)
+  kLocalClose,    // leave() was called
+};
+
+std::string_view to_string(ErrorKind kind);
+
+struct ClientError {
+  ErrorKind kind = ErrorKind::kNone;
+  uint32_t code = 0;  // WebSocket close code / Control.error code / HTTP status, when known
+  std::string message;
+};
+
+struct JoinInfo {
+  uint64_t participant_id = 0;
+  uint64_t session_id = 0;
+  std::string meeting_id;
+  bool resumed = false;  // the server kept our identity across a reconnect
+  std::vector<v1::Participant> roster;  // everyone else
+  uint32_t max_envelope_bytes = 0;
+};
+
+struct ClientConfig {
+  // http://host:port or https://host:port (ws:// and wss:// are accepted too).
+  std::string server_url;
+  // Either meeting_id + display_name (POST /api/v1/meetings/{id}/join), or a room token.
+  std::string meeting_id;
+  std::string display_name;
+  std::string token;
+
+  bool receive_only = false;
+  v1::MediaState initial_media_state;
+  std::string client_name = "libvideocall/0.1";
+
+  // Reconnect with exponential backoff (and jitter) after a transport loss. The first connection
+  // is retried only when retry_first_connect is set, so a wrong URL fails fast.
+  bool reconnect = true;
+  bool retry_first_connect = false;
+  std::chrono::milliseconds reconnect_initial_delay{200};
+  std::chrono::milliseconds reconnect_max_delay{5000};
+  std::chrono::milliseconds connect_timeout{5000};
+
+  // TLS (https/wss): verify the server certificate against the system store or ca_file.
+  bool tls_verify = true;
+  std::string tls_ca_file;
+
+  // Outgoing queue bounds (see SendQueue for the drop policy).
+  std::size_t send_queue_video_bytes = 2u << 20;
+  std::size_t send_queue_audio_frames = 64;
+};
+
+// All optional. Media payload spans are valid only during the callback.
+struct ClientEvents {
+  std::function<void(const JoinInfo&)> on_joined;
+  std::function<void(const v1::Participant&)> on_participant_joined;
+  std::function<void(uint64_t participant_id, v1::LeaveReason)> on_participant_left;
+  std::function<void(const v1::Participant&)> on_participant_updated;
+  std::function<void(const v1::MediaHeader&, std::span<const uint8_t> payload)> on_media;
+  // A peer (via the server) asks us for a keyframe on one of our tracks.
+  std::function<void(const v1::KeyframeRequest&)> on_keyframe_request;
+  // Our own send queue dropped video: the encoder should emit a keyframe next.
+  std::function<void(v1::MediaKind, uint32_t track_id)> on_local_video_dropped;
+  // The transport dropped and a reconnect is scheduled.
+  std::function<void(const ClientError&, std::chrono::milliseconds retry_in)> on_reconnecting;
+  // Final: the client will not reconnect. Called exactly once.
+  std::function<void(const ClientError&)> on_closed;
+};
+
+struct ClientStats {
+  uint64_t media_sent = 0;
+  uint64_t media_received = 0;
+  uint64_t bytes_sent = 0;
+  uint64_t bytes_received = 0;
+  uint64_t audio_dropped = 0;
+  uint64_t video_dropped = 0;
+  uint64_t reconnects = 0;
+};
+
+class Client {
+ public:
+  static std::shared_ptr<Client> create(EventLoop& loop, ClientConfig config, ClientEvents events);
+  virtual ~Client() = default;
+
+  // Joins (REST, then WebSocket). Results arrive as events.
+  virtual void start() = 0;
+  // Sends one encoded frame. sender ids are stamped by the server; the rest of the header is ours.
+  // Cheap to call from a capture thread: the envelope is encoded here, queued on the strand.
+  virtual void send_media(const v1::MediaHeader& header, std::span<const uint8_t> payload) = 0;
+  virtual void request_keyframe(uint64_t publisher_participant_id, v1::MediaKind kind,
+                                uint32_t track_id) = 0;
+  virtual void set_media_state(const v1::MediaState& state) = 0;
+  // Sends Leave, closes, and ends with on_closed(kLocalClose).
+  virtual void leave() = 0;
+  virtual ClientStats stats() const = 0;
+};
+
+}  // namespace vc::client

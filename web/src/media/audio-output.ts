@@ -19,7 +19,9 @@ export class AudioOutput {
     this.ready = this.context.audioWorklet.addModule(workletUrl).then(() => {
       this.loaded = true;
     });
-    this.ready.catch((error) => console.error('audio worklet failed to load', error));
+    this.ready.catch((error) => {
+      if (this.context.state !== 'closed') console.error('audio worklet failed to load', error);
+    });
   }
 
   /** True when the browser blocks playback until a user gesture (autoplay policy). */

@@ -10,7 +10,7 @@ export interface BannerAction {
 }
 
 export function errorCard(error: MeetingError, actions: BannerAction[]): HTMLElement {
-  const card = el('div', 'error-card');
+  const card = el('div', 'card error-card');
   card.setAttribute('role', 'alert');
   card.dataset.testid = 'error-banner';
   const icon = el('div', 'error-icon');

@@ -38,5 +38,5 @@ export function initials(name: string): string {
 export function hueFor(id: number | string): number {
   let hash = 0;
   for (const char of String(id)) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
-  return hash % 360;
+  return Math.round(hash * 137.508) % 360; // golden angle: consecutive ids get distant hues
 }

@@ -28,8 +28,9 @@ export class ParticipantsPanel {
         item.dataset.participantId = String(entry.id);
         const avatar = el('span', 'panel-avatar', initials(entry.name));
         avatar.style.setProperty('--hue', String(hueFor(entry.id)));
-        const name = el('span', 'panel-name', entry.name);
-        if (entry.isSelf) name.append(el('span', 'panel-you', ' (You)'));
+        const name = el('span', 'panel-name');
+        name.append(el('span', 'panel-name-text', entry.name));
+        if (entry.isSelf) name.append(el('span', 'panel-you', '(You)'));
         if (entry.isHost) name.append(el('span', 'badge', 'Host'));
         const state = el('span', 'panel-state');
         state.innerHTML = (entry.micOn ? icons.mic : icons.micOff) + (entry.cameraOn ? icons.camera : icons.cameraOff);

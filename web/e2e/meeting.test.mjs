@@ -1,0 +1,188 @@
+// Browser end-to-end tests against the real videocall-server (VC_SERVER_BIN). One server and one
+// Chromium for the whole file; each participant is its own browser context. Tests run in order
+// and the last one stops the server.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import {
+  RESULTS_DIR,
+  joinFromHome,
+  joinFromLink,
+  launchBrowser,
+  newParticipant,
+  startServer,
+  vcState,
+  waitJoined,
+  waitRoster,
+} from './harness.mjs';
+
+const MEETING = `e2e-${Date.now().toString(36)}`;
+const MIN_VIDEO_FRAMES = 60;
+const MIN_AUDIO_FRAMES = 100;
+
+/** Luma standard deviation of the first remote tile's canvas: ~0 for a blank/solid canvas. */
+function remoteCanvasStats() {
+  const canvas = document.querySelector('[data-testid="peer-tile"] canvas');
+  if (!canvas || !canvas.width || !canvas.height) return null;
+  const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+  let sum = 0;
+  let sumSquares = 0;
+  const pixels = data.length / 4;
+  for (let i = 0; i < data.length; i += 4) {
+    const luma = 0.299 * data[i] + 0.587 * data[i + 1] + 0.114 * data[i + 2];
+    sum += luma;
+    sumSquares += luma * luma;
+  }
+  const mean = sum / pixels;
+  return { width: canvas.width, height: canvas.height, mean, std: Math.sqrt(Math.max(0, sumSquares / pixels - mean * mean)) };
+}
+
+describe('browser meeting', { timeout: 170_000 }, () => {
+  let server;
+  let browser;
+  let alice;
+  let bob;
+  const ids = {};
+  const everyone = [];
+
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    const pageErrors = everyone.flatMap((participant) => participant.errors);
+    if (pageErrors.length) console.log(`page console errors:\n  ${pageErrors.join('\n  ')}`);
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test('two participants exchange audio and video', { timeout: 60_000 }, async (t) => {
+    alice = await newParticipant(browser, 'alice');
+    bob = await newParticipant(browser, 'bob');
+    everyone.push(alice, bob);
+    await joinFromHome(alice, server.url, 'Alice Archer', MEETING);
+    ids.alice = await waitJoined(alice);
+    await joinFromLink(bob, server.url, 'Bob Baker', MEETING);
+    ids.bob = await waitJoined(bob);
+    assert.notEqual(ids.alice, ids.bob);
+    await waitRoster(alice, ['Bob Baker']);
+    await waitRoster(bob, ['Alice Archer']);
+
+    const started = Date.now();
+    const flowing = (participant, otherId) =>
+      participant.page.waitForFunction(
+        ({ id, video, audio }) => {
+          const peer = window.__vc.peers[String(id)];
+          return peer && peer.videoFramesDecoded >= video && peer.audioFramesDecoded >= audio;
+        },
+        { id: otherId, video: MIN_VIDEO_FRAMES, audio: MIN_AUDIO_FRAMES },
+        { timeout: 15_000, polling: 200 },
+      );
+    await Promise.all([flowing(alice, ids.bob), flowing(bob, ids.alice)]);
+    const seconds = (Date.now() - started) / 1000;
+    const [a, b] = [await vcState(alice), await vcState(bob)];
+    const fromBob = a.peers[String(ids.bob)];
+    const fromAlice = b.peers[String(ids.alice)];
+    t.diagnostic(
+      `thresholds reached after ${seconds.toFixed(1)} s; alice decoded ${fromBob.videoFramesDecoded} video / ${fromBob.audioFramesDecoded} audio (${fromBob.videoCodec}); ` +
+        `bob decoded ${fromAlice.videoFramesDecoded} video / ${fromAlice.audioFramesDecoded} audio; transport ${a.transport}`,
+    );
+    assert.equal(a.transport, 'WebSocket');
+    assert.equal(a.lastError, null);
+    assert.equal(b.lastError, null);
+    assert.equal(fromBob.videoWidth, 640);
+    assert.equal(fromBob.videoHeight, 360);
+  });
+
+  test('remote tiles show real pictures (screenshots + pixel variance)', { timeout: 30_000 }, async (t) => {
+    for (const participant of [alice, bob]) {
+      await participant.page.locator('[data-testid="peer-tile"].show-video').waitFor({ timeout: 10_000 });
+      await participant.page.screenshot({ path: join(RESULTS_DIR, `${participant.label}-call.png`) });
+      const canvas = await participant.page.evaluate(remoteCanvasStats);
+      t.diagnostic(`${participant.label}: remote canvas ${JSON.stringify(canvas)}`);
+      assert.ok(canvas, 'remote tile has a canvas');
+      assert.ok(canvas.std > 5, `remote canvas is not blank (luma std ${canvas?.std})`);
+      const label = await participant.page.locator('[data-testid="peer-tile"] .tile-name').textContent();
+      assert.equal(label, participant === alice ? 'Bob Baker' : 'Alice Archer');
+      await assert.doesNotReject(participant.page.getByTestId('transport-name').waitFor());
+    }
+  });
+
+  test('mic toggle reaches the other participant', { timeout: 20_000 }, async () => {
+    await alice.page.getByTestId('mic-toggle').click();
+    await bob.page.waitForFunction((id) => window.__vc.roster.find((entry) => entry.id === id)?.micOn === false, ids.alice, {
+      timeout: 10_000,
+    });
+    await bob.page.locator(`[data-testid="peer-tile"][data-participant-id="${ids.alice}"].mic-off`).waitFor({ timeout: 5_000 });
+    await alice.page.getByTestId('mic-toggle').click();
+    await bob.page.waitForFunction((id) => window.__vc.roster.find((entry) => entry.id === id)?.micOn === true, ids.alice, {
+      timeout: 10_000,
+    });
+  });
+
+  test('a third participant joins and leaves; rosters follow', { timeout: 40_000 }, async () => {
+    const carol = await newParticipant(browser, 'carol');
+    everyone.push(carol);
+    await joinFromLink(carol, server.url, 'Carol Cole', MEETING);
+    await waitJoined(carol);
+    await waitRoster(carol, ['Alice Archer', 'Bob Baker']);
+    await waitRoster(alice, ['Bob Baker', 'Carol Cole']);
+    await waitRoster(bob, ['Alice Archer', 'Carol Cole']);
+    await alice.page.locator('[data-testid="peer-tile"]').nth(1).waitFor();
+    await carol.page.getByTestId('leave-button').click();
+    await carol.page.getByTestId('left-card').waitFor();
+    await waitRoster(alice, ['Bob Baker']);
+    await waitRoster(bob, ['Alice Archer']);
+    assert.equal(await alice.page.locator('[data-testid="peer-tile"]').count(), 1);
+    await carol.context.close();
+  });
+
+  test('a forged token shows the error banner', { timeout: 30_000 }, async () => {
+    const mallory = await newParticipant(browser, 'mallory');
+    everyone.push(mallory);
+    // Let the real join API answer, then corrupt the JWT signature it returned.
+    await mallory.page.route('**/api/v1/meetings/*/join', async (route) => {
+      const response = await route.fetch();
+      const body = await response.json();
+      const parts = String(body.token).split('.');
+      parts[parts.length - 1] = 'Zm9yZ2VkLXNpZ25hdHVyZQ';
+      await route.fulfill({ response, json: { ...body, token: parts.join('.') } });
+    });
+    await joinFromLink(mallory, server.url, 'Mallory', MEETING);
+    const banner = mallory.page.getByTestId('error-banner');
+    await banner.waitFor({ timeout: 15_000 });
+    await mallory.page.screenshot({ path: join(RESULTS_DIR, 'forged-token.png') });
+    const state = await vcState(mallory);
+    assert.equal(state.lastError?.code, 4401, `lastError ${JSON.stringify(state.lastError)}`);
+    assert.match(await banner.textContent(), /4401/);
+    await waitRoster(alice, ['Bob Baker']); // the forged join never appeared in the meeting
+    await mallory.context.close();
+  });
+
+  test('a rejected join request shows the server message', { timeout: 30_000 }, async () => {
+    const dave = await newParticipant(browser, 'dave');
+    everyone.push(dave);
+    await joinFromLink(dave, server.url, 'Dave', 'x'.repeat(65)); // meeting ids are at most 64 chars
+    const banner = dave.page.getByTestId('error-banner');
+    await banner.waitFor({ timeout: 15_000 });
+    assert.match(await banner.textContent(), /HTTP 400/);
+    await dave.context.close();
+  });
+
+  test('server gone: the call and new joins show the error banner', { timeout: 40_000 }, async () => {
+    const erin = await newParticipant(browser, 'erin');
+    everyone.push(erin);
+    await erin.page.goto(`${server.url}/?lowcpu=1`);
+    await erin.page.getByTestId('name-input').fill('Erin');
+    await erin.page.getByTestId('meeting-input').fill(MEETING);
+    await server.stop();
+    await alice.page.getByTestId('error-banner').waitFor({ timeout: 15_000 });
+    await alice.page.screenshot({ path: join(RESULTS_DIR, 'alice-server-gone.png') });
+    await erin.page.getByTestId('join-button').click();
+    const banner = erin.page.getByTestId('error-banner');
+    await banner.waitFor({ timeout: 15_000 });
+    assert.match(await banner.textContent(), /Cannot reach the server/);
+    await erin.page.screenshot({ path: join(RESULTS_DIR, 'erin-server-stopped.png') });
+  });
+});

@@ -12,6 +12,7 @@ export interface PeerAudioPlayer {
 export class AudioOutput {
   readonly context: AudioContext;
   private loaded = false;
+  private closed = false;
   private readonly ready: Promise<void>;
 
   constructor() {
@@ -20,7 +21,7 @@ export class AudioOutput {
       this.loaded = true;
     });
     this.ready.catch((error) => {
-      if (this.context.state !== 'closed') console.error('audio worklet failed to load', error);
+      if (!this.closed) console.error('audio worklet failed to load', error);
     });
   }
 
@@ -56,6 +57,7 @@ export class AudioOutput {
   }
 
   close(): void {
+    this.closed = true;
     this.context.close().catch(() => {});
   }
 }

@@ -26,6 +26,12 @@ v1::Control participant_updated(const v1::Participant& participant) {
   return control;
 }
 
+uint64_t wall_clock_us() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
 }  // namespace
 
 Room::Room(std::string meeting_id, NowFn now, RoomObserver* observer)
@@ -63,6 +69,7 @@ JoinResult Room::join(Endpoint& endpoint, const JoinRequest& request) {
     if (existing->endpoint != nullptr && existing->endpoint != &endpoint) {
       existing->endpoint->close_with_error(kErrorReplaced, "replaced by a newer connection");
     }
+    claim_locally(*existing);
     existing->endpoint = &endpoint;
     existing->session_id = request.session_id;
     existing->grace_deadline.reset();
@@ -72,6 +79,7 @@ JoinResult Room::join(Endpoint& endpoint, const JoinRequest& request) {
     if (visible(*existing)) {
       broadcast_control(participant_updated(existing->info), id);
     }
+    local_member_changed(*existing);
     roster_changed();
     close_pending_slow_receivers();
     return JoinResult::kResumed;
@@ -82,6 +90,7 @@ JoinResult Room::join(Endpoint& endpoint, const JoinRequest& request) {
   auto member = std::make_unique<Member>();
   member->endpoint = &endpoint;
   member->session_id = request.session_id;
+  member->claim_us = wall_clock_us();
   v1::Participant& info = member->info;
   info.set_participant_id(id);
   info.set_display_name(request.identity.display_name);
@@ -100,6 +109,7 @@ JoinResult Room::join(Endpoint& endpoint, const JoinRequest& request) {
     *control.mutable_participant_joined()->mutable_participant() = joined.info;
     broadcast_control(control, id);
   }
+  local_member_changed(joined);
   roster_changed();
   close_pending_slow_receivers();
   return JoinResult::kJoined;
@@ -128,6 +138,7 @@ void Room::disconnect(uint64_t participant_id, const Endpoint& endpoint) {
   member->grace_deadline = now_() + limits::kReconnectGrace;
   member->info.set_connection_state(v1::CONNECTION_STATE_RECONNECTING);
   if (visible(*member)) broadcast_control(participant_updated(member->info), participant_id);
+  local_member_changed(*member);
   roster_changed();
   close_pending_slow_receivers();
 }
@@ -144,8 +155,14 @@ void Room::remove(uint64_t participant_id, v1::LeaveReason reason) {
   });
   if (it == members_.end()) return;
   const bool was_visible = visible(**it);
+  const bool was_remote = is_remote(**it);
   members_.erase(it);
+  if (was_remote) --remote_count_;
   if (was_visible) broadcast_control(participant_left(participant_id, reason), participant_id);
+  if (!was_remote) {
+    if (observer_ != nullptr) observer_->on_local_member_left(*this, participant_id, reason);
+    forget_remote_members_if_alone();
+  }
   roster_changed();
 }
 
@@ -163,7 +180,12 @@ void Room::on_media(uint64_t participant_id, v1::MediaHeader& header,
   header.set_sender_participant_id(participant_id);
   header.set_sender_session_id(sender->session_id);
   FrameRef frame = encode_media(header, payload);
+  fan_out(frame, sender);
+  if (observer_ != nullptr && remote_count_ > 0) observer_->on_local_media(*this, frame);
+  close_pending_slow_receivers();
+}
 
+void Room::fan_out(const FrameRef& frame, const Member* sender) {
   for (auto& member : members_) {
     if (member.get() == sender || !receives_media(*member)) continue;
     const PushResult result = member->endpoint->queue().push(frame);
@@ -177,8 +199,6 @@ void Room::on_media(uint64_t participant_id, v1::MediaHeader& header,
     if (member->endpoint->queue().has_keyframe_needs()) route_keyframe_needs(*member);
     member->endpoint->on_queue_ready();
   }
-
-  close_pending_slow_receivers();
 }
 
 void Room::close_pending_slow_receivers() {
@@ -208,7 +228,9 @@ void Room::route_keyframe_needs(Member& receiver) {
 void Room::request_keyframe(uint64_t publisher_id, uint32_t kind, uint32_t track,
                             uint64_t requester_id) {
   Member* publisher = find(publisher_id);
-  if (publisher == nullptr || publisher->endpoint == nullptr) return;
+  if (publisher == nullptr) return;
+  // A local publisher in reconnect grace cannot answer; a remote one's node forwards the request.
+  if (!is_remote(*publisher) && publisher->endpoint == nullptr) return;
   const TimePoint now = now_();
   auto& requests = publisher->keyframe_requests;
   auto it = std::find_if(requests.begin(), requests.end(),
@@ -230,6 +252,13 @@ void Room::request_keyframe(uint64_t publisher_id, uint32_t kind, uint32_t track
   request->set_kind(static_cast<v1::MediaKind>(kind));
   request->set_track_id(track);
   request->set_requester_participant_id(requester_id);
+  if (is_remote(*publisher)) {
+    ++stats_.remote_keyframe_requests_sent;
+    if (observer_ != nullptr) {
+      observer_->on_remote_keyframe_request(*this, publisher->node_id, *request);
+    }
+    return;
+  }
   send(*publisher, encode_control(control));
 }
 
@@ -249,6 +278,7 @@ void Room::handle_control(uint64_t participant_id, const v1::Control& control) {
       member->info.set_camera_on(state.camera_on());
       member->info.set_screen_on(state.screen_on());
       broadcast_control(participant_updated(member->info), participant_id);
+      local_member_changed(*member);
       roster_changed();
       return;
     }

@@ -45,13 +45,39 @@ struct RoomStats {
   uint64_t keyframe_requests_sent = 0;
   uint64_t keyframe_requests_coalesced = 0;
   uint64_t slow_receivers_closed = 0;
+  uint64_t remote_media_in = 0;
+  uint64_t remote_keyframe_requests_sent = 0;
 };
 
-// Optional hooks for things outside the room (metrics, the cross-node bus).
+class Room;
+
+// Optional hooks for things outside the room (metrics, the cross-node bus). Called synchronously
+// from Room methods; an observer must not call back into the room that is calling it.
 class RoomObserver {
  public:
   virtual ~RoomObserver() = default;
   virtual void on_roster_changed(const std::string& /*meeting_id*/) {}
+
+  // Cross-node hooks. They report LOCAL members and media only; remote ones are the owning
+  // node's to publish. A local member joined, resumed, changed media state or is reconnecting:
+  virtual void on_local_member_changed(const Room& /*room*/, const v1::Participant& /*info*/,
+                                       uint64_t /*claim_us*/) {}
+  virtual void on_local_member_left(const Room& /*room*/, uint64_t /*participant_id*/,
+                                    v1::LeaveReason /*reason*/) {}
+  // A local publisher's frame, stamped and encoded: remote nodes forward these bytes unchanged.
+  virtual void on_local_media(const Room& /*room*/, const FrameRef& /*frame*/) {}
+  // A receiver here needs a keyframe from a publisher on node `publisher_node` (coalesced here).
+  virtual void on_remote_keyframe_request(const Room& /*room*/, uint64_t /*publisher_node*/,
+                                          const v1::KeyframeRequest& /*request*/) {}
+};
+
+// A participant connected to another server node, as that node announced it.
+struct RemoteMember {
+  uint64_t node_id = 0;  // never 0: 0 means "this node"
+  v1::Participant info;
+  // When the owning node accepted this connection (wall clock, microseconds). If two nodes claim
+  // the same participant, the newer claim wins.
+  uint64_t claim_us = 0;
 };
 
 class Room {
@@ -84,6 +110,35 @@ class Room {
   void on_timer();
   std::optional<TimePoint> next_deadline() const;
 
+  // --- Remote members (participants connected to other nodes; see docs/ARCHITECTURE.md "bus"). ---
+  // Remote members are kept only while this node has local members: when the last local member
+  // goes, the room forgets every remote one silently (nobody here to tell) and becomes empty().
+
+  // Adds or updates a remote member. Local receivers see ParticipantJoined for a new member and
+  // ParticipantUpdated for a known one (including one that moved here from another node, or a
+  // local member in reconnect grace that resumed on another node: never a leave and a join).
+  void upsert_remote(const RemoteMember& member);
+  // Removes a remote member if `node_id` still owns it (a stale leave from a node the participant
+  // has moved away from is ignored).
+  void remove_remote(uint64_t node_id, uint64_t participant_id, v1::LeaveReason reason);
+  // The authoritative member list of `node_id` for this room: upserts each and removes that
+  // node's members that are not listed.
+  void sync_remote_node(uint64_t node_id, std::span<const RemoteMember> members);
+  // `node_id` stopped answering: its members show as reconnecting and leave after `grace` unless
+  // they resume (here or on another node) first.
+  void remote_node_lost(uint64_t node_id, std::chrono::milliseconds grace);
+  // A frame published by a remote member, already stamped and encoded by its node: queued as-is
+  // to every local receiver.
+  // Returns false when the publisher is unknown here (an announcement was missed: resync).
+  bool on_remote_media(const FrameRef& frame);
+  // A receiver on another node asks a local publisher for a keyframe (coalesced like local ones).
+  void on_remote_keyframe_request(const v1::KeyframeRequest& request);
+
+  std::size_t local_member_count() const;
+  std::size_t remote_member_count() const { return remote_count_; }
+  // Local members (connected or in grace) with their claim times, for a snapshot to other nodes.
+  std::vector<RemoteMember> local_members() const;
+
   // No participants, connected or in grace: the registry may destroy the room.
   bool empty() const { return members_.empty(); }
   std::size_t participant_count() const;
@@ -95,7 +150,9 @@ class Room {
   struct Member {
     v1::Participant info;
     uint64_t session_id = 0;
-    Endpoint* endpoint = nullptr;  // null while in reconnect grace
+    Endpoint* endpoint = nullptr;  // null while in reconnect grace, and for remote members
+    uint64_t node_id = 0;          // 0: connected to this node; else the owning remote node
+    uint64_t claim_us = 0;         // see RemoteMember::claim_us
     std::optional<TimePoint> grace_deadline;
     // Last keyframe request forwarded to this member, per (kind, track), for coalescing.
     struct LastRequest {
@@ -120,12 +177,19 @@ class Room {
   void handle_control(uint64_t participant_id, const v1::Control& control);
   void remove(uint64_t participant_id, v1::LeaveReason reason);
   void roster_changed();
+  bool is_remote(const Member& member) const { return member.node_id != 0; }
+  void fan_out(const FrameRef& frame, const Member* sender);
+  void claim_locally(Member& member);
+  void local_member_changed(const Member& member);
+  void forget_remote_members_if_alone();
+  void upsert_remote_member(const RemoteMember& remote);
 
   std::string meeting_id_;
   NowFn now_;
   RoomObserver* observer_;
   std::vector<std::unique_ptr<Member>> members_;  // join order; fan-out iterates this
   std::vector<uint64_t> pending_slow_;           // receivers to close after the fan-out loop
+  std::size_t remote_count_ = 0;
   RoomStats stats_;
 };
 

@@ -73,16 +73,19 @@ export function launchBrowser() {
   return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
 }
 
-/** One participant = one browser context (own storage, own fake devices). Collects page errors. */
+const consoleLog = createWriteStream(join(RESULTS_DIR, 'browser-console.log'));
+
+/**
+ * One participant = one browser context (own storage, own fake devices). Uncaught page exceptions
+ * are collected (tests assert there are none); console output goes to test-results/ for debugging.
+ */
 export async function newParticipant(browser, label) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
   const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (error) => errors.push(`${label}: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !/favicon/.test(message.text())) errors.push(`${label}: ${message.text()}`);
-  });
-  return { page, context, label, errors };
+  const uncaught = [];
+  page.on('pageerror', (error) => uncaught.push(`${label}: ${error.stack ?? error.message}`));
+  page.on('console', (message) => consoleLog.write(`[${label}] ${message.type()}: ${message.text()}\n`));
+  return { page, context, label, uncaught };
 }
 
 /** Joins through the home page form, the way a user would. */

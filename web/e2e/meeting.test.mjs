@@ -51,8 +51,6 @@ describe('browser meeting', { timeout: 170_000 }, () => {
   });
 
   after(async () => {
-    const pageErrors = everyone.flatMap((participant) => participant.errors);
-    if (pageErrors.length) console.log(`page console errors:\n  ${pageErrors.join('\n  ')}`);
     await browser?.close();
     await server?.stop();
   });
@@ -121,20 +119,34 @@ describe('browser meeting', { timeout: 170_000 }, () => {
     });
   });
 
-  test('a third participant joins and leaves; rosters follow', { timeout: 40_000 }, async () => {
+  test('a third participant joins and leaves; rosters follow', { timeout: 40_000 }, async (t) => {
+    const started = Date.now();
     const carol = await newParticipant(browser, 'carol');
     everyone.push(carol);
     await joinFromLink(carol, server.url, 'Carol Cole', MEETING);
     await waitJoined(carol);
+    const joinedAfter = Date.now() - started;
     await waitRoster(carol, ['Alice Archer', 'Bob Baker']);
     await waitRoster(alice, ['Bob Baker', 'Carol Cole']);
     await waitRoster(bob, ['Alice Archer', 'Carol Cole']);
     await alice.page.locator('[data-testid="peer-tile"]').nth(1).waitFor();
+    // The newcomer decodes both publishers (they send a keyframe when someone joins).
+    await carol.page.waitForFunction(
+      () => {
+        const peers = Object.values(window.__vc.peers);
+        return peers.length === 2 && peers.every((peer) => peer.videoFramesDecoded >= 30);
+      },
+      null,
+      { timeout: 15_000, polling: 200 },
+    );
+    const decodingAfter = Date.now() - started;
+    const firstFrames = await carol.page.evaluate(() => Object.values(window.__vc.peers).map((peer) => peer.firstVideoFrameMs));
     await carol.page.getByTestId('leave-button').click();
     await carol.page.getByTestId('left-card').waitFor();
     await waitRoster(alice, ['Bob Baker']);
     await waitRoster(bob, ['Alice Archer']);
     assert.equal(await alice.page.locator('[data-testid="peer-tile"]').count(), 1);
+    t.diagnostic(`carol joined after ${joinedAfter} ms, first frames after ${firstFrames} ms, decoded 30+ from both after ${decodingAfter} ms, left after ${Date.now() - started} ms`);
     await carol.context.close();
   });
 
@@ -184,5 +196,10 @@ describe('browser meeting', { timeout: 170_000 }, () => {
     await banner.waitFor({ timeout: 15_000 });
     assert.match(await banner.textContent(), /Cannot reach the server/);
     await erin.page.screenshot({ path: join(RESULTS_DIR, 'erin-server-stopped.png') });
+  });
+
+  test('no uncaught exceptions in any page', () => {
+    const uncaught = everyone.flatMap((participant) => participant.uncaught);
+    assert.deepEqual(uncaught, []);
   });
 });

@@ -9,6 +9,10 @@ export interface PeerStats {
   videoCodec: string | null;
   videoWidth: number;
   videoHeight: number;
+  /** Milliseconds from this peer appearing to its first drawn video frame (null until then). */
+  firstVideoFrameMs: number | null;
+  /** performance.now() when the peer appeared; basis for firstVideoFrameMs. */
+  createdAt: number;
 }
 
 export interface RosterEntry {
@@ -77,5 +81,7 @@ export function newPeerStats(): PeerStats {
     videoCodec: null,
     videoWidth: 0,
     videoHeight: 0,
+    firstVideoFrameMs: null,
+    createdAt: performance.now(),
   };
 }

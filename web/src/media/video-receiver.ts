@@ -129,6 +129,7 @@ export class VideoReceiver {
       stats.videoFramesDecoded++;
       stats.videoWidth = frame.displayWidth;
       stats.videoHeight = frame.displayHeight;
+      stats.firstVideoFrameMs ??= Math.round(performance.now() - stats.createdAt);
       if (!this.drewSinceStart) {
         this.drewSinceStart = true;
         this.options.onFirstFrame();

@@ -131,6 +131,10 @@ class MeetingPage {
             stats.sent.keyframeRequestsReceived++;
             if (kind === MediaKind.VIDEO || kind === MediaKind.UNSPECIFIED) this.videoSender?.requestKeyframe();
           },
+          reconnecting: (attempt) => {
+            stats.connection = 'connecting';
+            this.setStatus(`Reconnecting… (attempt ${attempt})`, 'pending');
+          },
           rtt: (ms) => {
             stats.rttMs = Math.round(ms);
             this.setStatus('Connected', 'ok');
@@ -154,8 +158,16 @@ class MeetingPage {
     stats.selfId = selfId;
     stats.connection = 'connected';
     this.setStatus('Connected', 'ok');
-    for (const participant of roster) this.addPeer(participant);
-    this.startSenders();
+    // After a reconnect the roster is authoritative again: drop anyone who left meanwhile.
+    const present = new Set(roster.map((participant) => toNumber(participant.participantId)));
+    for (const id of [...this.peers.keys()]) if (!present.has(id)) this.removePeer(id);
+    for (const participant of roster) {
+      const existing = this.peers.get(toNumber(participant.participantId));
+      if (existing) existing.update(participant);
+      else this.addPeer(participant);
+    }
+    if (this.videoSender || this.audioSender) this.videoSender?.requestKeyframe();
+    else this.startSenders();
     this.syncRoster();
   }
 
@@ -279,7 +291,7 @@ class MeetingPage {
   }
 
   private sendMediaState(): void {
-    this.session?.sendControl({ case: 'mediaState', value: { micOn: this.micOn, cameraOn: this.cameraOn } });
+    this.session?.setMediaState({ micOn: this.micOn, cameraOn: this.cameraOn });
     this.updateControls();
     this.syncRoster();
   }

@@ -3,6 +3,7 @@ import type { Participant } from '../gen/videocall_pb';
 import { AudioReceiver } from '../media/audio-receiver';
 import type { AudioOutput } from '../media/audio-output';
 import { VideoReceiver } from '../media/video-receiver';
+import { ConnectionState } from '../gen/videocall_pb';
 import { MediaKind, ParticipantRole, type HeaderFields, toNumber } from '../protocol';
 import { newPeerStats, type PeerStats } from '../stats';
 import { Tile } from '../ui/tile';
@@ -47,6 +48,7 @@ export class RemotePeer {
     this.tile.setName(this.name);
     this.tile.setMicOn(this.micOn);
     this.tile.setCameraOn(this.cameraOn);
+    this.tile.setReconnecting(participant.connectionState === ConnectionState.RECONNECTING);
     // Camera back on: show the placeholder until a fresh frame is actually drawn.
     if (!this.cameraOn) this.tile.setHasVideo(false);
   }

@@ -25,12 +25,16 @@ export interface SessionEvents {
   media(header: HeaderFields, payload: Uint8Array): void;
   keyframeRequested(kind: MediaKind): void;
   rtt(milliseconds: number): void;
+  /** The transport dropped; the session is trying to resume within the server's grace period. */
+  reconnecting(attempt: number): void;
   /** The session is over because of an error; it will not deliver further events. */
   failed(error: MeetingError): void;
 }
 
 const JOIN_ACCEPT_TIMEOUT_MS = 10_000;
 const PING_INTERVAL_MS = 5_000;
+/** Backoff before each reconnect attempt; the server holds our identity for about 5 s. */
+const RECONNECT_DELAYS_MS = [250, 750, 1500, 3000];
 
 export class MeetingSession {
   private joined = false;
@@ -38,10 +42,14 @@ export class MeetingSession {
   private pingTimer: number | undefined;
   private acceptTimer: number | undefined;
   private nonce = 0;
+  private reconnectAttempt = 0;
 
   private constructor(
-    private readonly transport: Transport,
+    private transport: Transport,
     private readonly events: SessionEvents,
+    private readonly wsUrl: string,
+    private readonly token: string,
+    private mediaState: { micOn: boolean; cameraOn: boolean },
   ) {}
 
   get transportName(): string {
@@ -66,14 +74,27 @@ export class MeetingSession {
         'transport',
       );
     }
-    const session = new MeetingSession(transport, events);
-    transport.onmessage = (bytes) => session.receive(bytes);
-    transport.onclose = ({ code, reason }) => session.onClosed(code, reason);
-    transport.send(encodeControl(helloMessage(mediaState)));
-    session.acceptTimer = window.setTimeout(() => {
-      session.fail(new MeetingError('Could not join the meeting', 'The server did not accept the connection in time.', 'timeout'));
-    }, JOIN_ACCEPT_TIMEOUT_MS);
+    const session = new MeetingSession(transport, events, join.ws_url, join.token, mediaState);
+    session.attach(transport);
     return session;
+  }
+
+  /** Wires a freshly connected transport and sends Hello (also after a reconnect). */
+  private attach(transport: Transport): void {
+    this.transport = transport;
+    transport.onmessage = (bytes) => this.receive(bytes);
+    transport.onclose = ({ code, reason }) => this.onClosed(code, reason);
+    transport.send(encodeControl(helloMessage(this.mediaState)));
+    window.clearTimeout(this.acceptTimer);
+    this.acceptTimer = window.setTimeout(() => {
+      this.fail(new MeetingError('Could not join the meeting', 'The server did not accept the connection in time.', 'timeout'));
+    }, JOIN_ACCEPT_TIMEOUT_MS);
+  }
+
+  /** Remembered so a reconnect's Hello carries the current state. */
+  setMediaState(state: { micOn: boolean; cameraOn: boolean }): void {
+    this.mediaState = state;
+    this.sendControl({ case: 'mediaState', value: state });
   }
 
   sendMedia(header: Partial<HeaderFields>, payload: Uint8Array): void {
@@ -117,6 +138,10 @@ export class MeetingSession {
 
   private onClosed(code: number, reason: string): void {
     if (this.ended) return;
+    if (code < 4000 && (this.joined || this.reconnectAttempt > 0)) {
+      void this.reconnect(); // network blip or server restart: resume within the grace period
+      return;
+    }
     if (code >= 4000) {
       this.fail(new MeetingError('Disconnected by the server', reason || closeCodeText(code), code));
     } else {
@@ -128,6 +153,33 @@ export class MeetingSession {
         ),
       );
     }
+  }
+
+  private async reconnect(): Promise<void> {
+    this.joined = false;
+    window.clearInterval(this.pingTimer);
+    window.clearTimeout(this.acceptTimer);
+    while (!this.ended && this.reconnectAttempt < RECONNECT_DELAYS_MS.length) {
+      const delay = RECONNECT_DELAYS_MS[this.reconnectAttempt++]!;
+      this.events.reconnecting(this.reconnectAttempt);
+      await new Promise((resolve) => window.setTimeout(resolve, delay));
+      if (this.ended) return;
+      try {
+        const transport = await connectTransport({ wsUrl: this.wsUrl, token: this.token });
+        if (this.ended) return transport.close();
+        this.attach(transport);
+        return;
+      } catch {
+        // try again after the next delay
+      }
+    }
+    this.fail(
+      new MeetingError(
+        'Connection to the server was lost',
+        'The meeting connection dropped and could not be restored. Check your network and rejoin.',
+        'disconnected',
+      ),
+    );
   }
 
   private receive(bytes: Uint8Array): void {
@@ -149,7 +201,9 @@ export class MeetingSession {
       case 'joinAccepted': {
         const accepted = message.value;
         this.joined = true;
+        this.reconnectAttempt = 0;
         window.clearTimeout(this.acceptTimer);
+        window.clearInterval(this.pingTimer);
         this.pingTimer = window.setInterval(() => this.ping(), PING_INTERVAL_MS);
         this.events.joined(toNumber(accepted.participantId), accepted.self, accepted.roster);
         break;

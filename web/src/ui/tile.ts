@@ -61,6 +61,11 @@ export class Tile {
     this.refresh();
   }
 
+  /** The peer's transport dropped and the server holds its place for a few seconds. */
+  setReconnecting(reconnecting: boolean): void {
+    this.element.classList.toggle('reconnecting', reconnecting);
+  }
+
   /** Called with each audio packet's level (-dBov); loud packets light the border briefly. */
   noteAudioLevel(level: number): void {
     if (level > 45) return;

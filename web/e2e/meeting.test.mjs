@@ -107,7 +107,7 @@ describe('browser meeting', { timeout: 170_000 }, () => {
     }
   });
 
-  test('mic toggle reaches the other participant', { timeout: 20_000 }, async () => {
+  test('mic and camera toggles reach the other participant', { timeout: 30_000 }, async () => {
     await alice.page.getByTestId('mic-toggle').click();
     await bob.page.waitForFunction((id) => window.__vc.roster.find((entry) => entry.id === id)?.micOn === false, ids.alice, {
       timeout: 10_000,
@@ -117,6 +117,23 @@ describe('browser meeting', { timeout: 170_000 }, () => {
     await bob.page.waitForFunction((id) => window.__vc.roster.find((entry) => entry.id === id)?.micOn === true, ids.alice, {
       timeout: 10_000,
     });
+
+    const aliceTile = bob.page.locator(`[data-testid="peer-tile"][data-participant-id="${ids.alice}"]`);
+    await alice.page.getByTestId('camera-toggle').click();
+    await bob.page.waitForFunction((id) => window.__vc.roster.find((entry) => entry.id === id)?.cameraOn === false, ids.alice, {
+      timeout: 10_000,
+    });
+    await aliceTile.locator('.tile-avatar', { hasText: 'AA' }).waitFor({ state: 'visible', timeout: 5_000 });
+    await bob.page.screenshot({ path: join(RESULTS_DIR, 'bob-sees-alice-camera-off.png') });
+    const framesBefore = await bob.page.evaluate((id) => window.__vc.peers[String(id)].videoFramesDecoded, ids.alice);
+    await alice.page.getByTestId('camera-toggle').click();
+    // Video resumes (from a keyframe) and the tile shows it again.
+    await bob.page.waitForFunction(
+      ({ id, before }) => window.__vc.peers[String(id)].videoFramesDecoded >= before + 15,
+      { id: ids.alice, before: framesBefore },
+      { timeout: 10_000 },
+    );
+    await bob.page.locator(`[data-testid="peer-tile"][data-participant-id="${ids.alice}"].show-video`).waitFor({ timeout: 5_000 });
   });
 
   test('a third participant joins and leaves; rosters follow', { timeout: 40_000 }, async (t) => {
@@ -188,6 +205,7 @@ describe('browser meeting', { timeout: 170_000 }, () => {
     await erin.page.goto(`${server.url}/?lowcpu=1`);
     await erin.page.getByTestId('name-input').fill('Erin');
     await erin.page.getByTestId('meeting-input').fill(MEETING);
+    await erin.page.screenshot({ path: join(RESULTS_DIR, 'home.png') });
     await server.stop();
     await alice.page.getByTestId('error-banner').waitFor({ timeout: 15_000 });
     await alice.page.screenshot({ path: join(RESULTS_DIR, 'alice-server-gone.png') });

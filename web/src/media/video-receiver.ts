@@ -8,8 +8,8 @@ export interface VideoReceiverOptions {
   canvas: HTMLCanvasElement;
   stats: PeerStats;
   requestKeyframe(): void;
-  /** First frame after (re)start drawn, e.g. to swap the placeholder for the canvas. */
-  onFirstFrame(): void;
+  /** A frame was drawn (the tile swaps its placeholder for the canvas). */
+  onFrame(): void;
 }
 
 const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
@@ -21,7 +21,6 @@ export class VideoReceiver {
   private needKeyframe = true;
   private lastSequence: number | null = null;
   private lastKeyframeRequestAt = -Infinity;
-  private drewSinceStart = false;
   private closed = false;
   private readonly context: CanvasRenderingContext2D | null;
 
@@ -89,7 +88,6 @@ export class VideoReceiver {
     this.decoder = decoder;
     this.codec = codec;
     this.needKeyframe = true;
-    this.drewSinceStart = false;
     this.options.stats.videoCodec = codecName(codec);
     return true;
   }
@@ -130,10 +128,7 @@ export class VideoReceiver {
       stats.videoWidth = frame.displayWidth;
       stats.videoHeight = frame.displayHeight;
       stats.firstVideoFrameMs ??= Math.round(performance.now() - stats.createdAt);
-      if (!this.drewSinceStart) {
-        this.drewSinceStart = true;
-        this.options.onFirstFrame();
-      }
+      this.options.onFrame();
     } finally {
       frame.close();
     }

@@ -35,7 +35,7 @@ export class RemotePeer {
       canvas,
       stats: this.stats,
       requestKeyframe: () => requestKeyframe(MediaKind.VIDEO),
-      onFirstFrame: () => this.tile.setHasVideo(true),
+      onFrame: () => this.tile.setHasVideo(true),
     });
     this.audio = new AudioReceiver(audioOutput?.createPlayer() ?? null, this.stats);
   }

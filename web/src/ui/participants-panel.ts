@@ -30,8 +30,8 @@ export class ParticipantsPanel {
         avatar.style.setProperty('--hue', String(hueFor(entry.id)));
         const name = el('span', 'panel-name');
         name.append(el('span', 'panel-name-text', entry.name));
-        if (entry.isSelf) name.append(el('span', 'panel-you', '(You)'));
-        if (entry.isHost) name.append(el('span', 'badge', 'Host'));
+        const roles = [entry.isSelf ? 'You' : '', entry.isHost ? 'Host' : ''].filter(Boolean).join(' · ');
+        if (roles) name.append(el('span', 'panel-sub', roles));
         const state = el('span', 'panel-state');
         state.innerHTML = (entry.micOn ? icons.mic : icons.micOff) + (entry.cameraOn ? icons.camera : icons.cameraOff);
         state.classList.toggle('muted', !entry.micOn);

@@ -57,6 +57,7 @@ export class Tile {
 
   /** Video frames are flowing (or, for self-view, a camera track exists). */
   setHasVideo(has: boolean): void {
+    if (this.hasVideo === has) return; // called for every decoded frame
     this.hasVideo = has;
     this.refresh();
   }

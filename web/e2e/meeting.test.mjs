@@ -91,6 +91,18 @@ describe('browser meeting', { timeout: 170_000 }, () => {
     assert.equal(b.lastError, null);
     assert.equal(fromBob.videoWidth, 640);
     assert.equal(fromBob.videoHeight, 360);
+
+    // Decoded audio is actually played out through the AudioWorklet jitter buffer.
+    const playing = (participant, otherId) =>
+      participant.page.waitForFunction((id) => window.__vc.peers[String(id)]?.audioPlayedMs >= 1000, otherId, {
+        timeout: 10_000,
+        polling: 200,
+      });
+    await Promise.all([playing(alice, ids.bob), playing(bob, ids.alice)]);
+    const playout = (await vcState(alice)).peers[String(ids.bob)];
+    t.diagnostic(
+      `alice playout: ${playout.audioPlayedMs} ms played, ${playout.audioBufferedMs} ms buffered, ${playout.audioUnderruns} underruns`,
+    );
   });
 
   test('remote tiles show real pictures (screenshots + pixel variance)', { timeout: 30_000 }, async (t) => {

@@ -9,6 +9,10 @@ export interface PeerStats {
   videoCodec: string | null;
   videoWidth: number;
   videoHeight: number;
+  /** From the AudioWorklet playout (jitter buffer); zero while audio output is blocked. */
+  audioBufferedMs: number;
+  audioUnderruns: number;
+  audioPlayedMs: number;
   /** Milliseconds from this peer appearing to its first drawn video frame (null until then). */
   firstVideoFrameMs: number | null;
   /** performance.now() when the peer appeared; basis for firstVideoFrameMs. */
@@ -38,6 +42,8 @@ export interface VcStats {
   sent: { videoFrames: number; audioFrames: number; videoKeyframes: number; videoDropped: number; keyframeRequestsReceived: number };
   videoCodec: string | null;
   rttMs: number | null;
+  /** AudioContext state: "running" once the browser lets the page play sound. */
+  audioOutput: string | null;
   lastError: { code: number | string; message: string } | null;
 }
 
@@ -53,6 +59,7 @@ function freshStats(): VcStats {
     sent: { videoFrames: 0, audioFrames: 0, videoKeyframes: 0, videoDropped: 0, keyframeRequestsReceived: 0 },
     videoCodec: null,
     rttMs: null,
+    audioOutput: null,
     lastError: null,
   };
 }
@@ -82,6 +89,9 @@ export function newPeerStats(): PeerStats {
     videoWidth: 0,
     videoHeight: 0,
     firstVideoFrameMs: null,
+    audioBufferedMs: 0,
+    audioUnderruns: 0,
+    audioPlayedMs: 0,
     createdAt: performance.now(),
   };
 }

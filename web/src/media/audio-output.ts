@@ -1,6 +1,7 @@
 // Shared AudioContext plus one AudioWorklet playout node (with its own jitter buffer) per peer.
 import workletUrl from './playout-worklet.ts?worker&url';
 import { PLAYOUT_SAMPLE_RATE } from './audio-receiver';
+import type { PlayoutStats } from './playout-worklet';
 
 export interface PeerAudioPlayer {
   /** False while the context is suspended (autoplay policy) or the worklet is not loaded. */
@@ -34,7 +35,7 @@ export class AudioOutput {
     return this.context.resume();
   }
 
-  createPlayer(): PeerAudioPlayer {
+  createPlayer(onStats: (stats: PlayoutStats) => void): PeerAudioPlayer {
     let node: AudioWorkletNode | null = null;
     let closed = false;
     this.ready
@@ -42,6 +43,7 @@ export class AudioOutput {
         if (closed) return;
         node = new AudioWorkletNode(this.context, 'vc-playout', { numberOfInputs: 0, outputChannelCount: [1] });
         node.connect(this.context.destination);
+        node.port.onmessage = (event: MessageEvent<PlayoutStats>) => onStats(event.data);
       })
       .catch(() => {});
     return {

@@ -4,6 +4,15 @@
 const TARGET_SAMPLES = Math.round(sampleRate * 0.06);
 const MAX_SAMPLES = Math.round(sampleRate * 0.12);
 const CAPACITY = Math.round(sampleRate * 0.5);
+const STATS_EVERY_BLOCKS = 200; // 128-sample blocks: about every 0.53 s at 48 kHz
+
+/** Posted to the main thread for window.__vc. */
+export interface PlayoutStats {
+  bufferedMs: number;
+  underruns: number;
+  trimmedMs: number;
+  playedMs: number;
+}
 
 class PlayoutProcessor extends AudioWorkletProcessor {
   private readonly ring = new Float32Array(CAPACITY);
@@ -11,6 +20,10 @@ class PlayoutProcessor extends AudioWorkletProcessor {
   private size = 0;
   private playing = false;
   private lastSample = 0;
+  private underruns = 0;
+  private trimmedSamples = 0;
+  private playedSamples = 0;
+  private blocks = 0;
 
   constructor() {
     super();
@@ -23,7 +36,10 @@ class PlayoutProcessor extends AudioWorkletProcessor {
       this.ring[(this.readIndex + this.size) % CAPACITY] = sample;
       this.size++;
     }
-    if (this.size > MAX_SAMPLES) this.skip(this.size - TARGET_SAMPLES);
+    if (this.size > MAX_SAMPLES) {
+      this.trimmedSamples += this.size - TARGET_SAMPLES;
+      this.skip(this.size - TARGET_SAMPLES);
+    }
   }
 
   private skip(count: number): void {
@@ -42,12 +58,26 @@ class PlayoutProcessor extends AudioWorkletProcessor {
         this.size--;
       }
       this.lastSample = i > 0 ? out[i - 1]! : this.lastSample;
-      if (i < out.length) this.playing = false; // underrun: conceal below, then prebuffer again
+      this.playedSamples += i;
+      if (i < out.length) {
+        this.playing = false; // underrun: conceal below, then prebuffer again
+        this.underruns++;
+      }
     }
     // Concealment: decay the last sample to zero instead of a hard click, then silence.
     for (; i < out.length; i++) {
       this.lastSample *= 0.9;
       out[i] = this.lastSample;
+    }
+    if (++this.blocks % STATS_EVERY_BLOCKS === 0) {
+      const ms = (samples: number) => Math.round((samples * 1000) / sampleRate);
+      const stats: PlayoutStats = {
+        bufferedMs: ms(this.size),
+        underruns: this.underruns,
+        trimmedMs: ms(this.trimmedSamples),
+        playedMs: ms(this.playedSamples),
+      };
+      this.port.postMessage(stats);
     }
     return true;
   }

@@ -360,7 +360,10 @@ class MeetingPage {
 
   private watchAudioPolicy(): void {
     const output = this.audioOutput!;
-    const refresh = () => (this.audioButton.hidden = !output.blocked);
+    const refresh = () => {
+      this.audioButton.hidden = !output.blocked;
+      stats.audioOutput = output.context.state;
+    };
     output.context.addEventListener('statechange', refresh);
     this.audioButton.addEventListener('click', () => void output.resume().then(refresh));
     refresh();

@@ -37,7 +37,12 @@ export class RemotePeer {
       requestKeyframe: () => requestKeyframe(MediaKind.VIDEO),
       onFrame: () => this.tile.setHasVideo(true),
     });
-    this.audio = new AudioReceiver(audioOutput?.createPlayer() ?? null, this.stats);
+    const player = audioOutput?.createPlayer((playout) => {
+      this.stats.audioBufferedMs = playout.bufferedMs;
+      this.stats.audioUnderruns = playout.underruns;
+      this.stats.audioPlayedMs = playout.playedMs;
+    });
+    this.audio = new AudioReceiver(player ?? null, this.stats);
   }
 
   update(participant: Participant): void {

@@ -1,0 +1,357 @@
+#include "server/bus/cluster.hpp"
+
+#include <cstring>
+#include <random>
+
+#include "common/log.hpp"
+
+namespace vc::bus {
+
+Cluster::Cluster(Bus& bus, RoomDirectory& rooms, room::NowFn now, uint64_t node_id,
+                 ClusterConfig config)
+    : bus_(bus),
+      rooms_(rooms),
+      now_(std::move(now)),
+      node_id_(node_id),
+      config_(std::move(config)),
+      subjects_(config_.subject_prefix),
+      heartbeat_subject_(subjects_.heartbeat()) {}
+
+Cluster::~Cluster() { bus_.set_handler(nullptr); }
+
+uint64_t Cluster::random_node_id() {
+  std::random_device device;
+  uint64_t id = 0;
+  while (id == 0) id = (static_cast<uint64_t>(device()) << 32) | device();
+  return id;
+}
+
+void Cluster::start() {
+  bus_.set_handler(this);
+  heartbeat_subscription_ = bus_.subscribe(heartbeat_subject_);
+  node_subscription_ = bus_.subscribe(subjects_.node(node_id_));
+  bus_connected_ = bus_.connected();
+  started_ = true;
+  next_heartbeat_ = now_();
+  on_tick();
+  VC_LOG_INFO("event=cluster_started node={:016x} connected={}", node_id_, bus_connected_);
+}
+
+void Cluster::stop() {
+  if (!started_) return;
+  if (bus_connected_) {
+    encode_heartbeat(node_id_, MessageType::kGoodbye, scratch_);
+    bus_.publish(heartbeat_subject_, scratch_);
+  }
+  for (auto& [meeting, link] : links_) bus_.unsubscribe(link.subscription);
+  links_.clear();
+  stats_.rooms_linked = 0;
+  bus_.unsubscribe(heartbeat_subscription_);
+  bus_.unsubscribe(node_subscription_);
+  bus_.set_handler(nullptr);
+  started_ = false;
+}
+
+std::size_t Cluster::live_remote_nodes() const {
+  std::size_t live = 0;
+  for (const auto& [id, node] : nodes_) live += node.lost ? 0 : 1;
+  return live;
+}
+
+// --- Outbound: hooks from local rooms. ---
+
+Cluster::RoomLink* Cluster::link(const room::Room& room) {
+  auto it = links_.find(room.meeting_id());
+  if (it != links_.end()) return &it->second;
+  if (!started_ || !Subjects::valid_meeting_id(room.meeting_id())) return nullptr;
+  RoomLink fresh;
+  fresh.subscription = bus_.subscribe(subjects_.room_wildcard(room.meeting_id()));
+  if (fresh.subscription == 0) {
+    VC_LOG_WARN("event=bus_subscribe_failed meeting={}", room.meeting_id());
+    return nullptr;
+  }
+  fresh.media_subject = subjects_.room_media(room.meeting_id());
+  fresh.control_subject = subjects_.room_control(room.meeting_id());
+  RoomLink& linked = links_.emplace(room.meeting_id(), std::move(fresh)).first->second;
+  stats_.rooms_linked = links_.size();
+  // Announce ourselves and ask the nodes already in the room for their members.
+  resync(room, linked, /*force=*/true);
+  return &linked;
+}
+
+void Cluster::unlink_if_no_local_members(const std::string& meeting_id) {
+  auto it = links_.find(meeting_id);
+  if (it == links_.end()) return;
+  room::Room* room = rooms_.find_room(meeting_id);
+  if (room != nullptr && room->local_member_count() > 0) return;
+  bus_.unsubscribe(it->second.subscription);
+  links_.erase(it);
+  stats_.rooms_linked = links_.size();
+}
+
+void Cluster::publish_control(const RoomLink& link) {
+  if (!bus_connected_) return;  // the snapshot after reconnecting repairs what we skip
+  if (bus_.publish(link.control_subject, scratch_)) ++stats_.control_published;
+}
+
+void Cluster::publish_snapshot(const room::Room& room, const RoomLink& link, bool want_reply) {
+  snapshot_scratch_ = room.local_members();
+  encode_snapshot(node_id_, want_reply, snapshot_scratch_, scratch_);
+  publish_control(link);
+}
+
+void Cluster::resync(const room::Room& room, RoomLink& link, bool force) {
+  const room::TimePoint now = now_();
+  if (!force && now - link.last_resync < config_.resync_interval) return;
+  link.last_resync = now;
+  ++stats_.resync_requests;
+  publish_snapshot(room, link, /*want_reply=*/true);
+}
+
+void Cluster::resync_all() {
+  std::vector<std::string> meetings;
+  for (const auto& [meeting, link] : links_) meetings.push_back(meeting);
+  for (const std::string& meeting : meetings) {
+    auto it = links_.find(meeting);
+    room::Room* room = rooms_.find_room(meeting);
+    if (it != links_.end() && room != nullptr) resync(*room, it->second, /*force=*/true);
+  }
+}
+
+void Cluster::on_local_member_changed(const room::Room& room, const v1::Participant& info,
+                                      uint64_t claim_us) {
+  const bool was_linked = links_.count(room.meeting_id()) != 0;
+  RoomLink* linked = link(room);
+  if (linked == nullptr || !was_linked) return;  // a new link already sent a full snapshot
+  encode_member_upsert(node_id_, info, claim_us, scratch_);
+  publish_control(*linked);
+}
+
+void Cluster::on_local_member_left(const room::Room& room, uint64_t participant_id,
+                                   v1::LeaveReason reason) {
+  auto it = links_.find(room.meeting_id());
+  if (it == links_.end()) return;
+  encode_member_left(node_id_, participant_id, reason, scratch_);
+  publish_control(it->second);
+  if (room.local_member_count() == 0) {
+    bus_.unsubscribe(it->second.subscription);
+    links_.erase(it);
+    stats_.rooms_linked = links_.size();
+  }
+}
+
+void Cluster::on_local_media(const room::Room& room, const FrameRef& frame) {
+  auto it = links_.find(room.meeting_id());
+  if (it == links_.end()) return;
+  if (!bus_connected_) {
+    ++stats_.media_not_published;
+    return;
+  }
+  encode_media(node_id_, *frame, scratch_);
+  if (bus_.publish(it->second.media_subject, scratch_)) {
+    ++stats_.media_published;
+  } else {
+    ++stats_.media_not_published;
+  }
+}
+
+void Cluster::on_remote_keyframe_request(const room::Room& room, uint64_t publisher_node,
+                                         const v1::KeyframeRequest& request) {
+  if (!bus_connected_) return;
+  encode_keyframe_request(node_id_, room.meeting_id(), request, scratch_);
+  if (bus_.publish(subjects_.node(publisher_node), scratch_)) ++stats_.control_published;
+}
+
+// --- Inbound: bus messages, on the rooms' event loop. ---
+
+void Cluster::on_bus_message(std::string_view subject, std::span<const uint8_t> data) {
+  MessageHeader header;
+  if (!decode_header(data, header)) {
+    ++stats_.malformed;
+    return;
+  }
+  if (header.node_id == node_id_) return;
+  note_alive(header.node_id);
+  switch (header.type) {
+    case MessageType::kHeartbeat:
+      return;
+    case MessageType::kGoodbye:
+      node_lost(header.node_id);
+      return;
+    case MessageType::kKeyframeRequest:
+      ++stats_.control_received;
+      handle_keyframe_request(header.body);
+      return;
+    default: {
+      const std::string_view meeting = subjects_.meeting_of(subject);
+      if (meeting.empty()) {
+        ++stats_.malformed;
+        return;
+      }
+      handle_room_message(meeting, header);
+      return;
+    }
+  }
+}
+
+void Cluster::handle_room_message(std::string_view meeting_id, const MessageHeader& header) {
+  meeting_scratch_.assign(meeting_id);
+  const std::string& meeting = meeting_scratch_;
+  if (links_.find(meeting) == links_.end()) return;  // late message after we unsubscribed
+  room::Room* room = rooms_.find_room(meeting);
+  if (room == nullptr) return;
+
+  switch (header.type) {
+    case MessageType::kMedia: {
+      MediaMessage media;
+      if (!decode_media(header.body, media)) {
+        ++stats_.malformed;
+        return;
+      }
+      ++stats_.media_received;
+      FrameRef frame = Frame::allocate(media.envelope.size(), media.meta);
+      std::memcpy(frame.mutable_frame()->mutable_bytes().data(), media.envelope.data(),
+                  media.envelope.size());
+      if (!room->on_remote_media(frame)) {
+        ++stats_.unknown_publisher;
+        auto it = links_.find(meeting);
+        if (it != links_.end()) resync(*room, it->second, /*force=*/false);
+      }
+      break;
+    }
+    case MessageType::kMemberUpsert: {
+      ++stats_.control_received;
+      room::RemoteMember member;
+      if (!decode_member_upsert(header.body, member)) {
+        ++stats_.malformed;
+        return;
+      }
+      member.node_id = header.node_id;
+      room->upsert_remote(member);
+      break;
+    }
+    case MessageType::kMemberLeft: {
+      ++stats_.control_received;
+      uint64_t participant_id = 0;
+      v1::LeaveReason reason = v1::LEAVE_REASON_UNSPECIFIED;
+      if (!decode_member_left(header.body, participant_id, reason)) {
+        ++stats_.malformed;
+        return;
+      }
+      room->remove_remote(header.node_id, participant_id, reason);
+      break;
+    }
+    case MessageType::kSnapshot: {
+      ++stats_.control_received;
+      bool want_reply = false;
+      std::vector<room::RemoteMember> members;
+      if (!decode_snapshot(header.body, want_reply, members)) {
+        ++stats_.malformed;
+        return;
+      }
+      room->sync_remote_node(header.node_id, members);
+      auto it = links_.find(meeting);
+      if (want_reply && it != links_.end() && room->local_member_count() > 0) {
+        publish_snapshot(*room, it->second, /*want_reply=*/false);
+      }
+      break;
+    }
+    default:
+      ++stats_.malformed;
+      return;
+  }
+  // A participant that moved to another node may have been our last local member.
+  unlink_if_no_local_members(meeting);
+}
+
+void Cluster::handle_keyframe_request(std::span<const uint8_t> body) {
+  std::string_view meeting_id;
+  v1::KeyframeRequest request;
+  if (!decode_keyframe_request(body, meeting_id, request)) {
+    ++stats_.malformed;
+    return;
+  }
+  meeting_scratch_.assign(meeting_id);
+  if (room::Room* room = rooms_.find_room(meeting_scratch_)) {
+    room->on_remote_keyframe_request(request);
+  }
+}
+
+void Cluster::on_bus_state(bool connected) {
+  bus_connected_ = connected;
+  VC_LOG_INFO("event=bus_state node={:016x} connected={}", node_id_, connected);
+  if (!connected) return;
+  // Nobody could be heard while we were cut off: give every node a fresh timeout window, then
+  // exchange snapshots for every room to repair what was missed in both directions.
+  const room::TimePoint now = now_();
+  for (auto& [id, node] : nodes_) {
+    if (!node.lost) node.last_seen = now;
+  }
+  next_heartbeat_ = now;
+  on_tick();
+  resync_all();
+}
+
+void Cluster::on_bus_gap() {
+  std::vector<std::string> meetings;
+  for (const auto& [meeting, link] : links_) meetings.push_back(meeting);
+  for (const std::string& meeting : meetings) {
+    auto it = links_.find(meeting);
+    room::Room* room = rooms_.find_room(meeting);
+    if (it != links_.end() && room != nullptr) resync(*room, it->second, /*force=*/false);
+  }
+}
+
+// --- Liveness. ---
+
+void Cluster::note_alive(uint64_t node_id) {
+  NodeState& node = nodes_[node_id];
+  node.last_seen = now_();
+  if (node.lost) {
+    // A node we had given up on is back (a partition healed): exchange snapshots so its members
+    // come back and it learns ours.
+    node.lost = false;
+    VC_LOG_INFO("event=bus_node_back node={:016x}", node_id);
+    resync_all();
+  }
+}
+
+void Cluster::node_lost(uint64_t node_id) {
+  NodeState& node = nodes_[node_id];
+  if (node.lost) return;
+  node.lost = true;
+  node.lost_at = now_();
+  ++stats_.nodes_lost;
+  VC_LOG_WARN("event=bus_node_lost node={:016x}", node_id);
+  std::vector<std::string> meetings;
+  for (const auto& [meeting, link] : links_) meetings.push_back(meeting);
+  for (const std::string& meeting : meetings) {
+    if (room::Room* room = rooms_.find_room(meeting)) {
+      room->remote_node_lost(node_id, config_.lost_node_grace);
+    }
+  }
+}
+
+void Cluster::on_tick() {
+  if (!started_) return;
+  const room::TimePoint now = now_();
+  if (bus_connected_ && now >= next_heartbeat_) {
+    encode_heartbeat(node_id_, MessageType::kHeartbeat, scratch_);
+    bus_.publish(heartbeat_subject_, scratch_);
+    next_heartbeat_ = now + config_.heartbeat_interval;
+  }
+  if (!bus_connected_) return;  // cut off ourselves: we cannot judge anyone else
+  std::vector<uint64_t> silent;
+  for (auto it = nodes_.begin(); it != nodes_.end();) {
+    NodeState& node = it->second;
+    if (node.lost && now - node.lost_at > config_.forget_lost_node_after) {
+      it = nodes_.erase(it);
+      continue;
+    }
+    if (!node.lost && now - node.last_seen > config_.node_timeout) silent.push_back(it->first);
+    ++it;
+  }
+  for (uint64_t id : silent) node_lost(id);
+}
+
+}  // namespace vc::bus

@@ -1,0 +1,138 @@
+// Cluster: makes a room span server nodes over a Bus. Sans-I/O and single-threaded: it runs on the
+// event loop that owns the rooms, takes time from an injected clock and is driven by on_tick().
+//
+//  - It is every room's RoomObserver: local joins/updates/leaves and local media are published to
+//    the room's subjects, but only while some other node has members in that room.
+//  - It subscribes ONCE per room that has local members (wildcard `<prefix>.room.<id>.*`) and
+//    unsubscribes when the last local member is gone; remote traffic is fanned out locally by the
+//    Room. On subscribing it publishes a snapshot asking the other nodes for theirs.
+//  - Keyframe requests for a remote publisher go to that publisher's node subject only.
+//  - Heartbeats: a node silent for node_timeout is lost; its members show as reconnecting and
+//    leave after lost_node_grace unless they resume on another node. While our own bus connection
+//    is down nobody is declared lost (we cannot tell); after it returns every room is resynced.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "server/bus/bus.hpp"
+#include "server/bus/bus_codec.hpp"
+#include "server/room/room.hpp"
+
+namespace vc::bus {
+
+struct ClusterConfig {
+  std::string subject_prefix = "vc";
+  // Worst case from a node's death to its members leaving every roster:
+  // node_timeout + tick + lost_node_grace + tick, which stays under 5 s.
+  std::chrono::milliseconds heartbeat_interval{500};
+  std::chrono::milliseconds node_timeout{1500};
+  std::chrono::milliseconds lost_node_grace{2500};
+  // At most one resync request per room in this interval (unknown publisher, inbound gap).
+  std::chrono::milliseconds resync_interval{1000};
+  // Lost nodes are forgotten after this long (bounds the node table).
+  std::chrono::milliseconds forget_lost_node_after{60000};
+};
+
+// How the cluster finds the rooms of this node (the server's RoomRegistry).
+class RoomDirectory {
+ public:
+  virtual ~RoomDirectory() = default;
+  virtual room::Room* find_room(const std::string& meeting_id) = 0;
+};
+
+struct ClusterStats {
+  uint64_t media_published = 0;
+  uint64_t media_not_published = 0;  // bus down or publish failed
+  uint64_t media_received = 0;
+  uint64_t control_published = 0;
+  uint64_t control_received = 0;
+  uint64_t malformed = 0;
+  uint64_t unknown_publisher = 0;
+  uint64_t resync_requests = 0;
+  uint64_t nodes_lost = 0;
+  uint64_t rooms_linked = 0;  // current subscriptions to rooms
+};
+
+class Cluster final : public room::RoomObserver, public BusHandler {
+ public:
+  Cluster(Bus& bus, RoomDirectory& rooms, room::NowFn now, uint64_t node_id,
+          ClusterConfig config = {});
+  ~Cluster() override;
+  Cluster(const Cluster&) = delete;
+  Cluster& operator=(const Cluster&) = delete;
+
+  // Subscribes to the heartbeat and node subjects and sends the first heartbeat.
+  void start();
+  // Publishes a goodbye so other nodes need not wait for the heartbeat timeout.
+  void stop();
+  // Heartbeats and liveness; call every ~100-250 ms.
+  void on_tick();
+
+  uint64_t node_id() const { return node_id_; }
+  const ClusterStats& stats() const { return stats_; }
+  std::size_t live_remote_nodes() const;
+  static uint64_t random_node_id();
+
+  // RoomObserver
+  void on_local_member_changed(const room::Room& room, const v1::Participant& info,
+                               uint64_t claim_us) override;
+  void on_local_member_left(const room::Room& room, uint64_t participant_id,
+                            v1::LeaveReason reason) override;
+  void on_local_media(const room::Room& room, const FrameRef& frame) override;
+  void on_remote_keyframe_request(const room::Room& room, uint64_t publisher_node,
+                                  const v1::KeyframeRequest& request) override;
+
+  // BusHandler
+  void on_bus_message(std::string_view subject, std::span<const uint8_t> data) override;
+  void on_bus_state(bool connected) override;
+  void on_bus_gap() override;
+
+ private:
+  struct RoomLink {
+    SubscriptionId subscription = 0;
+    std::string media_subject;
+    std::string control_subject;
+    room::TimePoint last_resync{};
+  };
+  struct NodeState {
+    room::TimePoint last_seen{};
+    bool lost = false;
+    room::TimePoint lost_at{};
+  };
+
+  RoomLink* link(const room::Room& room);
+  void unlink_if_no_local_members(const std::string& meeting_id);
+  void publish_control(const RoomLink& link);
+  void publish_snapshot(const room::Room& room, const RoomLink& link, bool want_reply);
+  void resync(const room::Room& room, RoomLink& link, bool force);
+  void resync_all();
+  void note_alive(uint64_t node_id);
+  void node_lost(uint64_t node_id);
+  void handle_room_message(std::string_view meeting_id, const MessageHeader& header);
+  void handle_keyframe_request(std::span<const uint8_t> body);
+
+  Bus& bus_;
+  RoomDirectory& rooms_;
+  room::NowFn now_;
+  uint64_t node_id_;
+  ClusterConfig config_;
+  Subjects subjects_;
+  std::string heartbeat_subject_;
+  SubscriptionId heartbeat_subscription_ = 0;
+  SubscriptionId node_subscription_ = 0;
+  room::TimePoint next_heartbeat_{};
+  bool started_ = false;
+  bool bus_connected_ = true;
+  std::unordered_map<std::string, RoomLink> links_;
+  std::unordered_map<uint64_t, NodeState> nodes_;
+  std::vector<uint8_t> scratch_;  // reused for every outgoing message
+  std::vector<room::RemoteMember> snapshot_scratch_;
+  std::string meeting_scratch_;
+  ClusterStats stats_;
+};
+
+}  // namespace vc::bus

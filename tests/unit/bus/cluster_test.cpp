@@ -1,0 +1,321 @@
+// Several server nodes in one process: each has its own rooms and Cluster, connected by a
+// LocalBusHub. Time is simulated; the "network" runs when the test calls settle().
+#include "server/bus/cluster.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+
+#include "server/bus/local_bus.hpp"
+
+namespace vc::bus {
+namespace {
+
+using namespace std::chrono_literals;
+
+class Recorder : public room::Endpoint {
+ public:
+  void on_queue_ready() override {
+    while (FrameRef frame = queue().pop()) {
+      DecodedEnvelope decoded;
+      ASSERT_EQ(decode_envelope(frame->bytes(), SIZE_MAX, decoded), EnvelopeError::kNone);
+      if (decoded.body == DecodedEnvelope::Body::kMedia) {
+        media_from.push_back(decoded.header.sender_participant_id());
+      } else {
+        apply(decoded.control);
+      }
+    }
+  }
+  void close_with_error(uint32_t code, std::string_view) override { closed_code = code; }
+
+  // The roster as this client would render it, with a count of joins and leaves per id.
+  void apply(const v1::Control& control) {
+    control_log.push_back(control);
+    switch (control.message_case()) {
+      case v1::Control::kJoinAccepted:
+        for (const auto& p : control.join_accepted().roster()) roster[p.participant_id()] = p;
+        break;
+      case v1::Control::kParticipantJoined: {
+        const auto& p = control.participant_joined().participant();
+        EXPECT_EQ(roster.count(p.participant_id()), 0u) << "duplicate tile " << p.participant_id();
+        roster[p.participant_id()] = p;
+        ++joins[p.participant_id()];
+        break;
+      }
+      case v1::Control::kParticipantUpdated: {
+        const auto& p = control.participant_updated().participant();
+        EXPECT_EQ(roster.count(p.participant_id()), 1u) << "update for unknown " << p.participant_id();
+        roster[p.participant_id()] = p;
+        break;
+      }
+      case v1::Control::kParticipantLeft:
+        roster.erase(control.participant_left().participant_id());
+        ++leaves[control.participant_left().participant_id()];
+        break;
+      case v1::Control::kKeyframeRequest:
+        ++keyframe_requests;
+        break;
+      default:
+        break;
+    }
+  }
+  int media_count_from(uint64_t id) const {
+    return static_cast<int>(std::count(media_from.begin(), media_from.end(), id));
+  }
+  v1::ConnectionState state_of(uint64_t id) const {
+    auto it = roster.find(id);
+    return it == roster.end() ? v1::CONNECTION_STATE_UNSPECIFIED : it->second.connection_state();
+  }
+
+  std::map<uint64_t, v1::Participant> roster;
+  std::map<uint64_t, int> joins;
+  std::map<uint64_t, int> leaves;
+  std::vector<uint64_t> media_from;
+  std::vector<v1::Control> control_log;
+  int keyframe_requests = 0;
+  uint32_t closed_code = 0;
+};
+
+class Node : public RoomDirectory {
+ public:
+  Node(LocalBusHub& hub, room::NowFn now, uint64_t id)
+      : now_(now), bus(hub), cluster(bus, *this, now, id) {
+    cluster.start();
+  }
+  room::Room* find_room(const std::string& meeting) override {
+    auto it = rooms.find(meeting);
+    return it == rooms.end() ? nullptr : it->second.get();
+  }
+  room::JoinResult join(Recorder& endpoint, uint64_t id, const std::string& name) {
+    auto& slot = rooms["demo"];
+    if (!slot) slot = std::make_unique<room::Room>("demo", now_, &cluster);
+    room::JoinRequest request;
+    request.identity = room::Identity{id, name, v1::PARTICIPANT_ROLE_PARTICIPANT};
+    request.session_id = id * 100 + (++sessions_);
+    return slot->join(endpoint, request);
+  }
+  room::Room& demo() { return *rooms.at("demo"); }
+  void send_video(uint64_t from) {
+    v1::MediaHeader header;
+    header.set_kind(v1::MEDIA_KIND_VIDEO);
+    header.set_keyframe(true);
+    const uint8_t payload[2] = {1, 2};
+    demo().on_media(from, header, payload);
+  }
+  void tick() {
+    cluster.on_tick();
+    for (auto& [id, r] : rooms) r->on_timer();
+  }
+
+ private:
+  room::NowFn now_;
+  uint64_t sessions_ = 0;
+
+ public:
+  LocalBus bus;
+  std::map<std::string, std::unique_ptr<room::Room>> rooms;
+  Cluster cluster;
+};
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  ClusterTest() {
+    for (uint64_t id : {0xA, 0xB, 0xC}) {
+      nodes_.push_back(std::make_unique<Node>(hub_, [this] { return now_; }, id));
+    }
+    settle();
+  }
+  Node& a() { return *nodes_[0]; }
+  Node& b() { return *nodes_[1]; }
+  Node& c() { return *nodes_[2]; }
+
+  void settle() {
+    while (hub_.deliver_all() > 0) {
+    }
+  }
+  // Advances simulated time in 100 ms steps, ticking every live node and running the network.
+  void advance(std::chrono::milliseconds duration) {
+    for (auto t = 0ms; t < duration; t += 100ms) {
+      now_ += 100ms;
+      for (auto& node : nodes_) {
+        if (node) node->tick();
+      }
+      settle();
+    }
+  }
+  // Steps until `done()` holds; returns the time it took, or nullopt past `deadline`.
+  template <typename Pred>
+  std::optional<std::chrono::milliseconds> wait_for(Pred done, std::chrono::milliseconds deadline) {
+    for (auto waited = 0ms; waited <= deadline; waited += 100ms) {
+      if (done()) return waited;
+      advance(100ms);
+    }
+    return std::nullopt;
+  }
+
+  room::TimePoint now_{};
+  LocalBusHub hub_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+};
+
+TEST_F(ClusterTest, ParticipantsOnThreeNodesSeeEachOtherAndReceiveMedia) {
+  Recorder ada, ann, bob, cy;
+  a().join(ada, 1, "Ada");
+  a().join(ann, 2, "Ann");
+  b().join(bob, 3, "Bob");
+  c().join(cy, 4, "Cy");
+  settle();
+  for (Recorder* r : {&ada, &ann, &bob, &cy}) EXPECT_EQ(r->roster.size(), 3u);
+  EXPECT_EQ(bob.roster.at(1).display_name(), "Ada");
+
+  a().send_video(1);
+  c().send_video(4);
+  settle();
+  EXPECT_EQ(ann.media_count_from(1), 1);
+  EXPECT_EQ(bob.media_count_from(1), 1);
+  EXPECT_EQ(cy.media_count_from(1), 1);
+  EXPECT_EQ(ada.media_count_from(1), 0);
+  for (Recorder* r : {&ada, &ann, &bob}) EXPECT_EQ(r->media_count_from(4), 1);
+
+  // One room subscription per node, however many local participants it has.
+  EXPECT_EQ(a().bus.subscription_count(), 3u);  // heartbeat + node + room
+  EXPECT_EQ(a().cluster.stats().rooms_linked, 1u);
+  // A's frame went to the bus once, not once per remote receiver.
+  EXPECT_EQ(a().cluster.stats().media_published, 1u);
+
+  v1::MediaState muted;
+  muted.set_camera_on(true);
+  v1::Control control;
+  *control.mutable_media_state() = muted;
+  b().demo().on_control(3, control);
+  settle();
+  EXPECT_FALSE(ada.roster.at(3).mic_on());
+  EXPECT_TRUE(ada.roster.at(3).camera_on());
+}
+
+TEST_F(ClusterTest, KeyframeRequestReachesOnlyThePublishersNode) {
+  Recorder ada, ann, bob, cy;
+  a().join(ada, 1, "Ada");
+  a().join(ann, 2, "Ann");
+  b().join(bob, 3, "Bob");
+  c().join(cy, 4, "Cy");
+  settle();
+  const uint64_t c_received = c().bus.stats().received;
+  v1::Control request;
+  request.mutable_keyframe_request()->set_publisher_participant_id(1);
+  request.mutable_keyframe_request()->set_kind(v1::MEDIA_KIND_VIDEO);
+  b().demo().on_control(3, request);
+  settle();
+  EXPECT_EQ(ada.keyframe_requests, 1);
+  EXPECT_EQ(ann.keyframe_requests, 0);
+  EXPECT_EQ(c().bus.stats().received, c_received) << "node C never sees it";
+  const auto& last = ada.control_log.back().keyframe_request();
+  EXPECT_EQ(last.requester_participant_id(), 3u);
+}
+
+TEST_F(ClusterTest, DeadNodeMembersLeaveUnlessTheyResumeElsewhere) {
+  Recorder ada, bob, bea, cy, bob_again;
+  a().join(ada, 1, "Ada");
+  b().join(bob, 3, "Bob");
+  b().join(bea, 5, "Bea");
+  c().join(cy, 4, "Cy");
+  settle();
+  nodes_[1].reset();  // kill -9: no goodbye, no leave messages
+
+  // Bob's client reconnects through node C with the same identity.
+  EXPECT_EQ(c().join(bob_again, 3, "Bob"), room::JoinResult::kResumed);
+  EXPECT_TRUE(bob_again.control_log[0].join_accepted().resumed());
+  settle();
+  EXPECT_EQ(bob_again.roster.size(), 3u) << "Ada, Cy, and Bea (still listed)";
+
+  const auto gone = wait_for([&] { return ada.roster.count(5) == 0; }, 5000ms);
+  ASSERT_TRUE(gone.has_value()) << "Bea must leave within 5 s";
+  EXPECT_EQ(ada.roster.count(3), 1u);
+  EXPECT_EQ(ada.leaves[3], 0) << "Bob moved: never a leave";
+  EXPECT_EQ(ada.joins[3], 1) << "and never a second join";
+  EXPECT_EQ(ada.state_of(3), v1::CONNECTION_STATE_CONNECTED);
+  EXPECT_EQ(cy.roster.count(5), 0u);
+
+  a().send_video(1);
+  settle();
+  EXPECT_EQ(bob_again.media_count_from(1), 1);
+  c().send_video(3);
+  settle();
+  EXPECT_EQ(ada.media_count_from(3), 1);
+}
+
+TEST_F(ClusterTest, MoveBetweenLiveNodesIsAnUpdateAndFreesTheOldSubscription) {
+  Recorder ada, bob, bob_again;
+  a().join(ada, 1, "Ada");
+  b().join(bob, 3, "Bob");
+  settle();
+  b().demo().disconnect(3, bob);
+  settle();
+  EXPECT_EQ(ada.state_of(3), v1::CONNECTION_STATE_RECONNECTING);
+  c().join(bob_again, 3, "Bob");
+  settle();
+  EXPECT_EQ(ada.state_of(3), v1::CONNECTION_STATE_CONNECTED);
+  EXPECT_EQ(ada.leaves[3], 0);
+  EXPECT_EQ(b().bus.subscription_count(), 2u) << "node B has nobody left in the room";
+  advance(10s);
+  EXPECT_EQ(ada.roster.count(3), 1u) << "node B's grace timer must not remove Bob";
+}
+
+TEST_F(ClusterTest, LastLocalLeaveUnsubscribesAndOthersSeeTheLeave) {
+  Recorder ada, bob;
+  a().join(ada, 1, "Ada");
+  b().join(bob, 3, "Bob");
+  settle();
+  EXPECT_EQ(b().bus.subscription_count(), 3u);
+  b().demo().leave(3, v1::LEAVE_REASON_LEFT);
+  settle();
+  EXPECT_EQ(ada.roster.count(3), 0u);
+  EXPECT_EQ(b().bus.subscription_count(), 2u);
+  EXPECT_TRUE(b().demo().empty());
+}
+
+TEST_F(ClusterTest, BusOutageKeepsLocalMediaAndResumesCrossNode) {
+  Recorder ada, ann, bob;
+  a().join(ada, 1, "Ada");
+  a().join(ann, 2, "Ann");
+  b().join(bob, 3, "Bob");
+  settle();
+  hub_.set_connected(a().bus, false);
+  advance(2000ms);
+  a().send_video(1);
+  settle();
+  EXPECT_EQ(ann.media_count_from(1), 1) << "local media never stops";
+  EXPECT_EQ(bob.media_count_from(1), 0);
+  EXPECT_EQ(a().cluster.stats().nodes_lost, 0u) << "a cut-off node judges nobody";
+  EXPECT_EQ(ada.state_of(3), v1::CONNECTION_STATE_CONNECTED);
+  EXPECT_EQ(bob.state_of(1), v1::CONNECTION_STATE_RECONNECTING);
+
+  hub_.set_connected(a().bus, true);
+  settle();
+  EXPECT_EQ(bob.state_of(1), v1::CONNECTION_STATE_CONNECTED);
+  EXPECT_EQ(bob.leaves[1], 0);
+  a().send_video(1);
+  settle();
+  EXPECT_EQ(bob.media_count_from(1), 1) << "cross-node media resumes";
+  advance(10s);
+  EXPECT_EQ(bob.roster.size(), 2u);
+  EXPECT_EQ(ada.roster.size(), 2u);
+}
+
+TEST_F(ClusterTest, MissedAnnouncementIsRepairedBySnapshot) {
+  Recorder ada, bob;
+  a().join(ada, 1, "Ada");
+  settle();
+  hub_.set_connected(a().bus, false);
+  b().join(bob, 3, "Bob");  // A misses Bob's snapshot
+  settle();
+  EXPECT_EQ(ada.roster.count(3), 0u);
+  hub_.set_connected(a().bus, true);
+  settle();
+  EXPECT_EQ(ada.roster.count(3), 1u);
+  EXPECT_EQ(bob.roster.count(1), 1u);
+}
+
+}  // namespace
+}  // namespace vc::bus

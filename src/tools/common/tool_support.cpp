@@ -1,0 +1,46 @@
+#include "tool_support.hpp"
+
+#include <charconv>
+
+namespace vc::tools {
+
+int exit_code_for(const client::ClientError& error) {
+  switch (error.kind) {
+    case client::ErrorKind::kNone:
+    case client::ErrorKind::kLocalClose: return kExitOk;
+    case client::ErrorKind::kBadArgument: return kExitUsage;
+    case client::ErrorKind::kUnreachable: return kExitUnreachable;
+    case client::ErrorKind::kRefused: return kExitRefused;
+    case client::ErrorKind::kProtocol:
+    case client::ErrorKind::kServerClosed: return kExitFailure;
+  }
+  return kExitFailure;
+}
+
+std::optional<std::pair<int, int>> parse_resolution(const std::string& text) {
+  const auto x = text.find('x');
+  if (x == std::string::npos) return std::nullopt;
+  int width = 0;
+  int height = 0;
+  const char* begin = text.data();
+  const char* end = text.data() + text.size();
+  if (std::from_chars(begin, begin + x, width).ptr != begin + x) return std::nullopt;
+  if (std::from_chars(begin + x + 1, end, height).ptr != end) return std::nullopt;
+  if (width <= 0 || height <= 0 || width > 7680 || height > 4320 || (width & 1) || (height & 1)) {
+    return std::nullopt;
+  }
+  return std::make_pair(width, height);
+}
+
+std::string sanitise_for_filename(const std::string& name) {
+  std::string out;
+  for (const char c : name) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-';
+    out += ok ? c : '_';
+    if (out.size() >= 32) break;
+  }
+  return out.empty() ? "participant" : out;
+}
+
+}  // namespace vc::tools

@@ -1,0 +1,58 @@
+// Shared by videocall-cli and videocall-bot: exit codes, argument helpers, a stop latch.
+#pragma once
+
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "videocall/client.hpp"
+
+namespace vc::tools {
+
+// Documented in docs/CLIENT.md; tests check them.
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitFailure = 1,       // anything else (codec failure, server ended the session)
+  kExitUsage = 2,         // bad command line
+  kExitUnreachable = 3,   // server unreachable (DNS, TCP, TLS, WebSocket handshake)
+  kExitRefused = 4,       // join or room token refused
+  kExitDevice = 5,        // missing device or unsupported format
+  kExitBadFile = 6,       // missing, unreadable or malformed input file
+};
+
+int exit_code_for(const client::ClientError& error);
+
+// "1280x720" -> (1280, 720); nullopt unless both are positive and even.
+std::optional<std::pair<int, int>> parse_resolution(const std::string& text);
+
+// Makes a display name safe for a file name: [A-Za-z0-9_-], at most 32 characters.
+std::string sanitise_for_filename(const std::string& name);
+
+// Set once (first code wins), waited on by main.
+class StopLatch {
+ public:
+  void stop(int exit_code) {
+    std::lock_guard lock(mutex_);
+    if (code_) return;
+    code_ = exit_code;
+    cv_.notify_all();
+  }
+  int wait() {
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [&] { return code_.has_value(); });
+    return *code_;
+  }
+  bool stopped() {
+    std::lock_guard lock(mutex_);
+    return code_.has_value();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::optional<int> code_;
+};
+
+}  // namespace vc::tools

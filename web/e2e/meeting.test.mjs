@@ -34,7 +34,16 @@ function remoteCanvasStats() {
     sumSquares += luma * luma;
   }
   const mean = sum / pixels;
-  return { width: canvas.width, height: canvas.height, mean, std: Math.sqrt(Math.max(0, sumSquares / pixels - mean * mean)) };
+  // Background colour near the corner, of the remote picture and of this page's own camera (the fake
+  // cameras draw the same pattern), to catch colour-space mistakes in the encode/decode path.
+  const corner = [...canvas.getContext('2d').getImageData(8, 8, 1, 1).data.slice(0, 3)];
+  const video = document.querySelector('[data-testid="self-tile"] video');
+  const scratch = document.createElement('canvas');
+  scratch.width = 640;
+  scratch.height = 360;
+  scratch.getContext('2d').drawImage(video, 0, 0, 640, 360);
+  const ownCorner = [...scratch.getContext('2d').getImageData(8, 8, 1, 1).data.slice(0, 3)];
+  return { width: canvas.width, height: canvas.height, mean, std: Math.sqrt(Math.max(0, sumSquares / pixels - mean * mean)), corner, ownCorner };
 }
 
 describe('browser meeting', { timeout: 170_000 }, () => {
@@ -113,6 +122,8 @@ describe('browser meeting', { timeout: 170_000 }, () => {
       t.diagnostic(`${participant.label}: remote canvas ${JSON.stringify(canvas)}`);
       assert.ok(canvas, 'remote tile has a canvas');
       assert.ok(canvas.std > 5, `remote canvas is not blank (luma std ${canvas?.std})`);
+      const colourError = Math.max(...canvas.corner.map((value, i) => Math.abs(value - canvas.ownCorner[i])));
+      assert.ok(colourError <= 20, `remote colours match the camera's (${canvas.corner} vs ${canvas.ownCorner})`);
       const label = await participant.page.locator('[data-testid="peer-tile"] .tile-name').textContent();
       assert.equal(label, participant === alice ? 'Bob Baker' : 'Alice Archer');
       await assert.doesNotReject(participant.page.getByTestId('transport-name').waitFor());

@@ -52,6 +52,19 @@ export const VIDEO_CODEC_STRINGS: Partial<Record<Codec, string>> = {
   [Codec.H264]: 'avc1.42E01F',
 };
 
+/**
+ * Colour space assumed for VP8/VP9 payloads. Cameras capture BT.601 limited range (smpte170m) and
+ * the encoders keep it, but VP8 cannot signal it and Chromium's VP9 encoder does not, so Chromium's
+ * decoder falls back to BT.709 and every colour shifts (measured: the fake camera's green drawn as
+ * G=76 instead of 135). Configuring the decoder with this colour space fixes that.
+ */
+export const VPX_COLOR_SPACE: VideoColorSpaceInit = {
+  primaries: 'smpte170m',
+  transfer: 'smpte170m',
+  matrix: 'smpte170m',
+  fullRange: false,
+};
+
 export function codecName(codec: Codec): string {
   return Codec[codec]?.replace('CODEC_', '') ?? `codec ${codec}`;
 }

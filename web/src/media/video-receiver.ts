@@ -1,7 +1,7 @@
 // One remote camera stream: VideoDecoder (configured from header.codec) drawing into a canvas.
 // Decoding only starts (and restarts after any error or sequence gap) at a keyframe; meanwhile a
 // rate-limited KeyframeRequest goes to that publisher.
-import { Codec, VIDEO_CODEC_STRINGS, codecName, toNumber, type HeaderFields } from '../protocol';
+import { Codec, VIDEO_CODEC_STRINGS, VPX_COLOR_SPACE, codecName, toNumber, type HeaderFields } from '../protocol';
 import type { PeerStats } from '../stats';
 
 export interface VideoReceiverOptions {
@@ -84,7 +84,8 @@ export class VideoReceiver {
       },
     });
     // optimizeForLatency: software decoders otherwise hold back 1-2 frames.
-    decoder.configure({ codec: codecString, optimizeForLatency: true });
+    const vpx = codec === Codec.VP8 || codec === Codec.VP9;
+    decoder.configure({ codec: codecString, optimizeForLatency: true, ...(vpx ? { colorSpace: VPX_COLOR_SPACE } : {}) });
     this.decoder = decoder;
     this.codec = codec;
     this.needKeyframe = true;

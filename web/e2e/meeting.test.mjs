@@ -159,6 +159,40 @@ describe('browser meeting', { timeout: 170_000 }, () => {
     await bob.page.locator(`[data-testid="peer-tile"][data-participant-id="${ids.alice}"].show-video`).waitFor({ timeout: 5_000 });
   });
 
+  test('a dropped connection resumes the same identity without a leave', { timeout: 40_000 }, async (t) => {
+    const before = await vcState(alice);
+    const framesBefore = before.peers[String(ids.bob)].videoFramesDecoded;
+    const started = Date.now();
+    await bob.page.evaluate(() => window.__vcDebug.dropTransport());
+    await bob.page.waitForFunction(() => window.__vc.joins >= 2 && window.__vc.connection === 'connected', null, {
+      timeout: 15_000,
+    });
+    const resumedAfter = Date.now() - started;
+    const bobState = await vcState(bob);
+    assert.equal(bobState.selfId, ids.bob);
+    assert.equal(bobState.resumed, true, 'JoinAccepted.resumed');
+    // Media flows again in both directions.
+    await alice.page.waitForFunction(
+      ({ id, frames }) => window.__vc.peers[String(id)]?.videoFramesDecoded >= frames + 30,
+      { id: ids.bob, frames: framesBefore },
+      { timeout: 15_000 },
+    );
+    const bobFrames = bobState.peers[String(ids.alice)].videoFramesDecoded;
+    await bob.page.waitForFunction(
+      ({ id, frames }) => window.__vc.peers[String(id)]?.videoFramesDecoded >= frames + 30,
+      { id: ids.alice, frames: bobFrames },
+      { timeout: 15_000 },
+    );
+    const after = await vcState(alice);
+    assert.equal(after.rosterEvents.left, before.rosterEvents.left, 'no ParticipantLeft during the reconnect');
+    assert.equal(after.rosterEvents.joined, before.rosterEvents.joined, 'no ParticipantJoined during the reconnect');
+    assert.deepEqual(
+      after.roster.map((entry) => [entry.id, entry.connection]),
+      [[ids.bob, 'CONNECTED']],
+    );
+    t.diagnostic(`bob resumed after ${resumedAfter} ms; alice saw ${after.rosterEvents.updated - before.rosterEvents.updated} updates`);
+  });
+
   test('a third participant joins and leaves; rosters follow', { timeout: 40_000 }, async (t) => {
     const started = Date.now();
     const carol = await newParticipant(browser, 'carol');

@@ -25,6 +25,8 @@ export interface RosterEntry {
   micOn: boolean;
   cameraOn: boolean;
   role: string;
+  /** "CONNECTED", or "RECONNECTING" while the server holds the peer's place. */
+  connection: string;
 }
 
 export type ConnectionStatus = 'idle' | 'joining' | 'connecting' | 'connected' | 'left' | 'error';
@@ -42,6 +44,11 @@ export interface VcStats {
   sent: { videoFrames: number; audioFrames: number; videoKeyframes: number; videoDropped: number; keyframeRequestsReceived: number };
   videoCodec: string | null;
   rttMs: number | null;
+  /** JoinAccepted count (more than 1 after reconnects) and whether the last one resumed the identity. */
+  joins: number;
+  resumed: boolean;
+  /** Roster events received from the server, to check for leave/join flicker. */
+  rosterEvents: { joined: number; left: number; updated: number };
   /** AudioContext state: "running" once the browser lets the page play sound. */
   audioOutput: string | null;
   lastError: { code: number | string; message: string } | null;
@@ -59,6 +66,9 @@ function freshStats(): VcStats {
     sent: { videoFrames: 0, audioFrames: 0, videoKeyframes: 0, videoDropped: 0, keyframeRequestsReceived: 0 },
     videoCodec: null,
     rttMs: null,
+    joins: 0,
+    resumed: false,
+    rosterEvents: { joined: 0, left: 0, updated: 0 },
     audioOutput: null,
     lastError: null,
   };
@@ -67,6 +77,8 @@ function freshStats(): VcStats {
 declare global {
   interface Window {
     __vc: VcStats;
+    /** Test hooks, present while in a meeting. */
+    __vcDebug?: { dropTransport(): void };
   }
 }
 

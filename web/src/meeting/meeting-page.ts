@@ -1,7 +1,7 @@
 // The meeting page: asks for a name if needed, captures camera/mic, runs the session, and keeps the
 // tiles, participant panel, controls and status in step with it.
 import { MeetingError } from '../errors';
-import type { Participant } from '../gen/videocall_pb';
+import { ConnectionState, type Participant } from '../gen/videocall_pb';
 import { AudioOutput } from '../media/audio-output';
 import { AudioSender } from '../media/audio-sender';
 import { openCapture, type Capture } from '../media/capture';
@@ -119,13 +119,24 @@ class MeetingPage {
         name,
         { micOn: this.micOn, cameraOn: this.cameraOn },
         {
-          joined: (selfId, self, roster) => this.onJoined(selfId, self, roster),
+          joined: (selfId, self, roster, resumed) => {
+            stats.joins++;
+            stats.resumed = resumed;
+            this.onJoined(selfId, self, roster);
+          },
           participantJoined: (participant) => {
+            stats.rosterEvents.joined++;
             this.addPeer(participant);
             this.videoSender?.requestKeyframe(); // the newcomer can only start decoding at a keyframe
           },
-          participantLeft: (id) => this.removePeer(id),
-          participantUpdated: (participant) => this.onUpdated(participant),
+          participantLeft: (id) => {
+            stats.rosterEvents.left++;
+            this.removePeer(id);
+          },
+          participantUpdated: (participant) => {
+            stats.rosterEvents.updated++;
+            this.onUpdated(participant);
+          },
           media: (header, payload) => this.peers.get(toNumber(header.senderParticipantId))?.handleMedia(header, payload),
           keyframeRequested: (kind) => {
             stats.sent.keyframeRequestsReceived++;
@@ -148,6 +159,8 @@ class MeetingPage {
     }
     if (this.finished) return this.session.leave();
     stats.transport = this.session.transportName;
+    const session = this.session;
+    window.__vcDebug = { dropTransport: () => session.simulateDrop() };
     stats.connection = 'connecting';
     this.setStatus('Connecting…', 'pending');
   }
@@ -249,6 +262,7 @@ class MeetingPage {
       micOn: peer.micOn,
       cameraOn: peer.cameraOn,
       role: ParticipantRole[peer.role] ?? 'UNSPECIFIED',
+      connection: ConnectionState[peer.connectionState] ?? 'UNSPECIFIED',
     }));
     this.panel.render([
       {

@@ -16,6 +16,7 @@ export class RemotePeer {
   micOn: boolean;
   cameraOn: boolean;
   role: ParticipantRole;
+  connectionState: ConnectionState;
   private readonly video: VideoReceiver;
   private readonly audio: AudioReceiver;
 
@@ -25,6 +26,7 @@ export class RemotePeer {
     this.micOn = participant.micOn;
     this.cameraOn = participant.cameraOn;
     this.role = participant.role;
+    this.connectionState = participant.connectionState;
     const canvas = document.createElement('canvas');
     canvas.width = 640;
     canvas.height = 360;
@@ -50,6 +52,7 @@ export class RemotePeer {
     this.micOn = participant.micOn;
     this.cameraOn = participant.cameraOn;
     this.role = participant.role;
+    this.connectionState = participant.connectionState;
     this.tile.setName(this.name);
     this.tile.setMicOn(this.micOn);
     this.tile.setCameraOn(this.cameraOn);

@@ -18,7 +18,7 @@ import { connectTransport, type Transport } from '../transport';
 export type { Participant };
 
 export interface SessionEvents {
-  joined(selfId: number, self: Participant | undefined, roster: Participant[]): void;
+  joined(selfId: number, self: Participant | undefined, roster: Participant[], resumed: boolean): void;
   participantJoined(participant: Participant): void;
   participantLeft(participantId: number): void;
   participantUpdated(participant: Participant): void;
@@ -116,6 +116,11 @@ export class MeetingSession {
     });
   }
 
+  /** Test hook (window.__vcDebug): lose the transport as a network failure would. */
+  simulateDrop(): void {
+    this.transport.simulateDrop();
+  }
+
   /** Leaves on purpose: tells the server (no reconnect grace) and closes the transport. */
   leave(): void {
     if (this.ended) return;
@@ -205,7 +210,7 @@ export class MeetingSession {
         window.clearTimeout(this.acceptTimer);
         window.clearInterval(this.pingTimer);
         this.pingTimer = window.setInterval(() => this.ping(), PING_INTERVAL_MS);
-        this.events.joined(toNumber(accepted.participantId), accepted.self, accepted.roster);
+        this.events.joined(toNumber(accepted.participantId), accepted.self, accepted.roster, accepted.resumed);
         break;
       }
       case 'participantJoined':

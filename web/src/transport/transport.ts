@@ -22,6 +22,8 @@ export interface Transport {
   /** Called once when the connection ends after connect() resolved (not after a local close()). */
   onclose: (info: TransportCloseInfo) => void;
   close(code?: number, reason?: string): void;
+  /** Test hook: drop the connection the way a network failure would (onclose fires). */
+  simulateDrop(): void;
 }
 
 export interface TransportOptions {

@@ -49,6 +49,10 @@ export class WebSocketTransport implements Transport {
     return this.socket?.bufferedAmount ?? 0;
   }
 
+  simulateDrop(): void {
+    this.socket?.close(3000, 'simulated network drop');
+  }
+
   close(code = 1000, reason = ''): void {
     this.closedLocally = true;
     this.socket?.close(code, reason);

@@ -10,7 +10,8 @@ import { MediaKind, ParticipantRole, codecName, toNumber } from '../protocol';
 import { displayNameProblem, saveDisplayName, savedDisplayName, urlFlags } from '../settings';
 import { resetStats, stats } from '../stats';
 import { errorCard, warningStrip } from '../ui/banner';
-import { el, icons } from '../ui/icons';
+import { el } from '../ui/icons';
+import { MeetingShell } from '../ui/meeting-shell';
 import { ParticipantsPanel } from '../ui/participants-panel';
 import { Tile, TileGrid } from '../ui/tile';
 import { RemotePeer } from './remote-peer';
@@ -41,18 +42,20 @@ class MeetingPage {
 
   private readonly grid = new TileGrid();
   private readonly panel = new ParticipantsPanel();
-  private readonly notices = el('div', 'notices');
-  private readonly statusPill = el('div', 'status-pill');
-  private readonly micButton = el('button', 'ctrl');
-  private readonly cameraButton = el('button', 'ctrl');
-  private readonly peopleButton = el('button', 'ctrl');
-  private readonly audioButton = el('button', 'ctrl ctrl-audio');
+  private readonly shell: MeetingShell;
 
   constructor(
     private readonly root: HTMLElement,
     private readonly meetingId: string,
     private readonly navigate: (path: string) => void,
-  ) {}
+  ) {
+    this.shell = new MeetingShell(meetingId, this.grid, this.panel, {
+      toggleMic: () => this.toggleMic(),
+      toggleCamera: () => this.toggleCamera(),
+      leave: () => this.leave(),
+      enableAudio: () => void this.audioOutput?.resume(),
+    });
+  }
 
   enter(): void {
     resetStats();
@@ -106,7 +109,7 @@ class MeetingPage {
     const flags = urlFlags();
     this.capture = await openCapture({ lowCpu: flags.lowCpu, ...VIDEO });
     if (this.finished) return this.capture.stop();
-    if (this.capture.warning) this.notices.append(warningStrip(this.capture.warning));
+    if (this.capture.warning) this.shell.notices.append(warningStrip(this.capture.warning));
     this.micOn = this.capture.audio !== null;
     this.cameraOn = this.capture.video !== null;
     this.addSelfTile();
@@ -225,9 +228,11 @@ class MeetingPage {
   private addPeer(participant: Participant): void {
     const id = toNumber(participant.participantId);
     if (id === this.selfId || participant.receiveOnly) return;
-    this.peers.get(id)?.close();
     const old = this.peers.get(id);
-    if (old) this.grid.remove(old.tile);
+    if (old) {
+      old.close();
+      this.grid.remove(old.tile);
+    }
     const peer = new RemotePeer(participant, this.audioOutput, (kind) => this.session?.requestKeyframe(id, kind));
     this.peers.set(id, peer);
     stats.peers[String(id)] = peer.stats;
@@ -282,7 +287,7 @@ class MeetingPage {
         cameraOn: peer.cameraOn,
       })),
     ]);
-    this.peopleButton.dataset.count = String(this.peers.size + 1);
+    this.shell.setParticipantCount(this.peers.size + 1);
   }
 
   private toggleMic(): void {
@@ -344,6 +349,7 @@ class MeetingPage {
   }
 
   private teardown(): void {
+    delete window.__vcDebug;
     this.videoSender?.stop();
     this.audioSender?.stop();
     this.videoSender = this.audioSender = null;
@@ -375,87 +381,31 @@ class MeetingPage {
   private watchAudioPolicy(): void {
     const output = this.audioOutput!;
     const refresh = () => {
-      this.audioButton.hidden = !output.blocked;
+      this.shell.setAudioBlocked(output.blocked);
       stats.audioOutput = output.context.state;
     };
     output.context.addEventListener('statechange', refresh);
-    this.audioButton.addEventListener('click', () => void output.resume().then(refresh));
     refresh();
   }
 
   private renderShell(): void {
-    const shell = el('div', 'meeting');
-    const top = el('header', 'topbar');
-    const brand = el('div', 'brand brand-small');
-    brand.innerHTML = `<span class="brand-mark">${icons.camera}</span>`;
-    const meeting = el('div', 'meeting-id');
-    meeting.append(el('span', 'meeting-id-text', this.meetingId));
-    const copy = el('button', 'icon-btn');
-    copy.title = 'Copy meeting link';
-    copy.innerHTML = icons.link;
-    copy.addEventListener('click', () => {
-      void navigator.clipboard?.writeText(`${window.location.origin}/meeting/${this.meetingId}`).then(() => {
-        copy.classList.add('copied');
-        window.setTimeout(() => copy.classList.remove('copied'), 1200);
-      });
-    });
-    meeting.append(copy);
-    this.statusPill.dataset.testid = 'connection-status';
-    top.append(brand, meeting, this.statusPill);
-
-    const stage = el('div', 'stage');
-    const main = el('div', 'stage-main');
-    main.append(this.notices, this.grid.element);
-    stage.append(main, this.panel.element);
-
-    const controls = el('footer', 'controls');
-    this.micButton.dataset.testid = 'mic-toggle';
-    this.micButton.addEventListener('click', () => this.toggleMic());
-    this.cameraButton.dataset.testid = 'camera-toggle';
-    this.cameraButton.addEventListener('click', () => this.toggleCamera());
-    this.peopleButton.dataset.testid = 'participants-toggle';
-    this.peopleButton.innerHTML = icons.users;
-    this.peopleButton.title = 'Participants';
-    this.peopleButton.addEventListener('click', () => {
-      shell.classList.toggle('panel-open');
-      this.peopleButton.classList.toggle('active', shell.classList.contains('panel-open'));
-      requestAnimationFrame(() => this.grid.layout());
-    });
-    this.audioButton.innerHTML = `${icons.speaker}<span>Enable audio</span>`;
-    this.audioButton.title = 'The browser blocked sound until you click';
-    this.audioButton.hidden = true;
-    const leave = el('button', 'ctrl ctrl-leave');
-    leave.dataset.testid = 'leave-button';
-    leave.innerHTML = `${icons.leave}<span>Leave</span>`;
-    leave.addEventListener('click', () => this.leave());
-    controls.append(this.micButton, this.cameraButton, this.peopleButton, this.audioButton, leave);
-
-    shell.append(top, stage, controls);
-    if (window.innerWidth >= 1100) shell.classList.add('panel-open');
-    this.peopleButton.classList.toggle('active', shell.classList.contains('panel-open'));
-    this.root.replaceChildren(shell);
+    this.root.replaceChildren(this.shell.element);
     this.updateControls();
     this.syncRoster();
   }
 
   private updateControls(): void {
-    const set = (button: HTMLButtonElement, on: boolean, available: boolean, onIcon: string, offIcon: string, what: string) => {
-      button.innerHTML = on ? onIcon : offIcon;
-      button.classList.toggle('off', !on);
-      button.disabled = !available;
-      button.title = !available ? `No ${what} available` : on ? `Turn ${what} off` : `Turn ${what} on`;
-      button.setAttribute('aria-pressed', String(!on));
-    };
-    set(this.micButton, this.micOn, !!this.capture?.audio, icons.mic, icons.micOff, 'microphone');
-    set(this.cameraButton, this.cameraOn, !!this.capture?.video, icons.camera, icons.cameraOff, 'camera');
+    this.shell.setControls({
+      micOn: this.micOn,
+      cameraOn: this.cameraOn,
+      hasMic: !!this.capture?.audio,
+      hasCamera: !!this.capture?.video,
+    });
     this.selfTile?.setMicOn(this.micOn);
     this.selfTile?.setCameraOn(this.cameraOn);
   }
 
   private setStatus(text: string, tone: 'ok' | 'pending'): void {
-    const transport = stats.transport ? ` · <span data-testid="transport-name">${stats.transport}</span>` : '';
-    const rtt = stats.rttMs !== null && tone === 'ok' ? ` · ${stats.rttMs} ms` : '';
-    this.statusPill.className = `status-pill ${tone}`;
-    this.statusPill.innerHTML = `<span class="dot"></span><span>${text}${transport}${rtt}</span>`;
+    this.shell.setStatus(text, tone, stats.transport, stats.rttMs);
   }
 }

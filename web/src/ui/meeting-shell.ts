@@ -1,0 +1,118 @@
+// Static frame of the meeting view: top bar (meeting id, copy link, connection status), the stage
+// (notices, tile grid, participant panel) and the control bar. Behaviour comes in as callbacks.
+import { el, icons } from './icons';
+import type { ParticipantsPanel } from './participants-panel';
+import type { TileGrid } from './tile';
+
+export interface ShellActions {
+  toggleMic(): void;
+  toggleCamera(): void;
+  leave(): void;
+  enableAudio(): void;
+}
+
+export interface ControlState {
+  micOn: boolean;
+  cameraOn: boolean;
+  hasMic: boolean;
+  hasCamera: boolean;
+}
+
+export class MeetingShell {
+  readonly element = el('div', 'meeting');
+  readonly notices = el('div', 'notices');
+  private readonly statusPill = el('div', 'status-pill');
+  private readonly micButton = el('button', 'ctrl');
+  private readonly cameraButton = el('button', 'ctrl');
+  private readonly peopleButton = el('button', 'ctrl');
+  private readonly audioButton = el('button', 'ctrl ctrl-audio');
+
+  constructor(meetingId: string, grid: TileGrid, panel: ParticipantsPanel, actions: ShellActions) {
+    const top = el('header', 'topbar');
+    const brand = el('div', 'brand brand-small');
+    brand.innerHTML = `<span class="brand-mark">${icons.camera}</span>`;
+    const meeting = el('div', 'meeting-id');
+    meeting.append(el('span', 'meeting-id-text', meetingId));
+    const copy = el('button', 'icon-btn');
+    copy.title = 'Copy meeting link';
+    copy.innerHTML = icons.link;
+    copy.addEventListener('click', () => {
+      void navigator.clipboard?.writeText(`${window.location.origin}/meeting/${meetingId}`).then(() => {
+        copy.classList.add('copied');
+        window.setTimeout(() => copy.classList.remove('copied'), 1200);
+      });
+    });
+    meeting.append(copy);
+    this.statusPill.dataset.testid = 'connection-status';
+    top.append(brand, meeting, this.statusPill);
+
+    const stage = el('div', 'stage');
+    const main = el('div', 'stage-main');
+    main.append(this.notices, grid.element);
+    stage.append(main, panel.element);
+
+    const controls = el('footer', 'controls');
+    this.micButton.dataset.testid = 'mic-toggle';
+    this.micButton.addEventListener('click', actions.toggleMic);
+    this.cameraButton.dataset.testid = 'camera-toggle';
+    this.cameraButton.addEventListener('click', actions.toggleCamera);
+    this.peopleButton.dataset.testid = 'participants-toggle';
+    this.peopleButton.innerHTML = icons.users;
+    this.peopleButton.title = 'Participants';
+    this.peopleButton.addEventListener('click', () => {
+      this.setPanelOpen(!this.element.classList.contains('panel-open'));
+      requestAnimationFrame(() => grid.layout());
+    });
+    this.audioButton.innerHTML = `${icons.speaker}<span>Enable audio</span>`;
+    this.audioButton.title = 'The browser blocked sound until you click';
+    this.audioButton.hidden = true;
+    this.audioButton.addEventListener('click', actions.enableAudio);
+    const leave = el('button', 'ctrl ctrl-leave');
+    leave.dataset.testid = 'leave-button';
+    leave.innerHTML = `${icons.leave}<span>Leave</span>`;
+    leave.addEventListener('click', actions.leave);
+    controls.append(this.micButton, this.cameraButton, this.peopleButton, this.audioButton, leave);
+
+    this.element.append(top, stage, controls);
+    this.setPanelOpen(window.innerWidth >= 1100);
+  }
+
+  setPanelOpen(open: boolean): void {
+    this.element.classList.toggle('panel-open', open);
+    this.peopleButton.classList.toggle('active', open);
+  }
+
+  setParticipantCount(count: number): void {
+    this.peopleButton.dataset.count = String(count);
+  }
+
+  setAudioBlocked(blocked: boolean): void {
+    this.audioButton.hidden = !blocked;
+  }
+
+  setControls(state: ControlState): void {
+    const set = (button: HTMLButtonElement, on: boolean, available: boolean, onIcon: string, offIcon: string, what: string) => {
+      button.innerHTML = on ? onIcon : offIcon;
+      button.classList.toggle('off', !on);
+      button.disabled = !available;
+      button.title = !available ? `No ${what} available` : on ? `Turn ${what} off` : `Turn ${what} on`;
+      button.setAttribute('aria-pressed', String(!on));
+    };
+    set(this.micButton, state.micOn, state.hasMic, icons.mic, icons.micOff, 'microphone');
+    set(this.cameraButton, state.cameraOn, state.hasCamera, icons.camera, icons.cameraOff, 'camera');
+  }
+
+  /** e.g. "Connected · WebSocket · 3 ms". */
+  setStatus(text: string, tone: 'ok' | 'pending', transport: string | null, rttMs: number | null): void {
+    this.statusPill.className = `status-pill ${tone}`;
+    this.statusPill.replaceChildren(el('span', 'dot'));
+    const label = el('span', '', text);
+    if (transport) {
+      const name = el('span', '', transport);
+      name.dataset.testid = 'transport-name';
+      label.append(' · ', name);
+    }
+    if (rttMs !== null && tone === 'ok') label.append(` · ${rttMs} ms`);
+    this.statusPill.append(label);
+  }
+}

@@ -110,7 +110,7 @@ describe('browser meeting', { timeout: 170_000 }, () => {
     await Promise.all([playing(alice, ids.bob), playing(bob, ids.alice)]);
     const playout = (await vcState(alice)).peers[String(ids.bob)];
     t.diagnostic(
-      `alice playout: ${playout.audioPlayedMs} ms played, ${playout.audioBufferedMs} ms buffered, ${playout.audioUnderruns} underruns`,
+      `alice playout: ${playout.audioPlayedMs} ms played, ${playout.audioBufferedMs} ms buffered, ${playout.audioUnderruns} underruns, jitter target ${playout.audioTargetMs} ms`,
     );
   });
 
@@ -222,6 +222,21 @@ describe('browser meeting', { timeout: 170_000 }, () => {
     assert.equal(await alice.page.locator('[data-testid="peer-tile"]').count(), 1);
     t.diagnostic(`carol joined after ${joinedAfter} ms, first frames after ${firstFrames} ms, decoded 30+ from both after ${decodingAfter} ms, left after ${Date.now() - started} ms`);
     await carol.context.close();
+  });
+
+  test('"New meeting" starts a fresh meeting with a generated id', { timeout: 30_000 }, async () => {
+    const frank = await newParticipant(browser, 'frank');
+    everyone.push(frank);
+    await frank.page.goto(`${server.url}/?lowcpu=1`);
+    await frank.page.getByTestId('name-input').fill('Frank');
+    await frank.page.getByTestId('new-meeting-button').click();
+    await frank.page.waitForURL(/\/meeting\/[a-z]{3}-[a-z]{4}-[a-z]{3}\?lowcpu=1$/);
+    await waitJoined(frank);
+    const state = await vcState(frank);
+    assert.match(state.meetingId, /^[a-z]{3}-[a-z]{4}-[a-z]{3}$/);
+    assert.deepEqual(state.roster, []);
+    await frank.page.getByTestId('leave-button').click();
+    await frank.context.close();
   });
 
   test('a forged token shows the error banner', { timeout: 30_000 }, async () => {

@@ -13,6 +13,7 @@ export interface PeerStats {
   audioBufferedMs: number;
   audioUnderruns: number;
   audioPlayedMs: number;
+  audioTargetMs: number;
   /** Milliseconds from this peer appearing to its first drawn video frame (null until then). */
   firstVideoFrameMs: number | null;
   /** performance.now() when the peer appeared; basis for firstVideoFrameMs. */
@@ -104,6 +105,7 @@ export function newPeerStats(): PeerStats {
     audioBufferedMs: 0,
     audioUnderruns: 0,
     audioPlayedMs: 0,
+    audioTargetMs: 0,
     createdAt: performance.now(),
   };
 }

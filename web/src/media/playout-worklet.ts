@@ -1,9 +1,14 @@
-// AudioWorklet playout for one peer: a small jitter buffer in front of the audio clock.
-// Prebuffers to TARGET before playing, trims back to TARGET when deeper than MAX (latency creep),
-// and on underrun fades out, outputs silence and prebuffers again.
-const TARGET_SAMPLES = Math.round(sampleRate * 0.06);
-const MAX_SAMPLES = Math.round(sampleRate * 0.12);
-const CAPACITY = Math.round(sampleRate * 0.5);
+// AudioWorklet playout for one peer: a small adaptive jitter buffer in front of the audio clock.
+// Prebuffers to the target before playing, trims back to the target when twice as deep (latency
+// creep), and on underrun fades out, outputs silence and prebuffers again. Each underrun raises the
+// target by 20 ms (up to 120 ms); 10 s without one lowers it by 10 ms (down to 60 ms).
+const ms = (milliseconds: number) => Math.round((sampleRate * milliseconds) / 1000);
+const MIN_TARGET = ms(60);
+const MAX_TARGET = ms(120);
+const TARGET_STEP_UP = ms(20);
+const TARGET_STEP_DOWN = ms(10);
+const CALM_SAMPLES = ms(10_000);
+const CAPACITY = ms(500);
 const STATS_EVERY_BLOCKS = 200; // 128-sample blocks: about every 0.53 s at 48 kHz
 
 /** Posted to the main thread for window.__vc. */
@@ -12,6 +17,7 @@ export interface PlayoutStats {
   underruns: number;
   trimmedMs: number;
   playedMs: number;
+  targetMs: number;
 }
 
 class PlayoutProcessor extends AudioWorkletProcessor {
@@ -24,6 +30,8 @@ class PlayoutProcessor extends AudioWorkletProcessor {
   private trimmedSamples = 0;
   private playedSamples = 0;
   private blocks = 0;
+  private target = MIN_TARGET;
+  private calmSamples = 0;
 
   constructor() {
     super();
@@ -36,9 +44,9 @@ class PlayoutProcessor extends AudioWorkletProcessor {
       this.ring[(this.readIndex + this.size) % CAPACITY] = sample;
       this.size++;
     }
-    if (this.size > MAX_SAMPLES) {
-      this.trimmedSamples += this.size - TARGET_SAMPLES;
-      this.skip(this.size - TARGET_SAMPLES);
+    if (this.size > 2 * this.target) {
+      this.trimmedSamples += this.size - this.target;
+      this.skip(this.size - this.target);
     }
   }
 
@@ -49,7 +57,7 @@ class PlayoutProcessor extends AudioWorkletProcessor {
 
   process(_inputs: Float32Array[][], outputs: Float32Array[][]): boolean {
     const out = outputs[0]![0]!;
-    if (!this.playing && this.size >= TARGET_SAMPLES) this.playing = true;
+    if (!this.playing && this.size >= this.target) this.playing = true;
     let i = 0;
     if (this.playing) {
       for (; i < out.length && this.size > 0; i++) {
@@ -59,9 +67,15 @@ class PlayoutProcessor extends AudioWorkletProcessor {
       }
       this.lastSample = i > 0 ? out[i - 1]! : this.lastSample;
       this.playedSamples += i;
+      this.calmSamples += i;
       if (i < out.length) {
         this.playing = false; // underrun: conceal below, then prebuffer again
         this.underruns++;
+        this.target = Math.min(MAX_TARGET, this.target + TARGET_STEP_UP);
+        this.calmSamples = 0;
+      } else if (this.calmSamples >= CALM_SAMPLES) {
+        this.target = Math.max(MIN_TARGET, this.target - TARGET_STEP_DOWN);
+        this.calmSamples = 0;
       }
     }
     // Concealment: decay the last sample to zero instead of a hard click, then silence.
@@ -70,12 +84,13 @@ class PlayoutProcessor extends AudioWorkletProcessor {
       out[i] = this.lastSample;
     }
     if (++this.blocks % STATS_EVERY_BLOCKS === 0) {
-      const ms = (samples: number) => Math.round((samples * 1000) / sampleRate);
+      const toMs = (samples: number) => Math.round((samples * 1000) / sampleRate);
       const stats: PlayoutStats = {
-        bufferedMs: ms(this.size),
+        bufferedMs: toMs(this.size),
         underruns: this.underruns,
-        trimmedMs: ms(this.trimmedSamples),
-        playedMs: ms(this.playedSamples),
+        trimmedMs: toMs(this.trimmedSamples),
+        playedMs: toMs(this.playedSamples),
+        targetMs: toMs(this.target),
       };
       this.port.postMessage(stats);
     }

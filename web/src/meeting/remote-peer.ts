@@ -43,6 +43,7 @@ export class RemotePeer {
       this.stats.audioBufferedMs = playout.bufferedMs;
       this.stats.audioUnderruns = playout.underruns;
       this.stats.audioPlayedMs = playout.playedMs;
+      this.stats.audioTargetMs = playout.targetMs;
     });
     this.audio = new AudioReceiver(player ?? null, this.stats);
   }

@@ -74,7 +74,16 @@ class ClientImpl final : public Client,
                       "(1..64 bytes)"});
         return;
       }
-      self->server_ = *url;
+      self->servers_.push_back(*url);
+      for (const auto& fallback : self->config_.fallback_server_urls) {
+        const auto parsed = parse_server_url(fallback);
+        if (!parsed) {
+          self->finish({ErrorKind::kBadArgument, 0, "invalid fallback server URL: " + fallback});
+          return;
+        }
+        self->servers_.push_back(*parsed);
+      }
+      self->server_ = self->servers_.front();
       self->begin_attempt();
     });
   }
@@ -376,6 +385,11 @@ class ClientImpl final : public Client,
     queue_.drop_media();
     for (const auto& [kind, track] : video_tracks_) queue_.require_keyframe(kind, track);
     reconnects_.fetch_add(1, std::memory_order_relaxed);
+    if (servers_.size() > 1) {
+      // Try the next node: if this one died, the next attempt already lands on a live one.
+      server_index_ = (server_index_ + 1) % servers_.size();
+      server_ = servers_[server_index_];
+    }
     state_ = State::kWaitingRetry;
     const auto delay = backoff_.next();
     VC_LOG_INFO("event=reconnecting reason=\"{}\" delay_ms={}", error.message, delay.count());
@@ -409,6 +423,8 @@ class ClientImpl final : public Client,
   asio::steady_timer retry_timer_;
   asio::steady_timer ping_timer_;
   ServerUrl server_;
+  std::vector<ServerUrl> servers_;  // server_url, then fallback_server_urls
+  std::size_t server_index_ = 0;
   std::string token_;
   std::string ws_path_ = "/ws";
   std::shared_ptr<Transport> transport_;

@@ -190,7 +190,17 @@ describe('browser meeting', { timeout: 170_000 }, () => {
       after.roster.map((entry) => [entry.id, entry.connection]),
       [[ids.bob, 'CONNECTED']],
     );
-    t.diagnostic(`bob resumed after ${resumedAfter} ms; alice saw ${after.rosterEvents.updated - before.rosterEvents.updated} updates`);
+    const bobAfter = await vcState(bob);
+    // Alice's frames sent during the drop never reached Bob: the sequence gap makes Bob's decoder
+    // wait for a keyframe and ask Alice for one, and the server must deliver that request to her.
+    if (bobAfter.peers[String(ids.alice)].keyframeRequestsSent > bobState.peers[String(ids.alice)].keyframeRequestsSent) {
+      assert.ok(after.sent.keyframeRequestsReceived > before.sent.keyframeRequestsReceived, 'targeted KeyframeRequest reached the publisher');
+    }
+    t.diagnostic(
+      `bob resumed after ${resumedAfter} ms; alice saw ${after.rosterEvents.updated - before.rosterEvents.updated} updates; ` +
+        `keyframe requests: bob sent ${bobAfter.peers[String(ids.alice)].keyframeRequestsSent} (was ${bobState.peers[String(ids.alice)].keyframeRequestsSent}), ` +
+        `alice received ${after.sent.keyframeRequestsReceived} (was ${before.sent.keyframeRequestsReceived})`,
+    );
   });
 
   test('a third participant joins and leaves; rosters follow', { timeout: 40_000 }, async (t) => {

@@ -55,6 +55,11 @@ export function renderHome(root: HTMLElement, navigate: (path: string) => void):
       nameInput.focus();
       return;
     }
+    if (!meetingId) {
+      problem.textContent = 'Enter a meeting ID, or start a new meeting.';
+      meetingInput.focus();
+      return;
+    }
     if (!MEETING_ID_PATTERN.test(meetingId)) {
       problem.textContent = 'Meeting IDs use letters, digits, "-" and "_" (up to 64).';
       meetingInput.focus();

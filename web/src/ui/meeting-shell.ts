@@ -35,6 +35,7 @@ export class MeetingShell {
     meeting.append(el('span', 'meeting-id-text', meetingId));
     const copy = el('button', 'icon-btn');
     copy.title = 'Copy meeting link';
+    copy.setAttribute('aria-label', copy.title);
     copy.innerHTML = icons.link;
     copy.addEventListener('click', () => {
       void navigator.clipboard?.writeText(`${window.location.origin}/meeting/${meetingId}`).then(() => {
@@ -59,6 +60,7 @@ export class MeetingShell {
     this.peopleButton.dataset.testid = 'participants-toggle';
     this.peopleButton.innerHTML = icons.users;
     this.peopleButton.title = 'Participants';
+    this.peopleButton.setAttribute('aria-label', 'Show or hide participants');
     this.peopleButton.addEventListener('click', () => {
       this.setPanelOpen(!this.element.classList.contains('panel-open'));
       requestAnimationFrame(() => grid.layout());
@@ -96,6 +98,7 @@ export class MeetingShell {
       button.classList.toggle('off', !on);
       button.disabled = !available;
       button.title = !available ? `No ${what} available` : on ? `Turn ${what} off` : `Turn ${what} on`;
+      button.setAttribute('aria-label', button.title);
       button.setAttribute('aria-pressed', String(!on));
     };
     set(this.micButton, state.micOn, state.hasMic, icons.mic, icons.micOff, 'microphone');

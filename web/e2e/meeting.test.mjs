@@ -161,6 +161,7 @@ describe('browser meeting', { timeout: 170_000 }, () => {
 
   test('a dropped connection resumes the same identity without a leave', { timeout: 40_000 }, async (t) => {
     const before = await vcState(alice);
+    const bobBefore = await vcState(bob);
     const framesBefore = before.peers[String(ids.bob)].videoFramesDecoded;
     const started = Date.now();
     await bob.page.evaluate(() => window.__vcDebug.dropTransport());
@@ -193,12 +194,13 @@ describe('browser meeting', { timeout: 170_000 }, () => {
     const bobAfter = await vcState(bob);
     // Alice's frames sent during the drop never reached Bob: the sequence gap makes Bob's decoder
     // wait for a keyframe and ask Alice for one, and the server must deliver that request to her.
-    if (bobAfter.peers[String(ids.alice)].keyframeRequestsSent > bobState.peers[String(ids.alice)].keyframeRequestsSent) {
+    const requestsSent = (state) => state.peers[String(ids.alice)].keyframeRequestsSent;
+    if (requestsSent(bobAfter) > requestsSent(bobBefore)) {
       assert.ok(after.sent.keyframeRequestsReceived > before.sent.keyframeRequestsReceived, 'targeted KeyframeRequest reached the publisher');
     }
     t.diagnostic(
       `bob resumed after ${resumedAfter} ms; alice saw ${after.rosterEvents.updated - before.rosterEvents.updated} updates; ` +
-        `keyframe requests: bob sent ${bobAfter.peers[String(ids.alice)].keyframeRequestsSent} (was ${bobState.peers[String(ids.alice)].keyframeRequestsSent}), ` +
+        `keyframe requests: bob sent ${requestsSent(bobAfter)} (was ${requestsSent(bobBefore)}), ` +
         `alice received ${after.sent.keyframeRequestsReceived} (was ${before.sent.keyframeRequestsReceived})`,
     );
   });

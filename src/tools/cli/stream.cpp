@@ -121,6 +121,8 @@ int run_stream(const StreamOptions& options) {
   std::atomic<bool> keyframe_wanted{true};
   std::atomic<bool> capturing{false};
   std::atomic<bool> stop_capture{false};
+  std::atomic<uint64_t> video_frames_sent{0};
+  std::atomic<uint64_t> audio_frames_sent{0};
   std::mutex threads_mutex;  // capture starts on the client's strand, stops on main
   std::vector<std::thread> threads;
 
@@ -175,6 +177,7 @@ int run_stream(const StreamOptions& options) {
             header.set_width(static_cast<uint32_t>(frame.width));
             header.set_height(static_cast<uint32_t>(frame.height));
             session->send_media(header, frame.data);
+            ++video_frames_sent;
           }
         }
       });
@@ -204,6 +207,7 @@ int run_stream(const StreamOptions& options) {
           header.set_codec(v1::CODEC_OPUS);
           header.set_audio_level(media::audio_level_dbov(frame));
           session->send_media(header, packet);
+          ++audio_frames_sent;
         }
       });
     }
@@ -234,8 +238,9 @@ int run_stream(const StreamOptions& options) {
     for (auto& thread : threads) thread.join();
   });
   const auto stats = session->stats();
-  std::cerr << "sent " << stats.media_sent << " frames, " << stats.bytes_sent << " bytes; dropped "
-            << stats.video_dropped << " video, " << stats.audio_dropped << " audio\n";
+  std::cerr << "sent video_frames=" << video_frames_sent << " audio_frames=" << audio_frames_sent
+            << " bytes=" << stats.bytes_sent << "; dropped video=" << stats.video_dropped
+            << " audio=" << stats.audio_dropped << "\n";
   return code;
 }
 

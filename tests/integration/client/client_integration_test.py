@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""Integration tests for videocall-cli and videocall-bot against the real videocall-server.
+
+Usage: client_integration_test.py TEST_NAME   (binaries from $VC_CLI, $VC_BOT, $VC_SERVER)
+Exit status: 0 pass, 1 fail, 77 skipped (no server binary, or no ffprobe for record_stream).
+Every wait is for an event (a line on a pipe, a process exit), bounded by a generous deadline
+so a hung binary fails the test instead of blocking CTest forever.
+"""
+import json
+import os
+import re
+import selectors
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+CLI = os.environ.get("VC_CLI", "")
+BOT = os.environ.get("VC_BOT", "")
+SERVER = os.environ.get("VC_SERVER", "")
+
+# Exit codes, docs/CLIENT.md.
+EXIT_UNREACHABLE, EXIT_REFUSED, EXIT_DEVICE, EXIT_BAD_FILE = 3, 4, 5, 6
+SKIP = 77
+
+
+class Skip(Exception):
+    pass
+
+
+def fail(message):
+    raise AssertionError(message)
+
+
+def wait_for_line(proc, pattern, deadline_s, stream="stdout"):
+    """Reads lines from proc's pipe until one matches; returns the match (and keeps the rest)."""
+    regex = re.compile(pattern)
+    pipe = getattr(proc, stream)
+    selector = selectors.DefaultSelector()
+    selector.register(pipe, selectors.EVENT_READ)
+    end = time.monotonic() + deadline_s
+    seen = []
+    while time.monotonic() < end:
+        if not selector.select(timeout=max(0.0, end - time.monotonic())):
+            break
+        line = pipe.readline()
+        if not line:
+            break  # EOF: the process exited
+        seen.append(line.rstrip())
+        match = regex.search(line)
+        if match:
+            return match
+    fail(f"no line matching {pattern!r} (got: {seen[-10:]}, exit={proc.poll()})")
+
+
+class Server:
+    def __init__(self, workdir):
+        if not SERVER or not os.access(SERVER, os.X_OK):
+            raise Skip("videocall-server is not built")
+        self.log = open(os.path.join(workdir, "server.log"), "w")
+        self.proc = subprocess.Popen(
+            [SERVER, "--listen", "127.0.0.1", "--port", "0", "--data-dir", os.path.join(workdir, "data"),
+             "--no-quic"],
+            stdout=subprocess.PIPE, stderr=self.log, text=True)
+        match = wait_for_line(self.proc, r"videocall-server listening on (https?://[^\s]+)", 60)
+        self.url = match.group(1).rstrip("/")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.log.close()
+
+
+def run(args, timeout=120):
+    result = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+    return result.returncode, result.stdout, result.stderr
+
+
+def expect_exit(args, code, message_pattern, timeout=60):
+    rc, out, err = run(args, timeout)
+    if rc != code:
+        fail(f"{args} exited {rc}, expected {code}; stderr: {err.strip()}")
+    if not re.search(message_pattern, err, re.IGNORECASE):
+        fail(f"{args}: stderr {err.strip()!r} does not match {message_pattern!r}")
+
+
+def free_closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # closed again when we return: nothing listens there
+
+
+# ---- tests ----
+
+def test_bot_no_loss(workdir):
+    server = Server(workdir)
+    try:
+        rc, out, err = run([BOT, "--server", server.url, "--publishers", "1", "--subscribers", "20",
+                            "--duration", "5", "--ramp-up", "100"], timeout=180)
+        if rc != 0:
+            fail(f"videocall-bot exited {rc}: {err.strip()}")
+        summary = json.loads(out)
+        print(json.dumps({k: summary[k] for k in ("participants", "video", "audio", "latency_ms")}, indent=1))
+        if summary["participants"]["joined"] != 21:
+            fail(f"not everyone joined: {summary['participants']}")
+        for kind in ("video", "audio"):
+            stats = summary[kind]
+            if stats["expected"] != 20 * stats["sent_per_publisher"] or stats["expected"] == 0:
+                fail(f"{kind}: unexpected expected count {stats}")
+            if stats["lost"] != 0 or stats["missing"] != 0 or stats["received"] != stats["expected"]:
+                fail(f"{kind}: loss {stats}")
+    finally:
+        server.stop()
+
+
+def test_unreachable_server(workdir):
+    port = free_closed_port()
+    expect_exit([CLI, "stream", "--server", f"http://127.0.0.1:{port}", "--meeting", "m1", "--duration", "2"],
+                EXIT_UNREACHABLE, r"cannot connect|refused")
+    expect_exit([CLI, "record", "--server", f"http://127.0.0.1:{port}", "--meeting", "m1", "-o", workdir],
+                EXIT_UNREACHABLE, r"cannot connect|refused")
+    rc, out, err = run([BOT, "--server", f"http://127.0.0.1:{port}", "--subscribers", "2", "--duration", "1"])
+    if rc != EXIT_UNREACHABLE:
+        fail(f"bot exited {rc} for an unreachable server: {err}")
+
+
+def test_refused_token(workdir):
+    server = Server(workdir)
+    try:
+        expect_exit([CLI, "stream", "--server", server.url, "--token", "not.a.valid-token", "--duration", "5"],
+                    EXIT_REFUSED, r"token|4401|refused")
+        expect_exit([CLI, "record", "--server", server.url, "--token", "not.a.valid-token", "-o", workdir],
+                    EXIT_REFUSED, r"token|4401|refused")
+    finally:
+        server.stop()
+
+
+def test_missing_device(workdir):
+    # Device errors are found before connecting, so no server is needed.
+    expect_exit([CLI, "stream", "--meeting", "m1", "--video-device", "/dev/video-does-not-exist"],
+                EXIT_DEVICE, r"cannot open camera")
+    expect_exit([CLI, "stream", "--meeting", "m1", "--video-source", "none", "--audio-device", "hw:97,0"],
+                EXIT_DEVICE, r"cannot open audio device")
+    not_a_camera = os.path.join(workdir, "not-a-camera")
+    open(not_a_camera, "w").close()
+    expect_exit([CLI, "stream", "--meeting", "m1", "--video-device", not_a_camera], EXIT_DEVICE, r"V4L2")
+
+
+def test_bad_file(workdir):
+    garbage = os.path.join(workdir, "garbage.y4m")
+    with open(garbage, "w") as f:
+        f.write("this is not video\n")
+    expect_exit([CLI, "stream", "--meeting", "m1", "--video-file", garbage], EXIT_BAD_FILE, r"not a YUV4MPEG2")
+    expect_exit([CLI, "stream", "--meeting", "m1", "--video-file", os.path.join(workdir, "missing.y4m")],
+                EXIT_BAD_FILE, r"cannot open video file")
+    bad_wav = os.path.join(workdir, "bad.wav")
+    with open(bad_wav, "wb") as f:
+        f.write(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    expect_exit([CLI, "stream", "--meeting", "m1", "--audio-file", bad_wav], EXIT_BAD_FILE, r"bad.wav")
+
+
+def ffprobe(*args):
+    result = subprocess.run(["ffprobe", "-v", "error", *args], capture_output=True, text=True, timeout=60)
+    if result.returncode != 0:
+        fail(f"ffprobe {args}: {result.stderr}")
+    return result.stdout.strip()
+
+
+def test_record_stream(workdir):
+    if not shutil.which("ffprobe") or not shutil.which("ffmpeg"):
+        raise Skip("ffprobe/ffmpeg not installed")
+    server = Server(workdir)
+    out_dir = os.path.join(workdir, "recordings")
+    recorder = None
+    try:
+        recorder = subprocess.Popen([CLI, "record", "--server", server.url, "--meeting", "rec", "-o", out_dir],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        wait_for_line(recorder, r"recording meeting rec", 30)
+        seconds, fps = 10, 30
+        rc, _, err = run([CLI, "stream", "--server", server.url, "--meeting", "rec", "--name", "Pattern Cam",
+                          "--video-source", "testpattern", "--audio-source", "tone", "--fps", str(fps),
+                          "--duration", str(seconds)], timeout=120)
+        if rc != 0:
+            fail(f"stream exited {rc}: {err}")
+        sent = re.search(r"sent video_frames=(\d+) audio_frames=(\d+)", err)
+        if not sent:
+            fail(f"stream printed no counts: {err}")
+        video_sent, audio_sent = int(sent.group(1)), int(sent.group(2))
+        # The streamer left: the recorder finalises that participant's files (an event we wait for).
+        files = {}
+        for _ in range(2):
+            match = wait_for_line(recorder, r"finished (\S+-(video|audio)\.webm) frames=(\d+)", 30)
+            files[match.group(2)] = match.group(1)
+        recorder.send_signal(signal.SIGINT)
+        if recorder.wait(timeout=30) != 0:
+            fail(f"recorder exited {recorder.returncode}: {recorder.stderr.read()}")
+        recorder = None
+
+        video, audio = files["video"], files["audio"]
+        if "Pattern_Cam" not in os.path.basename(video):
+            fail(f"file not named after the participant: {video}")
+        for path in (video, audio):
+            decode = subprocess.run(["ffmpeg", "-v", "error", "-xerror", "-i", path, "-f", "null", "-"],
+                                    capture_output=True, text=True, timeout=120)
+            if decode.returncode != 0 or decode.stderr.strip():
+                fail(f"{path} does not decode cleanly: {decode.stderr.strip()[:500]}")
+        frames = int(ffprobe("-count_frames", "-select_streams", "v:0", "-show_entries",
+                             "stream=nb_read_frames", "-of", "csv=p=0", video))
+        codec = ffprobe("-select_streams", "v:0", "-show_entries", "stream=codec_name", "-of", "csv=p=0", video)
+        audio_s = float(ffprobe("-show_entries", "format=duration", "-of", "csv=p=0", audio))
+        print(f"video: {frames} frames ({codec}), sent {video_sent}; audio: {audio_s:.2f} s, sent {audio_sent} x 20 ms")
+        if codec != "vp9":
+            fail(f"expected VP9, got {codec}")
+        for name, got, want in (("video frames", frames, video_sent), ("video frames vs nominal", frames, seconds * fps),
+                                ("audio seconds", audio_s, audio_sent * 0.02), ("audio seconds vs nominal", audio_s, seconds)):
+            if abs(got - want) > 0.1 * want:
+                fail(f"{name}: got {got}, expected {want} +-10%")
+    finally:
+        if recorder is not None:
+            recorder.kill()
+        server.stop()
+
+
+def main():
+    name = sys.argv[1]
+    test = globals().get(f"test_{name}")
+    if test is None:
+        print(f"unknown test {name}")
+        return 2
+    workdir = tempfile.mkdtemp(prefix=f"vc-client-{name}-")
+    try:
+        test(workdir)
+    except Skip as skip:
+        print(f"SKIP: {skip}")
+        return SKIP
+    except AssertionError as error:
+        print(f"FAIL: {error}")
+        log = os.path.join(workdir, "server.log")
+        if os.path.exists(log):
+            print("---- server log (tail) ----")
+            print("".join(open(log).readlines()[-30:]))
+        return 1
+    print("PASS")
+    shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+#include <gtest/gtest.h>
+
+#include "backoff.hpp"
+#include "common/envelope.hpp"
+#include "http_join.hpp"
+#include "send_queue.hpp"
+#include "transport.hpp"
+#include "url.hpp"
+
+namespace vc::client {
+namespace {
+
+TEST(ServerUrl, ParsesSchemesPortsAndPrefixes) {
+  auto url = parse_server_url("http://127.0.0.1:8080");
+  ASSERT_TRUE(url);
+  EXPECT_FALSE(url->secure);
+  EXPECT_EQ(url->host, "127.0.0.1");
+  EXPECT_EQ(url->port, 8080);
+  EXPECT_EQ(url->base_path, "");
+
+  url = parse_server_url("https://meet.example.org/video/");
+  ASSERT_TRUE(url);
+  EXPECT_TRUE(url->secure);
+  EXPECT_EQ(url->port, 443);
+  EXPECT_EQ(url->base_path, "/video");
+
+  url = parse_server_url("wss://[::1]:9443");
+  ASSERT_TRUE(url);
+  EXPECT_EQ(url->host, "::1");
+  EXPECT_EQ(url->host_header(), "[::1]:9443");
+}
+
+TEST(ServerUrl, RejectsWhatWeCannotConnectTo) {
+  for (const char* bad : {"", "127.0.0.1:8080", "ftp://x", "http://", "http://host:0", "http://host:70000",
+                          "http://host:12ab", "http://user@host", "http://host/path?q=1"}) {
+    EXPECT_FALSE(parse_server_url(bad)) << bad;
+  }
+}
+
+TEST(Url, EncodesReservedCharacters) {
+  EXPECT_EQ(url_encode("a.b-c_d~"), "a.b-c_d~");
+  EXPECT_EQ(url_encode("a b/c+="), "a%20b%2Fc%2B%3D");
+}
+
+TEST(MeetingId, FollowsTheContract) {
+  EXPECT_TRUE(is_valid_meeting_id("demo_1-A"));
+  EXPECT_FALSE(is_valid_meeting_id(""));
+  EXPECT_FALSE(is_valid_meeting_id("has space"));
+  EXPECT_FALSE(is_valid_meeting_id(std::string(65, 'a')));
+}
+
+TEST(Backoff, GrowsWithJitterUpToTheCeilingAndResets) {
+  Backoff backoff(std::chrono::milliseconds(100), std::chrono::milliseconds(1000), 42);
+  int64_t previous_ceiling = 100;
+  for (int i = 0; i < 10; ++i) {
+    const auto delay = backoff.next().count();
+    const int64_t ceiling = std::min<int64_t>(1000, 100LL << i);
+    EXPECT_GE(delay, ceiling / 2);
+    EXPECT_LE(delay, ceiling);
+    previous_ceiling = ceiling;
+  }
+  EXPECT_EQ(previous_ceiling, 1000);
+  backoff.reset();
+  EXPECT_LE(backoff.next().count(), 100);
+}
+
+FrameRef media_frame(v1::MediaKind kind, bool keyframe, std::size_t size, uint32_t sequence = 0) {
+  v1::MediaHeader header;
+  header.set_kind(kind);
+  header.set_keyframe(keyframe);
+  header.set_sequence(sequence);
+  std::vector<uint8_t> payload(size, 0xab);
+  return encode_media(header, payload);
+}
+
+FrameRef control_frame() {
+  v1::Control control;
+  control.mutable_ping()->set_nonce(1);
+  return encode_control(control);
+}
+
+uint32_t sequence_of(const FrameRef& frame) {
+  DecodedEnvelope decoded;
+  EXPECT_EQ(decode_envelope(frame->bytes(), 1 << 20, decoded), EnvelopeError::kNone);
+  return decoded.header.sequence();
+}
+
+TEST(SendQueue, ControlFirstThenAudioThenVideo) {
+  SendQueue queue(1 << 20, 16);
+  queue.push(media_frame(v1::MEDIA_KIND_VIDEO, true, 100));
+  queue.push(media_frame(v1::MEDIA_KIND_AUDIO, true, 10));
+  queue.push(control_frame());
+  EXPECT_EQ(queue.pop()->meta().lane, Lane::kControl);
+  EXPECT_EQ(queue.pop()->meta().lane, Lane::kAudio);
+  EXPECT_EQ(queue.pop()->meta().lane, Lane::kVideo);
+  EXPECT_FALSE(queue.pop());
+  EXPECT_TRUE(queue.empty());
+}
+
+TEST(SendQueue, FullAudioDropsTheOldest) {
+  SendQueue queue(1 << 20, 2);
+  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_AUDIO, true, 10, 1)), SendQueue::PushResult::kQueued);
+  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_AUDIO, true, 10, 2)), SendQueue::PushResult::kQueued);
+  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_AUDIO, true, 10, 3)), SendQueue::PushResult::kDroppedOldAudio);
+  EXPECT_EQ(sequence_of(queue.pop()), 2u);
+  EXPECT_EQ(sequence_of(queue.pop()), 3u);
+}
+
+TEST(SendQueue, VideoOverBudgetWaitsForTheNextKeyframe) {
+  SendQueue queue(1000, 16);
+  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_VIDEO, true, 600, 1)), SendQueue::PushResult::kQueued);
+  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_VIDEO, false, 600, 2)), SendQueue::PushResult::kDroppedOverBudget);
+  // Even a small delta frame is useless now: the decoder lost its reference.
+  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_VIDEO, false, 10, 3)), SendQueue::PushResult::kDroppedWaitKeyframe);
+  // A keyframe over budget replaces the track's queued frames.
+  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_VIDEO, true, 700, 4)), SendQueue::PushResult::kQueued);
+  EXPECT_EQ(sequence_of(queue.pop()), 4u);
+  EXPECT_FALSE(queue.pop());
+  EXPECT_EQ(queue.video_bytes(), 0u);
+  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_VIDEO, false, 10, 5)), SendQueue::PushResult::kQueued);
+}
+
+TEST(SendQueue, ControlIsNeverDropped) {
+  SendQueue queue(10, 1);
+  for (int i = 0; i < 1000; ++i) queue.push(control_frame());
+  EXPECT_EQ(queue.control_frames(), 1000u);
+}
+
+TEST(SendQueue, DropMediaKeepsControlAndRequiresKeyframes) {
+  SendQueue queue(1 << 20, 16);
+  queue.push(control_frame());
+  queue.push(media_frame(v1::MEDIA_KIND_VIDEO, true, 100));
+  queue.push(media_frame(v1::MEDIA_KIND_AUDIO, true, 10));
+  queue.drop_media();
+  EXPECT_EQ(queue.control_frames(), 1u);
+  EXPECT_EQ(queue.audio_frames(), 0u);
+  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_VIDEO, false, 10)), SendQueue::PushResult::kDroppedWaitKeyframe);
+}
+
+TEST(JoinResponse, ParsesTheContractFields) {
+  const auto result = parse_join_response(
+      200, R"({"token":"abc","participant_id":7,"meeting_id":"demo","role":"host","expires_at":1,"ws_url":"/ws"})");
+  const auto* grant = std::get_if<JoinGrant>(&result);
+  ASSERT_NE(grant, nullptr);
+  EXPECT_EQ(grant->token, "abc");
+  EXPECT_EQ(grant->participant_id, 7u);
+  EXPECT_EQ(grant->ws_path, "/ws");
+}
+
+TEST(JoinResponse, MapsErrorsToRefusedOrUnreachable) {
+  auto result = parse_join_response(400, R"({"error":{"code":"bad_request","message":"display name too long"}})");
+  auto* error = std::get_if<ClientError>(&result);
+  ASSERT_NE(error, nullptr);
+  EXPECT_EQ(error->kind, ErrorKind::kRefused);
+  EXPECT_NE(error->message.find("display name too long"), std::string::npos);
+
+  result = parse_join_response(503, "not json");
+  error = std::get_if<ClientError>(&result);
+  ASSERT_NE(error, nullptr);
+  EXPECT_EQ(error->kind, ErrorKind::kUnreachable);
+
+  result = parse_join_response(200, R"({"participant_id":1})");
+  EXPECT_EQ(std::get<ClientError>(result).kind, ErrorKind::kProtocol);
+}
+
+TEST(CloseCodes, RefusedCodesAreFinalAndTransientOnesRetry) {
+  for (uint32_t code : {4401u, 4403u, 4404u, 4406u, 4410u}) {
+    EXPECT_EQ(classify_close_code(code), ErrorKind::kRefused) << code;
+  }
+  EXPECT_EQ(classify_close_code(4400), ErrorKind::kProtocol);
+  EXPECT_EQ(classify_close_code(4409), ErrorKind::kServerClosed);
+  EXPECT_FALSE(is_retryable_close_code(4409));
+  EXPECT_TRUE(is_retryable_close_code(4503));
+  EXPECT_TRUE(is_retryable_close_code(1006));
+}
+
+}  // namespace
+}  // namespace vc::client

@@ -10,6 +10,14 @@ EventLoop::EventLoop(unsigned threads) : work_(boost::asio::make_work_guard(cont
 
 EventLoop::~EventLoop() { stop(); }
 
+void EventLoop::drain() {
+  work_.reset();
+  for (auto& thread : threads_) {
+    if (thread.joinable() && thread.get_id() != std::this_thread::get_id()) thread.join();
+  }
+  threads_.clear();
+}
+
 void EventLoop::stop() {
   work_.reset();
   context_.stop();

@@ -20,6 +20,9 @@ class EventLoop {
   // Stops the loop (pending handlers are abandoned) and joins the threads. Call after the
   // clients on it have closed (on_closed), e.g. after leave().
   void stop();
+  // Lets outstanding work (closing handshakes) finish, then joins the threads. Every client on
+  // the loop must have closed first, or this waits for it.
+  void drain();
 
  private:
   boost::asio::io_context context_;

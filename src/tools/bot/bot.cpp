@@ -262,6 +262,7 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
   uint64_t audio_sent_per_publisher = 0;
   const v1::Codec codec = options.codec == "vp8" ? v1::CODEC_VP8 : options.codec == "av1" ? v1::CODEC_AV1 : v1::CODEC_VP9;
   if (all_joined) {
+    std::cerr << "bot: phase=publishing participants=" << total << std::endl;  // bench/load samples here
     std::vector<Participant*> publishers;
     for (auto& p : participants) {
       if (p->publisher) publishers.push_back(p.get());
@@ -315,6 +316,7 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
         next_audio += audio_period;
       }
     }
+    std::cerr << "bot: phase=draining" << std::endl;
     std::this_thread::sleep_for(std::chrono::duration<double>(options.drain_s));  // frames in flight
   }
 

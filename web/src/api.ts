@@ -8,6 +8,7 @@ export interface JoinResponse {
   role: string;
   expires_at: number;
   ws_url: string;
+  webtransport?: { url: string; certificate_hashes?: string[] };
 }
 
 export const MEETING_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;

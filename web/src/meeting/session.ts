@@ -13,7 +13,7 @@ import {
   helloMessage,
   toNumber,
 } from '../protocol';
-import { connectTransport, type Transport } from '../transport';
+import { connectTransport, type Transport, type TransportOptions } from '../transport';
 
 export type { Participant };
 
@@ -47,8 +47,7 @@ export class MeetingSession {
   private constructor(
     private transport: Transport,
     private readonly events: SessionEvents,
-    private readonly wsUrl: string,
-    private readonly token: string,
+    private readonly transportOptions: TransportOptions,
     private mediaState: { micOn: boolean; cameraOn: boolean },
   ) {}
 
@@ -64,9 +63,16 @@ export class MeetingSession {
     events: SessionEvents,
   ): Promise<MeetingSession> {
     const join = await joinMeeting(meetingId, displayName);
+    const options: TransportOptions = {
+      wsUrl: join.ws_url,
+      token: join.token,
+      ...(join.webtransport?.url
+        ? { webTransport: { url: join.webtransport.url, certificateHashes: join.webtransport.certificate_hashes ?? [] } }
+        : {}),
+    };
     let transport: Transport;
     try {
-      transport = await connectTransport({ wsUrl: join.ws_url, token: join.token });
+      transport = await connectTransport(options);
     } catch (error) {
       throw new MeetingError(
         'Cannot connect to the media server',
@@ -74,7 +80,7 @@ export class MeetingSession {
         'transport',
       );
     }
-    const session = new MeetingSession(transport, events, join.ws_url, join.token, mediaState);
+    const session = new MeetingSession(transport, events, options, mediaState);
     session.attach(transport);
     return session;
   }
@@ -170,7 +176,7 @@ export class MeetingSession {
       await new Promise((resolve) => window.setTimeout(resolve, delay));
       if (this.ended) return;
       try {
-        const transport = await connectTransport({ wsUrl: this.wsUrl, token: this.token });
+        const transport = await connectTransport(this.transportOptions);
         if (this.ended) return transport.close();
         this.attach(transport);
         return;

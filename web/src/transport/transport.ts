@@ -30,4 +30,6 @@ export interface TransportOptions {
   /** Absolute or page-relative URL of the WebSocket endpoint, e.g. "/ws". */
   wsUrl: string;
   token: string;
+  /** From the join response when the server offers WebTransport (QUIC); absent otherwise. */
+  webTransport?: { url: string; certificateHashes: string[] };
 }

@@ -2,12 +2,12 @@
 // keeps the roster protocol, and reconnects with backoff when the transport drops.
 #include "videocall/client.hpp"
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <atomic>
 #include <optional>
 
 #include "backoff.hpp"
@@ -24,13 +24,20 @@ namespace asio = boost::asio;
 
 std::string_view to_string(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kNone: return "none";
-    case ErrorKind::kBadArgument: return "bad argument";
-    case ErrorKind::kUnreachable: return "server unreachable";
-    case ErrorKind::kRefused: return "refused";
-    case ErrorKind::kProtocol: return "protocol error";
-    case ErrorKind::kServerClosed: return "closed by server";
-    case ErrorKind::kLocalClose: return "left";
+    case ErrorKind::kNone:
+      return "none";
+    case ErrorKind::kBadArgument:
+      return "bad argument";
+    case ErrorKind::kUnreachable:
+      return "server unreachable";
+    case ErrorKind::kRefused:
+      return "refused";
+    case ErrorKind::kProtocol:
+      return "protocol error";
+    case ErrorKind::kServerClosed:
+      return "closed by server";
+    case ErrorKind::kLocalClose:
+      return "left";
   }
   return "unknown";
 }
@@ -63,12 +70,13 @@ class ClientImpl final : public Client,
       if (self->state_ != State::kIdle) return;
       const auto url = parse_server_url(self->config_.server_url);
       if (!url) {
-        self->finish({ErrorKind::kBadArgument, 0, "invalid server URL: " + self->config_.server_url});
+        self->finish(
+            {ErrorKind::kBadArgument, 0, "invalid server URL: " + self->config_.server_url});
         return;
       }
-      if (self->token_.empty() && (!is_valid_meeting_id(self->config_.meeting_id) ||
-                                   self->config_.display_name.empty() ||
-                                   self->config_.display_name.size() > limits::kMaxDisplayNameBytes)) {
+      if (self->token_.empty() &&
+          (!is_valid_meeting_id(self->config_.meeting_id) || self->config_.display_name.empty() ||
+           self->config_.display_name.size() > limits::kMaxDisplayNameBytes)) {
         self->finish({ErrorKind::kBadArgument, 0,
                       "need a token, or a meeting id ([A-Za-z0-9_-]{1,64}) and a display name "
                       "(1..64 bytes)"});
@@ -107,7 +115,8 @@ class ClientImpl final : public Client,
   void set_media_state(const v1::MediaState& state) override {
     v1::Control control;
     *control.mutable_media_state() = state;
-    asio::post(strand_, [self = shared_from_this(), state] { self->config_.initial_media_state = state; });
+    asio::post(strand_,
+               [self = shared_from_this(), state] { self->config_.initial_media_state = state; });
     send_control_when_joined(std::move(control));
   }
 
@@ -248,7 +257,8 @@ class ClientImpl final : public Client,
         break;
       }
       case v1::Control::kParticipantJoined:
-        if (events_.on_participant_joined) events_.on_participant_joined(control.participant_joined().participant());
+        if (events_.on_participant_joined)
+          events_.on_participant_joined(control.participant_joined().participant());
         break;
       case v1::Control::kParticipantLeft:
         if (events_.on_participant_left) {
@@ -257,15 +267,16 @@ class ClientImpl final : public Client,
         }
         break;
       case v1::Control::kParticipantUpdated:
-        if (events_.on_participant_updated) events_.on_participant_updated(control.participant_updated().participant());
+        if (events_.on_participant_updated)
+          events_.on_participant_updated(control.participant_updated().participant());
         break;
       case v1::Control::kKeyframeRequest:
         if (events_.on_keyframe_request) events_.on_keyframe_request(control.keyframe_request());
         break;
       case v1::Control::kError:
         // The close that follows carries the same code; keep the human-readable message.
-        server_error_ = ClientError{classify_close_code(control.error().code()), control.error().code(),
-                                    control.error().message()};
+        server_error_ = ClientError{classify_close_code(control.error().code()),
+                                    control.error().code(), control.error().message()};
         VC_LOG_WARN("event=server_error code={} message=\"{}\"", control.error().code(),
                     control.error().message());
         break;
@@ -306,7 +317,8 @@ class ClientImpl final : public Client,
       case SendQueue::PushResult::kDroppedOverBudget:
         video_dropped_.fetch_add(1, std::memory_order_relaxed);
         if (events_.on_local_video_dropped) {
-          events_.on_local_video_dropped(static_cast<v1::MediaKind>(meta.media_kind), meta.track_id);
+          events_.on_local_video_dropped(static_cast<v1::MediaKind>(meta.media_kind),
+                                         meta.track_id);
         }
         break;
     }
@@ -360,8 +372,8 @@ class ClientImpl final : public Client,
     switch (error.kind) {
       case ErrorKind::kRefused:
         // An expired token after a long outage: fetch a fresh one once, if we can.
-        if (error.code == 4401 && ever_joined_ && !config_.meeting_id.empty() && !token_refreshed_ &&
-            config_.token.empty()) {
+        if (error.code == 4401 && ever_joined_ && !config_.meeting_id.empty() &&
+            !token_refreshed_ && config_.token.empty()) {
           token_.clear();
           token_refreshed_ = true;
         } else {

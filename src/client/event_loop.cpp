@@ -8,7 +8,9 @@ EventLoop::EventLoop(unsigned threads) : work_(boost::asio::make_work_guard(cont
   for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { context_.run(); });
 }
 
-EventLoop::~EventLoop() { stop(); }
+EventLoop::~EventLoop() {
+  stop();
+}
 
 void EventLoop::drain() {
   work_.reset();

@@ -28,8 +28,8 @@ std::variant<JoinGrant, ClientError> parse_join_response(unsigned status, const 
       }
     }
     // 4xx: the server understood and said no. 5xx: it is not able to serve us right now.
-    const ErrorKind kind = status >= 400 && status < 500 ? ErrorKind::kRefused
-                                                         : ErrorKind::kUnreachable;
+    const ErrorKind kind =
+        status >= 400 && status < 500 ? ErrorKind::kRefused : ErrorKind::kUnreachable;
     return ClientError{kind, status, message};
   }
   if (!json.is_object() || !json.contains("token") || !json["token"].is_string()) {
@@ -40,7 +40,8 @@ std::variant<JoinGrant, ClientError> parse_join_response(unsigned status, const 
   if (json.contains("participant_id") && json["participant_id"].is_number_unsigned()) {
     grant.participant_id = json["participant_id"].get<uint64_t>();
   }
-  if (json.contains("role") && json["role"].is_string()) grant.role = json["role"].get<std::string>();
+  if (json.contains("role") && json["role"].is_string())
+    grant.role = json["role"].get<std::string>();
   if (json.contains("ws_url") && json["ws_url"].is_string()) {
     grant.ws_path = json["ws_url"].get<std::string>();
   }
@@ -63,13 +64,15 @@ asio::awaitable<std::variant<JoinGrant, ClientError>> post_join(Stream& stream,
   request.prepare_payload();
   auto [write_error, written] = co_await http::async_write(stream, request, token);
   if (write_error) {
-    co_return ClientError{ErrorKind::kUnreachable, 0, "join request failed: " + write_error.message()};
+    co_return ClientError{ErrorKind::kUnreachable, 0,
+                          "join request failed: " + write_error.message()};
   }
   beast::flat_buffer buffer;
   http::response<http::string_body> response;
   auto [read_error, read] = co_await http::async_read(stream, buffer, response, token);
   if (read_error) {
-    co_return ClientError{ErrorKind::kUnreachable, 0, "join response failed: " + read_error.message()};
+    co_return ClientError{ErrorKind::kUnreachable, 0,
+                          "join response failed: " + read_error.message()};
   }
   co_return parse_join_response(response.result_int(), response.body());
 }
@@ -82,7 +85,8 @@ asio::awaitable<std::variant<JoinGrant, ClientError>> http_join(asio::any_io_exe
                                                                 const std::string& display_name,
                                                                 const HttpOptions& options) {
   const auto token = asio::as_tuple(asio::use_awaitable);
-  const std::string target = server.base_path + "/api/v1/meetings/" + url_encode(meeting_id) + "/join";
+  const std::string target =
+      server.base_path + "/api/v1/meetings/" + url_encode(meeting_id) + "/join";
   const std::string body = nlohmann::json{{"display_name", display_name}}.dump();
 
   tcp::resolver resolver(executor);
@@ -96,8 +100,9 @@ asio::awaitable<std::variant<JoinGrant, ClientError>> http_join(asio::any_io_exe
   tcp_stream.expires_after(options.timeout);
   auto [connect_error, endpoint] = co_await tcp_stream.async_connect(endpoints, token);
   if (connect_error) {
-    co_return ClientError{ErrorKind::kUnreachable, 0,
-                          "cannot connect to " + server.host_header() + ": " + connect_error.message()};
+    co_return ClientError{
+        ErrorKind::kUnreachable, 0,
+        "cannot connect to " + server.host_header() + ": " + connect_error.message()};
   }
   if (!server.secure) co_return co_await post_join(tcp_stream, server, target, body);
 
@@ -112,7 +117,8 @@ asio::awaitable<std::variant<JoinGrant, ClientError>> http_join(asio::any_io_exe
   if (options.tls_verify) tls_stream.set_verify_callback(ssl::host_name_verification(server.host));
   auto [handshake_error] = co_await tls_stream.async_handshake(ssl::stream_base::client, token);
   if (handshake_error) {
-    co_return ClientError{ErrorKind::kUnreachable, 0, "TLS handshake failed: " + handshake_error.message()};
+    co_return ClientError{ErrorKind::kUnreachable, 0,
+                          "TLS handshake failed: " + handshake_error.message()};
   }
   co_return co_await post_join(tls_stream, server, target, body);
 }

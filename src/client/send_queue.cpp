@@ -44,8 +44,8 @@ SendQueue::PushResult SendQueue::push(FrameRef frame) {
         }
         // A keyframe makes this track's queued frames useless: drop them to make room.
         std::erase_if(video_, [&](const FrameRef& queued) {
-          const bool same = queued->meta().media_kind == key.kind &&
-                            queued->meta().track_id == key.track;
+          const bool same =
+              queued->meta().media_kind == key.kind && queued->meta().track_id == key.track;
           if (same) video_bytes_ -= queued->size();
           return same;
         });

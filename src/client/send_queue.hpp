@@ -35,7 +35,9 @@ class SendQueue {
   void drop_media();
   void clear();
   // Drops this track's video up to its next keyframe (e.g. after a reconnect).
-  void require_keyframe(uint32_t media_kind, uint32_t track_id) { set_waiting({media_kind, track_id}, true); }
+  void require_keyframe(uint32_t media_kind, uint32_t track_id) {
+    set_waiting({media_kind, track_id}, true);
+  }
 
   bool empty() const { return control_.empty() && audio_.empty() && video_.empty(); }
   std::size_t video_bytes() const { return video_bytes_; }

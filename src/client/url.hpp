@@ -10,7 +10,7 @@ namespace vc::client {
 
 struct ServerUrl {
   bool secure = false;
-  std::string host;       // without brackets for IPv6
+  std::string host;  // without brackets for IPv6
   uint16_t port = 0;
   std::string base_path;  // "" or "/prefix" without trailing slash
 

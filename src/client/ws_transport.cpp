@@ -55,8 +55,7 @@ constexpr auto kIdleTimeout = std::chrono::seconds(20);  // Beast pings at half 
 template <bool kSecure>
 class WebSocketTransport final : public Transport,
                                  public std::enable_shared_from_this<WebSocketTransport<kSecure>> {
-  using Next =
-      std::conditional_t<kSecure, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
+  using Next = std::conditional_t<kSecure, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
   using Ws = websocket::stream<Next>;
 
  public:
@@ -109,9 +108,8 @@ class WebSocketTransport final : public Transport,
   asio::awaitable<void> connect(const TransportTarget& target) {
     const auto token = asio::as_tuple(asio::use_awaitable);
     tcp::resolver resolver(strand_);
-    auto [resolve_error, endpoints] =
-        co_await resolver.async_resolve(target.server.host, std::to_string(target.server.port),
-                                        token);
+    auto [resolve_error, endpoints] = co_await resolver.async_resolve(
+        target.server.host, std::to_string(target.server.port), token);
     if (closing_) co_return;
     if (resolve_error) {
       fail({ErrorKind::kUnreachable, 0,
@@ -134,7 +132,8 @@ class WebSocketTransport final : public Transport,
         fail({ErrorKind::kUnreachable, 0, "cannot set TLS server name"});
         co_return;
       }
-      if (target.tls_verify) tls_stream.set_verify_callback(ssl::host_name_verification(target.server.host));
+      if (target.tls_verify)
+        tls_stream.set_verify_callback(ssl::host_name_verification(target.server.host));
       auto [tls_error] = co_await tls_stream.async_handshake(ssl::stream_base::client, token);
       if (closing_) co_return;
       if (tls_error) {
@@ -175,14 +174,16 @@ class WebSocketTransport final : public Transport,
   asio::awaitable<void> read_loop() {
     beast::flat_buffer buffer;
     for (;;) {
-      auto [read_error, bytes] = co_await ws_->async_read(buffer, asio::as_tuple(asio::use_awaitable));
+      auto [read_error, bytes] =
+          co_await ws_->async_read(buffer, asio::as_tuple(asio::use_awaitable));
       if (read_error) {
         if (read_error == websocket::error::closed) {
           const auto& reason = ws_->reason();
           const auto code = static_cast<uint32_t>(reason.code);
           fail({classify_close_code(code), code,
                 "server closed the connection (" + std::to_string(code) +
-                    (reason.reason.empty() ? "" : ": " + std::string(reason.reason.c_str())) + ")"});
+                    (reason.reason.empty() ? "" : ": " + std::string(reason.reason.c_str())) +
+                    ")"});
         } else {
           fail({ErrorKind::kUnreachable, 0, "connection lost: " + read_error.message()});
         }
@@ -213,10 +214,9 @@ class WebSocketTransport final : public Transport,
       if (closing_ && !close_sent_) {
         close_sent_ = true;
         writing_ = true;
-        ws_->async_close(websocket::close_reason(close_code_),
-                         [self = this->shared_from_this()](beast::error_code) {
-                           self->writing_ = false;
-                         });
+        ws_->async_close(
+            websocket::close_reason(close_code_),
+            [self = this->shared_from_this()](beast::error_code) { self->writing_ = false; });
       }
       return;
     }
@@ -259,7 +259,8 @@ class WebSocketTransport final : public Transport,
 std::shared_ptr<Transport> make_websocket_transport(asio::any_io_executor strand,
                                                     std::weak_ptr<TransportListener> listener,
                                                     bool secure) {
-  if (secure) return std::make_shared<WebSocketTransport<true>>(std::move(strand), std::move(listener));
+  if (secure)
+    return std::make_shared<WebSocketTransport<true>>(std::move(strand), std::move(listener));
   return std::make_shared<WebSocketTransport<false>>(std::move(strand), std::move(listener));
 }
 

@@ -51,8 +51,10 @@ class Tone final : public AudioSource {
 };
 
 uint32_t read_le32(const char* p) {
-  return static_cast<uint32_t>(static_cast<uint8_t>(p[0])) | static_cast<uint32_t>(static_cast<uint8_t>(p[1])) << 8 |
-         static_cast<uint32_t>(static_cast<uint8_t>(p[2])) << 16 | static_cast<uint32_t>(static_cast<uint8_t>(p[3])) << 24;
+  return static_cast<uint32_t>(static_cast<uint8_t>(p[0])) |
+         static_cast<uint32_t>(static_cast<uint8_t>(p[1])) << 8 |
+         static_cast<uint32_t>(static_cast<uint8_t>(p[2])) << 16 |
+         static_cast<uint32_t>(static_cast<uint8_t>(p[3])) << 24;
 }
 uint16_t read_le16(const char* p) {
   return static_cast<uint16_t>(static_cast<uint8_t>(p[0]) | static_cast<uint8_t>(p[1]) << 8);
@@ -67,7 +69,8 @@ class WavFile final : public AudioSource {
     file_.open(path, std::ios::binary);
     if (!file_) return {MediaErrorKind::kBadFile, "cannot open audio file " + path};
     char riff[12];
-    if (!file_.read(riff, 12) || std::memcmp(riff, "RIFF", 4) != 0 || std::memcmp(riff + 8, "WAVE", 4) != 0) {
+    if (!file_.read(riff, 12) || std::memcmp(riff, "RIFF", 4) != 0 ||
+        std::memcmp(riff + 8, "WAVE", 4) != 0) {
       return {MediaErrorKind::kBadFile, path + " is not a RIFF WAVE file"};
     }
     bool have_format = false;
@@ -78,15 +81,18 @@ class WavFile final : public AudioSource {
       if (std::memcmp(chunk, "fmt ", 4) == 0) {
         if (size < 16 || size > 256) return {MediaErrorKind::kBadFile, path + ": bad fmt chunk"};
         char format[256];
-        if (!file_.read(format, size + (size & 1))) return {MediaErrorKind::kBadFile, path + ": truncated fmt chunk"};
+        if (!file_.read(format, size + (size & 1)))
+          return {MediaErrorKind::kBadFile, path + ": truncated fmt chunk"};
         const uint16_t tag = read_le16(format);
         channels_ = read_le16(format + 2);
         const uint32_t rate = read_le32(format + 4);
         const uint16_t bits = read_le16(format + 14);
-        if ((tag != 1 && tag != 0xFFFE) || bits != 16 || rate != kAudioSampleRate || channels_ < 1 || channels_ > 2) {
+        if ((tag != 1 && tag != 0xFFFE) || bits != 16 || rate != kAudioSampleRate ||
+            channels_ < 1 || channels_ > 2) {
           return {MediaErrorKind::kUnsupportedFormat,
-                  path + ": need 16-bit PCM, 48000 Hz, mono or stereo (file has " + std::to_string(bits) +
-                      "-bit, " + std::to_string(rate) + " Hz, " + std::to_string(channels_) + " channels)"};
+                  path + ": need 16-bit PCM, 48000 Hz, mono or stereo (file has " +
+                      std::to_string(bits) + "-bit, " + std::to_string(rate) + " Hz, " +
+                      std::to_string(channels_) + " channels)"};
         }
         have_format = true;
       } else if (std::memcmp(chunk, "data", 4) == 0) {
@@ -115,7 +121,8 @@ class WavFile final : public AudioSource {
     out.channels = channels_;
     out.samples.resize(static_cast<std::size_t>(kAudioFrameSamples) * channels_);
     // WAV is little-endian, as are the machines we build for.
-    if (!file_.read(reinterpret_cast<char*>(out.samples.data()), static_cast<std::streamsize>(frame_bytes))) {
+    if (!file_.read(reinterpret_cast<char*>(out.samples.data()),
+                    static_cast<std::streamsize>(frame_bytes))) {
       return {MediaErrorKind::kBadFile, path_ + ": read error"};
     }
     position_ += frame_bytes;
@@ -148,7 +155,8 @@ class AlsaCapture final : public AudioSource {
     int rc = snd_pcm_open(&pcm_, device.c_str(), SND_PCM_STREAM_CAPTURE, 0);
     if (rc < 0) {
       pcm_ = nullptr;
-      return {MediaErrorKind::kMissingDevice, "cannot open audio device " + device + ": " + snd_strerror(rc)};
+      return {MediaErrorKind::kMissingDevice,
+              "cannot open audio device " + device + ": " + snd_strerror(rc)};
     }
     rc = snd_pcm_set_params(pcm_, SND_PCM_FORMAT_S16_LE, SND_PCM_ACCESS_RW_INTERLEAVED,
                             static_cast<unsigned>(channels), kAudioSampleRate, /*soft_resample=*/1,
@@ -168,7 +176,8 @@ class AlsaCapture final : public AudioSource {
           snd_pcm_readi(pcm_, out.samples.data() + done * channels_, kAudioFrameSamples - done);
       if (got < 0) {
         if (snd_pcm_recover(pcm_, static_cast<int>(got), 1) < 0) {
-          return {MediaErrorKind::kMissingDevice, "audio capture failed: " + std::string(snd_strerror(static_cast<int>(got)))};
+          return {MediaErrorKind::kMissingDevice,
+                  "audio capture failed: " + std::string(snd_strerror(static_cast<int>(got)))};
         }
         continue;
       }
@@ -194,20 +203,23 @@ class OpusEncoderImpl final : public OpusEncoder {
   MediaError init(int channels, int bitrate_bps) {
     int error = 0;
     encoder_ = opus_encoder_create(kAudioSampleRate, channels, OPUS_APPLICATION_VOIP, &error);
-    if (error != OPUS_OK) return {MediaErrorKind::kCodec, std::string("opus: ") + opus_strerror(error)};
+    if (error != OPUS_OK)
+      return {MediaErrorKind::kCodec, std::string("opus: ") + opus_strerror(error)};
     opus_encoder_ctl(encoder_, OPUS_SET_BITRATE(bitrate_bps));
     opus_encoder_ctl(encoder_, OPUS_SET_COMPLEXITY(5));  // cheap enough for a Raspberry Pi
     channels_ = channels;
     return {};
   }
   MediaError encode(const AudioFrame& frame, std::vector<uint8_t>& out) override {
-    if (frame.channels != channels_ || frame.samples.size() != static_cast<std::size_t>(kAudioFrameSamples * channels_)) {
+    if (frame.channels != channels_ ||
+        frame.samples.size() != static_cast<std::size_t>(kAudioFrameSamples * channels_)) {
       return {MediaErrorKind::kCodec, "opus: frame does not match the encoder"};
     }
     out.resize(1500);
-    const opus_int32 bytes = opus_encode(encoder_, frame.samples.data(), kAudioFrameSamples, out.data(),
-                                         static_cast<opus_int32>(out.size()));
-    if (bytes < 0) return {MediaErrorKind::kCodec, std::string("opus encode: ") + opus_strerror(bytes)};
+    const opus_int32 bytes = opus_encode(encoder_, frame.samples.data(), kAudioFrameSamples,
+                                         out.data(), static_cast<opus_int32>(out.size()));
+    if (bytes < 0)
+      return {MediaErrorKind::kCodec, std::string("opus encode: ") + opus_strerror(bytes)};
     out.resize(static_cast<std::size_t>(bytes));
     return {};
   }
@@ -223,14 +235,16 @@ std::unique_ptr<AudioSource> open_tone(int frequency_hz, bool realtime) {
   return std::make_unique<Tone>(frequency_hz, realtime);
 }
 
-MediaError open_wav_file(const std::string& path, bool loop, bool realtime, std::unique_ptr<AudioSource>& out) {
+MediaError open_wav_file(const std::string& path, bool loop, bool realtime,
+                         std::unique_ptr<AudioSource>& out) {
   auto file = std::make_unique<WavFile>(loop, realtime);
   if (MediaError error = file->open(path)) return error;
   out = std::move(file);
   return {};
 }
 
-MediaError open_alsa_capture(const std::string& device, int channels, std::unique_ptr<AudioSource>& out) {
+MediaError open_alsa_capture(const std::string& device, int channels,
+                             std::unique_ptr<AudioSource>& out) {
   auto capture = std::make_unique<AlsaCapture>();
   if (MediaError error = capture->open(device, channels)) return error;
   out = std::move(capture);

@@ -38,10 +38,14 @@ constexpr uint32_t kPreferredFormats[] = {V4L2_PIX_FMT_NV12, V4L2_PIX_FMT_YUYV, 
 
 uint32_t libyuv_fourcc(uint32_t v4l2_format) {
   switch (v4l2_format) {
-    case V4L2_PIX_FMT_NV12: return libyuv::FOURCC_NV12;
-    case V4L2_PIX_FMT_YUYV: return libyuv::FOURCC_YUY2;
-    case V4L2_PIX_FMT_MJPEG: return libyuv::FOURCC_MJPG;
-    default: return 0;
+    case V4L2_PIX_FMT_NV12:
+      return libyuv::FOURCC_NV12;
+    case V4L2_PIX_FMT_YUYV:
+      return libyuv::FOURCC_YUY2;
+    case V4L2_PIX_FMT_MJPEG:
+      return libyuv::FOURCC_MJPG;
+    default:
+      return 0;
   }
 }
 
@@ -59,13 +63,15 @@ class V4l2Camera final : public VideoSource {
     device_ = device;
     fd_ = ::open(device.c_str(), O_RDWR | O_NONBLOCK);
     if (fd_ < 0) {
-      return {MediaErrorKind::kMissingDevice, "cannot open camera " + device + ": " + std::strerror(errno)};
+      return {MediaErrorKind::kMissingDevice,
+              "cannot open camera " + device + ": " + std::strerror(errno)};
     }
     v4l2_capability caps{};
     if (xioctl(fd_, VIDIOC_QUERYCAP, &caps) < 0) {
       return {MediaErrorKind::kMissingDevice, device + " is not a V4L2 device"};
     }
-    const uint32_t device_caps = (caps.capabilities & V4L2_CAP_DEVICE_CAPS) ? caps.device_caps : caps.capabilities;
+    const uint32_t device_caps =
+        (caps.capabilities & V4L2_CAP_DEVICE_CAPS) ? caps.device_caps : caps.capabilities;
     if (!(device_caps & V4L2_CAP_VIDEO_CAPTURE) || !(device_caps & V4L2_CAP_STREAMING)) {
       return {MediaErrorKind::kUnsupportedFormat, device + " cannot stream video capture"};
     }
@@ -125,15 +131,19 @@ class V4l2Camera final : public VideoSource {
       buffer.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
       buffer.memory = V4L2_MEMORY_MMAP;
       buffer.index = i;
-      if (xioctl(fd_, VIDIOC_QUERYBUF, &buffer) < 0) return {MediaErrorKind::kMissingDevice, device + ": QUERYBUF failed"};
-      void* start = mmap(nullptr, buffer.length, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, buffer.m.offset);
+      if (xioctl(fd_, VIDIOC_QUERYBUF, &buffer) < 0)
+        return {MediaErrorKind::kMissingDevice, device + ": QUERYBUF failed"};
+      void* start =
+          mmap(nullptr, buffer.length, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, buffer.m.offset);
       if (start == MAP_FAILED) return {MediaErrorKind::kMissingDevice, device + ": mmap failed"};
       buffers_.push_back({start, buffer.length});
-      if (xioctl(fd_, VIDIOC_QBUF, &buffer) < 0) return {MediaErrorKind::kMissingDevice, device + ": QBUF failed"};
+      if (xioctl(fd_, VIDIOC_QBUF, &buffer) < 0)
+        return {MediaErrorKind::kMissingDevice, device + ": QBUF failed"};
     }
     v4l2_buf_type type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
     if (xioctl(fd_, VIDIOC_STREAMON, &type) < 0) {
-      return {MediaErrorKind::kMissingDevice, device + ": cannot start streaming: " + std::strerror(errno)};
+      return {MediaErrorKind::kMissingDevice,
+              device + ": cannot start streaming: " + std::strerror(errno)};
     }
     return {};
   }
@@ -151,10 +161,10 @@ class V4l2Camera final : public VideoSource {
     out.capture_time_us = wall_clock_us();
     out.allocate(width_, height_);
     const auto* sample = static_cast<const uint8_t*>(buffers_[buffer.index].start);
-    const int result = libyuv::ConvertToI420(
-        sample, buffer.bytesused, out.y(), out.stride_y(), out.u(), out.stride_uv(), out.v(),
-        out.stride_uv(), 0, 0, width_, height_, width_, height_, libyuv::kRotate0,
-        libyuv_fourcc(pixel_format_));
+    const int result =
+        libyuv::ConvertToI420(sample, buffer.bytesused, out.y(), out.stride_y(), out.u(),
+                              out.stride_uv(), out.v(), out.stride_uv(), 0, 0, width_, height_,
+                              width_, height_, libyuv::kRotate0, libyuv_fourcc(pixel_format_));
     xioctl(fd_, VIDIOC_QBUF, &buffer);
     if (result != 0) {
       // A corrupt MJPEG frame happens on cheap cameras; skip it rather than stop.
@@ -210,7 +220,8 @@ std::vector<CameraInfo> list_cameras() {
     if (fd < 0) continue;
     v4l2_capability caps{};
     if (xioctl(fd, VIDIOC_QUERYCAP, &caps) == 0) {
-      const uint32_t device_caps = (caps.capabilities & V4L2_CAP_DEVICE_CAPS) ? caps.device_caps : caps.capabilities;
+      const uint32_t device_caps =
+          (caps.capabilities & V4L2_CAP_DEVICE_CAPS) ? caps.device_caps : caps.capabilities;
       if (device_caps & V4L2_CAP_VIDEO_CAPTURE) {
         CameraInfo info;
         info.device = device;

@@ -55,7 +55,8 @@ class VpxEncoder final : public VideoEncoder {
     config.kf_mode = VPX_KF_AUTO;
     config.kf_max_dist = static_cast<unsigned>(options.fps * options.keyframe_interval_s);
     if (vpx_codec_enc_init(&codec_, iface, &config, 0) != VPX_CODEC_OK) {
-      return {MediaErrorKind::kCodec, std::string("libvpx init failed: ") + vpx_codec_error_detail(&codec_)};
+      return {MediaErrorKind::kCodec,
+              std::string("libvpx init failed: ") + vpx_codec_error_detail(&codec_)};
     }
     initialised_ = true;
     if (vp9) {
@@ -70,7 +71,8 @@ class VpxEncoder final : public VideoEncoder {
     return {};
   }
 
-  MediaError encode(const I420Frame& frame, bool force_keyframe, std::vector<EncodedFrame>& out) override {
+  MediaError encode(const I420Frame& frame, bool force_keyframe,
+                    std::vector<EncodedFrame>& out) override {
     if (frame.width != options_.width || frame.height != options_.height) {
       return {MediaErrorKind::kCodec, "frame size does not match the encoder"};
     }
@@ -85,7 +87,8 @@ class VpxEncoder final : public VideoEncoder {
     image.stride[VPX_PLANE_V] = frame.stride_uv();
     const vpx_enc_frame_flags_t flags = force_keyframe ? VPX_EFLAG_FORCE_KF : 0;
     if (vpx_codec_encode(&codec_, &image, pts_++, 1, flags, VPX_DL_REALTIME) != VPX_CODEC_OK) {
-      return {MediaErrorKind::kCodec, std::string("libvpx encode failed: ") + vpx_codec_error_detail(&codec_)};
+      return {MediaErrorKind::kCodec,
+              std::string("libvpx encode failed: ") + vpx_codec_error_detail(&codec_)};
     }
     vpx_codec_iter_t iter = nullptr;
     while (const vpx_codec_cx_pkt_t* packet = vpx_codec_get_cx_data(&codec_, &iter)) {
@@ -134,7 +137,8 @@ class AomEncoder final : public VideoEncoder {
     config.kf_mode = AOM_KF_AUTO;
     config.kf_max_dist = static_cast<unsigned>(options.fps * options.keyframe_interval_s);
     if (aom_codec_enc_init(&codec_, iface, &config, 0) != AOM_CODEC_OK) {
-      return {MediaErrorKind::kCodec, std::string("libaom init failed: ") + aom_codec_error_detail(&codec_)};
+      return {MediaErrorKind::kCodec,
+              std::string("libaom init failed: ") + aom_codec_error_detail(&codec_)};
     }
     initialised_ = true;
     aom_codec_control(&codec_, AOME_SET_CPUUSED, 9);
@@ -148,7 +152,8 @@ class AomEncoder final : public VideoEncoder {
     return {};
   }
 
-  MediaError encode(const I420Frame& frame, bool force_keyframe, std::vector<EncodedFrame>& out) override {
+  MediaError encode(const I420Frame& frame, bool force_keyframe,
+                    std::vector<EncodedFrame>& out) override {
     if (frame.width != options_.width || frame.height != options_.height) {
       return {MediaErrorKind::kCodec, "frame size does not match the encoder"};
     }
@@ -163,7 +168,8 @@ class AomEncoder final : public VideoEncoder {
     image.stride[AOM_PLANE_V] = frame.stride_uv();
     const aom_enc_frame_flags_t flags = force_keyframe ? AOM_EFLAG_FORCE_KF : 0;
     if (aom_codec_encode(&codec_, &image, pts_++, 1, flags) != AOM_CODEC_OK) {
-      return {MediaErrorKind::kCodec, std::string("libaom encode failed: ") + aom_codec_error_detail(&codec_)};
+      return {MediaErrorKind::kCodec,
+              std::string("libaom encode failed: ") + aom_codec_error_detail(&codec_)};
     }
     aom_codec_iter_t iter = nullptr;
     while (const aom_codec_cx_pkt_t* packet = aom_codec_get_cx_data(&codec_, &iter)) {
@@ -189,7 +195,8 @@ class AomEncoder final : public VideoEncoder {
 
 }  // namespace
 
-MediaError create_video_encoder(const VideoEncoderOptions& options, std::unique_ptr<VideoEncoder>& out) {
+MediaError create_video_encoder(const VideoEncoderOptions& options,
+                                std::unique_ptr<VideoEncoder>& out) {
   if (options.width <= 0 || options.height <= 0 || (options.width & 1) || (options.height & 1)) {
     return {MediaErrorKind::kUnsupportedFormat, "video size must be positive and even"};
   }

@@ -1,10 +1,10 @@
 // Synthetic and file video sources, scaling and frame pacing.
 #include <libyuv/scale.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cmath>
-#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -98,7 +98,8 @@ class TestPattern final : public VideoSource {
     // Diagonal luma gradient that scrolls, and slowly rotating chroma.
     for (int row = 0; row < h; ++row) {
       uint8_t* line = out.y() + static_cast<std::size_t>(row) * w;
-      for (int col = 0; col < w; ++col) line[col] = static_cast<uint8_t>(16 + ((col + row + shift) & 0x7f) * 1.7);
+      for (int col = 0; col < w; ++col)
+        line[col] = static_cast<uint8_t>(16 + ((col + row + shift) & 0x7f) * 1.7);
     }
     const double angle = static_cast<double>(frame_index_) * 0.05;
     const auto cb = static_cast<uint8_t>(128 + 60 * std::cos(angle));
@@ -121,7 +122,8 @@ class TestPattern final : public VideoSource {
                   static_cast<unsigned long long>(frame_index_), utc.tm_hour, utc.tm_min,
                   utc.tm_sec, static_cast<unsigned>((out.capture_time_us / 1000) % 1000));
     const int scale = std::max(1, h / 90);
-    fill_luma(out, 4, 4, static_cast<int>(std::strlen(text)) * 4 * scale + 4 * scale, 7 * scale, 16);
+    fill_luma(out, 4, 4, static_cast<int>(std::strlen(text)) * 4 * scale + 4 * scale, 7 * scale,
+              16);
     draw_text(out, text, 4 + 2 * scale, 4 + scale, scale);
   }
 
@@ -172,11 +174,20 @@ class Y4mFile final : public VideoSource {
       pos = end + 1;
       if (token.empty()) continue;
       switch (token[0]) {
-        case 'W': width_ = std::atoi(token.c_str() + 1); break;
-        case 'H': height_ = std::atoi(token.c_str() + 1); break;
-        case 'F': std::sscanf(token.c_str() + 1, "%d:%d", &fps_num, &fps_den); break;
-        case 'C': colorspace = token.substr(1); break;
-        default: break;
+        case 'W':
+          width_ = std::atoi(token.c_str() + 1);
+          break;
+        case 'H':
+          height_ = std::atoi(token.c_str() + 1);
+          break;
+        case 'F':
+          std::sscanf(token.c_str() + 1, "%d:%d", &fps_num, &fps_den);
+          break;
+        case 'C':
+          colorspace = token.substr(1);
+          break;
+        default:
+          break;
       }
     }
     if (width_ <= 0 || height_ <= 0 || width_ > 8192 || height_ > 8192) {
@@ -203,9 +214,11 @@ class Y4mFile final : public VideoSource {
       file_.seekg(data_start_);
       if (!std::getline(file_, marker)) return {MediaErrorKind::kBadFile, path_ + ": read error"};
     }
-    if (marker.rfind("FRAME", 0) != 0) return {MediaErrorKind::kBadFile, path_ + ": corrupt frame header"};
+    if (marker.rfind("FRAME", 0) != 0)
+      return {MediaErrorKind::kBadFile, path_ + ": corrupt frame header"};
     out.allocate(width_, height_);
-    if (!file_.read(reinterpret_cast<char*>(out.data.data()), static_cast<std::streamsize>(out.data.size()))) {
+    if (!file_.read(reinterpret_cast<char*>(out.data.data()),
+                    static_cast<std::streamsize>(out.data.size()))) {
       if (frames_ > 0 && options_.loop) {
         // A truncated last frame: start over.
         file_.clear();
@@ -251,9 +264,12 @@ MediaError open_y4m_file(const std::string& path, const VideoSourceOptions& opti
 
 const char* to_string(VideoCodec codec) {
   switch (codec) {
-    case VideoCodec::kVp8: return "vp8";
-    case VideoCodec::kVp9: return "vp9";
-    case VideoCodec::kAv1: return "av1";
+    case VideoCodec::kVp8:
+      return "vp8";
+    case VideoCodec::kVp9:
+      return "vp9";
+    case VideoCodec::kAv1:
+      return "av1";
   }
   return "?";
 }

@@ -56,9 +56,11 @@ class WebmWriterImpl final : public WebmWriter {
   MediaError open(const std::string& path, const WebmTrack& track) {
     path_ = path;
     const AVCodecID id = codec_id(track.codec);
-    if (id == AV_CODEC_ID_NONE) return {MediaErrorKind::kUnsupportedFormat, "cannot record codec " + track.codec};
+    if (id == AV_CODEC_ID_NONE)
+      return {MediaErrorKind::kUnsupportedFormat, "cannot record codec " + track.codec};
     int rc = avformat_alloc_output_context2(&context_, nullptr, "webm", path.c_str());
-    if (rc < 0 || context_ == nullptr) return {MediaErrorKind::kCodec, "webm muxer: " + av_error_text(rc)};
+    if (rc < 0 || context_ == nullptr)
+      return {MediaErrorKind::kCodec, "webm muxer: " + av_error_text(rc)};
     stream_ = avformat_new_stream(context_, nullptr);
     if (stream_ == nullptr) return {MediaErrorKind::kCodec, "webm muxer: cannot add a stream"};
     AVCodecParameters* parameters = stream_->codecpar;
@@ -78,9 +80,11 @@ class WebmWriterImpl final : public WebmWriter {
     }
     stream_->time_base = {1, 1000};
     rc = avio_open(&context_->pb, path.c_str(), AVIO_FLAG_WRITE);
-    if (rc < 0) return {MediaErrorKind::kBadFile, "cannot create " + path + ": " + av_error_text(rc)};
+    if (rc < 0)
+      return {MediaErrorKind::kBadFile, "cannot create " + path + ": " + av_error_text(rc)};
     rc = avformat_write_header(context_, nullptr);
-    if (rc < 0) return {MediaErrorKind::kCodec, "webm header for " + path + ": " + av_error_text(rc)};
+    if (rc < 0)
+      return {MediaErrorKind::kCodec, "webm header for " + path + ": " + av_error_text(rc)};
     header_written_ = true;
     packet_ = av_packet_alloc();
     return {};
@@ -89,13 +93,15 @@ class WebmWriterImpl final : public WebmWriter {
   MediaError write(std::span<const uint8_t> frame, uint64_t timestamp_us, bool keyframe) override {
     if (!header_written_ || finished_) return {MediaErrorKind::kCodec, "writer is closed"};
     if (first_us_ == UINT64_MAX) first_us_ = timestamp_us;
-    const int64_t relative_us = timestamp_us > first_us_ ? static_cast<int64_t>(timestamp_us - first_us_) : 0;
+    const int64_t relative_us =
+        timestamp_us > first_us_ ? static_cast<int64_t>(timestamp_us - first_us_) : 0;
     int64_t pts = av_rescale_q(relative_us, {1, 1000000}, stream_->time_base);
     if (last_pts_ >= 0 && pts <= last_pts_) pts = last_pts_ + 1;
     last_pts_ = pts;
 
     av_packet_unref(packet_);
-    if (av_new_packet(packet_, static_cast<int>(frame.size())) < 0) return {MediaErrorKind::kCodec, "out of memory"};
+    if (av_new_packet(packet_, static_cast<int>(frame.size())) < 0)
+      return {MediaErrorKind::kCodec, "out of memory"};
     std::memcpy(packet_->data, frame.data(), frame.size());
     packet_->pts = pts;
     packet_->dts = pts;
@@ -114,7 +120,8 @@ class WebmWriterImpl final : public WebmWriter {
     MediaError result;
     if (header_written_) {
       const int rc = av_write_trailer(context_);
-      if (rc < 0) result = {MediaErrorKind::kBadFile, "finalising " + path_ + ": " + av_error_text(rc)};
+      if (rc < 0)
+        result = {MediaErrorKind::kBadFile, "finalising " + path_ + ": " + av_error_text(rc)};
     }
     if (context_ != nullptr) {
       if (context_->pb != nullptr) avio_closep(&context_->pb);
@@ -141,7 +148,8 @@ class WebmWriterImpl final : public WebmWriter {
 
 }  // namespace
 
-MediaError open_webm_writer(const std::string& path, const WebmTrack& track, std::unique_ptr<WebmWriter>& out) {
+MediaError open_webm_writer(const std::string& path, const WebmTrack& track,
+                            std::unique_ptr<WebmWriter>& out) {
   auto writer = std::make_unique<WebmWriterImpl>();
   if (MediaError error = writer->open(path, track)) return error;
   out = std::move(writer);

@@ -35,10 +35,11 @@ struct EncodedLoop {
 media::MediaError pre_encode(const BotOptions& options, EncodedLoop& loop) {
   const int video_frames = std::max(1, static_cast<int>(options.fps * options.loop_s));
   if (options.video) {
-    media::VideoSourceOptions source_options{options.width, options.height, options.fps, /*realtime=*/false};
+    media::VideoSourceOptions source_options{options.width, options.height, options.fps,
+                                             /*realtime=*/false};
     auto source = media::open_test_pattern(source_options);
     media::VideoEncoderOptions encoder_options;
-    encoder_options.codec = options.codec == "vp8" ? media::VideoCodec::kVp8
+    encoder_options.codec = options.codec == "vp8"   ? media::VideoCodec::kVp8
                             : options.codec == "av1" ? media::VideoCodec::kAv1
                                                      : media::VideoCodec::kVp9;
     encoder_options.width = options.width;
@@ -123,10 +124,16 @@ nlohmann::json percentiles_ms(std::vector<uint32_t>& samples) {
     const auto index = static_cast<std::size_t>(q * static_cast<double>(samples.size() - 1));
     return samples[index] / 1000.0;
   };
-  return {{"samples", samples.size()}, {"p50", at(0.50)}, {"p90", at(0.90)}, {"p99", at(0.99)}, {"max", at(1.0)}};
+  return {{"samples", samples.size()},
+          {"p50", at(0.50)},
+          {"p90", at(0.90)},
+          {"p99", at(0.99)},
+          {"max", at(1.0)}};
 }
 
-uint64_t wall_now_us() { return media::wall_clock_us(); }
+uint64_t wall_now_us() {
+  return media::wall_clock_us();
+}
 
 void raise_fd_limit() {
   rlimit limit{};
@@ -141,14 +148,20 @@ void raise_fd_limit() {
 int run_bot(const BotOptions& options, nlohmann::json& summary) {
   raise_fd_limit();
   summary = nlohmann::json::object();
-  summary["scenario"] = {{"server", options.server},         {"rooms", options.rooms},
-                         {"publishers_per_room", options.publishers},
-                         {"subscribers_per_room", options.subscribers},
-                         {"receive_only_subscribers", options.receive_only_subscribers},
-                         {"codec", options.codec},           {"resolution", std::to_string(options.width) + "x" + std::to_string(options.height)},
-                         {"fps", options.fps},               {"bitrate_kbps", options.bitrate_kbps},
-                         {"audio", options.audio},           {"video", options.video},
-                         {"duration_s", options.duration_s}, {"threads", options.threads}};
+  summary["scenario"] = {
+      {"server", options.server},
+      {"rooms", options.rooms},
+      {"publishers_per_room", options.publishers},
+      {"subscribers_per_room", options.subscribers},
+      {"receive_only_subscribers", options.receive_only_subscribers},
+      {"codec", options.codec},
+      {"resolution", std::to_string(options.width) + "x" + std::to_string(options.height)},
+      {"fps", options.fps},
+      {"bitrate_kbps", options.bitrate_kbps},
+      {"audio", options.audio},
+      {"video", options.video},
+      {"duration_s", options.duration_s},
+      {"threads", options.threads}};
 
   EncodedLoop media_loop;
   const auto encode_started = Clock::now();
@@ -162,7 +175,8 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
       {"video_frames", media_loop.video.size()},
       {"audio_packets", media_loop.audio.size()},
       {"video_kbps", media_loop.video.empty() ? 0.0 : loop_bytes * 8.0 / 1000.0 / options.loop_s},
-      {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - encode_started).count()}};
+      {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - encode_started)
+                 .count()}};
 
   client::EventLoop loop(options.threads);
   Shared shared;
@@ -196,7 +210,9 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
     events.on_joined = [p, &shared](const client::JoinInfo&) {
       std::lock_guard lock(shared.mutex);
       if (p->join_us < 0) {
-        p->join_us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - p->join_started).count();
+        p->join_us =
+            std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - p->join_started)
+                .count();
         ++shared.joined;
         shared.changed.notify_all();
       }
@@ -206,7 +222,8 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
     events.on_media = [p, &shared](const v1::MediaHeader& header, std::span<const uint8_t>) {
       const uint64_t now = wall_now_us();
       std::lock_guard lock(shared.mutex);
-      StreamStats& stats = p->streams[{header.sender_participant_id(), static_cast<uint32_t>(header.kind()), header.track_id()}];
+      StreamStats& stats = p->streams[{header.sender_participant_id(),
+                                       static_cast<uint32_t>(header.kind()), header.track_id()}];
       if (stats.received > 0) {
         const uint32_t expected = stats.last_sequence + 1;
         if (header.sequence() > expected) {
@@ -218,7 +235,8 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
       stats.last_sequence = header.sequence();
       ++stats.received;
       const uint64_t latency = now > header.capture_time_us() ? now - header.capture_time_us() : 0;
-      auto& samples = header.kind() == v1::MEDIA_KIND_AUDIO ? p->audio_latency_us : p->video_latency_us;
+      auto& samples =
+          header.kind() == v1::MEDIA_KIND_AUDIO ? p->audio_latency_us : p->video_latency_us;
       samples.push_back(static_cast<uint32_t>(std::min<uint64_t>(latency, UINT32_MAX)));
     };
     events.on_closed = [p, &shared](const client::ClientError& error) {
@@ -250,9 +268,8 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
   bool all_joined = false;
   {
     std::unique_lock lock(shared.mutex);
-    shared.changed.wait_for(lock, std::chrono::duration<double>(options.join_timeout_s), [&] {
-      return shared.joined == total || shared.failed > 0;
-    });
+    shared.changed.wait_for(lock, std::chrono::duration<double>(options.join_timeout_s),
+                            [&] { return shared.joined == total || shared.failed > 0; });
     all_joined = shared.joined == total;
   }
   const double ramp_s = std::chrono::duration<double>(Clock::now() - run_started).count();
@@ -260,17 +277,23 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
   // Publish for the configured duration (only when everyone is in, so "expected" is exact).
   uint64_t video_sent_per_publisher = 0;
   uint64_t audio_sent_per_publisher = 0;
-  const v1::Codec codec = options.codec == "vp8" ? v1::CODEC_VP8 : options.codec == "av1" ? v1::CODEC_AV1 : v1::CODEC_VP9;
+  const v1::Codec codec = options.codec == "vp8"   ? v1::CODEC_VP8
+                          : options.codec == "av1" ? v1::CODEC_AV1
+                                                   : v1::CODEC_VP9;
   if (all_joined) {
-    std::cerr << "bot: phase=publishing participants=" << total << std::endl;  // bench/load samples here
+    std::cerr << "bot: phase=publishing participants=" << total
+              << std::endl;  // bench/load samples here
     std::vector<Participant*> publishers;
     for (auto& p : participants) {
       if (p->publisher) publishers.push_back(p.get());
     }
-    const auto video_period = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / options.fps));
-    const auto audio_period = std::chrono::duration_cast<Clock::duration>(std::chrono::milliseconds(20));
+    const auto video_period = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(1.0 / options.fps));
+    const auto audio_period =
+        std::chrono::duration_cast<Clock::duration>(std::chrono::milliseconds(20));
     const auto start = Clock::now();
-    const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.duration_s));
+    const auto end = start + std::chrono::duration_cast<Clock::duration>(
+                                 std::chrono::duration<double>(options.duration_s));
     auto next_video = start;
     auto next_audio = start;
     const bool send_video = !media_loop.video.empty();
@@ -317,14 +340,16 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
       }
     }
     std::cerr << "bot: phase=draining" << std::endl;
-    std::this_thread::sleep_for(std::chrono::duration<double>(options.drain_s));  // frames in flight
+    std::this_thread::sleep_for(
+        std::chrono::duration<double>(options.drain_s));  // frames in flight
   }
 
   for (auto& p : participants) p->client->leave();
   bool all_closed = false;
   {
     std::unique_lock lock(shared.mutex);
-    all_closed = shared.changed.wait_for(lock, std::chrono::seconds(10), [&] { return shared.closed == total; });
+    all_closed = shared.changed.wait_for(lock, std::chrono::seconds(10),
+                                         [&] { return shared.closed == total; });
   }
   if (all_closed) {
     loop.drain();
@@ -355,8 +380,10 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
       if (exit_code == kExitOk) exit_code = exit_code_for(p->close_error);
     }
     if (p->join_us < 0 && exit_code == kExitOk) exit_code = kExitUnreachable;  // join timeout
-    video_latency.insert(video_latency.end(), p->video_latency_us.begin(), p->video_latency_us.end());
-    audio_latency.insert(audio_latency.end(), p->audio_latency_us.begin(), p->audio_latency_us.end());
+    video_latency.insert(video_latency.end(), p->video_latency_us.begin(),
+                         p->video_latency_us.end());
+    audio_latency.insert(audio_latency.end(), p->audio_latency_us.begin(),
+                         p->audio_latency_us.end());
     // Every participant receives every publisher in its room except itself.
     const int senders = options.publishers - (p->publisher ? 1 : 0);
     if (senders <= 0 || !all_joined) continue;
@@ -383,8 +410,10 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
     account(audio, audio_received, audio_sent_per_publisher);
   }
   if (!all_joined && exit_code == kExitOk) exit_code = kExitFailure;
-  auto kind_json = [&](const KindTotals& totals, uint64_t sent_per_publisher, const char* rate_name) {
-    const uint64_t missing = totals.expected > totals.received ? totals.expected - totals.received : 0;
+  auto kind_json = [&](const KindTotals& totals, uint64_t sent_per_publisher,
+                       const char* rate_name) {
+    const uint64_t missing =
+        totals.expected > totals.received ? totals.expected - totals.received : 0;
     return nlohmann::json{
         {"sent_per_publisher", sent_per_publisher},
         {"expected", totals.expected},
@@ -392,10 +421,13 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
         {"lost", totals.lost},
         {"missing", missing},
         {"out_of_order", totals.out_of_order},
-        {"loss_ratio", totals.expected ? static_cast<double>(missing) / static_cast<double>(totals.expected) : 0.0},
-        {rate_name,
-         totals.receivers ? nlohmann::json{{"mean", totals.fps_sum / totals.receivers}, {"min", totals.fps_min}, {"max", totals.fps_max}}
-                          : nlohmann::json(nullptr)}};
+        {"loss_ratio", totals.expected
+                           ? static_cast<double>(missing) / static_cast<double>(totals.expected)
+                           : 0.0},
+        {rate_name, totals.receivers ? nlohmann::json{{"mean", totals.fps_sum / totals.receivers},
+                                                      {"min", totals.fps_min},
+                                                      {"max", totals.fps_max}}
+                                     : nlohmann::json(nullptr)}};
   };
   summary["participants"] = {{"total", total},
                              {"joined", static_cast<int>(join_us.size())},
@@ -405,12 +437,14 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
   summary["join_ms"] = percentiles_ms(join_us);
   summary["video"] = kind_json(video, video_sent_per_publisher, "fps_per_subscriber");
   summary["audio"] = kind_json(audio, audio_sent_per_publisher, "packets_per_s_per_subscriber");
-  summary["latency_ms"] = {{"video", percentiles_ms(video_latency)}, {"audio", percentiles_ms(audio_latency)}};
+  summary["latency_ms"] = {{"video", percentiles_ms(video_latency)},
+                           {"audio", percentiles_ms(audio_latency)}};
   std::vector<uint32_t> all_latency = std::move(video_latency);
   all_latency.insert(all_latency.end(), audio_latency.begin(), audio_latency.end());
   summary["latency_ms"]["all"] = percentiles_ms(all_latency);
   summary["forwarded_packets"] = forwarded;
-  summary["forwarded_packets_per_s"] = all_joined ? static_cast<double>(forwarded) / options.duration_s : 0.0;
+  summary["forwarded_packets_per_s"] =
+      all_joined ? static_cast<double>(forwarded) / options.duration_s : 0.0;
   summary["reconnects"] = reconnects;
   summary["ok"] = exit_code == kExitOk && video.lost == 0 && audio.lost == 0;
   participants.clear();  // clients go before the loop

@@ -12,27 +12,54 @@ int main(int argc, char** argv) {
   std::string resolution = "640x360";
   std::string output;
   std::string log_level = "warn";
-  CLI::App app{"videocall-bot: N synthetic participants that publish pre-encoded media and measure "
-               "join time, received fps, loss and end-to-end latency"};
-  app.add_option("--server", options.server, "Server URL")->capture_default_str()->envname("VIDEOCALL_SERVER");
-  app.add_option("--meeting-prefix", options.meeting_prefix, "Rooms are PREFIX-0, PREFIX-1, ...")->capture_default_str();
-  app.add_option("--rooms", options.rooms, "Number of rooms")->check(CLI::Range(1, 10000))->capture_default_str();
-  app.add_option("--publishers", options.publishers, "Publishers per room")->check(CLI::Range(0, 1000))->capture_default_str();
-  app.add_option("--subscribers", options.subscribers, "Subscribers per room")->check(CLI::Range(0, 5000))->capture_default_str();
-  app.add_flag("--receive-only-subscribers", options.receive_only_subscribers, "Subscribers join receive-only (like recorders)");
-  app.add_option("--ramp-up", options.ramp_up_per_second, "Joins started per second")->check(CLI::Range(1, 100000))->capture_default_str();
-  app.add_option("--duration", options.duration_s, "Seconds of publishing after everyone joined")->check(CLI::PositiveNumber)->capture_default_str();
-  app.add_option("--codec", options.codec, "Video codec")->check(CLI::IsMember({"vp9", "vp8", "av1"}))->capture_default_str();
+  CLI::App app{
+      "videocall-bot: N synthetic participants that publish pre-encoded media and measure "
+      "join time, received fps, loss and end-to-end latency"};
+  app.add_option("--server", options.server, "Server URL")
+      ->capture_default_str()
+      ->envname("VIDEOCALL_SERVER");
+  app.add_option("--meeting-prefix", options.meeting_prefix, "Rooms are PREFIX-0, PREFIX-1, ...")
+      ->capture_default_str();
+  app.add_option("--rooms", options.rooms, "Number of rooms")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  app.add_option("--publishers", options.publishers, "Publishers per room")
+      ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
+  app.add_option("--subscribers", options.subscribers, "Subscribers per room")
+      ->check(CLI::Range(0, 5000))
+      ->capture_default_str();
+  app.add_flag("--receive-only-subscribers", options.receive_only_subscribers,
+               "Subscribers join receive-only (like recorders)");
+  app.add_option("--ramp-up", options.ramp_up_per_second, "Joins started per second")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--duration", options.duration_s, "Seconds of publishing after everyone joined")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--codec", options.codec, "Video codec")
+      ->check(CLI::IsMember({"vp9", "vp8", "av1"}))
+      ->capture_default_str();
   app.add_option("--resolution", resolution, "Video size WIDTHxHEIGHT")->capture_default_str();
-  app.add_option("--fps", options.fps, "Video frames per second")->check(CLI::Range(1, 120))->capture_default_str();
-  app.add_option("--bitrate-kbps", options.bitrate_kbps, "Video bitrate")->check(CLI::Range(20, 50000))->capture_default_str();
+  app.add_option("--fps", options.fps, "Video frames per second")
+      ->check(CLI::Range(1, 120))
+      ->capture_default_str();
+  app.add_option("--bitrate-kbps", options.bitrate_kbps, "Video bitrate")
+      ->check(CLI::Range(20, 50000))
+      ->capture_default_str();
   app.add_flag("!--no-audio", options.audio, "Publish no audio");
   app.add_flag("!--no-video", options.video, "Publish no video");
-  app.add_option("--loop-seconds", options.loop_s, "Length of the pre-encoded loop")->check(CLI::Range(0.5, 30.0))->capture_default_str();
-  app.add_option("--threads", options.threads, "Network threads")->check(CLI::Range(1, 64))->capture_default_str();
-  app.add_option("--join-timeout", options.join_timeout_s, "Seconds to wait for everyone to join")->capture_default_str();
+  app.add_option("--loop-seconds", options.loop_s, "Length of the pre-encoded loop")
+      ->check(CLI::Range(0.5, 30.0))
+      ->capture_default_str();
+  app.add_option("--threads", options.threads, "Network threads")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  app.add_option("--join-timeout", options.join_timeout_s, "Seconds to wait for everyone to join")
+      ->capture_default_str();
   app.add_option("--output,-o", output, "Also write the JSON summary to this file");
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

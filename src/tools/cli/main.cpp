@@ -1,4 +1,5 @@
-// videocall-cli: stream, record and info. Exit codes: docs/CLIENT.md (tools/common/tool_support.hpp).
+// videocall-cli: stream, record and info. Exit codes: docs/CLIENT.md
+// (tools/common/tool_support.hpp).
 #include <iostream>
 
 #include "commands.hpp"
@@ -9,22 +10,29 @@ namespace vc::tools {
 
 void ConnectionOptions::add_to(CLI::App& app, const std::string& default_name) {
   name = default_name;
-  app.add_option("--server", server, "Server URL (http://, https://)")->capture_default_str()->envname("VIDEOCALL_SERVER");
+  app.add_option("--server", server, "Server URL (http://, https://)")
+      ->capture_default_str()
+      ->envname("VIDEOCALL_SERVER");
   app.add_option("--meeting", meeting, "Meeting id to join ([A-Za-z0-9_-]{1,64})");
   app.add_option("--name", name, "Display name")->capture_default_str();
-  app.add_option("--token", token, "Existing room token instead of --meeting/--name")->envname("VIDEOCALL_TOKEN");
+  app.add_option("--token", token, "Existing room token instead of --meeting/--name")
+      ->envname("VIDEOCALL_TOKEN");
   app.add_flag("--insecure", insecure, "Do not verify the server's TLS certificate");
-  app.add_option("--ca-file", ca_file, "CA certificate file for TLS verification")->check(CLI::ExistingFile);
-  app.add_option("--duration", duration_s, "Stop after this many seconds (default: until Ctrl-C)")->check(CLI::NonNegativeNumber);
+  app.add_option("--ca-file", ca_file, "CA certificate file for TLS verification")
+      ->check(CLI::ExistingFile);
+  app.add_option("--duration", duration_s, "Stop after this many seconds (default: until Ctrl-C)")
+      ->check(CLI::NonNegativeNumber);
 }
 
 }  // namespace vc::tools
 
 int main(int argc, char** argv) {
-  CLI::App app{"videocall-cli: stream to, record from, and inspect devices for videocall-cpp meetings"};
+  CLI::App app{
+      "videocall-cli: stream to, record from, and inspect devices for videocall-cpp meetings"};
   app.require_subcommand(1);
   std::string log_level = "warn";
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
   auto stream = vc::tools::add_stream_command(app);
   auto record = vc::tools::add_record_command(app);
   auto info = vc::tools::add_info_command(app);

@@ -24,11 +24,16 @@ struct RecordOptions {
 
 const char* codec_name(v1::Codec codec) {
   switch (codec) {
-    case v1::CODEC_VP8: return "vp8";
-    case v1::CODEC_VP9: return "vp9";
-    case v1::CODEC_AV1: return "av1";
-    case v1::CODEC_OPUS: return "opus";
-    default: return nullptr;
+    case v1::CODEC_VP8:
+      return "vp8";
+    case v1::CODEC_VP9:
+      return "vp9";
+    case v1::CODEC_AV1:
+      return "av1";
+    case v1::CODEC_OPUS:
+      return "opus";
+    default:
+      return nullptr;
   }
 }
 
@@ -44,13 +49,16 @@ std::string utc_stamp() {
 // All methods run on the client's strand (ClientEvents contract), so no locking.
 class Recorder {
  public:
-  Recorder(std::string output_dir, StopLatch& latch) : output_dir_(std::move(output_dir)), latch_(latch) {}
+  Recorder(std::string output_dir, StopLatch& latch)
+      : output_dir_(std::move(output_dir)), latch_(latch) {}
 
   void set_client(std::shared_ptr<client::Client> client) { client_ = std::move(client); }
 
   void on_joined(const client::JoinInfo& info) {
-    for (const auto& participant : info.roster) names_[participant.participant_id()] = participant.display_name();
-    std::cout << "recording meeting " << info.meeting_id << " (" << info.roster.size() << " participants)" << std::endl;
+    for (const auto& participant : info.roster)
+      names_[participant.participant_id()] = participant.display_name();
+    std::cout << "recording meeting " << info.meeting_id << " (" << info.roster.size()
+              << " participants)" << std::endl;
   }
   void on_participant(const v1::Participant& participant) {
     names_[participant.participant_id()] = participant.display_name();
@@ -68,7 +76,8 @@ class Recorder {
 
   void on_media(const v1::MediaHeader& header, std::span<const uint8_t> payload) {
     const bool video = header.kind() != v1::MEDIA_KIND_AUDIO;
-    const Key key{header.sender_participant_id(), static_cast<uint32_t>(header.kind()), header.track_id()};
+    const Key key{header.sender_participant_id(), static_cast<uint32_t>(header.kind()),
+                  header.track_id()};
     Track& track = tracks_[key];
     if (track.failed) return;
     const bool gap = track.has_sequence && header.sequence() != track.last_sequence + 1;
@@ -84,7 +93,8 @@ class Recorder {
       return;
     }
     if (!track.writer && !open_track(key, header, payload, track)) return;
-    if (media::MediaError error = track.writer->write(payload, header.capture_time_us(), header.keyframe())) {
+    if (media::MediaError error =
+            track.writer->write(payload, header.capture_time_us(), header.keyframe())) {
       std::cerr << "error: " << error.message << "\n";
       track.failed = true;
       latch_.stop(kExitBadFile);
@@ -120,12 +130,13 @@ class Recorder {
     client_->request_keyframe(key.participant, static_cast<v1::MediaKind>(key.kind), key.track);
   }
 
-  bool open_track(const Key& key, const v1::MediaHeader& header, std::span<const uint8_t> payload, Track& track) {
+  bool open_track(const Key& key, const v1::MediaHeader& header, std::span<const uint8_t> payload,
+                  Track& track) {
     const char* codec = codec_name(header.codec());
     const bool video = header.kind() != v1::MEDIA_KIND_AUDIO;
     if (codec == nullptr || (video && header.width() == 0)) {
-      std::cerr << "warning: cannot record participant " << key.participant << ": codec " << header.codec()
-                << (video ? " or missing frame size" : "") << "\n";
+      std::cerr << "warning: cannot record participant " << key.participant << ": codec "
+                << header.codec() << (video ? " or missing frame size" : "") << "\n";
       track.failed = true;
       return false;
     }
@@ -137,12 +148,16 @@ class Recorder {
     // Opus TOC byte: bit 2 is the stereo flag.
     spec.channels = (!payload.empty() && (payload[0] & 0x04)) ? 2 : 1;
     const auto name_it = names_.find(key.participant);
-    const std::string name = sanitise_for_filename(name_it == names_.end() ? "participant" : name_it->second);
-    std::string kind = header.kind() == v1::MEDIA_KIND_SCREEN ? "screen" : video ? "video" : "audio";
+    const std::string name =
+        sanitise_for_filename(name_it == names_.end() ? "participant" : name_it->second);
+    std::string kind = header.kind() == v1::MEDIA_KIND_SCREEN ? "screen"
+                       : video                                ? "video"
+                                                              : "audio";
     if (key.track != 0) kind += std::to_string(key.track);
-    track.path = (std::filesystem::path(output_dir_) /
-                  (name + "-" + std::to_string(key.participant) + "-" + utc_stamp() + "-" + kind + ".webm"))
-                     .string();
+    track.path =
+        (std::filesystem::path(output_dir_) /
+         (name + "-" + std::to_string(key.participant) + "-" + utc_stamp() + "-" + kind + ".webm"))
+            .string();
     if (media::MediaError error = media::open_webm_writer(track.path, spec, track.writer)) {
       std::cerr << "error: " << error.message << "\n";
       track.failed = true;
@@ -155,8 +170,10 @@ class Recorder {
 
   void close_track(Track& track) {
     if (!track.writer) return;
-    if (media::MediaError error = track.writer->finish()) std::cerr << "error: " << error.message << "\n";
-    std::cout << "finished " << track.path << " frames=" << track.writer->frames_written() << std::endl;
+    if (media::MediaError error = track.writer->finish())
+      std::cerr << "error: " << error.message << "\n";
+    std::cout << "finished " << track.path << " frames=" << track.writer->frames_written()
+              << std::endl;
     track.writer.reset();
   }
 
@@ -190,14 +207,19 @@ int run_record(const RecordOptions& options) {
 
   client::ClientEvents events;
   events.on_joined = [recorder](const client::JoinInfo& info) { recorder->on_joined(info); };
-  events.on_participant_joined = [recorder](const v1::Participant& p) { recorder->on_participant(p); };
-  events.on_participant_updated = [recorder](const v1::Participant& p) { recorder->on_participant(p); };
+  events.on_participant_joined = [recorder](const v1::Participant& p) {
+    recorder->on_participant(p);
+  };
+  events.on_participant_updated = [recorder](const v1::Participant& p) {
+    recorder->on_participant(p);
+  };
   events.on_participant_left = [recorder](uint64_t id, v1::LeaveReason) { recorder->on_left(id); };
   events.on_media = [recorder](const v1::MediaHeader& header, std::span<const uint8_t> payload) {
     recorder->on_media(header, payload);
   };
   events.on_reconnecting = [](const client::ClientError& why, std::chrono::milliseconds delay) {
-    std::cerr << "connection lost (" << why.message << "); reconnecting in " << delay.count() << " ms\n";
+    std::cerr << "connection lost (" << why.message << "); reconnecting in " << delay.count()
+              << " ms\n";
   };
   events.on_closed = [&latch, recorder](const client::ClientError& why) {
     // Last callback on the strand: finalise here so no frame races the trailer.
@@ -216,9 +238,11 @@ int run_record(const RecordOptions& options) {
 
 std::function<int()> add_record_command(CLI::App& app) {
   auto options = std::make_shared<RecordOptions>();
-  auto* command = app.add_subcommand("record", "Join receive-only and record every participant to WebM files");
+  auto* command =
+      app.add_subcommand("record", "Join receive-only and record every participant to WebM files");
   options->connection.add_to(*command, "recorder");
-  command->add_option("--output-dir,-o", options->output_dir, "Directory for the .webm files")->capture_default_str();
+  command->add_option("--output-dir,-o", options->output_dir, "Directory for the .webm files")
+      ->capture_default_str();
   return [options] { return run_record(*options); };
 }
 

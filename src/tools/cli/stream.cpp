@@ -36,17 +36,23 @@ struct StreamOptions {
 int media_exit_code(const media::MediaError& error) {
   switch (error.kind) {
     case media::MediaErrorKind::kMissingDevice:
-    case media::MediaErrorKind::kUnsupportedFormat: return kExitDevice;
-    case media::MediaErrorKind::kBadFile: return kExitBadFile;
-    default: return kExitFailure;
+    case media::MediaErrorKind::kUnsupportedFormat:
+      return kExitDevice;
+    case media::MediaErrorKind::kBadFile:
+      return kExitBadFile;
+    default:
+      return kExitFailure;
   }
 }
 
 v1::Codec wire_codec(media::VideoCodec codec) {
   switch (codec) {
-    case media::VideoCodec::kVp8: return v1::CODEC_VP8;
-    case media::VideoCodec::kVp9: return v1::CODEC_VP9;
-    case media::VideoCodec::kAv1: return v1::CODEC_AV1;
+    case media::VideoCodec::kVp8:
+      return v1::CODEC_VP8;
+    case media::VideoCodec::kVp9:
+      return v1::CODEC_VP9;
+    case media::VideoCodec::kAv1:
+      return v1::CODEC_AV1;
   }
   return v1::CODEC_UNSPECIFIED;
 }
@@ -95,7 +101,7 @@ int run_stream(const StreamOptions& options) {
   }
 
   media::VideoEncoderOptions encoder_options;
-  encoder_options.codec = options.codec == "vp8" ? media::VideoCodec::kVp8
+  encoder_options.codec = options.codec == "vp8"   ? media::VideoCodec::kVp8
                           : options.codec == "av1" ? media::VideoCodec::kAv1
                                                    : media::VideoCodec::kVp9;
   encoder_options.width = size->first;
@@ -111,7 +117,8 @@ int run_stream(const StreamOptions& options) {
     }
   }
   std::unique_ptr<media::OpusEncoder> audio_encoder;
-  if (audio && (error = media::create_opus_encoder(audio->channels(), options.audio_bitrate_kbps * 1000, audio_encoder))) {
+  if (audio && (error = media::create_opus_encoder(
+                    audio->channels(), options.audio_bitrate_kbps * 1000, audio_encoder))) {
     std::cerr << "error: " << error.message << "\n";
     return media_exit_code(error);
   }
@@ -152,7 +159,9 @@ int run_stream(const StreamOptions& options) {
         while (!stop_capture.load()) {
           if (media::MediaError read_error = video->read(captured)) {
             std::cerr << "error: " << read_error.message << "\n";
-            latch.stop(read_error.kind == media::MediaErrorKind::kEndOfStream ? kExitOk : media_exit_code(read_error));
+            latch.stop(read_error.kind == media::MediaErrorKind::kEndOfStream
+                           ? kExitOk
+                           : media_exit_code(read_error));
             return;
           }
           const media::I420Frame* input = &captured;
@@ -161,7 +170,8 @@ int run_stream(const StreamOptions& options) {
             input = &scaled;
           }
           encoded.clear();
-          if (media::MediaError encode_error = video_encoder->encode(*input, keyframe_wanted.exchange(false), encoded)) {
+          if (media::MediaError encode_error =
+                  video_encoder->encode(*input, keyframe_wanted.exchange(false), encoded)) {
             std::cerr << "error: " << encode_error.message << "\n";
             latch.stop(kExitFailure);
             return;
@@ -190,7 +200,9 @@ int run_stream(const StreamOptions& options) {
         while (!stop_capture.load()) {
           if (media::MediaError read_error = audio->read(frame)) {
             std::cerr << "error: " << read_error.message << "\n";
-            latch.stop(read_error.kind == media::MediaErrorKind::kEndOfStream ? kExitOk : media_exit_code(read_error));
+            latch.stop(read_error.kind == media::MediaErrorKind::kEndOfStream
+                           ? kExitOk
+                           : media_exit_code(read_error));
             return;
           }
           if (media::MediaError encode_error = audio_encoder->encode(frame, packet)) {
@@ -216,7 +228,8 @@ int run_stream(const StreamOptions& options) {
   client::ClientEvents events;
   events.on_joined = [&](const client::JoinInfo& info) {
     std::cerr << "joined meeting " << info.meeting_id << " as participant " << info.participant_id
-              << (info.resumed ? " (resumed)" : "") << " with " << info.roster.size() << " others\n";
+              << (info.resumed ? " (resumed)" : "") << " with " << info.roster.size()
+              << " others\n";
     keyframe_wanted = true;
     start_capture();
   };
@@ -225,7 +238,8 @@ int run_stream(const StreamOptions& options) {
   };
   events.on_local_video_dropped = [&](v1::MediaKind, uint32_t) { keyframe_wanted = true; };
   events.on_reconnecting = [](const client::ClientError& why, std::chrono::milliseconds delay) {
-    std::cerr << "connection lost (" << why.message << "); reconnecting in " << delay.count() << " ms\n";
+    std::cerr << "connection lost (" << why.message << "); reconnecting in " << delay.count()
+              << " ms\n";
   };
   events.on_closed = [&](const client::ClientError& why) {
     if (why.kind != client::ErrorKind::kLocalClose) std::cerr << "error: " << why.message << "\n";
@@ -248,32 +262,52 @@ int run_stream(const StreamOptions& options) {
 
 std::function<int()> add_stream_command(CLI::App& app) {
   auto options = std::make_shared<StreamOptions>();
-  auto* command = app.add_subcommand("stream", "Capture, encode and publish video and audio to a meeting");
+  auto* command =
+      app.add_subcommand("stream", "Capture, encode and publish video and audio to a meeting");
   options->connection.add_to(*command, "videocall-cli");
   auto* group = command->add_option_group("video input");
-  auto* device = group->add_option("--video-device", options->video_device, "V4L2 camera, e.g. /dev/video0");
-  auto* file = group->add_option("--video-file", options->video_file, "YUV4MPEG2 file (.y4m), looped");
+  auto* device =
+      group->add_option("--video-device", options->video_device, "V4L2 camera, e.g. /dev/video0");
+  auto* file =
+      group->add_option("--video-file", options->video_file, "YUV4MPEG2 file (.y4m), looped");
   auto* source = group->add_option("--video-source", options->video_source, "testpattern or none")
                      ->check(CLI::IsMember({"testpattern", "none"}))
                      ->capture_default_str();
   device->excludes(file)->excludes(source);
   file->excludes(source);
-  command->add_option("--codec", options->codec, "Video codec")->check(CLI::IsMember({"vp9", "vp8", "av1"}))->capture_default_str();
-  command->add_option("--resolution", options->resolution, "Encoded size WIDTHxHEIGHT")->capture_default_str();
-  command->add_option("--fps", options->fps, "Frames per second")->check(CLI::Range(1, 120))->capture_default_str();
-  command->add_option("--bitrate-kbps", options->bitrate_kbps, "Video bitrate")->check(CLI::Range(20, 50000))->capture_default_str();
-  command->add_option("--encoder-threads", options->threads, "Encoder threads")->check(CLI::Range(1, 16))->capture_default_str();
+  command->add_option("--codec", options->codec, "Video codec")
+      ->check(CLI::IsMember({"vp9", "vp8", "av1"}))
+      ->capture_default_str();
+  command->add_option("--resolution", options->resolution, "Encoded size WIDTHxHEIGHT")
+      ->capture_default_str();
+  command->add_option("--fps", options->fps, "Frames per second")
+      ->check(CLI::Range(1, 120))
+      ->capture_default_str();
+  command->add_option("--bitrate-kbps", options->bitrate_kbps, "Video bitrate")
+      ->check(CLI::Range(20, 50000))
+      ->capture_default_str();
+  command->add_option("--encoder-threads", options->threads, "Encoder threads")
+      ->check(CLI::Range(1, 16))
+      ->capture_default_str();
   auto* audio_group = command->add_option_group("audio input");
-  auto* audio_device = audio_group->add_option("--audio-device", options->audio_device, "ALSA capture device, e.g. default or hw:1,0");
-  auto* audio_file = audio_group->add_option("--audio-file", options->audio_file, "WAV file (16-bit PCM, 48 kHz), looped");
-  auto* audio_source = audio_group->add_option("--audio-source", options->audio_source, "tone or none")
-                           ->check(CLI::IsMember({"tone", "none"}))
-                           ->capture_default_str();
+  auto* audio_device = audio_group->add_option("--audio-device", options->audio_device,
+                                               "ALSA capture device, e.g. default or hw:1,0");
+  auto* audio_file = audio_group->add_option("--audio-file", options->audio_file,
+                                             "WAV file (16-bit PCM, 48 kHz), looped");
+  auto* audio_source =
+      audio_group->add_option("--audio-source", options->audio_source, "tone or none")
+          ->check(CLI::IsMember({"tone", "none"}))
+          ->capture_default_str();
   audio_device->excludes(audio_file)->excludes(audio_source);
   audio_file->excludes(audio_source);
-  command->add_option("--audio-channels", options->audio_channels, "Channels for --audio-device")->check(CLI::Range(1, 2))->capture_default_str();
-  command->add_option("--audio-bitrate-kbps", options->audio_bitrate_kbps, "Opus bitrate")->check(CLI::Range(6, 510))->capture_default_str();
-  command->add_flag("!--no-loop", options->loop_files, "Stop at the end of --video-file/--audio-file instead of looping");
+  command->add_option("--audio-channels", options->audio_channels, "Channels for --audio-device")
+      ->check(CLI::Range(1, 2))
+      ->capture_default_str();
+  command->add_option("--audio-bitrate-kbps", options->audio_bitrate_kbps, "Opus bitrate")
+      ->check(CLI::Range(6, 510))
+      ->capture_default_str();
+  command->add_flag("!--no-loop", options->loop_files,
+                    "Stop at the end of --video-file/--audio-file instead of looping");
   return [options] { return run_stream(*options); };
 }
 

@@ -7,12 +7,17 @@ namespace vc::tools {
 int exit_code_for(const client::ClientError& error) {
   switch (error.kind) {
     case client::ErrorKind::kNone:
-    case client::ErrorKind::kLocalClose: return kExitOk;
-    case client::ErrorKind::kBadArgument: return kExitUsage;
-    case client::ErrorKind::kUnreachable: return kExitUnreachable;
-    case client::ErrorKind::kRefused: return kExitRefused;
+    case client::ErrorKind::kLocalClose:
+      return kExitOk;
+    case client::ErrorKind::kBadArgument:
+      return kExitUsage;
+    case client::ErrorKind::kUnreachable:
+      return kExitUnreachable;
+    case client::ErrorKind::kRefused:
+      return kExitRefused;
     case client::ErrorKind::kProtocol:
-    case client::ErrorKind::kServerClosed: return kExitFailure;
+    case client::ErrorKind::kServerClosed:
+      return kExitFailure;
   }
   return kExitFailure;
 }

@@ -14,12 +14,12 @@ namespace vc::tools {
 // Documented in docs/CLIENT.md; tests check them.
 enum ExitCode : int {
   kExitOk = 0,
-  kExitFailure = 1,       // anything else (codec failure, server ended the session)
-  kExitUsage = 2,         // bad command line
-  kExitUnreachable = 3,   // server unreachable (DNS, TCP, TLS, WebSocket handshake)
-  kExitRefused = 4,       // join or room token refused
-  kExitDevice = 5,        // missing device or unsupported format
-  kExitBadFile = 6,       // missing, unreadable or malformed input file
+  kExitFailure = 1,      // anything else (codec failure, server ended the session)
+  kExitUsage = 2,        // bad command line
+  kExitUnreachable = 3,  // server unreachable (DNS, TCP, TLS, WebSocket handshake)
+  kExitRefused = 4,      // join or room token refused
+  kExitDevice = 5,       // missing device or unsupported format
+  kExitBadFile = 6,      // missing, unreadable or malformed input file
 };
 
 int exit_code_for(const client::ClientError& error);

@@ -31,8 +31,9 @@ TEST(ServerUrl, ParsesSchemesPortsAndPrefixes) {
 }
 
 TEST(ServerUrl, RejectsWhatWeCannotConnectTo) {
-  for (const char* bad : {"", "127.0.0.1:8080", "ftp://x", "http://", "http://host:0", "http://host:70000",
-                          "http://host:12ab", "http://user@host", "http://host/path?q=1"}) {
+  for (const char* bad :
+       {"", "127.0.0.1:8080", "ftp://x", "http://", "http://host:0", "http://host:70000",
+        "http://host:12ab", "http://user@host", "http://host/path?q=1"}) {
     EXPECT_FALSE(parse_server_url(bad)) << bad;
   }
 }
@@ -99,25 +100,33 @@ TEST(SendQueue, ControlFirstThenAudioThenVideo) {
 
 TEST(SendQueue, FullAudioDropsTheOldest) {
   SendQueue queue(1 << 20, 2);
-  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_AUDIO, true, 10, 1)), SendQueue::PushResult::kQueued);
-  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_AUDIO, true, 10, 2)), SendQueue::PushResult::kQueued);
-  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_AUDIO, true, 10, 3)), SendQueue::PushResult::kDroppedOldAudio);
+  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_AUDIO, true, 10, 1)),
+            SendQueue::PushResult::kQueued);
+  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_AUDIO, true, 10, 2)),
+            SendQueue::PushResult::kQueued);
+  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_AUDIO, true, 10, 3)),
+            SendQueue::PushResult::kDroppedOldAudio);
   EXPECT_EQ(sequence_of(queue.pop()), 2u);
   EXPECT_EQ(sequence_of(queue.pop()), 3u);
 }
 
 TEST(SendQueue, VideoOverBudgetWaitsForTheNextKeyframe) {
   SendQueue queue(1000, 16);
-  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_VIDEO, true, 600, 1)), SendQueue::PushResult::kQueued);
-  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_VIDEO, false, 600, 2)), SendQueue::PushResult::kDroppedOverBudget);
+  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_VIDEO, true, 600, 1)),
+            SendQueue::PushResult::kQueued);
+  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_VIDEO, false, 600, 2)),
+            SendQueue::PushResult::kDroppedOverBudget);
   // Even a small delta frame is useless now: the decoder lost its reference.
-  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_VIDEO, false, 10, 3)), SendQueue::PushResult::kDroppedWaitKeyframe);
+  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_VIDEO, false, 10, 3)),
+            SendQueue::PushResult::kDroppedWaitKeyframe);
   // A keyframe over budget replaces the track's queued frames.
-  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_VIDEO, true, 700, 4)), SendQueue::PushResult::kQueued);
+  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_VIDEO, true, 700, 4)),
+            SendQueue::PushResult::kQueued);
   EXPECT_EQ(sequence_of(queue.pop()), 4u);
   EXPECT_FALSE(queue.pop());
   EXPECT_EQ(queue.video_bytes(), 0u);
-  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_VIDEO, false, 10, 5)), SendQueue::PushResult::kQueued);
+  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_VIDEO, false, 10, 5)),
+            SendQueue::PushResult::kQueued);
 }
 
 TEST(SendQueue, ControlIsNeverDropped) {
@@ -134,12 +143,14 @@ TEST(SendQueue, DropMediaKeepsControlAndRequiresKeyframes) {
   queue.drop_media();
   EXPECT_EQ(queue.control_frames(), 1u);
   EXPECT_EQ(queue.audio_frames(), 0u);
-  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_VIDEO, false, 10)), SendQueue::PushResult::kDroppedWaitKeyframe);
+  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_VIDEO, false, 10)),
+            SendQueue::PushResult::kDroppedWaitKeyframe);
 }
 
 TEST(JoinResponse, ParsesTheContractFields) {
   const auto result = parse_join_response(
-      200, R"({"token":"abc","participant_id":7,"meeting_id":"demo","role":"host","expires_at":1,"ws_url":"/ws"})");
+      200,
+      R"({"token":"abc","participant_id":7,"meeting_id":"demo","role":"host","expires_at":1,"ws_url":"/ws"})");
   const auto* grant = std::get_if<JoinGrant>(&result);
   ASSERT_NE(grant, nullptr);
   EXPECT_EQ(grant->token, "abc");
@@ -148,7 +159,8 @@ TEST(JoinResponse, ParsesTheContractFields) {
 }
 
 TEST(JoinResponse, MapsErrorsToRefusedOrUnreachable) {
-  auto result = parse_join_response(400, R"({"error":{"code":"bad_request","message":"display name too long"}})");
+  auto result = parse_join_response(
+      400, R"({"error":{"code":"bad_request","message":"display name too long"}})");
   auto* error = std::get_if<ClientError>(&result);
   ASSERT_NE(error, nullptr);
   EXPECT_EQ(error->kind, ErrorKind::kRefused);

@@ -17,7 +17,8 @@ namespace vc::media {
 namespace {
 
 std::filesystem::path temp_path(const std::string& name) {
-  return std::filesystem::temp_directory_path() / ("vc_media_test_" + std::to_string(getpid()) + "_" + name);
+  return std::filesystem::temp_directory_path() /
+         ("vc_media_test_" + std::to_string(getpid()) + "_" + name);
 }
 
 std::vector<EncodedFrame> encode_pattern(VideoCodec codec, int frames, int force_key_at = -1) {
@@ -49,7 +50,8 @@ TEST(VideoEncoder, Vp9StartsWithAKeyframeAndHonoursRequests) {
   vpx_codec_ctx_t decoder;
   ASSERT_EQ(vpx_codec_dec_init(&decoder, vpx_codec_vp9_dx(), nullptr, 0), VPX_CODEC_OK);
   for (std::size_t i = 5; i < frames.size(); ++i) {
-    ASSERT_EQ(vpx_codec_decode(&decoder, frames[i].data.data(), static_cast<unsigned>(frames[i].data.size()), nullptr, 0),
+    ASSERT_EQ(vpx_codec_decode(&decoder, frames[i].data.data(),
+                               static_cast<unsigned>(frames[i].data.size()), nullptr, 0),
               VPX_CODEC_OK);
     vpx_codec_iter_t iter = nullptr;
     vpx_image_t* image = vpx_codec_get_frame(&decoder, &iter);
@@ -90,7 +92,8 @@ TEST(Y4m, ReadsFramesAndRejectsBadFiles) {
   {
     std::ofstream out(good, std::ios::binary);
     out << "YUV4MPEG2 W4 H2 F25:1 Ip A1:1 C420jpeg\n";
-    for (int i = 0; i < 2; ++i) out << "FRAME\n" << std::string(4 * 2 + 2 * 2, static_cast<char>(i));
+    for (int i = 0; i < 2; ++i)
+      out << "FRAME\n" << std::string(4 * 2 + 2 * 2, static_cast<char>(i));
   }
   std::unique_ptr<VideoSource> source;
   ASSERT_FALSE(open_y4m_file(good.string(), {4, 2, 25, false, /*loop=*/false}, source));
@@ -104,7 +107,8 @@ TEST(Y4m, ReadsFramesAndRejectsBadFiles) {
   const auto bad = temp_path("bad.y4m");
   std::ofstream(bad) << "not a y4m file\n";
   EXPECT_EQ(open_y4m_file(bad.string(), {}, source).kind, MediaErrorKind::kBadFile);
-  EXPECT_EQ(open_y4m_file(temp_path("missing.y4m").string(), {}, source).kind, MediaErrorKind::kBadFile);
+  EXPECT_EQ(open_y4m_file(temp_path("missing.y4m").string(), {}, source).kind,
+            MediaErrorKind::kBadFile);
   const auto yuv444 = temp_path("444.y4m");
   std::ofstream(yuv444) << "YUV4MPEG2 W4 H2 F25:1 C444\n";
   EXPECT_EQ(open_y4m_file(yuv444.string(), {}, source).kind, MediaErrorKind::kUnsupportedFormat);
@@ -141,7 +145,8 @@ TEST(WebmWriter, WritesAFileFfmpegCanRead) {
   const auto path = temp_path("out.webm");
   const auto frames = encode_pattern(VideoCodec::kVp9, 15);
   std::unique_ptr<WebmWriter> writer;
-  ASSERT_FALSE(open_webm_writer(path.string(), {WebmTrack::Kind::kVideo, "vp9", 320, 180, 1}, writer));
+  ASSERT_FALSE(
+      open_webm_writer(path.string(), {WebmTrack::Kind::kVideo, "vp9", 320, 180, 1}, writer));
   uint64_t timestamp = 1'700'000'000'000'000ull;
   for (const auto& frame : frames) {
     ASSERT_FALSE(writer->write(frame.data, timestamp, frame.keyframe));

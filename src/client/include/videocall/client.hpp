@@ -46,7 +46,7 @@ struct JoinInfo {
   uint64_t participant_id = 0;
   uint64_t session_id = 0;
   std::string meeting_id;
-  bool resumed = false;  // the server kept our identity across a reconnect
+  bool resumed = false;                 // the server kept our identity across a reconnect
   std::vector<v1::Participant> roster;  // everyone else
   uint32_t max_envelope_bytes = 0;
 };

@@ -59,8 +59,9 @@ struct VideoSourceOptions {
   int width = 640;
   int height = 360;
   int fps = 30;
-  bool realtime = true;  // pace synthetic/file sources to fps (off to pre-encode as fast as possible)
-  bool loop = true;      // file sources start over at the end
+  bool realtime =
+      true;          // pace synthetic/file sources to fps (off to pre-encode as fast as possible)
+  bool loop = true;  // file sources start over at the end
 };
 
 class VideoSource {

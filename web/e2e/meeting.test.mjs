@@ -251,6 +251,32 @@ describe('browser meeting', { timeout: 170_000 }, () => {
     await frank.context.close();
   });
 
+  test('a reconnect after the token expired rejoins with a fresh token', { timeout: 30_000 }, async () => {
+    const gina = await newParticipant(browser, 'gina');
+    everyone.push(gina);
+    let joinCalls = 0;
+    // Pretend every token has already expired (the server's stay valid for minutes).
+    await gina.page.route('**/api/v1/meetings/*/join', async (route) => {
+      joinCalls++;
+      const response = await route.fetch();
+      const body = await response.json();
+      await route.fulfill({ response, json: { ...body, expires_at: Math.floor(Date.now() / 1000) } });
+    });
+    const meeting = `${MEETING}-solo`;
+    await joinFromLink(gina, server.url, 'Gina', meeting);
+    const firstId = await waitJoined(gina);
+    await gina.page.evaluate(() => window.__vcDebug.dropTransport());
+    await gina.page.waitForFunction(() => window.__vc.joins >= 2 && window.__vc.connection === 'connected', null, {
+      timeout: 15_000,
+    });
+    const state = await vcState(gina);
+    assert.equal(joinCalls, 2, 'the reconnect fetched a new token');
+    assert.notEqual(state.selfId, firstId);
+    assert.deepEqual(state.roster, [], 'our old identity is not shown as another participant');
+    assert.equal(state.lastError, null);
+    await gina.context.close();
+  });
+
   test('a forged token shows the error banner', { timeout: 30_000 }, async () => {
     const mallory = await newParticipant(browser, 'mallory');
     everyone.push(mallory);

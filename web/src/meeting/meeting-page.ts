@@ -33,6 +33,8 @@ class MeetingPage {
   private audioOutput: AudioOutput | null = null;
   private readonly peers = new Map<number, RemotePeer>();
   private selfId: number | null = null;
+  /** Our identities from before a token-refreshing rejoin: never shown as someone else. */
+  private readonly formerSelfIds = new Set<number>();
   private selfRole = ParticipantRole.UNSPECIFIED;
   private selfTile: Tile | null = null;
   private displayName = '';
@@ -169,15 +171,19 @@ class MeetingPage {
   }
 
   private onJoined(selfId: number, self: Participant | undefined, roster: Participant[]): void {
+    if (this.selfId !== null && this.selfId !== selfId) this.formerSelfIds.add(this.selfId);
     this.selfId = selfId;
     this.selfRole = self?.role ?? ParticipantRole.UNSPECIFIED;
     stats.selfId = selfId;
     stats.connection = 'connected';
     this.setStatus('Connected', 'ok');
     // After a reconnect the roster is authoritative again: drop anyone who left meanwhile.
-    const present = new Set(roster.map((participant) => toNumber(participant.participantId)));
+    const present = new Set(
+      roster.map((participant) => toNumber(participant.participantId)).filter((id) => !this.formerSelfIds.has(id)),
+    );
     for (const id of [...this.peers.keys()]) if (!present.has(id)) this.removePeer(id);
     for (const participant of roster) {
+      if (!present.has(toNumber(participant.participantId))) continue;
       const existing = this.peers.get(toNumber(participant.participantId));
       if (existing) existing.update(participant);
       else this.addPeer(participant);
@@ -227,7 +233,7 @@ class MeetingPage {
 
   private addPeer(participant: Participant): void {
     const id = toNumber(participant.participantId);
-    if (id === this.selfId || participant.receiveOnly) return;
+    if (id === this.selfId || this.formerSelfIds.has(id) || participant.receiveOnly) return;
     const old = this.peers.get(id);
     if (old) {
       old.close();

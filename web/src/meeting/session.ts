@@ -1,6 +1,6 @@
 // Protocol session for one meeting: REST join, transport, Hello, and dispatch of server messages.
 // Media capture/playback and UI live elsewhere; this class only speaks the wire protocol.
-import { joinMeeting } from '../api';
+import { joinMeeting, type JoinResponse } from '../api';
 import { MeetingError, closeCodeText } from '../errors';
 import type { Participant } from '../gen/videocall_pb';
 import {
@@ -35,6 +35,18 @@ const JOIN_ACCEPT_TIMEOUT_MS = 10_000;
 const PING_INTERVAL_MS = 5_000;
 /** Backoff before each reconnect attempt; the server holds our identity for about 5 s. */
 const RECONNECT_DELAYS_MS = [250, 750, 1500, 3000];
+/** Refresh the room token this long before it expires when a reconnect needs it. */
+const TOKEN_MARGIN_S = 15;
+
+function transportOptionsFrom(join: JoinResponse): TransportOptions {
+  return {
+    wsUrl: join.ws_url,
+    token: join.token,
+    ...(join.webtransport?.url
+      ? { webTransport: { url: join.webtransport.url, certificateHashes: join.webtransport.certificate_hashes ?? [] } }
+      : {}),
+  };
+}
 
 export class MeetingSession {
   private joined = false;
@@ -47,7 +59,9 @@ export class MeetingSession {
   private constructor(
     private transport: Transport,
     private readonly events: SessionEvents,
-    private readonly transportOptions: TransportOptions,
+    private join: JoinResponse,
+    private readonly meetingId: string,
+    private readonly displayName: string,
     private mediaState: { micOn: boolean; cameraOn: boolean },
   ) {}
 
@@ -63,16 +77,9 @@ export class MeetingSession {
     events: SessionEvents,
   ): Promise<MeetingSession> {
     const join = await joinMeeting(meetingId, displayName);
-    const options: TransportOptions = {
-      wsUrl: join.ws_url,
-      token: join.token,
-      ...(join.webtransport?.url
-        ? { webTransport: { url: join.webtransport.url, certificateHashes: join.webtransport.certificate_hashes ?? [] } }
-        : {}),
-    };
     let transport: Transport;
     try {
-      transport = await connectTransport(options);
+      transport = await connectTransport(transportOptionsFrom(join));
     } catch (error) {
       throw new MeetingError(
         'Cannot connect to the media server',
@@ -80,7 +87,7 @@ export class MeetingSession {
         'transport',
       );
     }
-    const session = new MeetingSession(transport, events, options, mediaState);
+    const session = new MeetingSession(transport, events, join, meetingId, displayName, mediaState);
     session.attach(transport);
     return session;
   }
@@ -176,7 +183,12 @@ export class MeetingSession {
       await new Promise((resolve) => window.setTimeout(resolve, delay));
       if (this.ended) return;
       try {
-        const transport = await connectTransport(this.transportOptions);
+        // Room tokens are short-lived. Resuming needs the original one; once it has expired the
+        // only way back in is a fresh join (a new identity: peers see a leave and a join).
+        if (Date.now() / 1000 >= this.join.expires_at - TOKEN_MARGIN_S) {
+          this.join = await joinMeeting(this.meetingId, this.displayName);
+        }
+        const transport = await connectTransport(transportOptionsFrom(this.join));
         if (this.ended) return transport.close();
         this.attach(transport);
         return;

@@ -205,6 +205,28 @@ describe('browser meeting', { timeout: 170_000 }, () => {
     );
   });
 
+  test('a corrupt video frame: the receiver resets its decoder and recovers from a keyframe', { timeout: 30_000 }, async (t) => {
+    const before = (await vcState(alice)).peers[String(ids.bob)];
+    await bob.page.evaluate(() => window.__vcDebug.sendCorruptVideoFrame());
+    await alice.page.waitForFunction(
+      ({ id, resets }) => window.__vc.peers[String(id)].videoDecoderResets > resets,
+      { id: ids.bob, resets: before.videoDecoderResets },
+      { timeout: 10_000 },
+    );
+    const afterReset = (await vcState(alice)).peers[String(ids.bob)];
+    await alice.page.waitForFunction(
+      ({ id, frames }) => window.__vc.peers[String(id)].videoFramesDecoded >= frames + 30,
+      { id: ids.bob, frames: afterReset.videoFramesDecoded },
+      { timeout: 10_000 },
+    );
+    const after = (await vcState(alice)).peers[String(ids.bob)];
+    t.diagnostic(
+      `decoder resets ${before.videoDecoderResets} -> ${after.videoDecoderResets}, ` +
+        `keyframe requests ${before.keyframeRequestsSent} -> ${after.keyframeRequestsSent}`,
+    );
+    assert.ok(after.keyframeRequestsSent > before.keyframeRequestsSent, 'asked the publisher for a keyframe');
+  });
+
   test('a third participant joins and leaves; rosters follow', { timeout: 40_000 }, async (t) => {
     const started = Date.now();
     const carol = await newParticipant(browser, 'carol');

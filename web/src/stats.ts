@@ -79,7 +79,7 @@ declare global {
   interface Window {
     __vc: VcStats;
     /** Test hooks, present while in a meeting. */
-    __vcDebug?: { dropTransport(): void };
+    __vcDebug?: { dropTransport(): void; sendCorruptVideoFrame(): void };
   }
 }
 

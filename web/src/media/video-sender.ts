@@ -82,6 +82,9 @@ export class VideoSender {
     }
   }
 
+  /** Test hook: replace the next frame with an undecodable "keyframe" to exercise receivers' recovery. */
+  sendCorruptFrameNext = false;
+
   /** Next encoded frame is a keyframe (KeyframeRequest from the server, or a new peer joined). */
   requestKeyframe(): void {
     this.forceKeyframe = true;
@@ -151,8 +154,14 @@ export class VideoSender {
       this.options.onDropped();
       return;
     }
-    const payload = new Uint8Array(chunk.byteLength);
+    let payload = new Uint8Array(chunk.byteLength);
     chunk.copyTo(payload);
+    let flaggedKeyframe = keyframe;
+    if (this.sendCorruptFrameNext) {
+      this.sendCorruptFrameNext = false;
+      payload = new Uint8Array(64); // all zeros: not a valid VP8/VP9 frame header
+      flaggedKeyframe = true;
+    }
     this.sequence = (this.sequence + 1) >>> 0;
     this.options.send(
       {
@@ -160,7 +169,7 @@ export class VideoSender {
         trackId: 0,
         sequence: this.sequence,
         captureTimeUs: BigInt(Math.round(chunk.timestamp + this.captureToWallUs)),
-        keyframe,
+        keyframe: flaggedKeyframe,
         temporalLayer: metadata?.svc?.temporalLayerId ?? 0,
         codec: this.codec,
         width: this.width,

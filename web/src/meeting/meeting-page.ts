@@ -165,7 +165,12 @@ class MeetingPage {
     if (this.finished) return this.session.leave();
     stats.transport = this.session.transportName;
     const session = this.session;
-    window.__vcDebug = { dropTransport: () => session.simulateDrop() };
+    window.__vcDebug = {
+      dropTransport: () => session.simulateDrop(),
+      sendCorruptVideoFrame: () => {
+        if (this.videoSender) this.videoSender.sendCorruptFrameNext = true;
+      },
+    };
     stats.connection = 'connecting';
     this.setStatus('Connecting…', 'pending');
   }

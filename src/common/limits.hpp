@@ -32,8 +32,22 @@ inline constexpr auto kIdleTimeout = 30s;
 inline constexpr auto kHandshakeTimeout = 10s;
 inline constexpr std::size_t kMaxConnectionsPerAddress = 1024;
 inline constexpr std::size_t kMaxHttpBodyBytes = 16u << 10;
+inline constexpr std::size_t kMaxHttpHeaderBytes = 8u << 10;
+// WebSocket reads grow the message buffer by at most this much per read, so an oversized message is
+// refused (4413) after buffering at most kMaxEnvelopeBytes plus one chunk.
+inline constexpr std::size_t kWebSocketReadChunkBytes = 64u << 10;
+// Beast fails a frame whose header alone declares more than this (close 1009) before reading it.
+inline constexpr std::size_t kMaxWebSocketMessageBytes = 4 * kMaxEnvelopeBytes;
+// On SIGINT/SIGTERM sessions get 4503 and this long to finish their close handshakes.
+inline constexpr auto kShutdownGrace = 2s;
+// Rooms end reconnect grace periods and empty rooms are dropped on this tick.
+inline constexpr auto kRoomTimerInterval = 250ms;
+// Store (SQLite) calls run on this many threads, never on the relay thread.
+inline constexpr std::size_t kStoreThreads = 2;
 
 // Tokens.
 inline constexpr auto kRoomTokenLifetime = 10min;
+inline constexpr std::size_t kMaxTokenBytes = 4096;
+inline constexpr auto kTokenClockSkew = 60s;  // tolerated for iat in the future
 
 }  // namespace vc::limits

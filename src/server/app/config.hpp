@@ -1,0 +1,37 @@
+// Server configuration: command-line flags, each also settable as VIDEOCALL_<FLAG> in the
+// environment (flags win). Defaults work out of the box: http://localhost:8080.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace vc::app {
+
+struct ServerConfig {
+  std::string listen_address = "0.0.0.0";
+  uint16_t port = 8080;
+  std::string data_dir = "data";
+  std::string web_root;  // resolved by parse_config when not given
+  std::string cert_file;
+  std::string key_file;
+  std::string log_level = "info";
+  // WebTransport (QUIC) endpoint; wired in by the WebTransport layer.
+  bool no_quic = false;
+  std::optional<uint16_t> quic_port;  // default: same number as the TCP port
+  // Scale-out (NATS bus, PostgreSQL store); empty means single node with SQLite.
+  std::string nats_url;
+  std::string database_url;
+  // Room token signing secret (hex). Nodes of one deployment must share it; default:
+  // <data-dir>/token_secret, generated on first start.
+  std::string token_secret_file;
+
+  bool tls() const { return !cert_file.empty(); }
+};
+
+// Parses argv and the environment. Returns the config, or an exit code when the process should
+// stop (0 after --help, non-zero after a usage error; the message is already printed).
+std::variant<ServerConfig, int> parse_config(int argc, char** argv);
+
+}  // namespace vc::app

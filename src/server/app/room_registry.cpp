@@ -1,0 +1,54 @@
+#include "server/app/room_registry.hpp"
+
+namespace vc::app {
+
+namespace {
+
+void add_stats(room::RoomStats& into, const room::RoomStats& from) {
+  into.media_in += from.media_in;
+  into.frames_forwarded += from.frames_forwarded;
+  into.bytes_forwarded += from.bytes_forwarded;
+  into.keyframe_requests_sent += from.keyframe_requests_sent;
+  into.keyframe_requests_coalesced += from.keyframe_requests_coalesced;
+  into.slow_receivers_closed += from.slow_receivers_closed;
+}
+
+}  // namespace
+
+std::shared_ptr<room::Room> RoomRegistry::get_or_create(const std::string& meeting_id) {
+  auto [it, inserted] = rooms_.try_emplace(meeting_id);
+  if (inserted) it->second = std::make_shared<room::Room>(meeting_id, now_, observer_);
+  return it->second;
+}
+
+room::Room* RoomRegistry::find(const std::string& meeting_id) const {
+  auto it = rooms_.find(meeting_id);
+  return it == rooms_.end() ? nullptr : it->second.get();
+}
+
+void RoomRegistry::tick() {
+  for (auto it = rooms_.begin(); it != rooms_.end();) {
+    room::Room& r = *it->second;
+    if (auto deadline = r.next_deadline(); deadline && *deadline <= now_()) r.on_timer();
+    if (r.empty()) {
+      add_stats(retired_, r.stats());
+      it = rooms_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+std::size_t RoomRegistry::participant_count() const {
+  std::size_t count = 0;
+  for (const auto& [id, r] : rooms_) count += r->participant_count();
+  return count;
+}
+
+room::RoomStats RoomRegistry::total_stats() const {
+  room::RoomStats total = retired_;
+  for (const auto& [id, r] : rooms_) add_stats(total, r->stats());
+  return total;
+}
+
+}  // namespace vc::app

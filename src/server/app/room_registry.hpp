@@ -1,0 +1,45 @@
+// RoomRegistry: meeting id -> live Room on the relay thread. Rooms are created on first join and
+// dropped on the timer tick once empty; sessions hold a shared_ptr so a room outlives its last
+// reference safely even after the registry forgot it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "server/room/room.hpp"
+
+namespace vc::app {
+
+class RoomRegistry {
+ public:
+  explicit RoomRegistry(room::NowFn now, room::RoomObserver* observer = nullptr)
+      : now_(std::move(now)), observer_(observer) {}
+
+  // Rooms created from now on report to `observer` (the cross-node bus); set it before the first.
+  void set_observer(room::RoomObserver* observer) { observer_ = observer; }
+
+  std::shared_ptr<room::Room> get_or_create(const std::string& meeting_id);
+  room::Room* find(const std::string& meeting_id) const;
+
+  // Ends expired reconnect grace periods and forgets empty rooms.
+  void tick();
+
+  std::size_t room_count() const { return rooms_.size(); }
+  std::size_t participant_count() const;
+  // Totals over live rooms plus rooms already dropped.
+  room::RoomStats total_stats() const;
+
+  template <class Fn>
+  void for_each(Fn&& fn) const {
+    for (const auto& [id, r] : rooms_) fn(*r);
+  }
+
+ private:
+  room::NowFn now_;
+  room::RoomObserver* observer_;
+  std::unordered_map<std::string, std::shared_ptr<room::Room>> rooms_;
+  room::RoomStats retired_;
+};
+
+}  // namespace vc::app

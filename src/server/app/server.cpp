@@ -1,0 +1,106 @@
+#include "server/app/server.hpp"
+
+#include "common/limits.hpp"
+#include "common/log.hpp"
+#include "server/http/listener.hpp"
+
+namespace vc::app {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+Server::Server(ServerConfig config, asio::io_context& io, asio::thread_pool& store_pool,
+               store::MeetingStore& store, const auth::RoomTokenService& tokens)
+    : ctx_(std::move(config), io, store_pool, store, tokens),
+      room_timer_(io),
+      shutdown_timer_(io) {}
+
+Server::~Server() = default;
+
+tcp::endpoint Server::start() {
+  if (ctx_.config.tls()) {
+    tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                      asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+    tls_->use_certificate_chain_file(ctx_.config.cert_file);
+    tls_->use_private_key_file(ctx_.config.key_file, asio::ssl::context::pem);
+  }
+  const tcp::endpoint endpoint(asio::ip::make_address(ctx_.config.listen_address),
+                               ctx_.config.port);
+  listener_ = std::make_shared<http::Listener>(ctx_, endpoint, tls_.get());
+  listener_->start();
+  arm_room_timer();
+  return listener_->local_endpoint();
+}
+
+std::string Server::base_url(const tcp::endpoint& endpoint) const {
+  const asio::ip::address address = endpoint.address();
+  std::string host;
+  if (address.is_unspecified()) {
+    host = "localhost";
+  } else if (address.is_v6()) {
+    host = "[" + address.to_string() + "]";
+  } else {
+    host = address.to_string();
+  }
+  return (ctx_.config.tls() ? "https://" : "http://") + host + ":" +
+         std::to_string(endpoint.port());
+}
+
+void Server::arm_room_timer() {
+  room_timer_.expires_after(limits::kRoomTimerInterval);
+  room_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    ctx_.rooms.tick();
+    arm_room_timer();
+  });
+}
+
+void Server::shutdown(std::function<void()> done) {
+  if (ctx_.shutting_down) return;
+  ctx_.shutting_down = true;
+  shutdown_done_ = std::move(done);
+  VC_LOG_INFO("event=shutdown sessions={}", ctx_.media_sessions.size());
+  if (listener_) listener_->stop();
+  for (auto& hook : ctx_.on_shutdown) hook();
+  for_each_connection(&LiveConnection::shut_down);
+  shutdown_timer_.expires_after(limits::kShutdownGrace);
+  shutdown_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    VC_LOG_WARN("event=shutdown_forced sessions={}", ctx_.media_sessions.size());
+    for_each_connection(&LiveConnection::force_close);
+    finish_shutdown();
+  });
+  check_shutdown_done();
+}
+
+void Server::for_each_connection(void (LiveConnection::*action)()) {
+  // Actions may erase from the sets; iterate over copies and skip the ones already gone.
+  for (auto* set : {&ctx_.media_sessions, &ctx_.http_sessions}) {
+    const std::vector<LiveConnection*> copy(set->begin(), set->end());
+    for (LiveConnection* connection : copy) {
+      if (set->contains(connection)) (connection->*action)();
+    }
+  }
+}
+
+void Server::finish_shutdown() {
+  room_timer_.cancel();
+  shutdown_timer_.cancel();
+  if (shutdown_done_) std::exchange(shutdown_done_, nullptr)();
+}
+
+void Server::check_shutdown_done() {
+  if (!shutdown_done_) return;
+  if (ctx_.media_sessions.empty()) {
+    // Idle keep-alive HTTP connections have nothing left to say.
+    for_each_connection(&LiveConnection::force_close);
+    return finish_shutdown();
+  }
+  // Poll cheaply until the close handshakes finish (or the grace timer fires).
+  auto poll = std::make_shared<asio::steady_timer>(ctx_.io, std::chrono::milliseconds(20));
+  poll->async_wait([this, poll](boost::system::error_code) { check_shutdown_done(); });
+}
+
+}  // namespace vc::app

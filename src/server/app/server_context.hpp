@@ -1,0 +1,112 @@
+// ServerContext: what every transport and handler on the relay thread shares. Other layers (the
+// WebTransport endpoint, the NATS bus) wire in here: run on `io`, join rooms from `rooms`, verify
+// tokens with `tokens`, and extend the join response with `webtransport_info`.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "server/app/config.hpp"
+#include "server/app/room_registry.hpp"
+#include "server/auth/room_token.hpp"
+#include "server/store/meeting_store.hpp"
+
+namespace vc::app {
+
+// Counters for /metrics. Touched only on the relay thread, so plain integers.
+struct ServerMetrics {
+  uint64_t http_requests = 0;
+  uint64_t http_responses_4xx = 0;
+  uint64_t http_responses_5xx = 0;
+  uint64_t connections_accepted = 0;
+  uint64_t connections_refused = 0;  // per-address limit or shutting down
+  uint64_t joins = 0;                // REST joins that issued a token
+  uint64_t tokens_refused = 0;       // media connections refused with 4401
+  uint64_t ws_sessions_opened = 0;
+  uint64_t ws_messages_in = 0;
+  uint64_t ws_bytes_in = 0;
+  uint64_t ws_frames_out = 0;
+  uint64_t ws_bytes_out = 0;
+  std::map<uint32_t, uint64_t> ws_closed_with_code;  // errors sent to clients, by code
+};
+
+// Counts live TCP connections per source address (limits::kMaxConnectionsPerAddress).
+class ConnectionLimiter {
+ public:
+  bool try_acquire(const boost::asio::ip::address& address);
+  void release(const boost::asio::ip::address& address);
+
+ private:
+  std::unordered_map<std::string, std::size_t> counts_;
+};
+
+// Holds one connection's place in the limiter; moves from the HTTP to the WebSocket session.
+class ConnectionSlot {
+ public:
+  ConnectionSlot() = default;
+  ConnectionSlot(ConnectionLimiter& limiter, boost::asio::ip::address address)
+      : limiter_(&limiter), address_(std::move(address)) {}
+  ConnectionSlot(ConnectionSlot&& other) noexcept
+      : limiter_(std::exchange(other.limiter_, nullptr)), address_(other.address_) {}
+  ConnectionSlot& operator=(ConnectionSlot&&) = delete;
+  ~ConnectionSlot() {
+    if (limiter_) limiter_->release(address_);
+  }
+  const boost::asio::ip::address& address() const { return address_; }
+
+ private:
+  ConnectionLimiter* limiter_ = nullptr;
+  boost::asio::ip::address address_;
+};
+
+// A live connection, so shutdown can end it: shut_down() politely (media sessions send 4503),
+// force_close() by closing the socket once the grace period is over.
+class LiveConnection {
+ public:
+  virtual ~LiveConnection() = default;
+  virtual void shut_down() = 0;
+  virtual void force_close() = 0;
+};
+
+// Returns the `webtransport` object for a join response, or nothing when WebTransport is off.
+// Called on the relay thread with the request's Host header.
+using WebTransportInfoFn = std::function<std::optional<nlohmann::json>(std::string_view host)>;
+
+struct ServerContext {
+  ServerContext(ServerConfig config_in, boost::asio::io_context& io_in,
+                boost::asio::thread_pool& store_pool_in, store::MeetingStore& store_in,
+                const auth::RoomTokenService& tokens_in)
+      : config(std::move(config_in)),
+        io(io_in),
+        store_pool(store_pool_in),
+        store(store_in),
+        tokens(tokens_in),
+        rooms([] { return room::Clock::now(); }) {}
+
+  ServerConfig config;
+  boost::asio::io_context& io;            // the relay thread: rooms, sessions, HTTP
+  boost::asio::thread_pool& store_pool;   // blocking store calls run here
+  store::MeetingStore& store;
+  const auth::RoomTokenService& tokens;
+  RoomRegistry rooms;
+  ServerMetrics metrics;
+  ConnectionLimiter connections;
+  std::unordered_set<LiveConnection*> media_sessions;  // WebSocket (and later WebTransport)
+  std::unordered_set<LiveConnection*> http_sessions;
+  bool shutting_down = false;
+  WebTransportInfoFn webtransport_info;
+  // Called on the relay thread when shutdown starts (e.g. the QUIC endpoint stops receiving).
+  std::vector<std::function<void()>> on_shutdown;
+};
+
+}  // namespace vc::app

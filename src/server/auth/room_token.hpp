@@ -1,0 +1,76 @@
+// Room tokens: short-lived HS256 JWTs that say who may join which meeting, as what.
+// Issued by the join API, verified by every media endpoint before anything else.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proto/videocall.pb.h"
+
+namespace vc::auth {
+
+struct RoomClaims {
+  std::string meeting_id;
+  uint64_t participant_id = 0;
+  std::string display_name;
+  ::videocall::v1::ParticipantRole role = ::videocall::v1::PARTICIPANT_ROLE_PARTICIPANT;
+  int64_t issued_at = 0;   // unix seconds
+  int64_t expires_at = 0;  // unix seconds
+};
+
+enum class TokenError : uint8_t {
+  kNone = 0,
+  kMissing,         // empty token
+  kMalformed,       // not three base64url parts, bad JSON, too long
+  kWrongAlgorithm,  // anything but HS256 (including "none")
+  kBadSignature,
+  kExpired,
+  kNotYetValid,     // iat too far in the future
+  kBadClaims,       // a claim is missing or out of range
+};
+
+std::string_view to_string(TokenError error);
+
+struct VerifyResult {
+  std::optional<RoomClaims> claims;
+  TokenError error = TokenError::kNone;
+};
+
+// Immutable after construction, so it may be used from any thread.
+class RoomTokenService {
+ public:
+  explicit RoomTokenService(std::vector<uint8_t> secret,
+                            std::chrono::seconds lifetime = std::chrono::seconds(600));
+
+  // Signs `claims`, filling issued_at = now and expires_at = now + lifetime. Throws on failure
+  // (control plane only).
+  std::string issue(RoomClaims& claims, int64_t now_unix) const;
+
+  // Checks structure, algorithm (HS256 only), signature, expiry and claim ranges.
+  VerifyResult verify(std::string_view token, int64_t now_unix) const;
+
+  std::chrono::seconds lifetime() const { return lifetime_; }
+
+ private:
+  std::vector<uint8_t> secret_;
+  std::chrono::seconds lifetime_;
+};
+
+// Reads the token signing secret from `path`, creating it (32 bytes from the OS CSPRNG, mode 0600)
+// if it does not exist. Throws std::runtime_error with a message that never contains the secret.
+std::vector<uint8_t> load_or_create_secret(const std::string& path);
+
+// A random id in [1, 2^53) from the CSPRNG: fits a JavaScript number exactly.
+uint64_t random_id53();
+
+// Current wall-clock time in unix seconds.
+int64_t unix_now();
+
+std::string_view role_name(::videocall::v1::ParticipantRole role);
+std::optional<::videocall::v1::ParticipantRole> role_from_name(std::string_view name);
+
+}  // namespace vc::auth

@@ -1,0 +1,213 @@
+// REST API: meetings, join (room tokens) and the live participant list. See docs/PROTOCOL.md.
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <exception>
+#include <optional>
+
+#include "common/log.hpp"
+#include "server/auth/room_token.hpp"
+#include "server/http/request_validation.hpp"
+#include "server/http/router.hpp"
+
+namespace vc::http {
+
+namespace {
+
+namespace v1 = ::videocall::v1;
+namespace asio = boost::asio;
+using bhttp::status;
+
+// Runs `work` on the store pool and `done(optional<result>)` back on the relay thread. A store
+// failure is logged and reported as nullopt (the caller answers 503).
+template <class Work, class Done>
+void run_on_store(app::ServerContext& ctx, Work work, Done done) {
+  // The work guard keeps the relay loop alive until the answer has been delivered.
+  asio::post(ctx.store_pool, [&ctx, guard = asio::make_work_guard(ctx.io), work = std::move(work),
+                              done = std::move(done)]() mutable {
+    using Result = decltype(work());
+    std::optional<Result> result;
+    try {
+      result.emplace(work());
+    } catch (const std::exception& e) {
+      VC_LOG_ERROR("event=store_error error=\"{}\"", e.what());
+    }
+    asio::post(ctx.io, [done = std::move(done), result = std::move(result)]() mutable {
+      done(std::move(result));
+    });
+  });
+}
+
+std::string to_base36(uint64_t value) {
+  static constexpr char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  std::string out;
+  do {
+    out.insert(out.begin(), kDigits[value % 36]);
+    value /= 36;
+  } while (value != 0);
+  return out;
+}
+
+std::string_view connection_state_name(v1::ConnectionState state) {
+  return state == v1::CONNECTION_STATE_RECONNECTING ? "reconnecting" : "connected";
+}
+
+nlohmann::json participant_json(const v1::Participant& p) {
+  return {{"participant_id", p.participant_id()},
+          {"display_name", p.display_name()},
+          {"mic_on", p.mic_on()},
+          {"camera_on", p.camera_on()},
+          {"screen_on", p.screen_on()},
+          {"role", auth::role_name(p.role())},
+          {"connection_state", connection_state_name(p.connection_state())}};
+}
+
+void create_meeting(app::ServerContext& ctx, const RequestInfo& info, Responder respond) {
+  run_on_store(
+      ctx,
+      [&ctx]() -> std::string {
+        // 53 random bits in base36: unguessable enough for a link, short enough to read out.
+        for (int attempt = 0; attempt < 5; ++attempt) {
+          std::string id = to_base36(auth::random_id53());
+          if (ctx.store.create_meeting(id, auth::unix_now())) return id;
+        }
+        throw store::StoreError("could not allocate a meeting id");
+      },
+      [&ctx, info, respond = std::move(respond)](std::optional<std::string> id) {
+        if (!id) {
+          return respond(fail(ctx, status::service_unavailable, "unavailable",
+                              "meeting store unavailable", info));
+        }
+        VC_LOG_INFO("event=meeting_created meeting={}", *id);
+        respond(json_response(status::created, {{"meeting_id", *id}}, info));
+      });
+}
+
+struct JoinResult {
+  auth::RoomClaims claims;
+  std::string token;
+};
+
+void join_meeting(app::ServerContext& ctx, Request&& req, std::string meeting_id,
+                  const RequestInfo& info, Responder respond) {
+  auto parsed = parse_join_request(req.body());
+  if (!parsed.body) {
+    return respond(fail(ctx, status::bad_request, "bad_request", parsed.error, info));
+  }
+  const std::string host(req[bhttp::field::host]);
+  auto claims = std::make_shared<auth::RoomClaims>();
+  claims->meeting_id = std::move(meeting_id);
+  claims->display_name = std::move(parsed.body->display_name);
+  claims->participant_id = auth::random_id53();
+  run_on_store(
+      ctx,
+      [&ctx, claims]() -> JoinResult {
+        const int64_t now = auth::unix_now();
+        const store::JoinOutcome outcome = ctx.store.record_join(
+            claims->meeting_id, claims->participant_id, claims->display_name, now);
+        JoinResult result{*claims, {}};
+        result.claims.role =
+            outcome.is_host ? v1::PARTICIPANT_ROLE_HOST : v1::PARTICIPANT_ROLE_PARTICIPANT;
+        result.token = ctx.tokens.issue(result.claims, now);
+        return result;
+      },
+      [&ctx, info, host, respond = std::move(respond)](std::optional<JoinResult> result) {
+        if (!result) {
+          return respond(fail(ctx, status::service_unavailable, "unavailable",
+                              "meeting store unavailable", info));
+        }
+        ++ctx.metrics.joins;
+        const auth::RoomClaims& c = result->claims;
+        nlohmann::json body = {{"token", result->token},
+                               {"participant_id", c.participant_id},
+                               {"meeting_id", c.meeting_id},
+                               {"display_name", c.display_name},
+                               {"role", auth::role_name(c.role)},
+                               {"expires_at", c.expires_at},
+                               {"ws_url", "/ws"}};
+        if (ctx.webtransport_info) {
+          if (auto wt = ctx.webtransport_info(host)) body["webtransport"] = std::move(*wt);
+        }
+        VC_LOG_INFO("event=join meeting={} participant={} role={}", c.meeting_id,
+                    c.participant_id, auth::role_name(c.role));
+        respond(json_response(status::ok, body, info));
+      });
+}
+
+void meeting_info(app::ServerContext& ctx, std::string meeting_id, const RequestInfo& info,
+                  Responder respond, bool with_participants) {
+  run_on_store(
+      ctx, [&ctx, meeting_id]() { return ctx.store.find_meeting(meeting_id); },
+      [&ctx, info, with_participants, meeting_id,
+       respond = std::move(respond)](std::optional<std::optional<store::MeetingInfo>> found) {
+        if (!found) {
+          return respond(fail(ctx, status::service_unavailable, "unavailable",
+                              "meeting store unavailable", info));
+        }
+        if (!*found) {
+          return respond(fail(ctx, status::not_found, "not_found", "no such meeting", info));
+        }
+        // The roster is live state: read it here, on the relay thread that owns the rooms.
+        const room::Room* live = ctx.rooms.find(meeting_id);
+        if (!with_participants) {
+          return respond(json_response(
+              status::ok,
+              {{"meeting_id", (*found)->meeting_id},
+               {"created_at", (*found)->created_at},
+               {"participant_count", live ? live->participant_count() : 0}},
+              info));
+        }
+        nlohmann::json list = nlohmann::json::array();
+        if (live != nullptr) {
+          for (const v1::Participant& p : live->roster()) list.push_back(participant_json(p));
+        }
+        respond(json_response(status::ok, {{"participants", std::move(list)}}, info));
+      });
+}
+
+}  // namespace
+
+void handle_api(app::ServerContext& ctx, Request&& req, std::string_view path, Responder respond) {
+  const RequestInfo info = info_of(req);
+  const bhttp::verb method = req.method();
+  if (ctx.shutting_down) {
+    return respond(
+        fail(ctx, status::service_unavailable, "unavailable", "server shutting down", info));
+  }
+  auto method_not_allowed = [&] {
+    return respond(fail(ctx, status::method_not_allowed, "method_not_allowed",
+                        "method not allowed for this resource", info));
+  };
+
+  // path is what follows /api/v1/meetings: "", "/{id}", "/{id}/join", "/{id}/participants".
+  if (path.empty() || path == "/") {
+    if (method != bhttp::verb::post) return method_not_allowed();
+    return create_meeting(ctx, info, std::move(respond));
+  }
+  if (path.front() != '/') {
+    return respond(fail(ctx, status::not_found, "not_found", "no such API", info));
+  }
+  path.remove_prefix(1);
+  const auto slash = path.find('/');
+  const std::string_view id = path.substr(0, slash);
+  const std::string_view action =
+      slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+  if (!is_valid_meeting_id(id)) {
+    return respond(fail(ctx, status::bad_request, "bad_request",
+                        "meeting id must match [A-Za-z0-9_-]{1,64}", info));
+  }
+  if (action.empty()) {
+    if (method != bhttp::verb::get) return method_not_allowed();
+    return meeting_info(ctx, std::string(id), info, std::move(respond), false);
+  }
+  if (action == "join") {
+    if (method != bhttp::verb::post) return method_not_allowed();
+    return join_meeting(ctx, std::move(req), std::string(id), info, std::move(respond));
+  }
+  if (action == "participants") {
+    if (method != bhttp::verb::get) return method_not_allowed();
+    return meeting_info(ctx, std::string(id), info, std::move(respond), true);
+  }
+  respond(fail(ctx, status::not_found, "not_found", "no such API", info));
+}
+
+}  // namespace vc::http

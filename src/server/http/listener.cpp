@@ -1,0 +1,55 @@
+#include "server/http/listener.hpp"
+
+#include "common/limits.hpp"
+#include "common/log.hpp"
+#include "server/http/http_session.hpp"
+
+namespace vc::http {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+Listener::Listener(app::ServerContext& ctx, const tcp::endpoint& endpoint, asio::ssl::context* tls)
+    : ctx_(ctx), acceptor_(ctx.io), tls_(tls) {
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(asio::socket_base::reuse_address(true));
+  acceptor_.bind(endpoint);
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+}
+
+void Listener::stop() {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+void Listener::accept() {
+  // Everything runs on the one relay thread, so sockets live on the acceptor's executor.
+  acceptor_.async_accept([self = shared_from_this()](boost::system::error_code ec,
+                                                     tcp::socket socket) {
+    self->on_accept(ec, std::move(socket));
+  });
+}
+
+void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
+  if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+  if (ec) {
+    // EMFILE and friends: log and keep accepting rather than dying.
+    VC_LOG_WARN("event=accept_failed error=\"{}\"", ec.message());
+    return accept();
+  }
+  boost::system::error_code remote_ec;
+  const tcp::endpoint remote = socket.remote_endpoint(remote_ec);
+  if (remote_ec || ctx_.shutting_down || !ctx_.connections.try_acquire(remote.address())) {
+    ++ctx_.metrics.connections_refused;
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    return accept();
+  }
+  ++ctx_.metrics.connections_accepted;
+  socket.set_option(tcp::no_delay(true), remote_ec);  // media latency beats packet count
+  start_http_session(ctx_, std::move(socket), app::ConnectionSlot(ctx_.connections, remote.address()),
+                     tls_);
+  accept();
+}
+
+}  // namespace vc::http

@@ -1,0 +1,32 @@
+// TCP listener for the one server port: accepts connections, enforces the per-address limit and
+// starts an HTTP session (TLS when configured) for each.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <memory>
+
+#include "server/app/server_context.hpp"
+
+namespace vc::http {
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  // Binds and listens; throws boost::system::system_error on failure.
+  Listener(app::ServerContext& ctx, const boost::asio::ip::tcp::endpoint& endpoint,
+           boost::asio::ssl::context* tls);
+
+  boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
+  void start() { accept(); }
+  void stop();
+
+ private:
+  void accept();
+  void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
+
+  app::ServerContext& ctx_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::ssl::context* tls_;
+};
+
+}  // namespace vc::http

@@ -1,0 +1,98 @@
+#include "server/http/request_validation.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "common/limits.hpp"
+
+namespace vc::http {
+
+namespace {
+
+bool is_ascii_space(unsigned char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+// Strict UTF-8 (no overlongs, no surrogates, <= U+10FFFF) without C0/C1 control characters.
+bool is_clean_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    uint32_t cp = 0;
+    std::size_t len = 0;
+    if (c < 0x80) {
+      cp = c;
+      len = 1;
+    } else if ((c & 0xe0) == 0xc0) {
+      cp = c & 0x1f;
+      len = 2;
+    } else if ((c & 0xf0) == 0xe0) {
+      cp = c & 0x0f;
+      len = 3;
+    } else if ((c & 0xf8) == 0xf0) {
+      cp = c & 0x07;
+      len = 4;
+    } else {
+      return false;
+    }
+    if (i + len > s.size()) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) {
+      return false;  // overlong
+    }
+    if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) return false;
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool is_valid_meeting_id(std::string_view id) {
+  if (id.empty() || id.size() > limits::kMaxMeetingIdBytes) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::optional<std::string> normalize_display_name(std::string_view name) {
+  while (!name.empty() && is_ascii_space(static_cast<unsigned char>(name.front()))) {
+    name.remove_prefix(1);
+  }
+  while (!name.empty() && is_ascii_space(static_cast<unsigned char>(name.back()))) {
+    name.remove_suffix(1);
+  }
+  if (name.empty() || name.size() > limits::kMaxDisplayNameBytes) return std::nullopt;
+  if (!is_clean_utf8(name)) return std::nullopt;
+  return std::string(name);
+}
+
+ParsedJoinRequest parse_join_request(std::string_view json) {
+  ParsedJoinRequest result;
+  const auto doc = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) {
+    result.error = "body must be a JSON object";
+    return result;
+  }
+  const auto name = doc.find("display_name");
+  if (name == doc.end() || !name->is_string()) {
+    result.error = "display_name (string) is required";
+    return result;
+  }
+  auto normalized = normalize_display_name(name->get_ref<const std::string&>());
+  if (!normalized) {
+    result.error = "display_name must be 1..64 bytes of printable UTF-8";
+    return result;
+  }
+  result.body = JoinRequestBody{std::move(*normalized)};
+  return result;
+}
+
+}  // namespace vc::http

@@ -1,0 +1,29 @@
+// Validation of untrusted REST input (meeting ids, display names, join bodies). Pure functions,
+// fuzzed by tests/fuzz/server/fuzz_join_request.cpp.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace vc::http {
+
+// Meeting ids: [A-Za-z0-9_-]{1,64}.
+bool is_valid_meeting_id(std::string_view id);
+
+// Trims ASCII whitespace; accepts 1..64 bytes of valid UTF-8 without control characters.
+std::optional<std::string> normalize_display_name(std::string_view name);
+
+struct JoinRequestBody {
+  std::string display_name;
+};
+
+struct ParsedJoinRequest {
+  std::optional<JoinRequestBody> body;
+  std::string error;  // human-readable reason when body is empty
+};
+
+// Parses `{"display_name": "..."}`. Unknown fields are ignored.
+ParsedJoinRequest parse_join_request(std::string_view json);
+
+}  // namespace vc::http

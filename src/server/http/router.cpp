@@ -1,0 +1,183 @@
+#include "server/http/router.hpp"
+
+#include <boost/beast/version.hpp>
+#include <fmt/format.h>
+
+namespace vc::http {
+
+namespace {
+
+constexpr std::string_view kServerName = "videocall-server";
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percent_decode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%' && i + 2 < in.size()) {
+      const int hi = hex_value(in[i + 1]);
+      const int lo = hex_value(in[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi << 4 | lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(in[i] == '+' ? ' ' : in[i]);
+  }
+  return out;
+}
+
+std::string metrics_text(const app::ServerContext& ctx) {
+  const app::ServerMetrics& m = ctx.metrics;
+  const room::RoomStats rooms = ctx.rooms.total_stats();
+  std::string out;
+  auto metric = [&out](std::string_view name, std::string_view type, std::string_view help,
+                       uint64_t value) {
+    fmt::format_to(std::back_inserter(out), "# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name,
+                   help, type, value);
+  };
+  metric("videocall_http_requests_total", "counter", "HTTP requests", m.http_requests);
+  metric("videocall_http_responses_4xx_total", "counter", "HTTP 4xx responses",
+         m.http_responses_4xx);
+  metric("videocall_http_responses_5xx_total", "counter", "HTTP 5xx responses",
+         m.http_responses_5xx);
+  metric("videocall_connections_accepted_total", "counter", "TCP connections accepted",
+         m.connections_accepted);
+  metric("videocall_connections_refused_total", "counter",
+         "TCP connections refused (per-address limit, shutdown)", m.connections_refused);
+  metric("videocall_joins_total", "counter", "Room tokens issued by the join API", m.joins);
+  metric("videocall_tokens_refused_total", "counter", "Media connections refused with 4401",
+         m.tokens_refused);
+  metric("videocall_ws_sessions_opened_total", "counter", "Media WebSocket sessions opened",
+         m.ws_sessions_opened);
+  metric("videocall_ws_sessions", "gauge", "Live media sessions", ctx.media_sessions.size());
+  metric("videocall_ws_messages_in_total", "counter", "WebSocket messages received",
+         m.ws_messages_in);
+  metric("videocall_ws_bytes_in_total", "counter", "WebSocket payload bytes received",
+         m.ws_bytes_in);
+  metric("videocall_ws_frames_out_total", "counter", "Envelopes written to WebSockets",
+         m.ws_frames_out);
+  metric("videocall_ws_bytes_out_total", "counter", "Envelope bytes written to WebSockets",
+         m.ws_bytes_out);
+  metric("videocall_rooms", "gauge", "Live rooms", ctx.rooms.room_count());
+  metric("videocall_participants", "gauge", "Participants in live rooms",
+         ctx.rooms.participant_count());
+  metric("videocall_media_in_total", "counter", "Media envelopes accepted by rooms",
+         rooms.media_in);
+  metric("videocall_frames_forwarded_total", "counter", "Frames queued to receivers",
+         rooms.frames_forwarded);
+  metric("videocall_bytes_forwarded_total", "counter", "Bytes queued to receivers",
+         rooms.bytes_forwarded);
+  metric("videocall_keyframe_requests_sent_total", "counter", "Keyframe requests sent",
+         rooms.keyframe_requests_sent);
+  metric("videocall_keyframe_requests_coalesced_total", "counter",
+         "Keyframe requests coalesced", rooms.keyframe_requests_coalesced);
+  metric("videocall_slow_receivers_closed_total", "counter", "Receivers closed as too slow",
+         rooms.slow_receivers_closed);
+  out += "# HELP videocall_ws_errors_total Control.error codes sent before closing\n";
+  out += "# TYPE videocall_ws_errors_total counter\n";
+  for (const auto& [code, count] : m.ws_closed_with_code) {
+    fmt::format_to(std::back_inserter(out), "videocall_ws_errors_total{{code=\"{}\"}} {}\n", code,
+                   count);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view target_path(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
+
+std::string query_param(std::string_view target, std::string_view name) {
+  const auto question = target.find('?');
+  if (question == std::string_view::npos) return {};
+  std::string_view query = target.substr(question + 1);
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (pair.substr(0, eq) == name) {
+      return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1));
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+bhttp::message_generator text_response(bhttp::status status, std::string body,
+                                       std::string_view content_type, const RequestInfo& info) {
+  bhttp::response<bhttp::string_body> res{status, info.version};
+  res.set(bhttp::field::server, kServerName);
+  res.set(bhttp::field::content_type, content_type);
+  res.set(bhttp::field::cache_control, "no-store");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.keep_alive(info.keep_alive);
+  const std::size_t length = body.size();
+  if (!info.head) res.body() = std::move(body);
+  res.content_length(length);
+  return res;
+}
+
+bhttp::message_generator json_response(bhttp::status status, const nlohmann::json& body,
+                                       const RequestInfo& info) {
+  return text_response(status, body.dump(), "application/json", info);
+}
+
+bhttp::message_generator error_response(bhttp::status status, std::string_view code,
+                                        std::string_view message, const RequestInfo& info) {
+  return json_response(status, {{"error", {{"code", code}, {"message", message}}}}, info);
+}
+
+bhttp::message_generator fail(app::ServerContext& ctx, bhttp::status status,
+                              std::string_view code, std::string_view message,
+                              const RequestInfo& info) {
+  if (static_cast<unsigned>(status) >= 500) {
+    ++ctx.metrics.http_responses_5xx;
+  } else {
+    ++ctx.metrics.http_responses_4xx;
+  }
+  return error_response(status, code, message, info);
+}
+
+void handle_request(app::ServerContext& ctx, Request&& req, Responder respond) {
+  ++ctx.metrics.http_requests;
+  Responder& counted = respond;
+  const RequestInfo info = info_of(req);
+  const std::string_view path = target_path(req.target());
+
+  if (path.starts_with("/api/")) {
+    constexpr std::string_view kPrefix = "/api/v1/meetings";
+    if (!path.starts_with(kPrefix)) {
+      return counted(fail(ctx, bhttp::status::not_found, "not_found", "no such API", info));
+    }
+    const std::string path_copy(path.substr(kPrefix.size()));
+    return handle_api(ctx, std::move(req), path_copy, std::move(counted));
+  }
+  if (path == "/healthz") {
+    if (ctx.shutting_down) {
+      return counted(
+          text_response(bhttp::status::service_unavailable, "shutting down\n", "text/plain", info));
+    }
+    return counted(text_response(bhttp::status::ok, "ok\n", "text/plain", info));
+  }
+  if (path == "/metrics") {
+    return counted(text_response(bhttp::status::ok, metrics_text(ctx),
+                                 "text/plain; version=0.0.4", info));
+  }
+  if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head) {
+    return counted(fail(ctx, bhttp::status::method_not_allowed, "method_not_allowed",
+                        "only GET and HEAD are served here", info));
+  }
+  return counted(serve_static(ctx, req, path));
+}
+
+}  // namespace vc::http

@@ -1,0 +1,57 @@
+// Request routing for everything on the HTTP port except the WebSocket upgrade: REST API,
+// /healthz, /metrics and the static web app. Runs on the relay thread; blocking store work is
+// posted to the store pool and the response comes back through `respond` on the relay thread.
+#pragma once
+
+#include <boost/beast/http/message_generator.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string_view>
+
+#include "server/app/server_context.hpp"
+
+namespace vc::http {
+
+namespace bhttp = boost::beast::http;
+using Request = bhttp::request<bhttp::string_body>;
+using Responder = std::function<void(bhttp::message_generator)>;
+
+// What a response needs to know about its request once the request itself is gone.
+struct RequestInfo {
+  unsigned version = 11;
+  bool keep_alive = true;
+  bool head = false;
+};
+
+inline RequestInfo info_of(const Request& req) {
+  return {req.version(), req.keep_alive(), req.method() == bhttp::verb::head};
+}
+
+void handle_request(app::ServerContext& ctx, Request&& req, Responder respond);
+
+// REST API under /api/v1 (api.cpp).
+void handle_api(app::ServerContext& ctx, Request&& req, std::string_view path, Responder respond);
+
+// Static web app with the SPA fallback (static_files.cpp).
+bhttp::message_generator serve_static(const app::ServerContext& ctx, const Request& req,
+                                      std::string_view path);
+
+bhttp::message_generator json_response(bhttp::status status, const nlohmann::json& body,
+                                       const RequestInfo& info);
+bhttp::message_generator error_response(bhttp::status status, std::string_view code,
+                                        std::string_view message, const RequestInfo& info);
+// error_response that also counts the failure in the metrics.
+bhttp::message_generator fail(app::ServerContext& ctx, bhttp::status status,
+                              std::string_view code, std::string_view message,
+                              const RequestInfo& info);
+bhttp::message_generator text_response(bhttp::status status, std::string body,
+                                       std::string_view content_type, const RequestInfo& info);
+
+// Path part of a request target (before '?').
+std::string_view target_path(std::string_view target);
+
+// Value of one query parameter, percent-decoded; empty if absent.
+std::string query_param(std::string_view target, std::string_view name);
+
+}  // namespace vc::http

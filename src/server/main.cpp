@@ -1,0 +1,93 @@
+// videocall-server entry point: configuration, data directory, store, token secret, then the
+// relay loop on this thread until SIGINT/SIGTERM.
+#include <sys/stat.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "common/limits.hpp"
+#include "common/log.hpp"
+#include "server/app/config.hpp"
+#include "server/app/server.hpp"
+#include "server/auth/room_token.hpp"
+#include "server/store/sqlite_meeting_store.hpp"
+
+namespace {
+
+namespace asio = boost::asio;
+
+void prepare_data_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (std::filesystem::create_directories(dir, ec)) {
+    // Holds the token secret and meeting metadata: owner only.
+    ::chmod(dir.c_str(), 0700);
+  } else if (ec) {
+    throw std::runtime_error("cannot create data dir " + dir.string() + ": " + ec.message());
+  }
+}
+
+int run(vc::app::ServerConfig config) {
+  const std::filesystem::path data_dir = config.data_dir;
+  prepare_data_dir(data_dir);
+  vc::auth::RoomTokenService tokens(
+      vc::auth::load_or_create_secret(config.token_secret_file.empty()
+                                          ? (data_dir / "token_secret").string()
+                                          : config.token_secret_file),
+      std::chrono::duration_cast<std::chrono::seconds>(vc::limits::kRoomTokenLifetime));
+  if (!config.database_url.empty()) {
+    VC_LOG_ERROR("event=config_error error=\"--database (PostgreSQL) is not supported yet\"");
+    return 2;
+  }
+  vc::store::SqliteMeetingStore store((data_dir / "videocall.db").string());
+
+  asio::io_context io(1);  // the relay thread: rooms and sessions need no locks
+  asio::thread_pool store_pool(vc::limits::kStoreThreads);
+  auto server = std::make_unique<vc::app::Server>(config, io, store_pool, store, tokens);
+  const auto endpoint = server->start();
+  const std::string url = server->base_url(endpoint);
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int signal) {
+        if (ec) return;
+        if (server->context().shutting_down) {
+          VC_LOG_WARN("event=shutdown_abort signal={}", signal);
+          std::_Exit(128 + signal);
+        }
+        VC_LOG_INFO("event=signal signal={}", signal);
+        signals.async_wait(on_signal);  // a second signal forces the exit
+        server->shutdown([&] { signals.cancel(); });
+      };
+  signals.async_wait(on_signal);
+
+  VC_LOG_INFO("event=listening url={} web_root=\"{}\" data_dir=\"{}\" tls={}", url,
+              config.web_root, config.data_dir, config.tls());
+  std::printf("videocall-server listening on %s\n", url.c_str());
+  std::fflush(stdout);
+
+  io.run();  // returns once shutdown has closed everything
+  store_pool.join();
+  VC_LOG_INFO("event=stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto parsed = vc::app::parse_config(argc, argv);
+  if (auto* exit_code = std::get_if<int>(&parsed)) return *exit_code;
+  auto& config = std::get<vc::app::ServerConfig>(parsed);
+  std::signal(SIGPIPE, SIG_IGN);
+  vc::log::init(config.log_level);
+  try {
+    return run(std::move(config));
+  } catch (const std::exception& e) {
+    VC_LOG_ERROR("event=fatal error=\"{}\"", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,201 @@
+#include "server/store/sqlite_meeting_store.hpp"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <variant>
+#include <vector>
+
+#include "server/store/migrations.hpp"
+
+namespace vc::store {
+
+namespace {
+
+using Value = std::variant<int64_t, std::string>;
+
+// A prepared statement; parameters are written $1, $2, ... in order of first use, the spelling
+// PostgreSQL understands too, so the SQL text stays portable.
+class Statement {
+ public:
+  Statement(sqlite3* db, std::string_view sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) !=
+        SQLITE_OK) {
+      throw StoreError(std::string("sqlite prepare: ") + sqlite3_errmsg(db));
+    }
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(std::initializer_list<Value> values) {
+    int index = 1;
+    for (const Value& value : values) {
+      int rc = SQLITE_OK;
+      if (const auto* i = std::get_if<int64_t>(&value)) {
+        rc = sqlite3_bind_int64(stmt_, index, *i);
+      } else {
+        const auto& s = std::get<std::string>(value);
+        rc = sqlite3_bind_text(stmt_, index, s.data(), static_cast<int>(s.size()),
+                               SQLITE_TRANSIENT);
+      }
+      if (rc != SQLITE_OK) throw StoreError(std::string("sqlite bind: ") + sqlite3_errmsg(db_));
+      ++index;
+    }
+    return *this;
+  }
+
+  // Steps once; true when a row is available.
+  bool step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw StoreError(std::string("sqlite step: ") + sqlite3_errmsg(db_));
+  }
+
+  int64_t column_int(int i) { return sqlite3_column_int64(stmt_, i); }
+  std::string column_text(int i) {
+    const auto* text = sqlite3_column_text(stmt_, i);
+    return text ? std::string(reinterpret_cast<const char*>(text)) : std::string();
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+void exec(sqlite3* db, const std::string& sql) {
+  char* error = nullptr;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+    std::string message = error ? error : "unknown error";
+    sqlite3_free(error);
+    throw StoreError("sqlite: " + message);
+  }
+}
+
+// Commits on commit(), rolls back otherwise.
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db) { exec(db_, "BEGIN IMMEDIATE"); }
+  ~Transaction() {
+    if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  void commit() {
+    exec(db_, "COMMIT");
+    done_ = true;
+  }
+
+ private:
+  sqlite3* db_;
+  bool done_ = false;
+};
+
+int64_t unix_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+SqliteMeetingStore::SqliteMeetingStore(const std::string& path) {
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
+  if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+    std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw StoreError("cannot open database " + path + ": " + message);
+  }
+  sqlite3_busy_timeout(db_, 5000);
+  exec(db_, "PRAGMA foreign_keys = ON");
+  if (path != ":memory:") exec(db_, "PRAGMA journal_mode = WAL");
+  migrate();
+}
+
+SqliteMeetingStore::~SqliteMeetingStore() { sqlite3_close(db_); }
+
+int SqliteMeetingStore::current_version() {
+  Statement query(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  return query.step() ? static_cast<int>(query.column_int(0)) : 0;
+}
+
+void SqliteMeetingStore::migrate() {
+  std::lock_guard lock(mutex_);
+  exec(db_,
+       "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+       "name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+  const int from = current_version();
+  for (const Migration& migration : migrations()) {
+    if (migration.version <= from) continue;
+    Transaction tx(db_);
+    exec(db_, std::string(migration.sql));
+    Statement record(db_,
+                     "INSERT INTO schema_migrations (version, name, applied_at) "
+                     "VALUES ($1, $2, $3)");
+    record.bind({int64_t{migration.version}, std::string(migration.name), unix_seconds()}).step();
+    tx.commit();
+  }
+}
+
+int SqliteMeetingStore::schema_version() {
+  std::lock_guard lock(mutex_);
+  return current_version();
+}
+
+bool SqliteMeetingStore::create_meeting(const std::string& meeting_id, int64_t now) {
+  std::lock_guard lock(mutex_);
+  Statement insert(db_,
+                   "INSERT INTO meetings (meeting_id, created_at) VALUES ($1, $2) "
+                   "ON CONFLICT (meeting_id) DO NOTHING");
+  insert.bind({meeting_id, now}).step();
+  return sqlite3_changes(db_) == 1;
+}
+
+std::optional<MeetingInfo> SqliteMeetingStore::find_meeting(const std::string& meeting_id) {
+  std::lock_guard lock(mutex_);
+  Statement query(db_,
+                  "SELECT meeting_id, created_at, join_count FROM meetings WHERE meeting_id = $1");
+  if (!query.bind({meeting_id}).step()) return std::nullopt;
+  MeetingInfo info;
+  info.meeting_id = query.column_text(0);
+  info.created_at = query.column_int(1);
+  info.join_count = static_cast<uint64_t>(query.column_int(2));
+  return info;
+}
+
+JoinOutcome SqliteMeetingStore::record_join(const std::string& meeting_id,
+                                            uint64_t participant_id,
+                                            const std::string& display_name, int64_t now) {
+  std::lock_guard lock(mutex_);
+  const auto pid = static_cast<int64_t>(participant_id);
+  Transaction tx(db_);
+  Statement(db_,
+            "INSERT INTO meetings (meeting_id, created_at) VALUES ($1, $2) "
+            "ON CONFLICT (meeting_id) DO NOTHING")
+      .bind({meeting_id, now})
+      .step();
+  Statement(db_,
+            "UPDATE meetings SET host_participant_id = $1 "
+            "WHERE meeting_id = $2 AND host_participant_id IS NULL")
+      .bind({pid, meeting_id})
+      .step();
+  JoinOutcome outcome;
+  outcome.is_host = sqlite3_changes(db_) == 1;
+  Statement(db_,
+            "UPDATE meetings SET join_count = join_count + 1, last_joined_at = $1 "
+            "WHERE meeting_id = $2")
+      .bind({now, meeting_id})
+      .step();
+  Statement(db_,
+            "INSERT INTO meeting_joins (meeting_id, participant_id, display_name, role, joined_at) "
+            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (meeting_id, participant_id) DO NOTHING")
+      .bind({meeting_id, pid, display_name,
+             std::string(outcome.is_host ? "host" : "participant"), now})
+      .step();
+  Statement created(db_, "SELECT created_at FROM meetings WHERE meeting_id = $1");
+  if (created.bind({meeting_id}).step()) outcome.created_at = created.column_int(0);
+  tx.commit();
+  return outcome;
+}
+
+}  // namespace vc::store

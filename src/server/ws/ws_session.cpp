@@ -1,0 +1,368 @@
+// Media WebSocket session.
+//
+// Lifecycle: upgrade -> (token refused: Control.error 4401 + close) -> await Hello -> joined ->
+// closing -> closed. The read loop runs from accept to the end; whatever ends it (peer close,
+// transport loss, our own close) calls room.disconnect(), which is a no-op unless this session is
+// still the participant's endpoint (so replaced or removed sessions never touch the new one).
+//
+// Hot path: one read_some per message into a reused buffer, decode_envelope into a reused
+// DecodedEnvelope, room.on_media() (one shared Frame for all receivers), and per receiver one
+// async_write of the Frame's bytes (gather write of header + frame, no copy, no auto-fragmenting).
+// No logging, no exceptions and no allocation here beyond the shared frame.
+#include "server/ws/ws_session.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <memory>
+#include <optional>
+
+#include "common/envelope.hpp"
+#include "common/limits.hpp"
+#include "common/log.hpp"
+
+namespace vc::ws {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using SteadyClock = std::chrono::steady_clock;
+
+// Close codes (docs/PROTOCOL.md).
+constexpr uint32_t kMalformed = 4400;
+constexpr uint32_t kUnauthorized = 4401;
+constexpr uint32_t kProtocolViolation = 4405;
+constexpr uint32_t kUnsupportedVersion = 4406;
+constexpr uint32_t kIdleTimeout = 4408;
+constexpr uint32_t kMeetingFull = 4410;
+constexpr uint32_t kTooLarge = 4413;
+constexpr uint32_t kShuttingDown = 4503;
+
+template <class Stream>
+class WsSession final : public room::Endpoint,
+                        public app::LiveConnection,
+                        public std::enable_shared_from_this<WsSession<Stream>> {
+ public:
+  WsSession(app::ServerContext& ctx, Stream&& stream, app::ConnectionSlot slot)
+      : ctx_(ctx), slot_(std::move(slot)), ws_(std::move(stream)), heartbeat_(ctx.io) {}
+
+  ~WsSession() override { ctx_.media_sessions.erase(this); }
+
+  void start(http::Request&& req) {
+    const std::string token = http::query_param(req.target(), "token");
+    auto verified = ctx_.tokens.verify(token, auth::unix_now());
+    claims_ = std::move(verified.claims);
+    token_error_ = verified.error;
+
+    websocket::stream_base::timeout timeouts{};
+    timeouts.handshake_timeout = limits::kHandshakeTimeout;  // also bounds the close handshake
+    timeouts.idle_timeout = websocket::stream_base::none();  // our heartbeat closes with 4408
+    timeouts.keep_alive_pings = false;
+    ws_.set_option(timeouts);
+    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+      res.set(beast::http::field::server, "videocall-server");
+    }));
+    ws_.read_message_max(limits::kMaxWebSocketMessageBytes);
+    ws_.auto_fragment(false);
+    ws_.binary(true);
+    ws_.control_callback([this](websocket::frame_type, beast::string_view) {
+      last_received_ = SteadyClock::now();  // pongs (and pings) count as liveness
+    });
+
+    request_ = std::move(req);
+    ws_.async_accept(request_, [self = this->shared_from_this()](beast::error_code ec) {
+      self->on_accept(ec);
+    });
+  }
+
+  // Endpoint: the room queued frames for us.
+  void on_queue_ready() override {
+    if (!writing_ && state_ == State::kJoined) write_next();
+  }
+
+  // Endpoint and internal: send Control.error{code}, then close with the same code.
+  void close_with_error(uint32_t code, std::string_view reason) override {
+    if (state_ == State::kClosing || state_ == State::kClosed) return;
+    const bool was_accepting = state_ == State::kAccepting;
+    state_ = State::kClosing;
+    closing_since_ = SteadyClock::now();
+    close_code_ = code;
+    close_reason_.assign(reason.substr(0, 120));  // close frames carry at most 123 bytes
+    ++ctx_.metrics.ws_closed_with_code[code];
+    v1::Control control;
+    control.mutable_error()->set_code(code);
+    control.mutable_error()->set_message(std::string(reason));
+    error_frame_ = encode_control(control);
+    if (was_accepting) return;  // on_accept continues
+    // Never start I/O from inside a room call: post.
+    asio::post(ctx_.io, [self = this->shared_from_this()] { self->write_next(); });
+  }
+
+  void shut_down() override { fail(kShuttingDown, "server shutting down"); }
+
+  void force_close() override {
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+  }
+
+ private:
+  enum class State : uint8_t { kAccepting, kAwaitHello, kJoined, kClosing, kClosed };
+
+  void on_accept(beast::error_code ec) {
+    request_ = {};
+    if (ec) {
+      state_ = State::kClosed;
+      return;
+    }
+    ctx_.media_sessions.insert(this);
+    ++ctx_.metrics.ws_sessions_opened;
+    last_received_ = accepted_at_ = SteadyClock::now();
+    arm_heartbeat();
+    if (!claims_) {
+      ++ctx_.metrics.tokens_refused;
+      VC_LOG_INFO("event=token_refused remote={} reason=\"{}\"", slot_.address().to_string(),
+                  auth::to_string(token_error_));
+      state_ = State::kAwaitHello;
+      close_with_error(kUnauthorized, auth::to_string(token_error_));
+    } else if (ctx_.shutting_down) {
+      state_ = State::kAwaitHello;
+      close_with_error(kShuttingDown, "server shutting down");
+    } else if (state_ == State::kAccepting) {
+      state_ = State::kAwaitHello;
+    }
+    read_next();  // close_with_error above posted the error write
+  }
+
+  // ---- reading ----
+
+  void read_next() {
+    // Grow by at most one chunk past the limit, so an oversized message costs bounded memory.
+    const std::size_t allowance = limits::kMaxEnvelopeBytes + 1 - rx_.size();
+    ws_.async_read_some(rx_.prepare(std::min(allowance, limits::kWebSocketReadChunkBytes)),
+                        [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                          self->on_read(ec, n);
+                        });
+  }
+
+  void on_read(beast::error_code ec, std::size_t bytes) {
+    if (ec) {
+      if (ec == websocket::error::message_too_big) ++ctx_.metrics.ws_closed_with_code[1009];
+      return finish();
+    }
+    rx_.commit(bytes);
+    last_received_ = SteadyClock::now();
+    if (rx_.size() > limits::kMaxEnvelopeBytes) {
+      rx_.clear();
+      fail(kTooLarge, "envelope exceeds max_envelope_bytes");
+      return read_next();  // keep reading so the close handshake can finish
+    }
+    if (!ws_.is_message_done()) return read_next();
+
+    const auto data = rx_.data();
+    ++ctx_.metrics.ws_messages_in;
+    ctx_.metrics.ws_bytes_in += data.size();
+    on_message({static_cast<const uint8_t*>(data.data()), data.size()}, ws_.got_binary());
+    rx_.consume(rx_.size());
+    if (state_ != State::kClosed) read_next();
+  }
+
+  void on_message(std::span<const uint8_t> bytes, bool binary) {
+    if (state_ != State::kAwaitHello && state_ != State::kJoined) return;  // closing: drain
+    if (!binary) return fail(kMalformed, "text messages are not part of the protocol");
+    const EnvelopeError error = decode_envelope(bytes, limits::kMaxEnvelopeBytes, decoded_);
+    if (error == EnvelopeError::kTooLarge) return fail(kTooLarge, to_string(error));
+    if (error != EnvelopeError::kNone) return fail(kMalformed, to_string(error));
+
+    if (state_ == State::kAwaitHello) return on_hello();
+    const uint64_t participant_id = claims_->participant_id;
+    if (decoded_.body == DecodedEnvelope::Body::kMedia) {
+      room_->on_media(participant_id, decoded_.header, decoded_.payload);
+    } else {
+      room_->on_control(participant_id, decoded_.control);
+    }
+  }
+
+  void on_hello() {
+    if (decoded_.body != DecodedEnvelope::Body::kControl || !decoded_.control.has_hello()) {
+      return fail(kProtocolViolation, "the first message must be Control.hello");
+    }
+    const v1::Hello& hello = decoded_.control.hello();
+    if (hello.protocol_version() != v1::PROTOCOL_VERSION_1) {
+      return fail(kUnsupportedVersion, "unsupported protocol version (server speaks 1)");
+    }
+    session_id_ = auth::random_id53();
+    room::JoinRequest request;
+    request.identity.participant_id = claims_->participant_id;
+    request.identity.display_name = claims_->display_name;
+    request.identity.role = claims_->role;
+    request.session_id = session_id_;
+    request.receive_only = hello.receive_only();
+    request.media_state = hello.media_state();
+
+    room_ = ctx_.rooms.get_or_create(claims_->meeting_id);
+    state_ = State::kJoined;  // before join(): the room queues JoinAccepted to us right away
+    const room::JoinResult result = room_->join(*this, request);
+    if (result == room::JoinResult::kRoomFull) {
+      state_ = State::kAwaitHello;
+      room_.reset();
+      return fail(kMeetingFull, "meeting is full");
+    }
+    joined_ = true;
+    VC_LOG_INFO("event=session_joined meeting={} participant={} session={} resumed={} client=\"{}\"",
+                claims_->meeting_id, claims_->participant_id, session_id_,
+                result == room::JoinResult::kResumed, hello.client().substr(0, 64));
+  }
+
+  // Our own decision to end the session: detach from the room first (the participant enters
+  // reconnect grace, as on transport loss), then send the error and close.
+  void fail(uint32_t code, std::string_view reason) {
+    if (state_ == State::kClosing || state_ == State::kClosed) return;
+    detach_from_room();
+    close_with_error(code, reason);
+  }
+
+  void detach_from_room() {
+    if (!joined_) return;
+    joined_ = false;
+    room_->disconnect(claims_->participant_id, *this);
+  }
+
+  // The read loop ended: the connection is gone.
+  void finish() {
+    if (state_ == State::kClosed) return;
+    if (claims_ && joined_) {
+      VC_LOG_INFO("event=session_closed meeting={} participant={} session={} code={}",
+                  claims_->meeting_id, claims_->participant_id, session_id_, close_code_);
+    }
+    state_ = State::kClosed;
+    detach_from_room();
+    heartbeat_.cancel();
+    ctx_.media_sessions.erase(this);
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+  }
+
+  // ---- writing ----
+
+  void write_next() {
+    if (writing_ || state_ == State::kClosed) return;
+    if (state_ == State::kClosing) {
+      if (error_frame_) {
+        in_flight_ = std::move(error_frame_);
+        error_frame_ = {};
+      } else {
+        if (close_sent_) return;
+        close_sent_ = true;
+        websocket::close_reason reason(static_cast<std::uint16_t>(close_code_));
+        reason.reason.assign(close_reason_.data(), close_reason_.size());
+        ws_.async_close(reason, [self = this->shared_from_this()](beast::error_code) {});
+        return;
+      }
+    } else {
+      in_flight_ = queue().pop();
+      if (!in_flight_) return;
+    }
+    writing_ = true;
+    const auto bytes = in_flight_->bytes();
+    // The FrameRef in in_flight_ keeps the shared bytes alive until the write completes.
+    ws_.async_write(asio::const_buffer(bytes.data(), bytes.size()),
+                    [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                      self->on_write(ec, n);
+                    });
+  }
+
+  void on_write(beast::error_code ec, std::size_t bytes) {
+    writing_ = false;
+    in_flight_ = {};
+    if (ec) {
+      // Transport broken: closing the socket ends the read loop, which detaches from the room.
+      beast::error_code ignored;
+      beast::get_lowest_layer(ws_).socket().close(ignored);
+      return;
+    }
+    ++ctx_.metrics.ws_frames_out;
+    ctx_.metrics.ws_bytes_out += bytes;
+    write_next();
+  }
+
+  // ---- liveness ----
+
+  void arm_heartbeat() {
+    heartbeat_.expires_after(std::min<SteadyClock::duration>(limits::kHeartbeatInterval,
+                                                             limits::kHandshakeTimeout));
+    heartbeat_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+      if (!ec) self->on_heartbeat();
+    });
+  }
+
+  void on_heartbeat() {
+    if (state_ == State::kClosed) return;
+    const auto now = SteadyClock::now();
+    if (state_ == State::kClosing) {
+      // A peer that never reads would block the error frame and the close forever.
+      if (now - closing_since_ >= limits::kHandshakeTimeout) {
+        beast::error_code ignored;
+        beast::get_lowest_layer(ws_).socket().close(ignored);
+      }
+    } else if (state_ == State::kAwaitHello && now - accepted_at_ >= limits::kHandshakeTimeout) {
+      fail(kIdleTimeout, "no hello received");
+    } else if (now - last_received_ >= limits::kIdleTimeout) {
+      fail(kIdleTimeout, "idle timeout");
+    } else if (!ping_in_flight_) {
+      ping_in_flight_ = true;
+      ws_.async_ping({}, [self = this->shared_from_this()](beast::error_code) {
+        self->ping_in_flight_ = false;
+      });
+    }
+    arm_heartbeat();
+  }
+
+  app::ServerContext& ctx_;
+  app::ConnectionSlot slot_;
+  websocket::stream<Stream> ws_;
+  asio::steady_timer heartbeat_;
+  http::Request request_;
+  std::optional<auth::RoomClaims> claims_;
+  auth::TokenError token_error_ = auth::TokenError::kNone;
+  std::shared_ptr<room::Room> room_;
+  uint64_t session_id_ = 0;
+  State state_ = State::kAccepting;
+  bool joined_ = false;
+  bool writing_ = false;
+  bool close_sent_ = false;
+  bool ping_in_flight_ = false;
+  uint32_t close_code_ = 1000;
+  std::string close_reason_;
+  FrameRef in_flight_;
+  FrameRef error_frame_;
+  beast::flat_buffer rx_;
+  DecodedEnvelope decoded_;
+  SteadyClock::time_point accepted_at_;
+  SteadyClock::time_point last_received_;
+  SteadyClock::time_point closing_since_;
+};
+
+template <class Stream>
+void start(app::ServerContext& ctx, Stream&& stream, http::Request&& req,
+           app::ConnectionSlot slot) {
+  auto session = std::make_shared<WsSession<Stream>>(ctx, std::move(stream), std::move(slot));
+  session->start(std::move(req));
+}
+
+}  // namespace
+
+void start_media_session(app::ServerContext& ctx, http::PlainStream&& stream, http::Request&& req,
+                         app::ConnectionSlot slot) {
+  start(ctx, std::move(stream), std::move(req), std::move(slot));
+}
+
+void start_media_session(app::ServerContext& ctx, http::TlsStream&& stream, http::Request&& req,
+                         app::ConnectionSlot slot) {
+  start(ctx, std::move(stream), std::move(req), std::move(slot));
+}
+
+}  // namespace vc::ws

@@ -1,0 +1,18 @@
+// Media WebSocket sessions (GET /ws?token=...). One per connected participant; implements the
+// room's Endpoint. See ws_session.cpp for the lifecycle and docs/PROTOCOL.md for the contract.
+#pragma once
+
+#include "server/app/server_context.hpp"
+#include "server/http/router.hpp"
+#include "server/http/streams.hpp"
+
+namespace vc::ws {
+
+// Takes over a connection whose upgrade request `req` asked for /ws. Verifies the token, completes
+// the upgrade and runs the session on the relay thread.
+void start_media_session(app::ServerContext& ctx, http::PlainStream&& stream, http::Request&& req,
+                         app::ConnectionSlot slot);
+void start_media_session(app::ServerContext& ctx, http::TlsStream&& stream, http::Request&& req,
+                         app::ConnectionSlot slot);
+
+}  // namespace vc::ws

@@ -385,6 +385,8 @@ class ClientImpl final : public Client,
         retry = false;
         break;
       case ErrorKind::kServerClosed:
+        // Rate limited: retrying later is the point, even for the first connection.
+        if (error.code == 4429) retry = config_.reconnect;
         retry = retry && is_retryable_close_code(error.code);
         break;
       default:

@@ -27,7 +27,9 @@ std::variant<JoinGrant, ClientError> parse_join_response(unsigned status, const 
         message += ": " + error["message"].get<std::string>();
       }
     }
-    // 4xx: the server understood and said no. 5xx: it is not able to serve us right now.
+    // 429: come back later (the client retries). Other 4xx: the server understood and said no.
+    // 5xx: it is not able to serve us right now.
+    if (status == 429) return ClientError{ErrorKind::kServerClosed, 4429, message};
     const ErrorKind kind =
         status >= 400 && status < 500 ? ErrorKind::kRefused : ErrorKind::kUnreachable;
     return ClientError{kind, status, message};

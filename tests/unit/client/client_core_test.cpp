@@ -171,6 +171,12 @@ TEST(JoinResponse, MapsErrorsToRefusedOrUnreachable) {
   ASSERT_NE(error, nullptr);
   EXPECT_EQ(error->kind, ErrorKind::kUnreachable);
 
+  result = parse_join_response(429, "");
+  error = std::get_if<ClientError>(&result);
+  ASSERT_NE(error, nullptr);
+  EXPECT_EQ(error->code, 4429u);
+  EXPECT_TRUE(is_retryable_close_code(error->code));
+
   result = parse_join_response(200, R"({"participant_id":1})");
   EXPECT_EQ(std::get<ClientError>(result).kind, ErrorKind::kProtocol);
 }

@@ -41,3 +41,6 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
 fi
 echo "deps: all present"
+
+# Scale tests: PostgreSQL refuses to run as root; the tests run it as this system user.
+"$(dirname "$0")/create-test-user.sh"

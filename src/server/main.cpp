@@ -15,6 +15,8 @@
 #include "server/app/config.hpp"
 #include "server/app/server.hpp"
 #include "server/auth/room_token.hpp"
+#include "server/bus/cluster_runtime.hpp"
+#include "server/store/postgres_meeting_store.hpp"
 #include "server/store/sqlite_meeting_store.hpp"
 
 namespace {
@@ -39,15 +41,24 @@ int run(vc::app::ServerConfig config) {
                                           ? (data_dir / "token_secret").string()
                                           : config.token_secret_file),
       std::chrono::duration_cast<std::chrono::seconds>(vc::limits::kRoomTokenLifetime));
+  // Scale issue: PostgreSQL when several nodes share meeting state, else SQLite in the data dir.
+  std::unique_ptr<vc::store::MeetingStore> store_owner;
   if (!config.database_url.empty()) {
-    VC_LOG_ERROR("event=config_error error=\"--database (PostgreSQL) is not supported yet\"");
-    return 2;
+    store_owner = std::make_unique<vc::store::PostgresMeetingStore>(config.database_url);
+  } else {
+    store_owner =
+        std::make_unique<vc::store::SqliteMeetingStore>((data_dir / "videocall.db").string());
   }
-  vc::store::SqliteMeetingStore store((data_dir / "videocall.db").string());
+  vc::store::MeetingStore& store = *store_owner;
 
   asio::io_context io(1);  // the relay thread: rooms and sessions need no locks
   asio::thread_pool store_pool(vc::limits::kStoreThreads);
   auto server = std::make_unique<vc::app::Server>(config, io, store_pool, store, tokens);
+  // Scale issue: rooms span nodes over NATS with --nats-url (else an in-process local bus).
+  vc::bus::ClusterRuntime cluster(io, config.nats_url, [&server](const std::string& meeting_id) {
+    return server->context().rooms.find(meeting_id);
+  });
+  server->context().rooms.set_observer(cluster.observer());
   const auto endpoint = server->start();
   const std::string url = server->base_url(endpoint);
 
@@ -61,6 +72,7 @@ int run(vc::app::ServerConfig config) {
         }
         VC_LOG_INFO("event=signal signal={}", signal);
         signals.async_wait(on_signal);  // a second signal forces the exit
+        cluster.stop();  // goodbye: other nodes start our participants' grace at once
         server->shutdown([&] { signals.cancel(); });
       };
   signals.async_wait(on_signal);

@@ -50,4 +50,21 @@ inline constexpr auto kRoomTokenLifetime = 10min;
 inline constexpr std::size_t kMaxTokenBytes = 4096;
 inline constexpr auto kTokenClockSkew = 60s;  // tolerated for iat in the future
 
+// WebTransport (QUIC endpoint, HTTP/3 layer, sessions).
+inline constexpr std::size_t kMaxQuicConnections = 10000;
+inline constexpr std::size_t kMaxQuicConnectionsPerAddress = 64;
+inline constexpr std::size_t kQuicMaxStreamsBidi = 8;   // control stream + CONNECT + spare
+inline constexpr std::size_t kQuicMaxStreamsUni = 16;   // H3 control/QPACK + media kinds + spare
+inline constexpr std::size_t kQuicStreamReceiveWindow = 2u << 20;
+inline constexpr std::size_t kQuicConnectionReceiveWindow = 8u << 20;
+// Media is moved from the SendQueue (where the drop policy applies) into a QUIC stream only while
+// that stream has less than this much unsent data, so congestion backs up into the SendQueue.
+inline constexpr std::size_t kWebTransportStreamBacklogBytes = 64u << 10;
+inline constexpr std::size_t kH3MaxFrameBytes = 16u << 10;  // SETTINGS, HEADERS, ...
+inline constexpr std::size_t kH3MaxTrackedStreams = 64;
+inline constexpr auto kDevCertificateValidity = std::chrono::hours(24 * 13);  // < 14 days
+inline constexpr auto kDevCertificateBackdate = std::chrono::minutes(5);
+inline constexpr auto kDevCertificateRotation = std::chrono::hours(24 * 6);
+inline constexpr auto kCertificateRotationCheck = std::chrono::minutes(10);
+
 }  // namespace vc::limits

@@ -18,6 +18,7 @@
 #include "server/bus/cluster_runtime.hpp"
 #include "server/store/postgres_meeting_store.hpp"
 #include "server/store/sqlite_meeting_store.hpp"
+#include "server/webtransport/wt_server.hpp"
 
 namespace {
 
@@ -61,6 +62,17 @@ int run(vc::app::ServerConfig config) {
   server->context().rooms.set_observer(cluster.observer());
   const auto endpoint = server->start();
   const std::string url = server->base_url(endpoint);
+  // WebTransport (HTTP/3 over QUIC on UDP, same port number unless --quic-port; --no-quic: off).
+  std::unique_ptr<vc::webtransport::WebTransportServer> webtransport;
+  if (!config.no_quic) {
+    std::string error;
+    webtransport =
+        vc::webtransport::WebTransportServer::start(server->context(), endpoint.port(), error);
+    if (!webtransport) {
+      VC_LOG_ERROR("event=webtransport_error error=\"{}\"", error);
+      return 1;
+    }
+  }
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   std::function<void(const boost::system::error_code&, int)> on_signal =

@@ -57,6 +57,12 @@ class SendQueue {
   // The next frame by priority, or an empty FrameRef when nothing is queued.
   FrameRef pop();
 
+  // The lane pop() would take from next (meaningless when empty()). Lets a transport with one
+  // stream per lane leave frames here, under the drop policy, while that lane's stream is backed up.
+  Lane next_lane() const {
+    return !control_.empty() ? Lane::kControl : !audio_.empty() ? Lane::kAudio : Lane::kVideo;
+  }
+
   bool empty() const { return control_.empty() && audio_.empty() && video_.empty(); }
   std::size_t queued_bytes() const { return control_bytes_ + video_bytes_ + audio_bytes_; }
 

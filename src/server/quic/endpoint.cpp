@@ -1,0 +1,300 @@
+#include "server/quic/endpoint.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+
+#include "common/log.hpp"
+
+namespace vc::quic {
+
+namespace asio = boost::asio;
+using asio::ip::udp;
+
+namespace {
+
+constexpr int kMaxReceiveRoundsPerWakeup = 16;
+constexpr int kSocketBufferBytes = 4 << 20;
+
+std::string address_key(const SocketAddress& address) {
+  // The IP without the port: the per-address connection limit counts hosts, not sockets.
+  std::string key = address.to_string();
+  const std::size_t colon = key.rfind(':');
+  return colon == std::string::npos ? key : key.substr(0, colon);
+}
+
+}  // namespace
+
+class QuicEndpoint::Connection final : public ConnectionHandle, public ConnectionIdListener {
+ public:
+  Connection(QuicEndpoint& endpoint, std::string address)
+      : endpoint_(endpoint), timer(endpoint.io_), address(std::move(address)) {}
+
+  QuicConnection& quic() override { return *connection; }
+  void request_flush() override { endpoint_.schedule_flush(*this); }
+
+  void on_connection_id_added(const ConnectionId& id) override {
+    endpoint_.routes_[id] = this;
+    ids.push_back(id);
+  }
+  void on_connection_id_removed(const ConnectionId& id) override {
+    auto it = endpoint_.routes_.find(id);
+    if (it != endpoint_.routes_.end() && it->second == this) endpoint_.routes_.erase(it);
+    std::erase(ids, id);
+  }
+
+  QuicEndpoint& endpoint_;
+  std::unique_ptr<QuicConnection> connection;
+  std::unique_ptr<QuicApplication> application;
+  asio::steady_timer timer;
+  Timestamp armed_for = UINT64_MAX;
+  std::vector<ConnectionId> ids;
+  std::string address;
+  bool flush_scheduled = false;
+  bool closed_notified = false;
+};
+
+QuicEndpoint::QuicEndpoint(asio::io_context& io, EndpointConfig config,
+                           CredentialsProvider credentials, ApplicationFactory factory)
+    : io_(io),
+      config_(std::move(config)),
+      credentials_(std::move(credentials)),
+      factory_(std::move(factory)),
+      socket_(io) {}
+
+QuicEndpoint::~QuicEndpoint() { close_now(); }
+
+bool QuicEndpoint::start(std::string& error) {
+  boost::system::error_code ec;
+  const asio::ip::address address = asio::ip::make_address(config_.address, ec);
+  if (ec) {
+    error = "bad address " + config_.address;
+    return false;
+  }
+  const udp::endpoint endpoint(address, config_.port);
+  socket_.open(endpoint.protocol(), ec);
+  if (!ec) socket_.non_blocking(true, ec);
+  if (!ec) socket_.bind(endpoint, ec);
+  if (ec) {
+    error = "udp " + config_.address + ":" + std::to_string(config_.port) + ": " + ec.message();
+    socket_.close(ec);
+    return false;
+  }
+  const int fd = socket_.native_handle();
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &kSocketBufferBytes, sizeof(kSocketBufferBytes));
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &kSocketBufferBytes, sizeof(kSocketBufferBytes));
+  gso_ = probe_gso(fd);
+  send_batch_.set_gso(gso_);
+  const udp::endpoint bound = socket_.local_endpoint(ec);
+  port_ = bound.port();
+  local_.size = static_cast<socklen_t>(bound.size());
+  std::memcpy(&local_.storage, bound.data(), bound.size());
+  arm_receive();
+  return true;
+}
+
+void QuicEndpoint::arm_receive() {
+  if (!socket_.is_open()) return;
+  socket_.async_wait(udp::socket::wait_read, [this](const boost::system::error_code& ec) {
+    if (!ec) on_readable();
+  });
+}
+
+void QuicEndpoint::on_readable() {
+  const int fd = socket_.native_handle();
+  for (int round = 0; round < kMaxReceiveRoundsPerWakeup; ++round) {
+    const int count = receive_batch_.receive(fd);
+    ++stats_.receive_syscalls;
+    if (count <= 0) break;
+    const Timestamp now = monotonic_now();
+    for (int i = 0; i < count; ++i) {
+      ++stats_.datagrams_in;
+      on_datagram(receive_batch_.data(i), receive_batch_.remote(i), now);
+    }
+    if (count < static_cast<int>(ReceiveBatch::kDatagrams)) break;
+  }
+  flush_scheduled();
+  arm_receive();
+}
+
+void QuicEndpoint::on_datagram(ByteView packet, const SocketAddress& remote, Timestamp now) {
+  if (packet.empty()) {
+    ++stats_.datagrams_dropped;
+    return;
+  }
+  ConnectionId dcid;
+  ConnectionId scid;
+  const PacketKind kind = inspect_packet(packet, dcid, scid);
+  if (kind == PacketKind::kInvalid) {
+    ++stats_.datagrams_dropped;
+    return;
+  }
+  if (kind == PacketKind::kVersionNegotiation) {
+    if (!accepting_) return;
+    const std::span<uint8_t> buffer = send_batch_.reserve(1500);
+    const std::size_t size = buffer.empty() ? 0 : write_version_negotiation(buffer, dcid, scid);
+    if (size > 0) send_batch_.commit(remote, size);
+    ++stats_.version_negotiations;
+    return;
+  }
+  Connection* connection = nullptr;
+  if (auto it = routes_.find(dcid); it != routes_.end()) {
+    connection = it->second;
+  } else {
+    connection = accept(packet, remote, now);
+    if (connection == nullptr) return;
+  }
+  connection->connection->read_packet(local_, remote, packet, now);
+  schedule_flush(*connection);
+}
+
+QuicEndpoint::Connection* QuicEndpoint::accept(ByteView packet, const SocketAddress& remote,
+                                               Timestamp now) {
+  std::string key = address_key(remote);
+  std::size_t& from_address = per_address_[key];
+  if (!accepting_ || connections_.size() >= config_.max_connections ||
+      from_address >= config_.max_connections_per_address) {
+    if (from_address == 0) per_address_.erase(key);
+    ++stats_.connections_refused;
+    ++stats_.datagrams_dropped;
+    return nullptr;
+  }
+  auto connection = std::make_shared<Connection>(*this, key);
+  connection->connection = QuicConnection::accept(packet, local_, remote, credentials_(),
+                                                  config_.transport, *connection, now);
+  if (!connection->connection) {
+    for (const ConnectionId& id : std::vector<ConnectionId>(connection->ids)) {
+      connection->on_connection_id_removed(id);
+    }
+    if (from_address == 0) per_address_.erase(key);
+    ++stats_.datagrams_dropped;  // not an acceptable Initial (or a stray short packet)
+    return nullptr;
+  }
+  ++from_address;
+  connection->application = factory_(*connection);
+  connection->connection->set_events(connection->application.get());
+  ++stats_.connections_accepted;
+  Connection* raw = connection.get();
+  connections_.emplace(raw, std::move(connection));
+  return raw;
+}
+
+void QuicEndpoint::schedule_flush(Connection& connection) {
+  if (!connection.flush_scheduled) {
+    connection.flush_scheduled = true;
+    flush_list_.push_back(connections_.at(&connection));
+  }
+  if (!flush_posted_) {
+    flush_posted_ = true;
+    asio::post(io_, [this] { flush_scheduled(); });
+  }
+}
+
+void QuicEndpoint::flush_scheduled() {
+  flush_posted_ = false;
+  // Servicing may schedule more (room fan-out to other connections): loop until quiet.
+  for (int round = 0; round < 4 && !flush_list_.empty(); ++round) {
+    std::vector<std::weak_ptr<Connection>> list;
+    list.swap(flush_list_);
+    const Timestamp now = monotonic_now();
+    for (const auto& weak : list) {
+      if (auto connection = weak.lock()) {
+        connection->flush_scheduled = false;
+        service(*connection, now);
+      }
+    }
+  }
+  send_batch_now();
+}
+
+void QuicEndpoint::service(Connection& connection, Timestamp now) {
+  QuicConnection& quic = *connection.connection;
+  for (int round = 0; round < 8; ++round) {
+    const ConnectionState state = quic.state();
+    if (state == ConnectionState::kActive) connection.application->before_write();
+    quic.write_packets(send_batch_, now);
+    if (!send_batch_.nearly_full()) break;
+    send_batch_now();
+  }
+  const ConnectionState state = quic.state();
+  if (state != ConnectionState::kActive && state != ConnectionState::kHandshaking &&
+      !connection.closed_notified) {
+    connection.closed_notified = true;
+    VC_LOG_DEBUG("event=quic_closed remote={} reason=\"{}\"", quic.remote().to_string(),
+                 quic.close_reason());
+    connection.application->on_connection_closed();
+  }
+  if (quic.closed_for_good(now)) return destroy(connection);
+  arm_timer(connection);
+}
+
+void QuicEndpoint::arm_timer(Connection& connection) {
+  const Timestamp expiry = connection.connection->next_timer();
+  if (expiry == UINT64_MAX || expiry >= connection.armed_for) return;  // already due earlier
+  connection.armed_for = expiry;
+  connection.timer.expires_at(std::chrono::steady_clock::time_point(
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::nanoseconds(expiry))));
+  connection.timer.async_wait([this, weak = std::weak_ptr<Connection>(
+                                         connections_.at(&connection))](
+                                  const boost::system::error_code& ec) {
+    if (ec) return;
+    auto connection = weak.lock();
+    if (!connection) return;
+    connection->armed_for = UINT64_MAX;
+    const Timestamp now = monotonic_now();
+    connection->connection->handle_timer(now);
+    service(*connection, now);
+    send_batch_now();
+  });
+}
+
+void QuicEndpoint::destroy(Connection& connection) {
+  if (!connection.closed_notified && connection.application) {
+    connection.closed_notified = true;
+    connection.application->on_connection_closed();
+  }
+  for (const ConnectionId& id : std::vector<ConnectionId>(connection.ids)) {
+    connection.on_connection_id_removed(id);
+  }
+  if (auto it = per_address_.find(connection.address); it != per_address_.end()) {
+    if (--it->second == 0) per_address_.erase(it);
+  }
+  connection.timer.cancel();
+  ++stats_.connections_closed;
+  // The application may still be on the stack (destroy from service()): free after this turn.
+  auto owned = std::move(connections_.at(&connection));
+  connections_.erase(&connection);
+  owned->connection->set_events(nullptr);
+  asio::post(io_, [owned = std::move(owned)] {});
+  maybe_close_socket();
+}
+
+void QuicEndpoint::send_batch_now() {
+  if (send_batch_.empty() || !socket_.is_open()) return;
+  stats_.packets_refused_by_kernel += send_batch_.flush(socket_.native_handle());
+}
+
+void QuicEndpoint::stop_accepting() {
+  accepting_ = false;
+  maybe_close_socket();
+}
+
+void QuicEndpoint::maybe_close_socket() {
+  if (accepting_ || !connections_.empty() || !socket_.is_open()) return;
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+}
+
+void QuicEndpoint::close_now() {
+  accepting_ = false;
+  std::vector<Connection*> all;
+  for (const auto& [raw, owned] : connections_) all.push_back(raw);
+  for (Connection* connection : all) destroy(*connection);
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+}
+
+}  // namespace vc::quic

@@ -1,0 +1,121 @@
+// QuicEndpoint: the server's UDP socket and its QUIC connections, on the shared io_context.
+// Reads with recvmmsg when the socket is readable, routes each packet by destination connection
+// id, creates connections for acceptable Initial packets (within the per-address and total
+// limits), drives each connection's timer from its expiry, and writes every connection that has
+// something to send in one sendmmsg batch per event-loop turn.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "server/quic/quic_connection.hpp"
+#include "server/quic/udp_batch.hpp"
+
+namespace vc::quic {
+
+// The application on top of one QUIC connection (the WebTransport session).
+class QuicApplication : public ConnectionEvents {
+ public:
+  // Called right before the connection writes: move queued data into streams now.
+  virtual void before_write() = 0;
+  // The connection is closing, draining or gone: release everything tied to it. Called once.
+  virtual void on_connection_closed() = 0;
+};
+
+// What an application holds to reach its connection.
+class ConnectionHandle {
+ public:
+  virtual ~ConnectionHandle() = default;
+  virtual QuicConnection& quic() = 0;
+  // Write soon: batched with every other connection at the end of this event-loop turn.
+  virtual void request_flush() = 0;
+};
+
+using ApplicationFactory = std::function<std::unique_ptr<QuicApplication>(ConnectionHandle&)>;
+using CredentialsProvider = std::function<TlsCredentials()>;
+
+struct EndpointConfig {
+  std::string address = "0.0.0.0";
+  uint16_t port = 0;
+  TransportConfig transport;
+  std::size_t max_connections = 10000;
+  std::size_t max_connections_per_address = 64;
+};
+
+struct EndpointStats {
+  uint64_t datagrams_in = 0;
+  uint64_t datagrams_dropped = 0;  // unroutable, over limits, or not acceptable
+  uint64_t receive_syscalls = 0;
+  uint64_t connections_accepted = 0;
+  uint64_t connections_refused = 0;
+  uint64_t connections_closed = 0;
+  uint64_t packets_refused_by_kernel = 0;
+  uint64_t version_negotiations = 0;
+};
+
+class QuicEndpoint {
+ public:
+  QuicEndpoint(boost::asio::io_context& io, EndpointConfig config, CredentialsProvider credentials,
+               ApplicationFactory factory);
+  ~QuicEndpoint();
+  QuicEndpoint(const QuicEndpoint&) = delete;
+  QuicEndpoint& operator=(const QuicEndpoint&) = delete;
+
+  // Binds and starts receiving. False (with `error`) if the port cannot be bound.
+  bool start(std::string& error);
+  uint16_t port() const { return port_; }
+  bool gso_enabled() const { return gso_; }
+
+  // No new connections; existing ones continue. When the last connection is gone the socket is
+  // closed so the io_context can run out of work.
+  void stop_accepting();
+  // Drops every connection without a goodbye and closes the socket.
+  void close_now();
+
+  std::size_t connection_count() const { return connections_.size(); }
+  const EndpointStats& stats() const { return stats_; }
+  uint64_t packets_sent() const { return send_batch_.packets_sent(); }
+  uint64_t send_syscalls() const { return send_batch_.syscalls(); }
+
+ private:
+  class Connection;
+  friend class Connection;
+
+  void arm_receive();
+  void on_readable();
+  void on_datagram(ByteView packet, const SocketAddress& remote, Timestamp now);
+  Connection* accept(ByteView packet, const SocketAddress& remote, Timestamp now);
+  void schedule_flush(Connection& connection);
+  void flush_scheduled();
+  void service(Connection& connection, Timestamp now);
+  void arm_timer(Connection& connection);
+  void destroy(Connection& connection);
+  void send_batch_now();
+  void maybe_close_socket();
+
+  boost::asio::io_context& io_;
+  EndpointConfig config_;
+  CredentialsProvider credentials_;
+  ApplicationFactory factory_;
+  boost::asio::ip::udp::socket socket_;
+  SocketAddress local_;
+  uint16_t port_ = 0;
+  bool gso_ = false;
+  bool accepting_ = true;
+  bool flush_posted_ = false;
+  ReceiveBatch receive_batch_;
+  SendBatch send_batch_{false};
+  std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
+  std::unordered_map<ConnectionId, Connection*, ConnectionIdHash> routes_;
+  std::unordered_map<std::string, std::size_t> per_address_;
+  std::vector<std::weak_ptr<Connection>> flush_list_;
+  EndpointStats stats_;
+};
+
+}  // namespace vc::quic

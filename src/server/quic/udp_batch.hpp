@@ -1,0 +1,78 @@
+// Batched UDP I/O on a non-blocking socket: recvmmsg for input, sendmmsg for output with UDP GSO
+// (UDP_SEGMENT) where the kernel supports it, so a burst of same-sized packets to one peer is one
+// message. Buffers are allocated once; nothing here allocates per packet.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "server/quic/quic_connection.hpp"
+
+struct mmsghdr;
+
+namespace vc::quic {
+
+class ReceiveBatch {
+ public:
+  static constexpr std::size_t kDatagrams = 32;
+  static constexpr std::size_t kDatagramBytes = 2048;  // > any QUIC packet we accept (1452)
+
+  ReceiveBatch();
+  ~ReceiveBatch();
+  // Reads up to kDatagrams datagrams; returns how many (0 when none are waiting, -errno on error).
+  int receive(int fd);
+  ByteView data(std::size_t index) const;
+  const SocketAddress& remote(std::size_t index) const { return remotes_[index]; }
+
+ private:
+  std::vector<uint8_t> buffers_;
+  std::array<SocketAddress, kDatagrams> remotes_;
+  std::array<std::size_t, kDatagrams> sizes_{};
+  struct Headers;
+  Headers* headers_;
+};
+
+class SendBatch final : public PacketSink {
+ public:
+  static constexpr std::size_t kBufferBytes = 128u << 10;
+  static constexpr std::size_t kMaxMessages = 64;
+  static constexpr std::size_t kMaxSegments = 32;  // per GSO message (kernel limit is 64)
+
+  explicit SendBatch(bool use_gso);
+  void set_gso(bool use_gso) { use_gso_ = use_gso; }
+  std::span<uint8_t> reserve(std::size_t max_packet_bytes) override;
+  void commit(const SocketAddress& remote, std::size_t size) override;
+  bool nearly_full() const;
+  // Sends everything batched; returns the number of packets the kernel refused (dropped: QUIC
+  // loss recovery resends what mattered).
+  std::size_t flush(int fd);
+  bool empty() const { return message_count_ == 0; }
+  uint64_t packets_sent() const { return packets_sent_; }
+  uint64_t syscalls() const { return syscalls_; }
+
+ private:
+  struct Message {
+    std::size_t offset = 0;
+    std::size_t length = 0;
+    std::size_t segment_size = 0;
+    std::size_t segments = 0;
+    bool train_closed = false;  // a short packet ended this GSO train
+    SocketAddress remote;
+  };
+  bool use_gso_;
+  std::vector<uint8_t> buffer_;
+  std::size_t used_ = 0;
+  std::array<Message, kMaxMessages> messages_;
+  std::size_t message_count_ = 0;
+  uint64_t packets_sent_ = 0;
+  uint64_t syscalls_ = 0;
+};
+
+// Whether the kernel accepts UDP_SEGMENT on this socket.
+bool probe_gso(int fd);
+
+}  // namespace vc::quic

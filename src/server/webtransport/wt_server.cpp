@@ -1,0 +1,136 @@
+#include "server/webtransport/wt_server.hpp"
+
+#include <cstdlib>
+
+#include "common/limits.hpp"
+#include "common/log.hpp"
+
+namespace vc::webtransport {
+
+namespace {
+
+std::vector<std::string> split_commas(const char* text) {
+  std::vector<std::string> out;
+  if (text == nullptr) return out;
+  std::string_view rest(text);
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    const std::string_view item = rest.substr(0, comma);
+    if (!item.empty()) out.emplace_back(item);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+  }
+  return out;
+}
+
+quic::TransportConfig transport_config() {
+  quic::TransportConfig config;
+  config.max_streams_bidi = limits::kQuicMaxStreamsBidi;
+  config.max_streams_uni = limits::kQuicMaxStreamsUni;
+  config.stream_receive_window = limits::kQuicStreamReceiveWindow;
+  config.connection_receive_window = limits::kQuicConnectionReceiveWindow;
+  config.idle_timeout_ms = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(limits::kIdleTimeout).count());
+  config.handshake_timeout_ms = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(limits::kHandshakeTimeout).count());
+  config.log_to_stderr = std::getenv("VIDEOCALL_QUIC_DEBUG") != nullptr;
+  return config;
+}
+
+}  // namespace
+
+std::string host_without_port(std::string_view host) {
+  if (!host.empty() && host.front() == '[') {
+    const std::size_t close = host.find(']');
+    return std::string(close == std::string_view::npos ? host : host.substr(0, close + 1));
+  }
+  const std::size_t colon = host.find(':');
+  if (colon != std::string_view::npos && host.find(':', colon + 1) == std::string_view::npos) {
+    return std::string(host.substr(0, colon));
+  }
+  return std::string(host);
+}
+
+WebTransportServer::WebTransportServer(app::ServerContext& ctx)
+    : ctx_(ctx), rotation_timer_(ctx.io), shutdown_timer_(ctx.io) {}
+
+WebTransportServer::~WebTransportServer() {
+  ctx_.webtransport_info = nullptr;
+  rotation_timer_.cancel();
+  shutdown_timer_.cancel();
+}
+
+std::unique_ptr<WebTransportServer> WebTransportServer::start(app::ServerContext& ctx,
+                                                              uint16_t tcp_port,
+                                                              std::string& error) {
+  std::unique_ptr<WebTransportServer> server(new WebTransportServer(ctx));
+  const auto unix_clock = [] { return auth::unix_now(); };
+  server->certificates_ =
+      ctx.config.tls()
+          ? quic::CertificateStore::from_files(ctx.config.cert_file, ctx.config.key_file,
+                                               unix_clock, error)
+          : quic::CertificateStore::self_signed(unix_clock, error);
+  if (!server->certificates_) return nullptr;
+
+  server->settings_.policy.path = "/wt";
+  server->settings_.policy.allowed_origins =
+      split_commas(std::getenv("VIDEOCALL_WT_ALLOWED_ORIGINS"));
+  server->settings_.stream_backlog_bytes = limits::kWebTransportStreamBacklogBytes;
+
+  quic::EndpointConfig config;
+  config.address = ctx.config.listen_address;
+  config.port = ctx.config.quic_port.value_or(tcp_port);
+  config.transport = transport_config();
+  config.max_connections = limits::kMaxQuicConnections;
+  config.max_connections_per_address = limits::kMaxQuicConnectionsPerAddress;
+  WebTransportServer* self = server.get();
+  server->endpoint_ = std::make_unique<quic::QuicEndpoint>(
+      ctx.io, config, [self] { return self->certificates_->credentials(); },
+      [self](quic::ConnectionHandle& connection) -> std::unique_ptr<quic::QuicApplication> {
+        return std::make_unique<WebTransportSession>(self->ctx_, connection, self->settings_,
+                                                     self->stats_);
+      });
+  if (!server->endpoint_->start(error)) return nullptr;
+
+  ctx.webtransport_info = [self](std::string_view host) -> std::optional<nlohmann::json> {
+    if (self->ctx_.shutting_down) return std::nullopt;
+    return nlohmann::json{
+        {"url", "https://" + host_without_port(host) + ":" + std::to_string(self->port()) + "/wt"},
+        {"certificate_hashes", self->certificates_->published_hashes()}};
+  };
+  ctx.on_shutdown.push_back([self] { self->on_shutdown(); });
+  server->arm_rotation();
+  VC_LOG_INFO("event=webtransport_listening udp_port={} gso={} certificate={}", server->port(),
+              server->endpoint_->gso_enabled(), ctx.config.tls() ? "files" : "self-signed");
+  return server;
+}
+
+void WebTransportServer::arm_rotation() {
+  rotation_timer_.expires_after(limits::kCertificateRotationCheck);
+  rotation_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    if (certificates_->rotate_if_due()) VC_LOG_INFO("event=webtransport_certificate_rotated");
+    arm_rotation();
+  });
+}
+
+void WebTransportServer::on_shutdown() {
+  rotation_timer_.cancel();
+  endpoint_->stop_accepting();
+  shutdown_deadline_ = std::chrono::steady_clock::now() + limits::kShutdownGrace +
+                       std::chrono::seconds(1);
+  watch_shutdown();
+}
+
+void WebTransportServer::watch_shutdown() {
+  // Sessions get 4503 from the server's shutdown. Once every connection is gone the endpoint has
+  // closed its socket; whatever is still open after the grace period (a peer that never
+  // acknowledges) is dropped, so the io_context can finish.
+  if (endpoint_->connection_count() == 0) return endpoint_->close_now();
+  if (std::chrono::steady_clock::now() >= shutdown_deadline_) return endpoint_->close_now();
+  shutdown_timer_.expires_after(std::chrono::milliseconds(20));
+  shutdown_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) watch_shutdown();
+  });
+}
+
+}  // namespace vc::webtransport

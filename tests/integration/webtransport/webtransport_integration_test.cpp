@@ -1,0 +1,383 @@
+// WebTransport against the real server binary: a native WebTransport participant and a
+// WebSocket participant join one meeting and exchange media both ways; bad CONNECTs get HTTP
+// error statuses; a malformed HTTP/3 frame closes only the offending connection with the right
+// H3 error code; --no-quic removes WebTransport from the join response. Every wait is on an
+// event with a deadline, never a fixed sleep.
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "common/limits.hpp"
+#include "server/h3/varint.hpp"
+#include "server/h3/wire.hpp"
+#include "server_process.hpp"
+#include "wt_client.hpp"
+
+namespace vc {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using asio::ip::tcp;
+using namespace std::chrono_literals;
+
+nlohmann::json post_json(const testing::ServerProcess& server, const std::string& target,
+                         const nlohmann::json& body) {
+  asio::io_context io;
+  tcp::socket socket(io);
+  socket.connect(tcp::endpoint(asio::ip::make_address(server.host()), server.port()));
+  http::request<http::string_body> request{http::verb::post, target, 11};
+  request.set(http::field::host, server.host() + ":" + std::to_string(server.port()));
+  request.set(http::field::content_type, "application/json");
+  request.body() = body.dump();
+  request.prepare_payload();
+  http::write(socket, request);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  http::read(socket, buffer, response);
+  return nlohmann::json::parse(response.body());
+}
+
+std::vector<uint8_t> base64_decode(const std::string& text) {
+  std::vector<uint8_t> out;
+  uint32_t accumulator = 0;
+  int bits = 0;
+  for (const char c : text) {
+    int value = -1;
+    if (c >= 'A' && c <= 'Z') value = c - 'A';
+    else if (c >= 'a' && c <= 'z') value = c - 'a' + 26;
+    else if (c >= '0' && c <= '9') value = c - '0' + 52;
+    else if (c == '+') value = 62;
+    else if (c == '/') value = 63;
+    if (value < 0) continue;
+    accumulator = (accumulator << 6) | static_cast<uint32_t>(value);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<uint8_t>(accumulator >> bits));
+    }
+  }
+  return out;
+}
+
+struct Join {
+  std::string token;
+  uint64_t participant_id = 0;
+  nlohmann::json webtransport;
+};
+
+Join join(const testing::ServerProcess& server, const std::string& meeting,
+          const std::string& name) {
+  const nlohmann::json body =
+      post_json(server, "/api/v1/meetings/" + meeting + "/join", {{"display_name", name}});
+  Join result;
+  result.token = body.at("token").get<std::string>();
+  result.participant_id = body.at("participant_id").get<uint64_t>();
+  if (body.contains("webtransport")) result.webtransport = body.at("webtransport");
+  return result;
+}
+
+wt::ClientOptions wt_options(const testing::ServerProcess& server, const Join& joined,
+                             const std::string& path) {
+  wt::ClientOptions options;
+  const std::string url = joined.webtransport.at("url").get<std::string>();
+  options.host = server.host();
+  options.port = static_cast<uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
+  options.path = path;
+  for (const auto& hash : joined.webtransport.at("certificate_hashes")) {
+    options.certificate_sha256.push_back(base64_decode(hash.get<std::string>()));
+  }
+  return options;
+}
+
+v1::Control hello(const char* client) {
+  v1::Control control;
+  control.mutable_hello()->set_protocol_version(v1::PROTOCOL_VERSION_1);
+  control.mutable_hello()->set_client(client);
+  return control;
+}
+
+// Collected envelopes of one participant, thread-safe (the WebSocket reader runs on a thread).
+struct Inbox {
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool join_accepted = false;
+  uint64_t self_id = 0;
+  std::vector<std::pair<v1::MediaHeader, std::string>> media;
+  int datagram_media = 0;
+  void add(const DecodedEnvelope& envelope, bool datagram) {
+    std::lock_guard lock(mutex);
+    if (envelope.body == DecodedEnvelope::Body::kControl) {
+      if (envelope.control.has_join_accepted()) {
+        join_accepted = true;
+        self_id = envelope.control.join_accepted().participant_id();
+      }
+    } else {
+      media.emplace_back(envelope.header,
+                         std::string(envelope.payload.begin(), envelope.payload.end()));
+      if (datagram) ++datagram_media;
+    }
+    changed.notify_all();
+  }
+  std::size_t media_count(v1::MediaKind kind) {
+    std::lock_guard lock(mutex);
+    std::size_t count = 0;
+    for (const auto& [header, payload] : media) count += header.kind() == kind;
+    return count;
+  }
+};
+
+class WebSocketParticipant {
+ public:
+  WebSocketParticipant(const testing::ServerProcess& server, const std::string& token)
+      : socket_(io_) {
+    tcp::socket& raw = socket_.next_layer();
+    raw.connect(tcp::endpoint(asio::ip::make_address(server.host()), server.port()));
+    socket_.binary(true);
+    socket_.handshake(server.host(), "/ws?token=" + token);
+    reader_ = std::thread([this] { read_loop(); });
+  }
+  ~WebSocketParticipant() {
+    beast::error_code ignored;
+    socket_.next_layer().shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.next_layer().close(ignored);
+    reader_.join();
+  }
+  void send(const FrameRef& frame) {
+    std::lock_guard lock(write_mutex_);
+    socket_.write(asio::buffer(frame->bytes().data(), frame->bytes().size()));
+  }
+  Inbox inbox;
+
+ private:
+  void read_loop() {
+    DecodedEnvelope decoded;
+    for (;;) {
+      beast::flat_buffer buffer;
+      beast::error_code ec;
+      socket_.read(buffer, ec);
+      if (ec) return;
+      const auto data = buffer.data();
+      if (decode_envelope({static_cast<const uint8_t*>(data.data()), data.size()},
+                          limits::kMaxEnvelopeBytes, decoded) == EnvelopeError::kNone) {
+        inbox.add(decoded, false);
+      }
+    }
+  }
+  asio::io_context io_;
+  websocket::stream<tcp::socket> socket_;
+  std::mutex write_mutex_;
+  std::thread reader_;
+};
+
+v1::MediaHeader media_header(v1::MediaKind kind, uint32_t sequence, bool keyframe) {
+  v1::MediaHeader header;
+  header.set_kind(kind);
+  header.set_sequence(sequence);
+  header.set_keyframe(keyframe);
+  header.set_codec(kind == v1::MEDIA_KIND_AUDIO ? v1::CODEC_OPUS : v1::CODEC_VP8);
+  return header;
+}
+
+class WebTransportIntegration : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(server.start()) << "server did not start"; }
+  testing::ServerProcess server;
+};
+
+TEST_F(WebTransportIntegration, JoinResponsePublishesUrlAndCertificateHashes) {
+  const Join joined = join(server, "wt-info", "Ada");
+  ASSERT_FALSE(joined.webtransport.is_null());
+  const std::string url = joined.webtransport.at("url").get<std::string>();
+  EXPECT_EQ(url, "https://127.0.0.1:" + std::to_string(server.port()) + "/wt");
+  const auto& hashes = joined.webtransport.at("certificate_hashes");
+  ASSERT_EQ(hashes.size(), 2u);  // current and next
+  for (const auto& hash : hashes) EXPECT_EQ(base64_decode(hash.get<std::string>()).size(), 32u);
+}
+
+TEST_F(WebTransportIntegration, WebTransportAndWebSocketParticipantsExchangeMedia) {
+  const Join wt_join = join(server, "wt-media", "WebTransport");
+  const Join ws_join = join(server, "wt-media", "WebSocket");
+
+  WebSocketParticipant websocket(server, ws_join.token);
+  websocket.send(encode_control(hello("ws-test")));
+
+  wt::WebTransportClient client(wt_options(server, wt_join, "/wt?token=" + wt_join.token));
+  Inbox wt_inbox;
+  client.on_envelope([&](const DecodedEnvelope& envelope, bool datagram) {
+    wt_inbox.add(envelope, datagram);
+  });
+  ASSERT_TRUE(client.start());
+  client.poll(5s, [&] { return client.state() != wt::ClientState::kConnecting; });
+  ASSERT_EQ(client.state(), wt::ClientState::kEstablished);
+  ASSERT_TRUE(client.send_control(hello("wt-test")));
+  client.poll(5s, [&] { return wt_inbox.join_accepted; });
+  ASSERT_TRUE(wt_inbox.join_accepted);
+  EXPECT_EQ(wt_inbox.self_id, wt_join.participant_id);
+
+  // WebTransport -> WebSocket: video on a stream (keyframe first), audio as datagrams.
+  const std::string video_payload(3000, 'v');
+  const std::string audio_payload(120, 'a');
+  constexpr int kFrames = 20;
+  for (int i = 0; i < kFrames; ++i) {
+    ASSERT_TRUE(client.send_media(media_header(v1::MEDIA_KIND_VIDEO, i, i == 0),
+                                  {reinterpret_cast<const uint8_t*>(video_payload.data()),
+                                   video_payload.size()},
+                                  /*as_datagram=*/false));
+    ASSERT_TRUE(client.send_media(media_header(v1::MEDIA_KIND_AUDIO, i, false),
+                                  {reinterpret_cast<const uint8_t*>(audio_payload.data()),
+                                   audio_payload.size()},
+                                  /*as_datagram=*/true));
+    client.poll(1ms);
+  }
+  const auto ws_got_all = [&] {
+    return websocket.inbox.media_count(v1::MEDIA_KIND_VIDEO) == kFrames &&
+           websocket.inbox.media_count(v1::MEDIA_KIND_AUDIO) >= kFrames - 2;
+  };
+  client.poll(5s, ws_got_all);
+  ASSERT_EQ(websocket.inbox.media_count(v1::MEDIA_KIND_VIDEO), std::size_t{kFrames});
+  // Datagrams are unreliable by design; on loopback at most a couple may be lost.
+  EXPECT_GE(websocket.inbox.media_count(v1::MEDIA_KIND_AUDIO), std::size_t{kFrames - 2});
+  {
+    std::lock_guard lock(websocket.inbox.mutex);
+    for (const auto& [header, payload] : websocket.inbox.media) {
+      EXPECT_EQ(header.sender_participant_id(), wt_join.participant_id);  // stamped by server
+      EXPECT_EQ(payload, header.kind() == v1::MEDIA_KIND_VIDEO ? video_payload : audio_payload);
+    }
+  }
+
+  // WebSocket -> WebTransport: the server sends audio as datagrams and video on a stream.
+  for (int i = 0; i < kFrames; ++i) {
+    websocket.send(encode_media(media_header(v1::MEDIA_KIND_VIDEO, i, i == 0),
+                                {reinterpret_cast<const uint8_t*>(video_payload.data()),
+                                 video_payload.size()}));
+    websocket.send(encode_media(media_header(v1::MEDIA_KIND_AUDIO, i, false),
+                                {reinterpret_cast<const uint8_t*>(audio_payload.data()),
+                                 audio_payload.size()}));
+  }
+  client.poll(5s, [&] {
+    return wt_inbox.media_count(v1::MEDIA_KIND_VIDEO) == kFrames &&
+           wt_inbox.media_count(v1::MEDIA_KIND_AUDIO) >= kFrames - 2;
+  });
+  EXPECT_EQ(wt_inbox.media_count(v1::MEDIA_KIND_VIDEO), std::size_t{kFrames});
+  EXPECT_GE(wt_inbox.media_count(v1::MEDIA_KIND_AUDIO), std::size_t{kFrames - 2});
+  EXPECT_GT(wt_inbox.datagram_media, 0);  // audio arrived as datagrams
+  {
+    std::lock_guard lock(wt_inbox.mutex);
+    uint32_t expected_video_sequence = 0;
+    for (const auto& [header, payload] : wt_inbox.media) {
+      EXPECT_EQ(header.sender_participant_id(), ws_join.participant_id);
+      if (header.kind() == v1::MEDIA_KIND_VIDEO) {
+        EXPECT_EQ(header.sequence(), expected_video_sequence++);  // one stream: in order
+        EXPECT_EQ(payload, video_payload);
+      }
+    }
+  }
+  client.close(0, "bye");
+  client.poll(2s, [&] { return client.state() == wt::ClientState::kClosed; });
+}
+
+int connect_status(const testing::ServerProcess& server, const Join& joined,
+                   const std::string& path) {
+  wt::WebTransportClient client(wt_options(server, joined, path));
+  if (!client.start()) return -1;
+  client.poll(5s, [&] { return client.state() != wt::ClientState::kConnecting; });
+  if (client.state() == wt::ClientState::kEstablished) return 200;
+  return client.rejected_status();
+}
+
+TEST_F(WebTransportIntegration, BadConnectsGetHttpErrorStatuses) {
+  const Join joined = join(server, "wt-bad", "Mallory");
+  EXPECT_EQ(connect_status(server, joined, "/nope?token=" + joined.token), 404);
+  EXPECT_EQ(connect_status(server, joined, "/wt"), 401);
+  EXPECT_EQ(connect_status(server, joined, "/wt?token=not.a.jwt"), 401);
+  std::string tampered = joined.token;
+  tampered.back() = tampered.back() == 'A' ? 'B' : 'A';
+  EXPECT_EQ(connect_status(server, joined, "/wt?token=" + tampered), 401);
+  EXPECT_EQ(connect_status(server, joined, "/wt?token=" + joined.token), 200);
+}
+
+TEST_F(WebTransportIntegration, MalformedFrameClosesOnlyThatConnection) {
+  const Join good_join = join(server, "wt-malformed", "Good");
+  const Join bad_join = join(server, "wt-malformed", "Bad");
+  wt::WebTransportClient good(wt_options(server, good_join, "/wt?token=" + good_join.token));
+  Inbox good_inbox;
+  good.on_envelope([&](const DecodedEnvelope& e, bool d) { good_inbox.add(e, d); });
+  ASSERT_TRUE(good.start());
+  good.poll(5s, [&] { return good.state() != wt::ClientState::kConnecting; });
+  ASSERT_EQ(good.state(), wt::ClientState::kEstablished);
+  ASSERT_TRUE(good.send_control(hello("good")));
+  good.poll(5s, [&] { return good_inbox.join_accepted; });
+  ASSERT_TRUE(good_inbox.join_accepted);
+
+  wt::WebTransportClient bad(wt_options(server, bad_join, "/wt?token=" + bad_join.token));
+  ASSERT_TRUE(bad.start());
+  bad.poll(5s, [&] { return bad.state() != wt::ClientState::kConnecting; });
+  ASSERT_EQ(bad.state(), wt::ClientState::kEstablished);
+  // A second HTTP/3 control stream: H3_STREAM_CREATION_ERROR (RFC 9114 §6.2.1).
+  h3::Bytes second_control = {0x00};
+  h3::append_frame(second_control, h3::frame_type::kSettings, h3::Bytes{});
+  ASSERT_TRUE(bad.send_raw_uni_stream(second_control));
+  bad.poll(5s, [&] { return bad.connection_error().has_value(); });
+  ASSERT_TRUE(bad.connection_error().has_value());
+  EXPECT_EQ(*bad.connection_error(), static_cast<uint64_t>(h3::H3Error::kStreamCreationError));
+
+  // The other participant is unaffected: it still gets answers from the server.
+  v1::Control ping;
+  ping.mutable_ping()->set_nonce(42);
+  ASSERT_TRUE(good.send_control(ping));
+  bool got_pong = false;
+  good.on_envelope([&](const DecodedEnvelope& e, bool) {
+    if (e.body == DecodedEnvelope::Body::kControl && e.control.has_pong()) got_pong = true;
+  });
+  good.poll(5s, [&] { return got_pong; });
+  EXPECT_TRUE(got_pong);
+  EXPECT_EQ(good.state(), wt::ClientState::kEstablished);
+}
+
+TEST_F(WebTransportIntegration, OversizedEnvelopeClosesSessionWith4413) {
+  const Join joined = join(server, "wt-large", "Big");
+  wt::WebTransportClient client(wt_options(server, joined, "/wt?token=" + joined.token));
+  Inbox inbox;
+  uint32_t error_code = 0;
+  client.on_envelope([&](const DecodedEnvelope& e, bool d) {
+    if (e.body == DecodedEnvelope::Body::kControl && e.control.has_error()) {
+      error_code = e.control.error().code();
+    }
+    inbox.add(e, d);
+  });
+  ASSERT_TRUE(client.start());
+  client.poll(5s, [&] { return client.state() != wt::ClientState::kConnecting; });
+  ASSERT_TRUE(client.send_control(hello("big")));
+  client.poll(5s, [&] { return inbox.join_accepted; });
+  ASSERT_TRUE(inbox.join_accepted);
+  const std::string huge(limits::kMaxEnvelopeBytes + 100, 'x');
+  ASSERT_TRUE(client.send_media(media_header(v1::MEDIA_KIND_VIDEO, 0, true),
+                                {reinterpret_cast<const uint8_t*>(huge.data()), huge.size()},
+                                false));
+  client.poll(10s, [&] { return client.session_close().has_value(); });
+  EXPECT_EQ(error_code, 4413u);
+  ASSERT_TRUE(client.session_close().has_value());
+  EXPECT_EQ(client.session_close()->first, 4413u);
+}
+
+TEST(WebTransportDisabled, NoQuicRemovesWebTransportFromJoinResponse) {
+  testing::ServerProcess server;
+  ASSERT_TRUE(server.start({"--no-quic"}));
+  const Join joined = join(server, "wt-off", "Ada");
+  EXPECT_TRUE(joined.webtransport.is_null());
+}
+
+}  // namespace
+}  // namespace vc

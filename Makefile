@@ -43,7 +43,7 @@ build-asan:
 
 build-fuzz:
 	cmake --preset fuzz >/dev/null
-	cmake --build --preset fuzz -j $(JOBS)
+	cmake --build --preset fuzz -j $(JOBS) --target vc_fuzz_all
 
 test-unit:
 	ctest --test-dir build/dev --output-on-failure -j $(JOBS)

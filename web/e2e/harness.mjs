@@ -25,13 +25,13 @@ const CHROMIUM_ARGS = [
 ];
 
 /** Starts videocall-server on a free port and resolves once it prints its listening line. */
-export async function startServer() {
+export async function startServer(extraArgs = []) {
   const bin = process.env.VC_SERVER_BIN || resolve(WEB_DIR, '..', 'build', 'dev', 'src', 'server', 'videocall-server');
   if (!existsSync(bin)) throw new Error(`videocall-server not found at ${bin}; build it or set VC_SERVER_BIN`);
   const webRoot = join(WEB_DIR, 'dist');
   if (!existsSync(join(webRoot, 'index.html'))) throw new Error(`${webRoot}/index.html missing; run npm run build first`);
   const dataDir = mkdtempSync(join(tmpdir(), 'vc-e2e-data-'));
-  const proc = spawn(bin, ['--listen', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--web-root', webRoot], {
+  const proc = spawn(bin, ['--listen', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--web-root', webRoot, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = createWriteStream(join(RESULTS_DIR, 'server.log'));

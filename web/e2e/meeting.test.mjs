@@ -95,7 +95,7 @@ describe('browser meeting', { timeout: 170_000 }, () => {
       `thresholds reached after ${seconds.toFixed(1)} s; alice decoded ${fromBob.videoFramesDecoded} video / ${fromBob.audioFramesDecoded} audio (${fromBob.videoCodec}); ` +
         `bob decoded ${fromAlice.videoFramesDecoded} video / ${fromAlice.audioFramesDecoded} audio; transport ${a.transport}`,
     );
-    assert.equal(a.transport, 'WebSocket');
+    assert.equal(a.transport, 'WebTransport'); // preferred when the server offers it (e2e/webtransport.test.mjs covers fallback)
     assert.equal(a.lastError, null);
     assert.equal(b.lastError, null);
     assert.equal(fromBob.videoWidth, 640);

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -11,6 +11,9 @@ import { chromium } from 'playwright-core';
 export const WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const RESULTS_DIR = join(WEB_DIR, 'test-results');
 mkdirSync(RESULTS_DIR, { recursive: true });
+// node --test runs each test file in its own process: prefix logs with the file so none overwrites another.
+const LOG_PREFIX = basename(process.argv[1] ?? 'e2e', '.mjs');
+let serversStarted = 0;
 
 const CHROMIUM_ARGS = [
   '--headless=new',
@@ -34,7 +37,8 @@ export async function startServer(extraArgs = []) {
   const proc = spawn(bin, ['--listen', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--web-root', webRoot, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const log = createWriteStream(join(RESULTS_DIR, 'server.log'));
+  const logName = `${LOG_PREFIX}-server-${++serversStarted}.log`;
+  const log = createWriteStream(join(RESULTS_DIR, logName));
   proc.stderr.pipe(log);
   const exited = new Promise((done) => proc.once('exit', (code, signal) => done({ code, signal })));
   const url = await new Promise((resolveUrl, reject) => {
@@ -50,7 +54,7 @@ export async function startServer(extraArgs = []) {
     });
     exited.then(({ code, signal }) => {
       clearTimeout(timer);
-      reject(new Error(`server exited before listening (code ${code}, signal ${signal}); see test-results/server.log`));
+      reject(new Error(`server exited before listening (code ${code}, signal ${signal}); see test-results/${logName}`));
     });
   });
   let stopped = false;
@@ -73,7 +77,7 @@ export function launchBrowser() {
   return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
 }
 
-const consoleLog = createWriteStream(join(RESULTS_DIR, 'browser-console.log'));
+const consoleLog = createWriteStream(join(RESULTS_DIR, `${LOG_PREFIX}-browser-console.log`));
 
 /**
  * One participant = one browser context (own storage, own fake devices). Uncaught page exceptions

@@ -1,0 +1,161 @@
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "server/auth/room_token.hpp"
+
+namespace vc::auth {
+namespace {
+
+namespace v1 = ::videocall::v1;
+
+std::vector<uint8_t> secret(uint8_t fill = 7) { return std::vector<uint8_t>(32, fill); }
+
+RoomClaims sample_claims() {
+  RoomClaims claims;
+  claims.meeting_id = "demo";
+  claims.participant_id = (uint64_t{1} << 53) - 1;
+  claims.display_name = "Ada Lovelace \xc3\xa9";
+  claims.role = v1::PARTICIPANT_ROLE_HOST;
+  return claims;
+}
+
+std::string b64url(std::string_view in) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (unsigned char c : in) {
+    acc = (acc << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(kAlphabet[(acc >> bits) & 63]);
+    }
+  }
+  if (bits > 0) out.push_back(kAlphabet[(acc << (6 - bits)) & 63]);
+  return out;
+}
+
+std::string payload_part(const std::string& token) {
+  const auto first = token.find('.');
+  return token.substr(first + 1, token.find('.', first + 1) - first - 1);
+}
+
+TEST(RoomToken, IssueThenVerifyRoundTrips) {
+  RoomTokenService tokens(secret());
+  RoomClaims claims = sample_claims();
+  const std::string token = tokens.issue(claims, 1'000'000);
+  EXPECT_EQ(claims.issued_at, 1'000'000);
+  EXPECT_EQ(claims.expires_at, 1'000'000 + tokens.lifetime().count());
+  const auto result = tokens.verify(token, 1'000'010);
+  ASSERT_TRUE(result.claims) << to_string(result.error);
+  EXPECT_EQ(result.claims->meeting_id, "demo");
+  EXPECT_EQ(result.claims->participant_id, claims.participant_id);
+  EXPECT_EQ(result.claims->display_name, claims.display_name);
+  EXPECT_EQ(result.claims->role, v1::PARTICIPANT_ROLE_HOST);
+  EXPECT_EQ(result.claims->expires_at, claims.expires_at);
+}
+
+TEST(RoomToken, ExpiredAndFutureTokensAreRefused) {
+  RoomTokenService tokens(secret(), std::chrono::seconds(60));
+  RoomClaims claims = sample_claims();
+  const std::string token = tokens.issue(claims, 1000);
+  EXPECT_TRUE(tokens.verify(token, 1059).claims);
+  EXPECT_EQ(tokens.verify(token, 1060).error, TokenError::kExpired);
+  EXPECT_EQ(tokens.verify(token, 5000).error, TokenError::kExpired);
+  EXPECT_EQ(tokens.verify(token, 1000 - 3600).error, TokenError::kNotYetValid);
+}
+
+TEST(RoomToken, WrongSecretOrTamperedPayloadFailsSignature) {
+  RoomTokenService tokens(secret(1));
+  RoomTokenService other(secret(2));
+  RoomClaims claims = sample_claims();
+  const std::string token = tokens.issue(claims, 1000);
+  EXPECT_EQ(other.verify(token, 1001).error, TokenError::kBadSignature);
+
+  // Swap the payload for one naming a different participant, keep the signature.
+  const std::string forged_payload =
+      b64url(R"({"exp":99999,"iat":1000,"mid":"demo","name":"Eve","pid":1,"role":"host"})");
+  std::string forged = token;
+  const std::string original_payload = payload_part(token);
+  forged.replace(forged.find(original_payload), original_payload.size(), forged_payload);
+  EXPECT_EQ(tokens.verify(forged, 1001).error, TokenError::kBadSignature);
+
+  std::string flipped = token;
+  flipped.back() = flipped.back() == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(tokens.verify(flipped, 1001).claims);
+}
+
+TEST(RoomToken, AlgorithmConfusionIsRefused) {
+  RoomTokenService tokens(secret());
+  const std::string payload =
+      b64url(R"({"exp":99999,"iat":1000,"mid":"demo","name":"Eve","pid":1,"role":"host"})");
+  // alg none, with and without a trailing signature part.
+  const std::string none = b64url(R"({"alg":"none","typ":"JWT"})");
+  EXPECT_EQ(tokens.verify(none + "." + payload + ".", 1001).error, TokenError::kWrongAlgorithm);
+  EXPECT_EQ(tokens.verify(none + "." + payload + ".c2ln", 1001).error,
+            TokenError::kWrongAlgorithm);
+  // Other HMAC and asymmetric algorithms, even with "a" signature.
+  for (const char* alg : {"HS384", "HS512", "RS256", "ES256", "hs256", "None"}) {
+    const std::string header = b64url(std::string(R"({"alg":")") + alg + R"("})");
+    EXPECT_EQ(tokens.verify(header + "." + payload + ".c2lnbmF0dXJl", 1001).error,
+              TokenError::kWrongAlgorithm)
+        << alg;
+  }
+  // No alg at all.
+  EXPECT_EQ(tokens.verify(b64url(R"({"typ":"JWT"})") + "." + payload + ".c2ln", 1001).error,
+            TokenError::kWrongAlgorithm);
+}
+
+TEST(RoomToken, MalformedTokensAreRefused) {
+  RoomTokenService tokens(secret());
+  EXPECT_EQ(tokens.verify("", 1).error, TokenError::kMissing);
+  for (const char* bad : {"abc", "a.b", "a.b.c.d", "!!!.???.***", "..", "e30.e30.e30"}) {
+    EXPECT_FALSE(tokens.verify(bad, 1).claims) << bad;
+  }
+  EXPECT_EQ(tokens.verify(std::string(10000, 'a'), 1).error, TokenError::kMalformed);
+}
+
+TEST(RoomToken, ShortSecretIsRejected) {
+  EXPECT_THROW(RoomTokenService(std::vector<uint8_t>(16, 1)), std::invalid_argument);
+}
+
+TEST(RoomTokenSecret, CreatedOnceWithOwnerOnlyPermissions) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("vc-secret-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "token_secret").string();
+  std::filesystem::remove(path);
+  const auto first = load_or_create_secret(path);
+  EXPECT_EQ(first.size(), 32u);
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(load_or_create_secret(path), first);  // stable across restarts
+
+  ::chmod(path.c_str(), 0644);  // loosened by someone: tightened on load
+  EXPECT_EQ(load_or_create_secret(path), first);
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  std::ofstream(path) << "not hex";
+  EXPECT_THROW(load_or_create_secret(path), std::runtime_error);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(RoomTokenIds, RandomIdsFitAJavaScriptNumber) {
+  for (int i = 0; i < 1000; ++i) {
+    const uint64_t id = random_id53();
+    EXPECT_GT(id, 0u);
+    EXPECT_LT(id, uint64_t{1} << 53);
+  }
+  EXPECT_NE(random_id53(), random_id53());
+}
+
+}  // namespace
+}  // namespace vc::auth

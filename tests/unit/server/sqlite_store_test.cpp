@@ -1,0 +1,70 @@
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "server/store/migrations.hpp"
+#include "server/store/sqlite_meeting_store.hpp"
+
+namespace vc::store {
+namespace {
+
+TEST(Migrations, VersionsAreIncreasingFromOne) {
+  int expected = 1;
+  for (const Migration& m : migrations()) {
+    EXPECT_EQ(m.version, expected++);
+    EXPECT_FALSE(m.sql.empty());
+  }
+}
+
+TEST(SqliteMeetingStore, CreateFindAndDuplicate) {
+  SqliteMeetingStore store(":memory:");
+  EXPECT_EQ(store.schema_version(), static_cast<int>(migrations().size()));
+  EXPECT_FALSE(store.find_meeting("m1"));
+  EXPECT_TRUE(store.create_meeting("m1", 100));
+  EXPECT_FALSE(store.create_meeting("m1", 200));
+  const auto info = store.find_meeting("m1");
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->created_at, 100);
+  EXPECT_EQ(info->join_count, 0u);
+}
+
+TEST(SqliteMeetingStore, FirstJoinerIsHostAndJoinsAreCounted) {
+  SqliteMeetingStore store(":memory:");
+  const auto first = store.record_join("demo", 11, "Ada", 500);
+  EXPECT_TRUE(first.is_host);
+  EXPECT_EQ(first.created_at, 500);
+  const auto second = store.record_join("demo", 12, "Bob", 600);
+  EXPECT_FALSE(second.is_host);
+  EXPECT_EQ(second.created_at, 500);
+  EXPECT_EQ(store.find_meeting("demo")->join_count, 2u);
+
+  // A meeting created through POST /meetings has no host until its first join.
+  ASSERT_TRUE(store.create_meeting("planned", 700));
+  EXPECT_TRUE(store.record_join("planned", 13, "Cy", 800).is_host);
+}
+
+TEST(SqliteMeetingStore, MigrationsApplyOnceAcrossReopen) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("vc-store-test-" + std::to_string(::getpid()) + ".db");
+  std::filesystem::remove(path);
+  {
+    SqliteMeetingStore store(path.string());
+    store.record_join("kept", 1, "A", 10);
+  }
+  {
+    SqliteMeetingStore store(path.string());
+    EXPECT_EQ(store.schema_version(), static_cast<int>(migrations().size()));
+    ASSERT_TRUE(store.find_meeting("kept"));
+    EXPECT_FALSE(store.record_join("kept", 2, "B", 20).is_host);
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(path.string() + suffix);
+  }
+}
+
+TEST(SqliteMeetingStore, UnopenablePathThrows) {
+  EXPECT_THROW(SqliteMeetingStore("/nonexistent-dir/sub/x.db"), StoreError);
+}
+
+}  // namespace
+}  // namespace vc::store

@@ -38,20 +38,34 @@ def rss_bytes(pid):
     return 0
 
 
+_buffers = {}
+
+
 def read_line_matching(proc, stream, pattern, timeout):
+    """Waits for a matching line; reads the raw fd (select() cannot see Python's line buffer)."""
+    fd = stream.fileno()
+    buffered = _buffers.setdefault(fd, bytearray())
     selector = selectors.DefaultSelector()
-    selector.register(stream, selectors.EVENT_READ)
+    selector.register(fd, selectors.EVENT_READ)
     end = time.monotonic() + timeout
     regex = re.compile(pattern)
-    while time.monotonic() < end:
+    eof = False
+    while True:
+        while b"\n" in buffered:
+            line, _, rest = bytes(buffered).partition(b"\n")
+            buffered[:] = rest
+            match = regex.search(line.decode(errors="replace"))
+            if match:
+                return match
+        if eof or time.monotonic() >= end:
+            break
         if not selector.select(timeout=max(0.0, end - time.monotonic())):
-            break
-        line = stream.readline()
-        if not line:
-            break
-        match = regex.search(line)
-        if match:
-            return match
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            eof = True
+            buffered.extend(b"\n")
+        buffered.extend(chunk)
     raise RuntimeError(f"timed out waiting for {pattern!r} (exit={proc.poll()})")
 
 

@@ -35,24 +35,42 @@ def fail(message):
     raise AssertionError(message)
 
 
+_buffers = {}
+
+
 def wait_for_line(proc, pattern, deadline_s, stream="stdout"):
-    """Reads lines from proc's pipe until one matches; returns the match (and keeps the rest)."""
+    """Reads lines from proc's pipe until one matches and returns the match.
+
+    Reads the raw file descriptor with our own line buffer: mixing select() with Python's
+    buffered readline() would leave complete lines hidden in Python's buffer while select()
+    waits for more bytes.
+    """
     regex = re.compile(pattern)
-    pipe = getattr(proc, stream)
+    fd = getattr(proc, stream).fileno()
+    buffered = _buffers.setdefault(fd, bytearray())
     selector = selectors.DefaultSelector()
-    selector.register(pipe, selectors.EVENT_READ)
+    selector.register(fd, selectors.EVENT_READ)
     end = time.monotonic() + deadline_s
     seen = []
-    while time.monotonic() < end:
-        if not selector.select(timeout=max(0.0, end - time.monotonic())):
+    eof = False
+    while True:
+        while b"\n" in buffered:
+            line, _, rest = bytes(buffered).partition(b"\n")
+            buffered[:] = rest
+            text = line.decode(errors="replace")
+            seen.append(text)
+            match = regex.search(text)
+            if match:
+                return match
+        if eof or time.monotonic() >= end:
             break
-        line = pipe.readline()
-        if not line:
-            break  # EOF: the process exited
-        seen.append(line.rstrip())
-        match = regex.search(line)
-        if match:
-            return match
+        if not selector.select(timeout=max(0.0, end - time.monotonic())):
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            eof = True  # the process closed its end (exited)
+            buffered.extend(b"\n")
+        buffered.extend(chunk)
     fail(f"no line matching {pattern!r} (got: {seen[-10:]}, exit={proc.poll()})")
 
 
@@ -180,8 +198,9 @@ def test_record_stream(workdir):
     out_dir = os.path.join(workdir, "recordings")
     recorder = None
     try:
+        recorder_log = open(os.path.join(workdir, "recorder.log"), "w")
         recorder = subprocess.Popen([CLI, "record", "--server", server.url, "--meeting", "rec", "-o", out_dir],
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                    stdout=subprocess.PIPE, stderr=recorder_log, text=True)
         wait_for_line(recorder, r"recording meeting rec", 30)
         seconds, fps = 10, 30
         rc, _, err = run([CLI, "stream", "--server", server.url, "--meeting", "rec", "--name", "Pattern Cam",
@@ -200,19 +219,26 @@ def test_record_stream(workdir):
             files[match.group(2)] = match.group(1)
         recorder.send_signal(signal.SIGINT)
         if recorder.wait(timeout=30) != 0:
-            fail(f"recorder exited {recorder.returncode}: {recorder.stderr.read()}")
+            fail(f"recorder exited {recorder.returncode}: {open(recorder_log.name).read()}")
         recorder = None
 
         video, audio = files["video"], files["audio"]
         if "Pattern_Cam" not in os.path.basename(video):
             fail(f"file not named after the participant: {video}")
-        for path in (video, audio):
-            decode = subprocess.run(["ffmpeg", "-v", "error", "-xerror", "-i", path, "-f", "null", "-"],
+        # Decode every packet of both files (ffprobe -count_frames runs the decoders); any decoder
+        # complaint on stderr, or a packet that yields no frame, fails the test.
+        counts = {}
+        for kind, path in (("video", video), ("audio", audio)):
+            result = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-count_packets",
+                                     "-show_entries", "stream=nb_read_frames,nb_read_packets", "-of", "csv=p=0", path],
                                     capture_output=True, text=True, timeout=120)
-            if decode.returncode != 0 or decode.stderr.strip():
-                fail(f"{path} does not decode cleanly: {decode.stderr.strip()[:500]}")
-        frames = int(ffprobe("-count_frames", "-select_streams", "v:0", "-show_entries",
-                             "stream=nb_read_frames", "-of", "csv=p=0", video))
+            if result.returncode != 0 or result.stderr.strip():
+                fail(f"{path} does not decode cleanly: {result.stderr.strip()[:500]}")
+            decoded, packets = (int(x) for x in result.stdout.strip().split(","))
+            if decoded != packets or packets == 0:
+                fail(f"{path}: {packets} packets but {decoded} decoded frames")
+            counts[kind] = decoded
+        frames = counts["video"]
         codec = ffprobe("-select_streams", "v:0", "-show_entries", "stream=codec_name", "-of", "csv=p=0", video)
         audio_s = float(ffprobe("-show_entries", "format=duration", "-of", "csv=p=0", audio))
         print(f"video: {frames} frames ({codec}), sent {video_sent}; audio: {audio_s:.2f} s, sent {audio_sent} x 20 ms")

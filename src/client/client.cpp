@@ -275,8 +275,12 @@ class ClientImpl final : public Client,
         break;
       case v1::Control::kError:
         // The close that follows carries the same code; keep the human-readable message.
-        server_error_ = ClientError{classify_close_code(control.error().code()),
-                                    control.error().code(), control.error().message()};
+        server_error_ = ClientError{
+            classify_close_code(control.error().code()), control.error().code(),
+            (classify_close_code(control.error().code()) == ErrorKind::kRefused
+                 ? "refused by the server ("
+                 : "closed by the server (") +
+                std::to_string(control.error().code()) + "): " + control.error().message()};
         VC_LOG_WARN("event=server_error code={} message=\"{}\"", control.error().code(),
                     control.error().message());
         break;

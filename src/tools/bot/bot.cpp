@@ -98,6 +98,9 @@ struct Participant {
   bool closed = false;
   client::ClientError close_error;
   std::atomic<bool> keyframe_wanted{false};
+  // Receive statistics: written on this client's strand, read after the loop drained. The lock is
+  // per participant so hundreds of receivers never contend on one mutex.
+  std::mutex receive_mutex;
   std::map<StreamKey, StreamStats> streams;
   std::vector<uint32_t> video_latency_us;
   std::vector<uint32_t> audio_latency_us;
@@ -219,9 +222,9 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
     };
     events.on_keyframe_request = [p](const v1::KeyframeRequest&) { p->keyframe_wanted = true; };
     events.on_local_video_dropped = [p](v1::MediaKind, uint32_t) { p->keyframe_wanted = true; };
-    events.on_media = [p, &shared](const v1::MediaHeader& header, std::span<const uint8_t>) {
+    events.on_media = [p](const v1::MediaHeader& header, std::span<const uint8_t>) {
       const uint64_t now = wall_now_us();
-      std::lock_guard lock(shared.mutex);
+      std::lock_guard lock(p->receive_mutex);
       StreamStats& stats = p->streams[{header.sender_participant_id(),
                                        static_cast<uint32_t>(header.kind()), header.track_id()}];
       if (stats.received > 0) {
@@ -372,6 +375,7 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
     int receivers = 0;
   } video, audio;
   for (auto& p : participants) {
+    std::lock_guard receive_lock(p->receive_mutex);
     reconnects += p->client->stats().reconnects;
     if (p->join_us >= 0) {
       join_us.push_back(static_cast<uint32_t>(p->join_us));

@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 SERVER := build/dev/src/server/videocall-server
+CLI := build/dev/src/tools/videocall-cli
 FUZZ_SECONDS ?= 20
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
 export CCACHE_MAXSIZE ?= 5G
@@ -55,7 +56,7 @@ test-fuzz:
 	scripts/run-fuzzers.sh build/fuzz $(FUZZ_SECONDS)
 
 test-e2e:
-	cd web && VC_SERVER_BIN=$(CURDIR)/$(SERVER) npm run e2e
+	cd web && VC_SERVER_BIN=$(CURDIR)/$(SERVER) VC_CLI_BIN=$(CURDIR)/$(CLI) npm run e2e
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

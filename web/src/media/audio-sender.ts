@@ -27,7 +27,10 @@ export class AudioSender {
   private stopped = false;
   private sequence = 0;
   private level = 127;
-  private captureToWallUs = 0;
+  // Offset from the capture clock to the wall clock. The smallest offset seen is the one least
+  // inflated by processing delay; recomputing it per frame would let a later frame's offset be
+  // applied to an earlier chunk and make capture times jitter or run backwards.
+  private captureToWallUs: number | null = null;
 
   constructor(private readonly track: MediaStreamTrack, private readonly options: AudioSenderOptions) {}
 
@@ -57,11 +60,13 @@ export class AudioSender {
     if (!this.encoder || this.encoder.state === 'closed') this.configure(data);
     if (!this.encoder) return;
     this.level = audioLevel(data);
-    this.captureToWallUs = wallClockUs() - data.timestamp;
+    const offsetUs = wallClockUs() - data.timestamp;
+    if (this.captureToWallUs === null || offsetUs < this.captureToWallUs) this.captureToWallUs = offsetUs;
     this.encoder.encode(data);
   }
 
   private configure(data: AudioData): void {
+    this.captureToWallUs = null; // a new capture track may start a new timestamp base
     const encoder = new AudioEncoder({
       output: (chunk) => this.onEncoded(chunk),
       error: (error) => {
@@ -94,7 +99,7 @@ export class AudioSender {
         kind: MediaKind.AUDIO,
         trackId: 0,
         sequence: this.sequence,
-        captureTimeUs: BigInt(Math.round(chunk.timestamp + this.captureToWallUs)),
+        captureTimeUs: BigInt(Math.round(chunk.timestamp + (this.captureToWallUs ?? 0))),
         keyframe: true,
         audioLevel: this.level,
         codec: Codec.OPUS,

@@ -61,7 +61,10 @@ export class VideoSender {
   private dropUntilKeyframe = false;
   private lastKeyframeAt = 0;
   private sequence = 0;
-  private captureToWallUs = 0;
+  // Offset from the capture clock to the wall clock. The smallest offset seen is the one least
+  // inflated by processing delay; recomputing it per frame would let a later frame's offset be
+  // applied to an earlier chunk and make capture times jitter or run backwards.
+  private captureToWallUs: number | null = null;
   private width = 0;
   private height = 0;
 
@@ -95,6 +98,7 @@ export class VideoSender {
     this.reader?.cancel().catch(() => {});
     if (this.encoder && this.encoder.state !== 'closed') this.encoder.close();
     this.encoder = null;
+    this.captureToWallUs = null; // a new capture track may start a new timestamp base
   }
 
   private async handleFrame(frame: VideoFrame): Promise<void> {
@@ -114,7 +118,8 @@ export class VideoSender {
       this.forceKeyframe = false;
       this.lastKeyframeAt = now;
     }
-    this.captureToWallUs = wallClockUs() - frame.timestamp;
+    const offsetUs = wallClockUs() - frame.timestamp;
+    if (this.captureToWallUs === null || offsetUs < this.captureToWallUs) this.captureToWallUs = offsetUs;
     this.encoder.encode(frame, { keyFrame });
   }
 
@@ -168,7 +173,7 @@ export class VideoSender {
         kind: MediaKind.VIDEO,
         trackId: 0,
         sequence: this.sequence,
-        captureTimeUs: BigInt(Math.round(chunk.timestamp + this.captureToWallUs)),
+        captureTimeUs: BigInt(Math.round(chunk.timestamp + (this.captureToWallUs ?? 0))),
         keyframe: flaggedKeyframe,
         temporalLayer: metadata?.svc?.temporalLayerId ?? 0,
         codec: this.codec,

@@ -17,7 +17,7 @@ PACKAGES=(
   libavformat-dev libavcodec-dev libavutil-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  nats-server postgresql chromium ffmpeg gnutls-bin procps
+  nats-server postgresql chromium ffmpeg gnutls-bin procps python3
 )
 
 missing=()

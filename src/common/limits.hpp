@@ -60,6 +60,9 @@ inline constexpr std::size_t kQuicConnectionReceiveWindow = 8u << 20;
 // Media is moved from the SendQueue (where the drop policy applies) into a QUIC stream only while
 // that stream has less than this much unsent data, so congestion backs up into the SendQueue.
 inline constexpr std::size_t kWebTransportStreamBacklogBytes = 64u << 10;
+// Partial records buffered across all of one session's incoming streams (each stream alone is
+// bounded by kMaxEnvelopeBytes); beyond this the session is closed with 4429.
+inline constexpr std::size_t kWebTransportSessionBufferedBytes = 4u << 20;
 inline constexpr std::size_t kH3MaxFrameBytes = 16u << 10;  // SETTINGS, HEADERS, ...
 inline constexpr std::size_t kH3MaxTrackedStreams = 64;
 inline constexpr auto kDevCertificateValidity = std::chrono::hours(24 * 13);  // < 14 days

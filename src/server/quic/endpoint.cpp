@@ -152,6 +152,10 @@ void QuicEndpoint::on_datagram(ByteView packet, const SocketAddress& remote, Tim
 
 QuicEndpoint::Connection* QuicEndpoint::accept(ByteView packet, const SocketAddress& remote,
                                                Timestamp now) {
+  if (!QuicConnection::acceptable_first_packet(packet)) {
+    ++stats_.datagrams_dropped;  // not a client Initial (e.g. a stray packet of a closed connection)
+    return nullptr;
+  }
   std::string key = address_key(remote);
   std::size_t& from_address = per_address_[key];
   if (!accepting_ || connections_.size() >= config_.max_connections ||

@@ -317,6 +317,11 @@ QuicConnection::~QuicConnection() {
   if (tls_ != nullptr) gnutls_deinit(tls_);
 }
 
+bool QuicConnection::acceptable_first_packet(ByteView packet) {
+  ngtcp2_pkt_hd header;
+  return ngtcp2_accept(&header, packet.data(), packet.size()) == 0;
+}
+
 std::unique_ptr<QuicConnection> QuicConnection::accept(ByteView first_packet,
                                                        const SocketAddress& local,
                                                        const SocketAddress& remote,

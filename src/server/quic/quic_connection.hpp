@@ -143,6 +143,8 @@ class QuicConnection {
   QuicConnection(const QuicConnection&) = delete;
   QuicConnection& operator=(const QuicConnection&) = delete;
 
+  // Cheap check that `packet` may start a new connection (a client Initial), before allocating.
+  static bool acceptable_first_packet(ByteView packet);
   // Server side, from a client's first Initial packet (nullptr if it is not an acceptable one).
   static std::unique_ptr<QuicConnection> accept(ByteView first_packet, const SocketAddress& local,
                                                 const SocketAddress& remote,

@@ -20,6 +20,7 @@ constexpr uint32_t kUnsupportedVersion = 4406;
 constexpr uint32_t kIdleTimeout = 4408;
 constexpr uint32_t kMeetingFull = 4410;
 constexpr uint32_t kTooLarge = 4413;
+constexpr uint32_t kTooMuchBuffered = 4429;
 constexpr uint32_t kShuttingDown = 4503;
 
 constexpr uint8_t kControlPriority = 0;
@@ -164,6 +165,13 @@ void WebTransportSession::on_session_stream_data(int64_t stream_id, h3::ByteView
     on_record(stream_id, control, record);
     return state_ == State::kAwaitHello || state_ == State::kJoined;
   });
+  if (it->second.buffered_bytes() > 0) {
+    std::size_t buffered = 0;
+    for (const auto& [id, reader] : readers_) buffered += reader.buffered_bytes();
+    if (buffered > limits::kWebTransportSessionBufferedBytes) {
+      return fail(kTooMuchBuffered, "too much partial data buffered");
+    }
+  }
   switch (status) {
     case h3::RecordStatus::kOk:
     case h3::RecordStatus::kStopped:

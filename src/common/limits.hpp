@@ -33,6 +33,10 @@ inline constexpr auto kHandshakeTimeout = 10s;
 inline constexpr std::size_t kMaxConnectionsPerAddress = 1024;
 inline constexpr std::size_t kMaxHttpBodyBytes = 16u << 10;
 inline constexpr std::size_t kMaxHttpHeaderBytes = 8u << 10;
+// REST calls that create state (join, create meeting) per source address: a token bucket.
+inline constexpr double kJoinBurstPerAddress = 30;
+inline constexpr double kJoinRatePerAddressPerSecond = 2;
+inline constexpr std::size_t kMaxRateLimitedAddresses = 100000;  // table reset beyond this
 // WebSocket reads grow the message buffer by at most this much per read, so an oversized message is
 // refused (4413) after buffering at most kMaxEnvelopeBytes plus one chunk.
 inline constexpr std::size_t kWebSocketReadChunkBytes = 64u << 10;

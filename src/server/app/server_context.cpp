@@ -1,5 +1,7 @@
 #include "server/app/server_context.hpp"
 
+#include <algorithm>
+
 #include "common/limits.hpp"
 
 namespace vc::app {
@@ -15,6 +17,23 @@ void ConnectionLimiter::release(const boost::asio::ip::address& address) {
   auto it = counts_.find(address.to_string());
   if (it == counts_.end()) return;
   if (--it->second == 0) counts_.erase(it);
+}
+
+bool RateLimiter::allow(const boost::asio::ip::address& address,
+                        std::chrono::steady_clock::time_point now) {
+  if (buckets_.size() >= limits::kMaxRateLimitedAddresses) buckets_.clear();
+  auto [it, inserted] = buckets_.try_emplace(address.to_string());
+  Bucket& bucket = it->second;
+  if (inserted) {
+    bucket.tokens = burst_;
+  } else {
+    const double elapsed = std::chrono::duration<double>(now - bucket.updated).count();
+    bucket.tokens = std::min(burst_, bucket.tokens + elapsed * per_second_);
+  }
+  bucket.updated = now;
+  if (bucket.tokens < 1) return false;
+  bucket.tokens -= 1;
+  return true;
 }
 
 }  // namespace vc::app

@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -16,6 +17,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/limits.hpp"
 #include "server/app/config.hpp"
 #include "server/app/room_registry.hpp"
 #include "server/auth/room_token.hpp"
@@ -32,6 +34,7 @@ struct ServerMetrics {
   uint64_t connections_refused = 0;  // per-address limit or shutting down
   uint64_t joins = 0;                // REST joins that issued a token
   uint64_t tokens_refused = 0;       // media connections refused with 4401
+  uint64_t rate_limited = 0;         // REST calls refused with 429
   uint64_t ws_sessions_opened = 0;
   uint64_t ws_messages_in = 0;
   uint64_t ws_bytes_in = 0;
@@ -48,6 +51,22 @@ class ConnectionLimiter {
 
  private:
   std::unordered_map<std::string, std::size_t> counts_;
+};
+
+// Token bucket per source address for REST calls that create state (joins, meetings).
+class RateLimiter {
+ public:
+  RateLimiter(double burst, double per_second) : burst_(burst), per_second_(per_second) {}
+  bool allow(const boost::asio::ip::address& address, std::chrono::steady_clock::time_point now);
+
+ private:
+  struct Bucket {
+    double tokens = 0;
+    std::chrono::steady_clock::time_point updated;
+  };
+  double burst_;
+  double per_second_;
+  std::unordered_map<std::string, Bucket> buckets_;
 };
 
 // Holds one connection's place in the limiter; moves from the HTTP to the WebSocket session.
@@ -101,6 +120,7 @@ struct ServerContext {
   RoomRegistry rooms;
   ServerMetrics metrics;
   ConnectionLimiter connections;
+  RateLimiter join_rate{limits::kJoinBurstPerAddress, limits::kJoinRatePerAddressPerSecond};
   std::unordered_set<LiveConnection*> media_sessions;  // WebSocket (and later WebTransport)
   std::unordered_set<LiveConnection*> http_sessions;
   bool shutting_down = false;

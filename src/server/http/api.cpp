@@ -166,12 +166,18 @@ void meeting_info(app::ServerContext& ctx, std::string meeting_id, const Request
 
 }  // namespace
 
-void handle_api(app::ServerContext& ctx, Request&& req, std::string_view path, Responder respond) {
+void handle_api(app::ServerContext& ctx, Request&& req, std::string_view path,
+                const boost::asio::ip::address& remote, Responder respond) {
   const RequestInfo info = info_of(req);
   const bhttp::verb method = req.method();
   if (ctx.shutting_down) {
     return respond(
         fail(ctx, status::service_unavailable, "unavailable", "server shutting down", info));
+  }
+  if (method == bhttp::verb::post && !ctx.join_rate.allow(remote, std::chrono::steady_clock::now())) {
+    ++ctx.metrics.rate_limited;
+    return respond(
+        fail(ctx, status::too_many_requests, "rate_limited", "too many requests", info));
   }
   auto method_not_allowed = [&] {
     return respond(fail(ctx, status::method_not_allowed, "method_not_allowed",

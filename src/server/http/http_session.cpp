@@ -96,7 +96,7 @@ class HttpSession final : public app::LiveConnection,
                        "WebSocket endpoint is /ws", info_of(req)));
     }
     keep_alive_ = req.keep_alive();
-    handle_request(ctx_, std::move(req),
+    handle_request(ctx_, std::move(req), slot_.address(),
                    [self = this->shared_from_this()](bhttp::message_generator msg) {
                      self->send(std::move(msg));
                    });

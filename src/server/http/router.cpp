@@ -55,6 +55,8 @@ std::string metrics_text(const app::ServerContext& ctx) {
   metric("videocall_joins_total", "counter", "Room tokens issued by the join API", m.joins);
   metric("videocall_tokens_refused_total", "counter", "Media connections refused with 4401",
          m.tokens_refused);
+  metric("videocall_rate_limited_total", "counter", "REST calls refused with 429",
+         m.rate_limited);
   metric("videocall_ws_sessions_opened_total", "counter", "Media WebSocket sessions opened",
          m.ws_sessions_opened);
   metric("videocall_ws_sessions", "gauge", "Live media sessions", ctx.media_sessions.size());
@@ -148,7 +150,8 @@ bhttp::message_generator fail(app::ServerContext& ctx, bhttp::status status,
   return error_response(status, code, message, info);
 }
 
-void handle_request(app::ServerContext& ctx, Request&& req, Responder respond) {
+void handle_request(app::ServerContext& ctx, Request&& req, const boost::asio::ip::address& remote,
+                    Responder respond) {
   ++ctx.metrics.http_requests;
   Responder& counted = respond;
   const RequestInfo info = info_of(req);
@@ -160,7 +163,7 @@ void handle_request(app::ServerContext& ctx, Request&& req, Responder respond) {
       return counted(fail(ctx, bhttp::status::not_found, "not_found", "no such API", info));
     }
     const std::string path_copy(path.substr(kPrefix.size()));
-    return handle_api(ctx, std::move(req), path_copy, std::move(counted));
+    return handle_api(ctx, std::move(req), path_copy, remote, std::move(counted));
   }
   if (path == "/healthz") {
     if (ctx.shutting_down) {

@@ -28,10 +28,13 @@ inline RequestInfo info_of(const Request& req) {
   return {req.version(), req.keep_alive(), req.method() == bhttp::verb::head};
 }
 
-void handle_request(app::ServerContext& ctx, Request&& req, Responder respond);
+// `remote` is the client's address (for per-address rate limits).
+void handle_request(app::ServerContext& ctx, Request&& req, const boost::asio::ip::address& remote,
+                    Responder respond);
 
 // REST API under /api/v1 (api.cpp).
-void handle_api(app::ServerContext& ctx, Request&& req, std::string_view path, Responder respond);
+void handle_api(app::ServerContext& ctx, Request&& req, std::string_view path,
+                const boost::asio::ip::address& remote, Responder respond);
 
 // Static web app with the SPA fallback (static_files.cpp).
 bhttp::message_generator serve_static(const app::ServerContext& ctx, const Request& req,

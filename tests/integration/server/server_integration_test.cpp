@@ -58,6 +58,11 @@ TEST(ServerRest, HealthMetricsStaticAndErrors) {
   EXPECT_EQ(js.content_type, "text/javascript; charset=utf-8");
   EXPECT_EQ(http_request(port, "GET", "/assets/missing.js").status, 404u);
   EXPECT_EQ(http_request(port, "GET", "/../etc/passwd").status, 400u);
+  for (const char* absolute : {"//etc/passwd", "/%2Fetc/passwd", "//etc/os-release.txt"}) {
+    // Never the host's file: the SPA page or 404.
+    EXPECT_EQ(http_request(port, "GET", absolute).body.find("root:"), std::string::npos);
+    EXPECT_EQ(http_request(port, "GET", absolute).body.find("NAME="), std::string::npos);
+  }
   EXPECT_EQ(http_request(port, "GET", "/assets/%2e%2e/%2e%2e/secret").status, 400u);
 
   EXPECT_EQ(http_request(port, "POST", "/api/v1/meetings/bad%20id/join", R"({"display_name":"A"})")
@@ -77,6 +82,12 @@ TEST(ServerRest, HealthMetricsStaticAndErrors) {
   EXPECT_EQ(http_request(port, "DELETE", "/api/v1/meetings/demo").status, 405u);
 
   const auto created = http_request(port, "POST", "/api/v1/meetings");
+  // Joins and meeting creation are rate limited per address (burst 30, then 2/s).
+  unsigned limited = 0;
+  for (int i = 0; i < 40; ++i) {
+    if (http_request(port, "POST", "/api/v1/meetings").status == 429) ++limited;
+  }
+  EXPECT_GT(limited, 0u);
   EXPECT_EQ(created.status, 201u);
   const std::string id = created.json()["meeting_id"];
   const auto info = http_request(port, "GET", "/api/v1/meetings/" + id);

@@ -13,6 +13,9 @@ TEST(StaticFiles, SpaRoutesMapToIndex) {
   EXPECT_EQ(resolve_static_path(kRoot, "/meeting/demo.with.dots"), kRoot / "index.html");
   EXPECT_EQ(resolve_static_path(kRoot, "/settings"), kRoot / "index.html");
   EXPECT_EQ(resolve_static_path(kRoot, "/assets/app.js"), kRoot / "assets/app.js");
+  // Empty segments never make the path absolute (found by fuzz_join_request).
+  EXPECT_EQ(resolve_static_path(kRoot, "//etc/os-release.txt"), kRoot / "etc/os-release.txt");
+  EXPECT_EQ(resolve_static_path(kRoot, "/assets//%2Fetc/x.js"), kRoot / "assets/etc/x.js");
 }
 
 TEST(StaticFiles, TraversalIsRejected) {

@@ -21,6 +21,8 @@ void ConnectionLimiter::release(const boost::asio::ip::address& address) {
 
 bool RateLimiter::allow(const boost::asio::ip::address& address,
                         std::chrono::steady_clock::time_point now) {
+  // Loopback is the operator's own machine (load tests, bots, a local reverse proxy).
+  if (address.is_loopback()) return true;
   if (buckets_.size() >= limits::kMaxRateLimitedAddresses) buckets_.clear();
   auto [it, inserted] = buckets_.try_emplace(address.to_string());
   Bucket& bucket = it->second;

@@ -82,12 +82,10 @@ TEST(ServerRest, HealthMetricsStaticAndErrors) {
   EXPECT_EQ(http_request(port, "DELETE", "/api/v1/meetings/demo").status, 405u);
 
   const auto created = http_request(port, "POST", "/api/v1/meetings");
-  // Joins and meeting creation are rate limited per address (burst 30, then 2/s).
-  unsigned limited = 0;
+  // Loopback is exempt from the per-address join rate limit (bots, load tests).
   for (int i = 0; i < 40; ++i) {
-    if (http_request(port, "POST", "/api/v1/meetings").status == 429) ++limited;
+    EXPECT_EQ(http_request(port, "POST", "/api/v1/meetings").status, 201u);
   }
-  EXPECT_GT(limited, 0u);
   EXPECT_EQ(created.status, 201u);
   const std::string id = created.json()["meeting_id"];
   const auto info = http_request(port, "GET", "/api/v1/meetings/" + id);

@@ -22,5 +22,11 @@ TEST(RateLimiter, BurstThenRefillPerAddress) {
   EXPECT_TRUE(limiter.allow(a, t0 + 1h));
 }
 
+TEST(RateLimiter, LoopbackIsExempt) {
+  RateLimiter limiter(1, 0);
+  const auto local = boost::asio::ip::make_address("127.0.0.1");
+  for (int i = 0; i < 100; ++i) EXPECT_TRUE(limiter.allow(local, {}));
+}
+
 }  // namespace
 }  // namespace vc::app

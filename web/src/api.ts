@@ -1,4 +1,4 @@
-// REST calls to videocall-server (docs/CONTRACT-DRAFT.md).
+// REST calls to videocall-server (docs/PROTOCOL.md §9).
 import { MeetingError } from './errors';
 
 export interface JoinResponse {
@@ -44,6 +44,26 @@ export async function joinMeeting(meetingId: string, displayName: string): Promi
   const body = (await response.json()) as Partial<JoinResponse>;
   if (typeof body.token !== 'string' || !body.token) {
     throw new MeetingError('Could not join the meeting', 'The server answered without a meeting pass.', 'bad_response');
+  }
+  return { ws_url: '/ws', ...body } as JoinResponse;
+}
+
+/**
+ * Renews a still-valid room token for the same identity (participant id, name, role), so a call
+ * longer than one token lifetime can still resume within the server's reconnect grace.
+ */
+export async function refreshToken(meetingId: string, token: string): Promise<JoinResponse> {
+  const response = await fetch(`/api/v1/meetings/${encodeURIComponent(meetingId)}/token`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  if (!response.ok) {
+    const { code, message } = await readError(response);
+    throw new MeetingError('Could not renew the meeting pass', `${message} (HTTP ${response.status}, ${code})`, response.status);
+  }
+  const body = (await response.json()) as Partial<JoinResponse>;
+  if (typeof body.token !== 'string' || !body.token) {
+    throw new MeetingError('Could not renew the meeting pass', 'The server answered without a meeting pass.', 'bad_response');
   }
   return { ws_url: '/ws', ...body } as JoinResponse;
 }

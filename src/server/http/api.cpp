@@ -87,6 +87,22 @@ struct JoinResult {
   std::string token;
 };
 
+// The join and token-refresh response (docs/PROTOCOL.md §9).
+nlohmann::json token_body(app::ServerContext& ctx, const auth::RoomClaims& c,
+                          const std::string& token, const std::string& host) {
+  nlohmann::json body = {{"token", token},
+                         {"participant_id", c.participant_id},
+                         {"meeting_id", c.meeting_id},
+                         {"display_name", c.display_name},
+                         {"role", auth::role_name(c.role)},
+                         {"expires_at", c.expires_at},
+                         {"ws_url", "/ws"}};
+  if (ctx.webtransport_info) {
+    if (auto wt = ctx.webtransport_info(host)) body["webtransport"] = std::move(*wt);
+  }
+  return body;
+}
+
 void join_meeting(app::ServerContext& ctx, Request&& req, std::string meeting_id,
                   const RequestInfo& info, Responder respond) {
   auto parsed = parse_join_request(req.body());
@@ -117,20 +133,45 @@ void join_meeting(app::ServerContext& ctx, Request&& req, std::string meeting_id
         }
         ++ctx.metrics.joins;
         const auth::RoomClaims& c = result->claims;
-        nlohmann::json body = {{"token", result->token},
-                               {"participant_id", c.participant_id},
-                               {"meeting_id", c.meeting_id},
-                               {"display_name", c.display_name},
-                               {"role", auth::role_name(c.role)},
-                               {"expires_at", c.expires_at},
-                               {"ws_url", "/ws"}};
-        if (ctx.webtransport_info) {
-          if (auto wt = ctx.webtransport_info(host)) body["webtransport"] = std::move(*wt);
-        }
         VC_LOG_INFO("event=join meeting={} participant={} role={}", c.meeting_id,
                     c.participant_id, auth::role_name(c.role));
-        respond(json_response(status::ok, body, info));
+        respond(json_response(status::ok, token_body(ctx, c, result->token, host), info));
       });
+}
+
+// POST /{id}/token with `Authorization: Bearer <current token>`: a fresh token for the same
+// identity, so a long call can still resume within the reconnect grace after its first token
+// expired. Needs no store access: it keeps working while the database is down.
+void refresh_token(app::ServerContext& ctx, const Request& req, std::string_view meeting_id,
+                   const RequestInfo& info, Responder respond) {
+  constexpr std::string_view kBearer = "Bearer ";
+  const std::string_view authorization = req[bhttp::field::authorization];
+  if (authorization.substr(0, kBearer.size()) != kBearer) {
+    return respond(fail(ctx, status::unauthorized, "unauthorized",
+                        "missing Authorization: Bearer <room token>", info));
+  }
+  const int64_t now = auth::unix_now();
+  auto verified = ctx.tokens.verify(authorization.substr(kBearer.size()), now);
+  if (!verified.claims) {
+    return respond(fail(ctx, status::unauthorized, "unauthorized",
+                        std::string(auth::to_string(verified.error)), info));
+  }
+  if (verified.claims->meeting_id != meeting_id) {
+    return respond(
+        fail(ctx, status::forbidden, "forbidden", "token is for another meeting", info));
+  }
+  auth::RoomClaims claims = std::move(*verified.claims);
+  std::string token;
+  try {
+    token = ctx.tokens.issue(claims, now);
+  } catch (const std::exception& error) {
+    VC_LOG_ERROR("event=token_refresh_failed error=\"{}\"", error.what());
+    return respond(
+        fail(ctx, status::internal_server_error, "internal", "could not sign a token", info));
+  }
+  respond(json_response(status::ok,
+                        token_body(ctx, claims, token, std::string(req[bhttp::field::host])),
+                        info));
 }
 
 void meeting_info(app::ServerContext& ctx, std::string meeting_id, const RequestInfo& info,
@@ -184,7 +225,8 @@ void handle_api(app::ServerContext& ctx, Request&& req, std::string_view path,
                         "method not allowed for this resource", info));
   };
 
-  // path is what follows /api/v1/meetings: "", "/{id}", "/{id}/join", "/{id}/participants".
+  // path is what follows /api/v1/meetings: "", "/{id}", "/{id}/join", "/{id}/token",
+  // "/{id}/participants".
   if (path.empty() || path == "/") {
     if (method != bhttp::verb::post) return method_not_allowed();
     return create_meeting(ctx, info, std::move(respond));
@@ -208,6 +250,10 @@ void handle_api(app::ServerContext& ctx, Request&& req, std::string_view path,
   if (action == "join") {
     if (method != bhttp::verb::post) return method_not_allowed();
     return join_meeting(ctx, std::move(req), std::string(id), info, std::move(respond));
+  }
+  if (action == "token") {
+    if (method != bhttp::verb::post) return method_not_allowed();
+    return refresh_token(ctx, req, id, info, std::move(respond));
   }
   if (action == "participants") {
     if (method != bhttp::verb::get) return method_not_allowed();

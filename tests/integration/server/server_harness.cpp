@@ -167,13 +167,14 @@ std::optional<int> ServerProcess::wait_exit(std::chrono::milliseconds timeout) {
 std::string ServerProcess::stderr_text() const { return read_file(dir_ / "stderr.log"); }
 
 HttpResult http_request(uint16_t port, const std::string& method, const std::string& target,
-                        const std::string& body) {
+                        const std::string& body, const std::string& authorization) {
   asio::io_context io;
   beast::tcp_stream stream(io);
   stream.expires_after(10s);
   stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   http::request<http::string_body> req{http::string_to_verb(method), target, 11};
   req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
+  if (!authorization.empty()) req.set(http::field::authorization, authorization);
   if (!body.empty() || method == "POST") {
     req.set(http::field::content_type, "application/json");
     req.body() = body;

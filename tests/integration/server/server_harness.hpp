@@ -67,7 +67,7 @@ struct HttpResult {
 };
 
 HttpResult http_request(uint16_t port, const std::string& method, const std::string& target,
-                        const std::string& body = {});
+                        const std::string& body = {}, const std::string& authorization = {});
 
 struct JoinInfo {
   std::string token;

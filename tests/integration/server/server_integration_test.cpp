@@ -228,6 +228,34 @@ TEST(ServerMedia, ReconnectWithinGraceResumesIdentity) {
   ASSERT_TRUE(back);
 }
 
+TEST(ServerRest, TokenRefreshKeepsTheIdentity) {
+  ServerProcess server;
+  const uint16_t port = server.port();
+  const auto joined = join_meeting(port, "refresh", "Ada");
+  const std::string target = "/api/v1/meetings/refresh/token";
+
+  const auto refreshed = http_request(port, "POST", target, {}, "Bearer " + joined.token);
+  ASSERT_EQ(refreshed.status, 200u) << refreshed.body;
+  const auto body = refreshed.json();
+  EXPECT_EQ(body["participant_id"].get<uint64_t>(), joined.participant_id);
+  EXPECT_EQ(body["display_name"], "Ada");
+  EXPECT_EQ(body["role"], joined.role);
+
+  // The refreshed token joins as the same participant.
+  JoinInfo renewed = joined;
+  renewed.token = body["token"].get<std::string>();
+  WsClient client(port, ws_target(renewed));
+  EXPECT_EQ(client.join().participant_id(), joined.participant_id);
+
+  EXPECT_EQ(http_request(port, "POST", target).status, 401u);
+  EXPECT_EQ(http_request(port, "POST", target, {}, "Bearer not.a.token").status, 401u);
+  EXPECT_EQ(http_request(port, "POST", target, {}, joined.token).status, 401u);  // no scheme
+  EXPECT_EQ(http_request(port, "POST", "/api/v1/meetings/other/token", {}, "Bearer " + joined.token)
+                .status,
+            403u);
+  EXPECT_EQ(http_request(port, "GET", target).status, 405u);
+}
+
 TEST(ServerMedia, BadOrExpiredTokenIsRefusedWith4401) {
   ServerProcess server;
   for (const std::string target : {"/ws", "/ws?token=", "/ws?token=not.a.jwt",

@@ -1,6 +1,6 @@
 // Protocol session for one meeting: REST join, transport, Hello, and dispatch of server messages.
 // Media capture/playback and UI live elsewhere; this class only speaks the wire protocol.
-import { joinMeeting, type JoinResponse } from '../api';
+import { joinMeeting, refreshToken, type JoinResponse } from '../api';
 import { MeetingError, closeCodeText } from '../errors';
 import type { Participant } from '../gen/videocall_pb';
 import {
@@ -37,6 +37,9 @@ const PING_INTERVAL_MS = 5_000;
 const RECONNECT_DELAYS_MS = [250, 750, 1500, 3000];
 /** Refresh the room token this long before it expires when a reconnect needs it. */
 const TOKEN_MARGIN_S = 15;
+/** Renew the room token this long before it expires, so a reconnect keeps our identity. */
+const TOKEN_RENEW_BEFORE_S = 60;
+const TOKEN_RENEW_RETRY_MS = 10_000;
 
 function transportOptionsFrom(join: JoinResponse): TransportOptions {
   return {
@@ -55,6 +58,7 @@ export class MeetingSession {
   private acceptTimer: number | undefined;
   private nonce = 0;
   private reconnectAttempt = 0;
+  private renewTimer: number | undefined;
 
   private constructor(
     private transport: Transport,
@@ -143,6 +147,7 @@ export class MeetingSession {
 
   private shutdown(code = 1000): void {
     this.ended = true;
+    window.clearTimeout(this.renewTimer);
     window.clearInterval(this.pingTimer);
     window.clearTimeout(this.acceptTimer);
     this.transport.close(code);
@@ -173,6 +178,24 @@ export class MeetingSession {
     }
   }
 
+  /** Keeps a valid token for our identity at hand for as long as the call lasts. */
+  private scheduleTokenRenewal(delayMs?: number): void {
+    window.clearTimeout(this.renewTimer);
+    const dueMs = delayMs ?? Math.max(1000, (this.join.expires_at - TOKEN_RENEW_BEFORE_S) * 1000 - Date.now());
+    this.renewTimer = window.setTimeout(() => void this.renewToken(), dueMs);
+  }
+
+  private async renewToken(): Promise<void> {
+    if (this.ended) return;
+    try {
+      this.join = { ...this.join, ...(await refreshToken(this.meetingId, this.join.token)) };
+      this.scheduleTokenRenewal();
+    } catch {
+      // Network blip or server restart: try again while the current token is still valid.
+      if (Date.now() / 1000 < this.join.expires_at) this.scheduleTokenRenewal(TOKEN_RENEW_RETRY_MS);
+    }
+  }
+
   private async reconnect(): Promise<void> {
     this.joined = false;
     window.clearInterval(this.pingTimer);
@@ -183,8 +206,8 @@ export class MeetingSession {
       await new Promise((resolve) => window.setTimeout(resolve, delay));
       if (this.ended) return;
       try {
-        // Room tokens are short-lived. Resuming needs the original one; once it has expired the
-        // only way back in is a fresh join (a new identity: peers see a leave and a join).
+        // Room tokens are short-lived and renewed ahead of expiry (scheduleTokenRenewal). Only if
+        // that failed for a whole token lifetime is a fresh join (a new identity) the way back in.
         if (Date.now() / 1000 >= this.join.expires_at - TOKEN_MARGIN_S) {
           this.join = await joinMeeting(this.meetingId, this.displayName);
         }
@@ -228,6 +251,7 @@ export class MeetingSession {
         window.clearTimeout(this.acceptTimer);
         window.clearInterval(this.pingTimer);
         this.pingTimer = window.setInterval(() => this.ping(), PING_INTERVAL_MS);
+        this.scheduleTokenRenewal();
         this.events.joined(toNumber(accepted.participantId), accepted.self, accepted.roster, accepted.resumed);
         break;
       }

@@ -64,7 +64,7 @@ Timestamp monotonic_now() {
 ConnectionId ConnectionId::from(ByteView data) {
   ConnectionId id;
   id.size = static_cast<uint8_t>(std::min(data.size(), kMaxConnectionIdBytes));
-  std::memcpy(id.bytes, data.data(), id.size);
+  if (id.size > 0) std::memcpy(id.bytes, data.data(), id.size);  // data() may be null when empty
   return id;
 }
 

@@ -107,6 +107,9 @@ PGconn* PostgresMeetingStore::connection() {
   conn_ = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (PQstatus(conn_) != CONNECTION_OK) {
     const std::string error = connection_error(conn_);
+    // A failed connection object still owns memory; the next call starts afresh.
+    PQfinish(conn_);
+    conn_ = nullptr;
     throw StoreError("database unavailable: " + error);
   }
   PQclear(PQexec(conn_, "SET client_min_messages = warning"));

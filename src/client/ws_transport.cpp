@@ -14,6 +14,7 @@
 #include <deque>
 #include <type_traits>
 
+#include "common/close_codes.hpp"
 #include "common/limits.hpp"
 #include "common/log.hpp"
 #include "transport.hpp"
@@ -27,16 +28,17 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 ErrorKind classify_close_code(uint32_t code) {
+  using namespace close_code;
   switch (code) {
-    case 4401:
-    case 4403:
-    case 4404:
-    case 4406:
-    case 4410:
+    case kUnauthorized:
+    case kForbidden:
+    case kUnknownMeeting:
+    case kUnsupportedVersion:
+    case kMeetingFull:
       return ErrorKind::kRefused;
-    case 4400:
-    case 4405:
-    case 4413:
+    case kMalformed:
+    case kProtocolViolation:
+    case kTooLarge:
       return ErrorKind::kProtocol;
     default:
       return code >= 4000 ? ErrorKind::kServerClosed : ErrorKind::kUnreachable;
@@ -44,8 +46,10 @@ ErrorKind classify_close_code(uint32_t code) {
 }
 
 bool is_retryable_close_code(uint32_t code) {
+  using namespace close_code;
   // Idle timeout, too slow, internal error, shutting down, or an ordinary transport loss.
-  return code == 4408 || code == 4429 || code == 4500 || code == 4503 || code < 4000;
+  return code == kIdleTimeout || code == kTooSlow || code == kInternal || code == kShuttingDown ||
+         code < 4000;
 }
 
 namespace {

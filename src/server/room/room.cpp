@@ -2,15 +2,12 @@
 
 #include <algorithm>
 
+#include "common/close_codes.hpp"
 #include "common/limits.hpp"
 
 namespace vc::room {
 
 namespace {
-
-constexpr uint32_t kErrorReplaced = 4409;
-constexpr uint32_t kErrorTooSlow = 4429;
-constexpr uint32_t kErrorViolation = 4405;
 
 v1::Control participant_left(uint64_t participant_id, v1::LeaveReason reason) {
   v1::Control control;
@@ -67,7 +64,7 @@ JoinResult Room::join(Endpoint& endpoint, const JoinRequest& request) {
   if (Member* existing = find(id)) {
     // Resume: a reconnect within grace, or a new connection replacing a live one.
     if (existing->endpoint != nullptr && existing->endpoint != &endpoint) {
-      existing->endpoint->close_with_error(kErrorReplaced, "replaced by a newer connection");
+      existing->endpoint->close_with_error(close_code::kReplaced, "replaced by a newer connection");
     }
     claim_locally(*existing);
     existing->endpoint = &endpoint;
@@ -215,7 +212,7 @@ void Room::close_slow_receiver(Member& member) {
   Endpoint* endpoint = member.endpoint;
   const uint64_t id = member.info.participant_id();
   remove(id, v1::LEAVE_REASON_ERROR);
-  if (endpoint != nullptr) endpoint->close_with_error(kErrorTooSlow, "receiver too slow");
+  if (endpoint != nullptr) endpoint->close_with_error(close_code::kTooSlow, "receiver too slow");
 }
 
 void Room::route_keyframe_needs(Member& receiver) {
@@ -307,7 +304,7 @@ void Room::handle_control(uint64_t participant_id, const v1::Control& control) {
       return;
     }
     case v1::Control::kHello:
-      member->endpoint->close_with_error(kErrorViolation, "hello sent twice");
+      member->endpoint->close_with_error(close_code::kProtocolViolation, "hello sent twice");
       return;
     default:
       // Server-to-client messages and unknown future messages from clients are ignored.

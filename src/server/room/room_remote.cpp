@@ -3,13 +3,12 @@
 // announcements change it. Local receivers see remote members exactly like local ones.
 #include <algorithm>
 
+#include "common/close_codes.hpp"
 #include "server/room/room.hpp"
 
 namespace vc::room {
 
 namespace {
-
-constexpr uint32_t kErrorReplaced = 4409;
 
 bool same_participant(const v1::Participant& a, const v1::Participant& b) {
   return a.display_name() == b.display_name() && a.mic_on() == b.mic_on() &&
@@ -100,7 +99,7 @@ void Room::upsert_remote_member(const RemoteMember& remote) {
       return;
     }
     if (Endpoint* endpoint = std::exchange(member->endpoint, nullptr)) {
-      endpoint->close_with_error(kErrorReplaced, "replaced by a newer connection on another node");
+      endpoint->close_with_error(close_code::kReplaced, "replaced by a newer connection on another node");
     }
     member->node_id = remote.node_id;
     member->claim_us = remote.claim_us;

@@ -5,6 +5,7 @@
 // on_connection_closed(), which detaches from the room (reconnect grace, as with WebSocket).
 #include "server/webtransport/wt_session.hpp"
 
+#include "common/close_codes.hpp"
 #include "common/limits.hpp"
 #include "common/log.hpp"
 #include "server/h3/varint.hpp"
@@ -13,15 +14,7 @@ namespace vc::webtransport {
 
 namespace {
 
-// Close codes (docs/PROTOCOL.md), shared with the WebSocket transport.
-constexpr uint32_t kMalformed = 4400;
-constexpr uint32_t kProtocolViolation = 4405;
-constexpr uint32_t kUnsupportedVersion = 4406;
-constexpr uint32_t kIdleTimeout = 4408;
-constexpr uint32_t kMeetingFull = 4410;
-constexpr uint32_t kTooLarge = 4413;
-constexpr uint32_t kTooMuchBuffered = 4429;
-constexpr uint32_t kShuttingDown = 4503;
+using namespace ::vc::close_code;  // docs/PROTOCOL.md §10
 
 constexpr uint8_t kControlPriority = 0;
 uint8_t priority_for_kind(uint32_t media_kind) {
@@ -169,7 +162,7 @@ void WebTransportSession::on_session_stream_data(int64_t stream_id, h3::ByteView
     std::size_t buffered = 0;
     for (const auto& [id, reader] : readers_) buffered += reader.buffered_bytes();
     if (buffered > limits::kWebTransportSessionBufferedBytes) {
-      return fail(kTooMuchBuffered, "too much partial data buffered");
+      return fail(kTooSlow, "too much partial data buffered");
     }
   }
   switch (status) {

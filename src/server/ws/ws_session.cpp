@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 
+#include "common/close_codes.hpp"
 #include "common/envelope.hpp"
 #include "common/limits.hpp"
 #include "common/log.hpp"
@@ -32,15 +33,7 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 using SteadyClock = std::chrono::steady_clock;
 
-// Close codes (docs/PROTOCOL.md).
-constexpr uint32_t kMalformed = 4400;
-constexpr uint32_t kUnauthorized = 4401;
-constexpr uint32_t kProtocolViolation = 4405;
-constexpr uint32_t kUnsupportedVersion = 4406;
-constexpr uint32_t kIdleTimeout = 4408;
-constexpr uint32_t kMeetingFull = 4410;
-constexpr uint32_t kTooLarge = 4413;
-constexpr uint32_t kShuttingDown = 4503;
+using namespace ::vc::close_code;  // docs/PROTOCOL.md §10
 
 template <class Stream>
 class WsSession final : public room::Endpoint,

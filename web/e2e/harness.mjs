@@ -1,7 +1,10 @@
 // Shared helpers for the browser end-to-end tests: start the real videocall-server, launch
 // Debian's Chromium through playwright-core, and create participants.
-import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -27,17 +30,26 @@ const CHROMIUM_ARGS = [
   '--use-fake-ui-for-media-stream',
 ];
 
-/** Starts videocall-server on a free port and resolves once it prints its listening line. */
-export async function startServer(extraArgs = []) {
+function serverBinary() {
   const bin = process.env.VC_SERVER_BIN || resolve(WEB_DIR, '..', 'build', 'dev', 'src', 'server', 'videocall-server');
   if (!existsSync(bin)) throw new Error(`videocall-server not found at ${bin}; build it or set VC_SERVER_BIN`);
+  return bin;
+}
+
+/**
+ * Starts videocall-server and resolves once it prints its listening line. `port` 0 (the default)
+ * lets the server pick a free one; nodes that must know each other's URLs beforehand get ports
+ * from freePort(). The returned `kill(signal)` ends it abruptly (SIGKILL: a crashed node).
+ */
+export async function startServer(extraArgs = [], { port = 0, label = 'server' } = {}) {
+  const bin = serverBinary();
   const webRoot = join(WEB_DIR, 'dist');
   if (!existsSync(join(webRoot, 'index.html'))) throw new Error(`${webRoot}/index.html missing; run npm run build first`);
   const dataDir = mkdtempSync(join(tmpdir(), 'vc-e2e-data-'));
-  const proc = spawn(bin, ['--listen', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--web-root', webRoot, ...extraArgs], {
+  const proc = spawn(bin, ['--listen', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--web-root', webRoot, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const logName = `${LOG_PREFIX}-server-${++serversStarted}.log`;
+  const logName = `${LOG_PREFIX}-${label}-${++serversStarted}.log`;
   const log = createWriteStream(join(RESULTS_DIR, logName));
   proc.stderr.pipe(log);
   const exited = new Promise((done) => proc.once('exit', (code, signal) => done({ code, signal })));
@@ -60,6 +72,13 @@ export async function startServer(extraArgs = []) {
   let stopped = false;
   return {
     url,
+    logName,
+    /** Sends `signal` and waits for the process to exit (SIGKILL: no goodbye to anyone). */
+    async kill(signal = 'SIGKILL') {
+      stopped = true;
+      proc.kill(signal);
+      await exited;
+    },
     async stop() {
       if (!stopped) {
         stopped = true;
@@ -69,6 +88,110 @@ export async function startServer(extraArgs = []) {
         clearTimeout(killTimer);
       }
       rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A loopback port free for both TCP and UDP right now (the server uses the same number for QUIC). */
+export async function freePort() {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = await new Promise((done, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const { port: picked } = server.address();
+        server.close(() => done(picked));
+      });
+    });
+    const udpFree = await new Promise((done) => {
+      const socket = createSocket('udp4');
+      socket.once('error', () => done(false));
+      socket.bind(port, '127.0.0.1', () => socket.close(() => done(true)));
+    });
+    if (udpFree) return port;
+  }
+  throw new Error('no free loopback port for TCP and UDP');
+}
+
+/** Starts /usr/sbin/nats-server on a free loopback port; resolves once it is ready. */
+export async function startNats() {
+  const port = await freePort();
+  const proc = spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const logName = `${LOG_PREFIX}-nats.log`;
+  const log = createWriteStream(join(RESULTS_DIR, logName));
+  const exited = new Promise((done) => proc.once('exit', (code, signal) => done({ code, signal })));
+  await new Promise((ready, reject) => {
+    const timer = setTimeout(() => reject(new Error(`nats-server not ready within 10 s; see test-results/${logName}`)), 10_000);
+    // nats-server logs to stderr.
+    for (const stream of [proc.stdout, proc.stderr]) {
+      createInterface({ input: stream }).on('line', (line) => {
+        log.write(`${line}\n`);
+        if (line.includes('Server is ready')) {
+          clearTimeout(timer);
+          ready();
+        }
+      });
+    }
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`nats-server exited (code ${code}, signal ${signal}); see test-results/${logName}`));
+    });
+  });
+  let stopped = false;
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      proc.kill('SIGTERM');
+      const killTimer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(killTimer);
+    },
+  };
+}
+
+let peerUrlSupported;
+/** Whether this videocall-server build has --peer-url (it announces the other nodes to browsers). */
+export function serverSupportsPeerUrl() {
+  peerUrlSupported ??= execFileSync(serverBinary(), ['--help'], { encoding: 'utf8' }).includes('--peer-url');
+  return peerUrlSupported;
+}
+
+/**
+ * Starts `count` videocall-server nodes joined by `natsUrl`, sharing one room-token secret, each
+ * with SQLite in its own data dir. Ports are chosen up front so every node can be given the other
+ * nodes' URLs (--peer-url, when the build has it). Resolves to { nodes: [{url, kill, stop}], stop }.
+ */
+export async function startCluster(natsUrl, count, extraArgs = []) {
+  const secretDir = mkdtempSync(join(tmpdir(), 'vc-e2e-secret-'));
+  const secretFile = join(secretDir, 'token_secret');
+  writeFileSync(secretFile, randomBytes(32).toString('hex'), { mode: 0o600 });
+  const ports = [];
+  while (ports.length < count) {
+    const port = await freePort();
+    if (!ports.includes(port)) ports.push(port);
+  }
+  const urls = ports.map((port) => `http://127.0.0.1:${port}`);
+  const withPeers = serverSupportsPeerUrl();
+  const nodes = [];
+  try {
+    // One at a time: a second node racing the first for a port would fail confusingly.
+    for (const [index, port] of ports.entries()) {
+      const peers = withPeers ? urls.filter((_, other) => other !== index).flatMap((url) => ['--peer-url', url]) : [];
+      const args = ['--nats-url', natsUrl, '--token-secret-file', secretFile, ...peers, ...extraArgs];
+      nodes.push(await startServer(args, { port, label: `node${String.fromCharCode(65 + index)}` }));
+    }
+  } catch (error) {
+    await Promise.all(nodes.map((node) => node.stop()));
+    rmSync(secretDir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    nodes,
+    async stop() {
+      await Promise.all(nodes.map((node) => node.stop()));
+      rmSync(secretDir, { recursive: true, force: true });
     },
   };
 }

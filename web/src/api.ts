@@ -9,6 +9,34 @@ export interface JoinResponse {
   expires_at: number;
   ws_url: string;
   webtransport?: { url: string; certificate_hashes?: string[] };
+  /** Base URLs (http(s)://host:port) of the deployment's other server nodes, to fail over to. */
+  alternate_servers?: string[];
+}
+
+/**
+ * A server's base URL as an origin ("http://127.0.0.1:8081"), or null if it is not an http(s) URL.
+ * The page's own server is `window.location.origin`.
+ */
+export function serverOrigin(url: string): string | null {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.origin : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Host and port of a server base URL, for the status bar ("127.0.0.1:8081"). */
+export function serverLabel(server: string): string {
+  try {
+    return new URL(server).host;
+  } catch {
+    return server;
+  }
+}
+
+function apiUrl(server: string, meetingId: string, action: 'join' | 'token'): string {
+  return `${server}/api/v1/meetings/${encodeURIComponent(meetingId)}/${action}`;
 }
 
 export const MEETING_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -22,10 +50,11 @@ async function readError(response: Response): Promise<{ code: string; message: s
   }
 }
 
-export async function joinMeeting(meetingId: string, displayName: string): Promise<JoinResponse> {
+/** Joins through `server` (a base URL; the page's own server by default). */
+export async function joinMeeting(meetingId: string, displayName: string, server = window.location.origin): Promise<JoinResponse> {
   let response: Response;
   try {
-    response = await fetch(`/api/v1/meetings/${encodeURIComponent(meetingId)}/join`, {
+    response = await fetch(apiUrl(server, meetingId, 'join'), {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ display_name: displayName }),
@@ -50,13 +79,27 @@ export async function joinMeeting(meetingId: string, displayName: string): Promi
 
 /**
  * Renews a still-valid room token for the same identity (participant id, name, role), so a call
- * longer than one token lifetime can still resume within the server's reconnect grace.
+ * longer than one token lifetime can still resume within the server's reconnect grace. Any node of
+ * the deployment can answer (they share the token secret); its answer carries that node's own
+ * WebSocket and WebTransport endpoints. Network failures (and a cross-origin node that does not
+ * allow the call) throw MeetingError with code "network"; `timeoutMs` bounds the wait.
  */
-export async function refreshToken(meetingId: string, token: string): Promise<JoinResponse> {
-  const response = await fetch(`/api/v1/meetings/${encodeURIComponent(meetingId)}/token`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${token}` },
-  });
+export async function refreshToken(
+  meetingId: string,
+  token: string,
+  server = window.location.origin,
+  timeoutMs?: number,
+): Promise<JoinResponse> {
+  let response: Response;
+  try {
+    response = await fetch(apiUrl(server, meetingId, 'token'), {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}` },
+      ...(timeoutMs !== undefined ? { signal: AbortSignal.timeout(timeoutMs) } : {}),
+    });
+  } catch (error) {
+    throw new MeetingError('Could not renew the meeting pass', `${serverLabel(server)} did not answer: ${String(error)}`, 'network');
+  }
   if (!response.ok) {
     const { code, message } = await readError(response);
     throw new MeetingError('Could not renew the meeting pass', `${message} (HTTP ${response.status}, ${code})`, response.status);

@@ -37,6 +37,9 @@ export interface VcStats {
   selfId: number | null;
   displayName: string | null;
   transport: string | null;
+  /** Base URL (origin) of the server node in use, and every node the page may fail over to. */
+  server: string | null;
+  servers: string[];
   connection: ConnectionStatus;
   /** Everyone else in the meeting (the local participant is not included). */
   roster: RosterEntry[];
@@ -61,6 +64,8 @@ function freshStats(): VcStats {
     selfId: null,
     displayName: null,
     transport: null,
+    server: null,
+    servers: [],
     connection: 'idle',
     roster: [],
     peers: {},

@@ -1,5 +1,6 @@
 // The meeting page: asks for a name if needed, captures camera/mic, runs the session, and keeps the
 // tiles, participant panel, controls and status in step with it.
+import { serverLabel } from '../api';
 import { MeetingError } from '../errors';
 import { ConnectionState, type Participant } from '../gen/videocall_pb';
 import { AudioOutput } from '../media/audio-output';
@@ -124,9 +125,12 @@ class MeetingPage {
         name,
         { micOn: this.micOn, cameraOn: this.cameraOn },
         {
-          joined: (selfId, self, roster, resumed) => {
+          joined: (selfId, self, roster, resumed, via) => {
             stats.joins++;
             stats.resumed = resumed;
+            stats.server = via.server;
+            stats.transport = via.transport;
+            if (this.session) stats.servers = [...this.session.knownServers];
             this.onJoined(selfId, self, roster);
           },
           participantJoined: (participant) => {
@@ -147,9 +151,10 @@ class MeetingPage {
             stats.sent.keyframeRequestsReceived++;
             if (kind === MediaKind.VIDEO || kind === MediaKind.UNSPECIFIED) this.videoSender?.requestKeyframe();
           },
-          reconnecting: (attempt) => {
+          reconnecting: (attempt, server) => {
             stats.connection = 'connecting';
-            this.setStatus(`Reconnecting… (attempt ${attempt})`, 'pending');
+            stats.server = server;
+            this.setStatus(`Reconnecting to ${serverLabel(server)}… (attempt ${attempt})`, 'pending');
           },
           rtt: (ms) => {
             stats.rttMs = Math.round(ms);
@@ -164,6 +169,8 @@ class MeetingPage {
     }
     if (this.finished) return this.session.leave();
     stats.transport = this.session.transportName;
+    stats.server = this.session.serverUrl;
+    stats.servers = [...this.session.knownServers];
     const session = this.session;
     window.__vcDebug = {
       dropTransport: () => session.simulateDrop(),
@@ -417,6 +424,6 @@ class MeetingPage {
   }
 
   private setStatus(text: string, tone: 'ok' | 'pending'): void {
-    this.shell.setStatus(text, tone, stats.transport, stats.rttMs);
+    this.shell.setStatus(text, tone, stats.transport, stats.server === null ? null : serverLabel(stats.server), stats.rttMs);
   }
 }

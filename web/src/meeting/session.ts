@@ -1,6 +1,6 @@
 // Protocol session for one meeting: REST join, transport, Hello, and dispatch of server messages.
 // Media capture/playback and UI live elsewhere; this class only speaks the wire protocol.
-import { joinMeeting, refreshToken, type JoinResponse } from '../api';
+import { joinMeeting, refreshToken, serverOrigin, type JoinResponse } from '../api';
 import { MeetingError, closeCodeText } from '../errors';
 import type { Participant } from '../gen/videocall_pb';
 import {
@@ -17,8 +17,14 @@ import { connectTransport, type Transport, type TransportOptions } from '../tran
 
 export type { Participant };
 
+/** Where the session is connected: a server base URL (origin) and the transport's name. */
+export interface ConnectionInfo {
+  server: string;
+  transport: string;
+}
+
 export interface SessionEvents {
-  joined(selfId: number, self: Participant | undefined, roster: Participant[], resumed: boolean): void;
+  joined(selfId: number, self: Participant | undefined, roster: Participant[], resumed: boolean, via: ConnectionInfo): void;
   participantJoined(participant: Participant): void;
   participantLeft(participantId: number): void;
   participantUpdated(participant: Participant): void;
@@ -26,24 +32,32 @@ export interface SessionEvents {
   keyframeRequested(kind: MediaKind): void;
   rtt(milliseconds: number): void;
   /** The transport dropped; the session is trying to resume within the server's grace period. */
-  reconnecting(attempt: number): void;
+  reconnecting(attempt: number, server: string): void;
   /** The session is over because of an error; it will not deliver further events. */
   failed(error: MeetingError): void;
 }
 
 const JOIN_ACCEPT_TIMEOUT_MS = 10_000;
+const CLOSE_SERVER_SHUTTING_DOWN = 4503;
 const PING_INTERVAL_MS = 5_000;
-/** Backoff before each reconnect attempt; the server holds our identity for about 5 s. */
+/**
+ * Backoff before each reconnect round; the server holds our identity for about 5 s (a killed
+ * node's participants are held by the other nodes for 4 s). A round tries the current server,
+ * then each other known server in list order, and stops at the first that connects.
+ */
 const RECONNECT_DELAYS_MS = [250, 750, 1500, 3000];
+/** How long a reconnect waits for another node's token endpoint before using its WebSocket directly. */
+const FAILOVER_REFRESH_TIMEOUT_MS = 1000;
 /** Refresh the room token this long before it expires when a reconnect needs it. */
 const TOKEN_MARGIN_S = 15;
 /** Renew the room token this long before it expires, so a reconnect keeps our identity. */
 const TOKEN_RENEW_BEFORE_S = 60;
 const TOKEN_RENEW_RETRY_MS = 10_000;
 
-function transportOptionsFrom(join: JoinResponse): TransportOptions {
+/** Transport options from a join/token response that `server` gave (its URLs are relative to it). */
+function transportOptionsFrom(join: JoinResponse, server: string): TransportOptions {
   return {
-    wsUrl: join.ws_url,
+    wsUrl: new URL(join.ws_url, `${server}/`).toString(),
     token: join.token,
     ...(join.webtransport?.url
       ? { webTransport: { url: join.webtransport.url, certificateHashes: join.webtransport.certificate_hashes ?? [] } }
@@ -59,18 +73,49 @@ export class MeetingSession {
   private nonce = 0;
   private reconnectAttempt = 0;
   private renewTimer: number | undefined;
+  /**
+   * Server base URLs (origins) to connect through: the page's own server first, then the
+   * `alternate_servers` the join and token responses announce. `serverIndex` is the one in use.
+   */
+  private readonly servers: string[] = [];
+  private serverIndex = 0;
+  /** A graceful shutdown (4503) of the current server: resume through the next one. */
+  private serverLeaving = false;
 
   private constructor(
     private transport: Transport,
     private readonly events: SessionEvents,
+    /** The latest join or token response; its URLs belong to `joinServer`. */
     private join: JoinResponse,
+    private joinServer: string,
     private readonly meetingId: string,
     private readonly displayName: string,
     private mediaState: { micOn: boolean; cameraOn: boolean },
-  ) {}
+  ) {
+    this.servers.push(joinServer);
+    this.learnServers(join);
+  }
 
   get transportName(): string {
     return this.transport.name;
+  }
+
+  /** Base URL of the server the session is connected (or reconnecting) to. */
+  get serverUrl(): string {
+    return this.servers[this.serverIndex]!;
+  }
+
+  /** Every server the session knows, current first in list order (for the UI and tests). */
+  get knownServers(): readonly string[] {
+    return this.servers;
+  }
+
+  /** Appends servers a response announces that are not in the list yet; the order never changes. */
+  private learnServers(join: JoinResponse): void {
+    for (const url of join.alternate_servers ?? []) {
+      const origin = serverOrigin(url);
+      if (origin && !this.servers.includes(origin)) this.servers.push(origin);
+    }
   }
 
   /** Joins over REST, connects the transport and sends Hello. Throws MeetingError. */
@@ -80,10 +125,11 @@ export class MeetingSession {
     mediaState: { micOn: boolean; cameraOn: boolean },
     events: SessionEvents,
   ): Promise<MeetingSession> {
-    const join = await joinMeeting(meetingId, displayName);
+    const server = window.location.origin;
+    const join = await joinMeeting(meetingId, displayName, server);
     let transport: Transport;
     try {
-      transport = await connectTransport(transportOptionsFrom(join));
+      transport = await connectTransport(transportOptionsFrom(join, server));
     } catch (error) {
       throw new MeetingError(
         'Cannot connect to the media server',
@@ -91,7 +137,7 @@ export class MeetingSession {
         'transport',
       );
     }
-    const session = new MeetingSession(transport, events, join, meetingId, displayName, mediaState);
+    const session = new MeetingSession(transport, events, join, server, meetingId, displayName, mediaState);
     session.attach(transport);
     return session;
   }
@@ -165,6 +211,13 @@ export class MeetingSession {
       void this.reconnect(); // network blip or server restart: resume within the grace period
       return;
     }
+    if (this.serverLeaving || (code === CLOSE_SERVER_SHUTTING_DOWN && this.servers.length > 1)) {
+      // This node is shutting down and others exist: resume through the next one.
+      this.serverLeaving = false;
+      this.serverIndex = (this.serverIndex + 1) % this.servers.length;
+      void this.reconnect();
+      return;
+    }
     if (code >= 4000) {
       this.fail(new MeetingError('Disconnected by the server', reason || closeCodeText(code), code));
     } else {
@@ -185,15 +238,55 @@ export class MeetingSession {
     this.renewTimer = window.setTimeout(() => void this.renewToken(), dueMs);
   }
 
+  /** Renews through the current server, else through the others in list order. */
   private async renewToken(): Promise<void> {
     if (this.ended) return;
-    try {
-      this.join = { ...this.join, ...(await refreshToken(this.meetingId, this.join.token)) };
-      this.scheduleTokenRenewal();
-    } catch {
-      // Network blip or server restart: try again while the current token is still valid.
-      if (Date.now() / 1000 < this.join.expires_at) this.scheduleTokenRenewal(TOKEN_RENEW_RETRY_MS);
+    const start = this.serverIndex;
+    for (let step = 0; step < this.servers.length; step++) {
+      const server = this.servers[(start + step) % this.servers.length]!;
+      try {
+        this.adopt(await refreshToken(this.meetingId, this.join.token, server), server);
+        this.scheduleTokenRenewal();
+        return;
+      } catch {
+        // unreachable, or a cross-origin node that does not allow the call: try the next one
+      }
+      if (this.ended) return;
     }
+    // Network blip or server restart: try again while the current token is still valid.
+    if (Date.now() / 1000 < this.join.expires_at) this.scheduleTokenRenewal(TOKEN_RENEW_RETRY_MS);
+  }
+
+  /** Takes a join or token response that `server` gave as the current one. */
+  private adopt(join: JoinResponse, server: string): void {
+    this.join = join;
+    this.joinServer = server;
+    this.learnServers(join);
+  }
+
+  /**
+   * Connects a transport through `server` for our identity. The token verifies on every node (they
+   * share the secret). With the response's own server, its WebSocket/WebTransport URLs are used
+   * as they are; another node is asked for a fresh token first, because its answer carries its own
+   * endpoints and WebTransport certificate hashes (dev certificates differ per node). If that node
+   * cannot be asked (down, or a cross-origin API without CORS), its WebSocket is tried directly
+   * with the current token. A token about to expire means a fresh join (a new identity) instead.
+   */
+  private async connectVia(server: string): Promise<Transport> {
+    if (Date.now() / 1000 >= this.join.expires_at - TOKEN_MARGIN_S) {
+      const join = await joinMeeting(this.meetingId, this.displayName, server);
+      const transport = await connectTransport(transportOptionsFrom(join, server));
+      this.adopt(join, server);
+      return transport;
+    }
+    if (server !== this.joinServer) {
+      try {
+        this.adopt(await refreshToken(this.meetingId, this.join.token, server, FAILOVER_REFRESH_TIMEOUT_MS), server);
+      } catch {
+        return connectTransport({ wsUrl: new URL('/ws', `${server}/`).toString(), token: this.join.token });
+      }
+    }
+    return connectTransport(transportOptionsFrom(this.join, server));
   }
 
   private async reconnect(): Promise<void> {
@@ -202,22 +295,27 @@ export class MeetingSession {
     window.clearTimeout(this.acceptTimer);
     while (!this.ended && this.reconnectAttempt < RECONNECT_DELAYS_MS.length) {
       const delay = RECONNECT_DELAYS_MS[this.reconnectAttempt++]!;
-      this.events.reconnecting(this.reconnectAttempt);
+      this.events.reconnecting(this.reconnectAttempt, this.serverUrl);
       await new Promise((resolve) => window.setTimeout(resolve, delay));
       if (this.ended) return;
-      try {
-        // Room tokens are short-lived and renewed ahead of expiry (scheduleTokenRenewal). Only if
-        // that failed for a whole token lifetime is a fresh join (a new identity) the way back in.
-        if (Date.now() / 1000 >= this.join.expires_at - TOKEN_MARGIN_S) {
-          this.join = await joinMeeting(this.meetingId, this.displayName);
+      // The current server first (a network blip), then the next ones (the node is gone).
+      const first = this.serverIndex;
+      for (let step = 0; step < this.servers.length && !this.ended; step++) {
+        const index = (first + step) % this.servers.length;
+        this.serverIndex = index;
+        if (step > 0) this.events.reconnecting(this.reconnectAttempt, this.serverUrl);
+        try {
+          // Room tokens are short-lived and renewed ahead of expiry (scheduleTokenRenewal). Only if
+          // that failed for a whole token lifetime is a fresh join (a new identity) the way back in.
+          const transport = await this.connectVia(this.servers[index]!);
+          if (this.ended) return transport.close();
+          this.attach(transport);
+          return;
+        } catch {
+          // this server is unreachable: the next one, or the next round after a delay
         }
-        const transport = await connectTransport(transportOptionsFrom(this.join));
-        if (this.ended) return transport.close();
-        this.attach(transport);
-        return;
-      } catch {
-        // try again after the next delay
       }
+      this.serverIndex = first;
     }
     this.fail(
       new MeetingError(
@@ -252,7 +350,10 @@ export class MeetingSession {
         window.clearInterval(this.pingTimer);
         this.pingTimer = window.setInterval(() => this.ping(), PING_INTERVAL_MS);
         this.scheduleTokenRenewal();
-        this.events.joined(toNumber(accepted.participantId), accepted.self, accepted.roster, accepted.resumed);
+        this.events.joined(toNumber(accepted.participantId), accepted.self, accepted.roster, accepted.resumed, {
+          server: this.serverUrl,
+          transport: this.transport.name,
+        });
         break;
       }
       case 'participantJoined':
@@ -268,6 +369,10 @@ export class MeetingSession {
         this.events.keyframeRequested(message.value.kind);
         break;
       case 'error':
+        if (message.value.code === CLOSE_SERVER_SHUTTING_DOWN && this.servers.length > 1) {
+          this.serverLeaving = true; // the close that follows moves us to the next server
+          break;
+        }
         this.fail(
           new MeetingError(
             'Disconnected by the server',

@@ -105,17 +105,23 @@ export class MeetingShell {
     set(this.cameraButton, state.cameraOn, state.hasCamera, icons.camera, icons.cameraOff, 'camera');
   }
 
-  /** e.g. "Connected · WebSocket · 3 ms". */
-  setStatus(text: string, tone: 'ok' | 'pending', transport: string | null, rttMs: number | null): void {
+  /** e.g. "Connected · WebTransport · 127.0.0.1:8081 · 3 ms" (the server node in use). */
+  setStatus(text: string, tone: 'ok' | 'pending', transport: string | null, server: string | null, rttMs: number | null): void {
     this.statusPill.className = `status-pill ${tone}`;
     this.statusPill.replaceChildren(el('span', 'dot'));
     const label = el('span', '', text);
-    if (transport) {
+    if (transport && tone === 'ok') {
       const name = el('span', '', transport);
       name.dataset.testid = 'transport-name';
       label.append(' · ', name);
     }
+    if (server && tone === 'ok') {
+      const host = el('span', '', server);
+      host.dataset.testid = 'server-name';
+      label.append(' · ', host);
+    }
     if (rttMs !== null && tone === 'ok') label.append(` · ${rttMs} ms`);
     this.statusPill.append(label);
+    this.statusPill.title = label.textContent ?? '';
   }
 }

@@ -1,7 +1,9 @@
-// Two videocall-server nodes joined by a real nats-server, with one browser participant on each:
-// they see and hear each other across nodes; then node A is killed with SIGKILL and its participant
-// moves to node B (the next server in the list the join response gave it) and resumes its identity,
-// while the participant on B sees it go "reconnecting" and come back: never a leave and a join.
+// Three videocall-server nodes joined by a real nats-server. One browser participant on node A and
+// one on node B see and hear each other across nodes. Node A is killed with SIGKILL: its
+// participant moves to node B (the next server in the list the join response gave it) and resumes
+// its identity, while the participant on B keeps its tile: never a leave and a join. Then node B
+// freezes (SIGSTOP: sockets stay open, nothing answers): both notice the silence and resume
+// through node C, each seeing the other "reconnecting" and back.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -60,7 +62,55 @@ function remotePictureStd() {
 const panelNames = (participant) =>
   participant.page.locator('[data-testid="participants-panel"] .panel-name-text').allTextContents();
 
-describe('two server nodes over NATS', { timeout: 120_000 }, () => {
+/**
+ * Records, in the page, what it shows of participant `id`: its tile going to "reconnecting" and
+ * back, and peer tiles added or removed (read back with readRecorder).
+ */
+function installRecorder(participant, id) {
+  return participant.page.evaluate((watchedId) => {
+    const grid = document.querySelector('[data-testid="tile-grid"]');
+    const record = { events: [], tilesAddedOrRemoved: 0 };
+    window.__clusterRecord = record;
+    const tile = grid.querySelector(`[data-testid="peer-tile"][data-participant-id="${watchedId}"]`);
+    let reconnecting = tile.classList.contains('reconnecting');
+    new MutationObserver(() => {
+      if (tile.classList.contains('reconnecting') === reconnecting) return;
+      reconnecting = !reconnecting;
+      record.events.push(reconnecting ? 'reconnecting' : 'connected');
+    }).observe(tile, { attributes: true, attributeFilter: ['class'] });
+    new MutationObserver((mutations) => {
+      for (const mutation of mutations) {
+        for (const node of [...mutation.removedNodes, ...mutation.addedNodes]) {
+          if (node.dataset?.testid !== 'peer-tile') continue;
+          record.tilesAddedOrRemoved++;
+          record.events.push(`${mutation.addedNodes.length ? 'added' : 'removed'} tile ${node.dataset.participantId}`);
+        }
+      }
+    }).observe(grid, { childList: true });
+  }, id);
+}
+
+const readRecorder = (participant) => participant.page.evaluate(() => window.__clusterRecord);
+
+/** Resolves when `participant` is connected through `server` (a node's base URL). */
+function connectedThrough(participant, server, timeout = 15_000) {
+  return participant.page.waitForFunction(
+    (url) => window.__vc.connection === 'connected' && window.__vc.server === url,
+    server,
+    { timeout, polling: 50 },
+  );
+}
+
+/** Resolves when `participant` sees exactly the one peer `id`, connected. */
+function seesConnected(participant, id) {
+  return participant.page.waitForFunction(
+    (peer) => window.__vc.roster.length === 1 && window.__vc.roster[0].id === peer && window.__vc.roster[0].connection === 'CONNECTED',
+    id,
+    { timeout: 10_000, polling: 50 },
+  );
+}
+
+describe('three server nodes over NATS', { timeout: 150_000 }, () => {
   let nats;
   let cluster;
   let browser;
@@ -70,7 +120,7 @@ describe('two server nodes over NATS', { timeout: 120_000 }, () => {
 
   before(async () => {
     nats = await startNats();
-    cluster = await startCluster(nats.url, 2);
+    cluster = await startCluster(nats.url, 3);
     browser = await launchBrowser();
   });
 
@@ -81,19 +131,19 @@ describe('two server nodes over NATS', { timeout: 120_000 }, () => {
   });
 
   test('participants on node A and node B see and hear each other', { timeout: 60_000 }, async (t) => {
-    const [nodeA, nodeB] = cluster.nodes;
+    const [nodeA, nodeB, nodeC] = cluster.nodes;
     p1 = await newParticipant(browser, 'p1-node-a');
     p2 = await newParticipant(browser, 'p2-node-b');
     if (!serverSupportsPeerUrl()) {
       // A server build without --peer-url does not announce the other nodes: add them the way it would.
       t.diagnostic('videocall-server has no --peer-url: alternate_servers added to the join response by the test');
-      for (const [participant, other] of [
-        [p1, nodeB],
-        [p2, nodeA],
+      for (const [participant, others] of [
+        [p1, [nodeB, nodeC]],
+        [p2, [nodeA, nodeC]],
       ]) {
         await participant.page.route('**/api/v1/meetings/*/join', async (route) => {
           const response = await route.fetch();
-          await route.fulfill({ response, json: { ...(await response.json()), alternate_servers: [other.url] } });
+          await route.fulfill({ response, json: { ...(await response.json()), alternate_servers: others.map((node) => node.url) } });
         });
       }
     }
@@ -137,44 +187,20 @@ describe('two server nodes over NATS', { timeout: 120_000 }, () => {
   });
 
   test('node A killed: its participant resumes through node B, media flows again within 5 s, no leave and join', { timeout: 40_000 }, async (t) => {
-    const [nodeA, nodeB] = cluster.nodes;
+    const [nodeA, nodeB, nodeC] = cluster.nodes;
     const before1 = await vcState(p1);
     const before2 = await vcState(p2);
     // The join response announced node B, so P1 knows where to go.
-    assert.deepEqual(before1.servers, [nodeA.url, nodeB.url]);
+    assert.deepEqual(before1.servers, [nodeA.url, nodeB.url, nodeC.url]);
     assert.equal(before1.server, nodeA.url);
 
-    // P2 records what its page shows of P1: the tile's reconnecting state, tiles added or removed.
-    await p2.page.evaluate((id) => {
-      const grid = document.querySelector('[data-testid="tile-grid"]');
-      const record = { events: [], maxPeerTiles: 0 };
-      window.__clusterRecord = record;
-      let watched = grid.querySelector(`[data-testid="peer-tile"][data-participant-id="${id}"]`);
-      let reconnecting = watched.classList.contains('reconnecting');
-      const onClass = () => {
-        if (watched.classList.contains('reconnecting') === reconnecting) return;
-        reconnecting = !reconnecting;
-        record.events.push(reconnecting ? 'reconnecting' : 'connected');
-      };
-      const classObserver = new MutationObserver(onClass);
-      classObserver.observe(watched, { attributes: true, attributeFilter: ['class'] });
-      new MutationObserver((mutations) => {
-        for (const mutation of mutations) {
-          for (const node of mutation.removedNodes) if (node.dataset?.testid === 'peer-tile') record.events.push(`removed ${node.dataset.participantId}`);
-          for (const node of mutation.addedNodes) if (node.dataset?.testid === 'peer-tile') record.events.push(`added ${node.dataset.participantId}`);
-        }
-        record.maxPeerTiles = Math.max(record.maxPeerTiles, grid.querySelectorAll('[data-testid="peer-tile"]').length);
-      }).observe(grid, { childList: true });
-    }, ids.p1);
+    // P2 records what its page shows of P1.
+    await installRecorder(p2, ids.p1);
 
     const killedAt = Date.now();
     await nodeA.kill('SIGKILL');
     // P1 notices, fails to reach node A again, and resumes its identity through node B.
-    await p1.page.waitForFunction(
-      (server) => window.__vc.connection === 'connected' && window.__vc.server === server,
-      nodeB.url,
-      { timeout: 15_000, polling: 50 },
-    );
+    await connectedThrough(p1, nodeB.url);
     const resumedMs = Date.now() - killedAt;
     const resumed1 = await vcState(p1);
     const resumed2 = await vcState(p2);
@@ -185,14 +211,10 @@ describe('two server nodes over NATS', { timeout: 120_000 }, () => {
     ]);
     const flowingMs = Date.now() - killedAt;
     // P2 sees P1 come back as connected, in the same tile.
-    await p2.page.waitForFunction(
-      (id) => window.__vc.roster.length === 1 && window.__vc.roster[0].id === id && window.__vc.roster[0].connection === 'CONNECTED',
-      ids.p1,
-      { timeout: 10_000, polling: 50 },
-    );
+    await seesConnected(p2, ids.p1);
     const after1 = await vcState(p1);
     const after2 = await vcState(p2);
-    const record = await p2.page.evaluate(() => window.__clusterRecord);
+    const record = await readRecorder(p2);
     t.diagnostic(
       `after the kill: p1 resumed through node B over ${after1.transport} in ${resumedMs} ms, media both ways again after ${flowingMs} ms; ` +
         `p2 saw ${JSON.stringify(record.events)}, ${after2.rosterEvents.updated - before2.rosterEvents.updated} ParticipantUpdated`,
@@ -216,7 +238,7 @@ describe('two server nodes over NATS', { timeout: 120_000 }, () => {
     assert.equal(after2.rosterEvents.left, before2.rosterEvents.left, 'no ParticipantLeft on P2');
     assert.equal(after2.rosterEvents.joined, before2.rosterEvents.joined, 'no ParticipantJoined on P2');
     assert.ok(after2.rosterEvents.updated > before2.rosterEvents.updated, 'P2 was told that P1 moved');
-    assert.equal(record.maxPeerTiles, 0, 'no tile added or removed on P2');
+    assert.equal(record.tilesAddedOrRemoved, 0, 'no tile added or removed on P2');
     assert.ok(
       record.events.length === 0 || JSON.stringify(record.events) === JSON.stringify(['reconnecting', 'connected']),
       `P1's tile on P2: ${JSON.stringify(record.events)}`,
@@ -224,6 +246,58 @@ describe('two server nodes over NATS', { timeout: 120_000 }, () => {
     assert.equal(await p2.page.locator('[data-testid="peer-tile"]').count(), 1);
     assert.equal(after1.lastError, null);
     assert.equal(after2.lastError, null);
+  });
+
+  test('node B frozen (SIGSTOP): both notice the silence and resume through node C', { timeout: 40_000 }, async (t) => {
+    const [, nodeB, nodeC] = cluster.nodes;
+    const before = [await vcState(p1), await vcState(p2)];
+    assert.equal(before[0].server, nodeB.url);
+    assert.equal(before[1].server, nodeB.url);
+    await installRecorder(p1, ids.p2);
+    await installRecorder(p2, ids.p1);
+
+    const frozenAt = Date.now();
+    nodeB.freeze();
+    // No close, no RST, no ICMP: only the missing pongs tell. P1's list is [A, B, C], so C is next;
+    // P2's is [B, A, C]: A refuses at once (it is dead), then C.
+    await Promise.all([connectedThrough(p1, nodeC.url), connectedThrough(p2, nodeC.url)]);
+    const resumedMs = Date.now() - frozenAt;
+    const resumed = [await vcState(p1), await vcState(p2)];
+    await Promise.all([
+      framesIncrease(p1, ids.p2, decoded(resumed[0], ids.p2), { video: 10, audio: 25 }, 15_000),
+      framesIncrease(p2, ids.p1, decoded(resumed[1], ids.p1), { video: 10, audio: 25 }, 15_000),
+    ]);
+    const flowingMs = Date.now() - frozenAt;
+    await Promise.all([seesConnected(p1, ids.p2), seesConnected(p2, ids.p1)]);
+    const after = [await vcState(p1), await vcState(p2)];
+    const records = [await readRecorder(p1), await readRecorder(p2)];
+    t.diagnostic(
+      `after the freeze: both on node C after ${resumedMs} ms (p1 ${after[0].transport}, p2 ${after[1].transport}), ` +
+        `media both ways again after ${flowingMs} ms; p1 saw ${JSON.stringify(records[0].events)}, p2 saw ${JSON.stringify(records[1].events)}; ` +
+        `resumed ${after.map((state) => state.resumed)}, ParticipantJoined ${after.map((state, i) => state.rosterEvents.joined - before[i].rosterEvents.joined)}, ` +
+        `ParticipantUpdated ${after.map((state, i) => state.rosterEvents.updated - before[i].rosterEvents.updated)}`,
+    );
+    // Silence is noticed after 2 s (the page pings every second), well inside the 4 s that node C
+    // holds a lost node's participants.
+    assert.ok(flowingMs <= 6_000, `media flowed again both ways ${flowingMs} ms after the freeze (limit 6000 ms)`);
+    // Node C had no member of this meeting, so it knew neither participant: each keeps its identity
+    // (the token names it) but JoinAccepted is not a resume, and the first to arrive gets an empty
+    // roster, then a ParticipantJoined for the other. The page holds the other's tile (shown as
+    // reconnecting) through that instead of removing and re-adding it.
+    for (const [index, participant] of [p1, p2].entries()) {
+      const [was, now, record] = [before[index], after[index], records[index]];
+      assert.equal(now.selfId, was.selfId, `${participant.label} kept its identity`);
+      assert.equal(now.rosterEvents.left, was.rosterEvents.left, `${participant.label}: no ParticipantLeft`);
+      assert.equal(record.tilesAddedOrRemoved, 0, `${participant.label}: ${JSON.stringify(record.events)}`);
+      // Whoever reached node C first saw the other as reconnecting (node C had declared node B lost)
+      // until it arrived too; the other may have arrived to find it already connected.
+      assert.ok(
+        record.events.length === 0 || JSON.stringify(record.events) === JSON.stringify(['reconnecting', 'connected']),
+        `${participant.label}: ${JSON.stringify(record.events)}`,
+      );
+      assert.equal(await participant.page.locator('[data-testid="peer-tile"]').count(), 1);
+      assert.equal(now.lastError, null);
+    }
   });
 
   test('no uncaught exceptions in either page', () => {

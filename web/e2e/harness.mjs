@@ -70,6 +70,7 @@ export async function startServer(extraArgs = [], { port = 0, label = 'server' }
     });
   });
   let stopped = false;
+  let frozen = false;
   return {
     url,
     logName,
@@ -79,10 +80,15 @@ export async function startServer(extraArgs = [], { port = 0, label = 'server' }
       proc.kill(signal);
       await exited;
     },
+    /** SIGSTOP: the process stays, its sockets stay open, nothing answers (a hung or unplugged host). */
+    freeze() {
+      frozen = true;
+      proc.kill('SIGSTOP');
+    },
     async stop() {
       if (!stopped) {
         stopped = true;
-        proc.kill('SIGTERM');
+        proc.kill(frozen ? 'SIGKILL' : 'SIGTERM');
         const killTimer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
         await exited;
         clearTimeout(killTimer);

@@ -18,6 +18,14 @@ import { Tile, TileGrid } from '../ui/tile';
 import { RemotePeer } from './remote-peer';
 import { MeetingSession } from './session';
 
+/**
+ * After our own reconnect, peers missing from the new JoinAccepted roster keep their tile (shown as
+ * reconnecting) this long before they are removed. A node we fail over to may not know the room
+ * yet: it learns the members of the other nodes from their snapshots just after our join, or, when
+ * their node died too, when they arrive themselves within the reconnect grace.
+ */
+const ROSTER_SETTLE_MS = 6_000;
+
 const VIDEO = { width: 640, height: 360, frameRate: 30, bitrate: 800_000, keyframeIntervalMs: 4000 };
 
 export function renderMeeting(root: HTMLElement, meetingId: string, navigate: (path: string) => void): () => void {
@@ -33,6 +41,8 @@ class MeetingPage {
   private audioSender: AudioSender | null = null;
   private audioOutput: AudioOutput | null = null;
   private readonly peers = new Map<number, RemotePeer>();
+  /** Peers held after a reconnect (see ROSTER_SETTLE_MS): id → removal timer. */
+  private readonly settling = new Map<number, number>();
   private selfId: number | null = null;
   /** Our identities from before a token-refreshing rejoin: never shown as someone else. */
   private readonly formerSelfIds = new Set<number>();
@@ -183,22 +193,26 @@ class MeetingPage {
   }
 
   private onJoined(selfId: number, self: Participant | undefined, roster: Participant[]): void {
+    const reconnected = this.selfId !== null;
     if (this.selfId !== null && this.selfId !== selfId) this.formerSelfIds.add(this.selfId);
     this.selfId = selfId;
     this.selfRole = self?.role ?? ParticipantRole.UNSPECIFIED;
     stats.selfId = selfId;
     stats.connection = 'connected';
     this.setStatus('Connected', 'ok');
-    // After a reconnect the roster is authoritative again: drop anyone who left meanwhile.
+    // After a reconnect, anyone missing from the roster left meanwhile, or is not yet known to the
+    // server we moved to: their tile waits (reconnecting) for them to reappear.
     const present = new Set(
       roster.map((participant) => toNumber(participant.participantId)).filter((id) => !this.formerSelfIds.has(id)),
     );
-    for (const id of [...this.peers.keys()]) if (!present.has(id)) this.removePeer(id);
+    for (const id of [...this.peers.keys()]) {
+      if (present.has(id)) continue;
+      if (reconnected && !this.formerSelfIds.has(id)) this.holdPeer(id);
+      else this.removePeer(id);
+    }
     for (const participant of roster) {
       if (!present.has(toNumber(participant.participantId))) continue;
-      const existing = this.peers.get(toNumber(participant.participantId));
-      if (existing) existing.update(participant);
-      else this.addPeer(participant);
+      this.addPeer(participant);
     }
     if (this.videoSender || this.audioSender) this.videoSender?.requestKeyframe();
     else this.startSenders();
@@ -243,13 +257,16 @@ class MeetingPage {
     }
   }
 
+  /** Adds a peer's tile, or updates the one it has (a peer never gets a second tile). */
   private addPeer(participant: Participant): void {
     const id = toNumber(participant.participantId);
     if (id === this.selfId || this.formerSelfIds.has(id) || participant.receiveOnly) return;
-    const old = this.peers.get(id);
-    if (old) {
-      old.close();
-      this.grid.remove(old.tile);
+    this.settled(id);
+    const existing = this.peers.get(id);
+    if (existing) {
+      existing.update(participant);
+      this.syncRoster();
+      return;
     }
     const peer = new RemotePeer(participant, this.audioOutput, (kind) => this.session?.requestKeyframe(id, kind));
     this.peers.set(id, peer);
@@ -258,7 +275,28 @@ class MeetingPage {
     this.syncRoster();
   }
 
+  /** Keeps a peer that the roster after our reconnect lacks, as reconnecting, for ROSTER_SETTLE_MS. */
+  private holdPeer(id: number): void {
+    const peer = this.peers.get(id);
+    if (!peer || this.settling.has(id)) return;
+    peer.markReconnecting();
+    this.settling.set(
+      id,
+      window.setTimeout(() => {
+        this.settling.delete(id);
+        this.removePeer(id);
+      }, ROSTER_SETTLE_MS),
+    );
+  }
+
+  /** The server knows this peer again (or it left): no pending removal. */
+  private settled(id: number): void {
+    window.clearTimeout(this.settling.get(id));
+    this.settling.delete(id);
+  }
+
   private removePeer(id: number): void {
+    this.settled(id);
     const peer = this.peers.get(id);
     if (!peer) return;
     peer.close();
@@ -272,8 +310,9 @@ class MeetingPage {
     const id = toNumber(participant.participantId);
     if (id === this.selfId) {
       this.selfRole = participant.role;
-    } else {
-      this.peers.get(id)?.update(participant);
+    } else if (this.peers.has(id)) {
+      this.settled(id);
+      this.peers.get(id)!.update(participant);
     }
     this.syncRoster();
   }
@@ -371,6 +410,8 @@ class MeetingPage {
     this.videoSender?.stop();
     this.audioSender?.stop();
     this.videoSender = this.audioSender = null;
+    for (const timer of this.settling.values()) window.clearTimeout(timer);
+    this.settling.clear();
     for (const peer of this.peers.values()) peer.close();
     this.peers.clear();
     this.capture?.stop();

@@ -62,6 +62,12 @@ export class RemotePeer {
     if (!this.cameraOn) this.tile.setHasVideo(false);
   }
 
+  /** Shown as reconnecting while the server we just moved to has not reported this peer yet. */
+  markReconnecting(): void {
+    this.connectionState = ConnectionState.RECONNECTING;
+    this.tile.setReconnecting(true);
+  }
+
   handleMedia(header: HeaderFields, payload: Uint8Array): void {
     if (header.kind === MediaKind.VIDEO) {
       this.video.handle(header, payload);

@@ -39,7 +39,17 @@ export interface SessionEvents {
 
 const JOIN_ACCEPT_TIMEOUT_MS = 10_000;
 const CLOSE_SERVER_SHUTTING_DOWN = 4503;
-const PING_INTERVAL_MS = 5_000;
+/** Liveness tick; every second tick sends a ping, which the server answers with a pong. */
+const LIVENESS_TICK_MS = 500;
+/**
+ * Nothing at all from the server for this long (pongs, media, control) means the connection is
+ * dead even though the transport has not noticed (a frozen or unplugged node: no RST, no ICMP).
+ * The other nodes hold a lost node's participants for 4 s (PROTOCOL.md §8), so this must be well
+ * below that for a failover to resume the identity.
+ */
+const SILENCE_TIMEOUT_MS = 2_000;
+/** A reconnect's WebSocket must open within this time (WebTransport has its own 1.5 s limit). */
+const RECONNECT_WEBSOCKET_TIMEOUT_MS = 2_000;
 /**
  * Backoff before each reconnect round; the server holds our identity for about 5 s (a killed
  * node's participants are held by the other nodes for 4 s). A round tries the current server,
@@ -53,6 +63,7 @@ const TOKEN_MARGIN_S = 15;
 /** Renew the room token this long before it expires, so a reconnect keeps our identity. */
 const TOKEN_RENEW_BEFORE_S = 60;
 const TOKEN_RENEW_RETRY_MS = 10_000;
+const TOKEN_RENEW_TIMEOUT_MS = 5_000;
 
 /** Transport options from a join/token response that `server` gave (its URLs are relative to it). */
 function transportOptionsFrom(join: JoinResponse, server: string): TransportOptions {
@@ -81,6 +92,10 @@ export class MeetingSession {
   private serverIndex = 0;
   /** A graceful shutdown (4503) of the current server: resume through the next one. */
   private serverLeaving = false;
+  /** performance.now() of the last message from the server, and of the last liveness check. */
+  private lastReceivedAt = 0;
+  private lastCheckAt = 0;
+  private ticks = 0;
 
   private constructor(
     private transport: Transport,
@@ -215,7 +230,7 @@ export class MeetingSession {
       // This node is shutting down and others exist: resume through the next one.
       this.serverLeaving = false;
       this.serverIndex = (this.serverIndex + 1) % this.servers.length;
-      void this.reconnect();
+      void this.reconnect(true);
       return;
     }
     if (code >= 4000) {
@@ -245,7 +260,7 @@ export class MeetingSession {
     for (let step = 0; step < this.servers.length; step++) {
       const server = this.servers[(start + step) % this.servers.length]!;
       try {
-        this.adopt(await refreshToken(this.meetingId, this.join.token, server), server);
+        this.adopt(await refreshToken(this.meetingId, this.join.token, server, TOKEN_RENEW_TIMEOUT_MS), server);
         this.scheduleTokenRenewal();
         return;
       } catch {
@@ -275,7 +290,7 @@ export class MeetingSession {
   private async connectVia(server: string): Promise<Transport> {
     if (Date.now() / 1000 >= this.join.expires_at - TOKEN_MARGIN_S) {
       const join = await joinMeeting(this.meetingId, this.displayName, server);
-      const transport = await connectTransport(transportOptionsFrom(join, server));
+      const transport = await connectTransport(transportOptionsFrom(join, server), RECONNECT_WEBSOCKET_TIMEOUT_MS);
       this.adopt(join, server);
       return transport;
     }
@@ -283,18 +298,20 @@ export class MeetingSession {
       try {
         this.adopt(await refreshToken(this.meetingId, this.join.token, server, FAILOVER_REFRESH_TIMEOUT_MS), server);
       } catch {
-        return connectTransport({ wsUrl: new URL('/ws', `${server}/`).toString(), token: this.join.token });
+        return connectTransport({ wsUrl: new URL('/ws', `${server}/`).toString(), token: this.join.token }, RECONNECT_WEBSOCKET_TIMEOUT_MS);
       }
     }
-    return connectTransport(transportOptionsFrom(this.join, server));
+    return connectTransport(transportOptionsFrom(this.join, server), RECONNECT_WEBSOCKET_TIMEOUT_MS);
   }
 
-  private async reconnect(): Promise<void> {
+  /** `moveOn`: the first round starts at once (the current server is skipped, not waited for). */
+  private async reconnect(moveOn = false): Promise<void> {
     this.joined = false;
     window.clearInterval(this.pingTimer);
     window.clearTimeout(this.acceptTimer);
     while (!this.ended && this.reconnectAttempt < RECONNECT_DELAYS_MS.length) {
-      const delay = RECONNECT_DELAYS_MS[this.reconnectAttempt++]!;
+      const delay = moveOn && this.reconnectAttempt === 0 ? 0 : RECONNECT_DELAYS_MS[this.reconnectAttempt]!;
+      this.reconnectAttempt++;
       this.events.reconnecting(this.reconnectAttempt, this.serverUrl);
       await new Promise((resolve) => window.setTimeout(resolve, delay));
       if (this.ended) return;
@@ -328,6 +345,7 @@ export class MeetingSession {
 
   private receive(bytes: Uint8Array): void {
     if (this.ended) return;
+    this.lastReceivedAt = performance.now();
     let envelope;
     try {
       envelope = decodeEnvelope(bytes);
@@ -348,7 +366,11 @@ export class MeetingSession {
         this.reconnectAttempt = 0;
         window.clearTimeout(this.acceptTimer);
         window.clearInterval(this.pingTimer);
-        this.pingTimer = window.setInterval(() => this.ping(), PING_INTERVAL_MS);
+        this.lastCheckAt = performance.now();
+        this.pingTimer = window.setInterval(() => {
+          this.checkAlive();
+          if (this.joined && ++this.ticks % 2 === 0) this.ping();
+        }, LIVENESS_TICK_MS);
         this.scheduleTokenRenewal();
         this.events.joined(toNumber(accepted.participantId), accepted.self, accepted.roster, accepted.resumed, {
           server: this.serverUrl,
@@ -387,6 +409,27 @@ export class MeetingSession {
       default:
         break; // unknown or client-only messages are ignored (forward compatibility)
     }
+  }
+
+  /**
+   * Called every liveness tick while joined: after SILENCE_TIMEOUT_MS without a message the
+   * connection is given up and the session resumes through the next server at once (this one did
+   * not answer; with a single server, the same one). A check that itself ran late means this page was
+   * stalled (background tab, overloaded machine), not the server: it only restarts the clock.
+   */
+  private checkAlive(): void {
+    const now = performance.now();
+    const stalled = now - this.lastCheckAt > 2 * LIVENESS_TICK_MS;
+    this.lastCheckAt = now;
+    if (stalled) {
+      this.lastReceivedAt = now;
+      return;
+    }
+    if (now - this.lastReceivedAt <= SILENCE_TIMEOUT_MS) return;
+    console.warn(`no message from ${this.serverUrl} for ${Math.round(now - this.lastReceivedAt)} ms: reconnecting`);
+    this.transport.close();
+    this.serverIndex = (this.serverIndex + 1) % this.servers.length;
+    void this.reconnect(true);
   }
 
   private ping(): void {

@@ -14,9 +14,10 @@ function timeout(ms: number): Promise<never> {
 /**
  * Picks and connects a transport: WebTransport when the server offers it and the browser has it
  * (it must connect within 1.5 s), otherwise, or when that fails, the WebSocket. Throws if neither
- * connects. `?transport=websocket` in the page URL skips WebTransport (tests, troubleshooting).
+ * connects (or the WebSocket takes longer than `webSocketTimeoutMs`). `?transport=websocket` in
+ * the page URL skips WebTransport (tests, troubleshooting).
  */
-export async function connectTransport(options: TransportOptions): Promise<Transport> {
+export async function connectTransport(options: TransportOptions, webSocketTimeoutMs?: number): Promise<Transport> {
   const forced = new URLSearchParams(window.location.search).get('transport');
   if (options.webTransport && typeof WebTransport !== 'undefined' && forced !== 'websocket') {
     const webTransport = new WebTransportTransport(options);
@@ -29,6 +30,12 @@ export async function connectTransport(options: TransportOptions): Promise<Trans
     }
   }
   const transport = new WebSocketTransport(options);
-  await transport.connect();
+  try {
+    // A host that is gone may never answer the TCP handshake: reconnects bound the wait.
+    await (webSocketTimeoutMs === undefined ? transport.connect() : Promise.race([transport.connect(), timeout(webSocketTimeoutMs)]));
+  } catch (error) {
+    transport.close();
+    throw error;
+  }
   return transport;
 }

@@ -41,7 +41,7 @@ int run(vc::app::ServerConfig config) {
       vc::auth::load_or_create_secret(config.token_secret_file.empty()
                                           ? (data_dir / "token_secret").string()
                                           : config.token_secret_file),
-      std::chrono::duration_cast<std::chrono::seconds>(vc::limits::kRoomTokenLifetime));
+      std::chrono::seconds(config.token_lifetime_s));
   // Scale issue: PostgreSQL when several nodes share meeting state, else SQLite in the data dir.
   std::unique_ptr<vc::store::MeetingStore> store_owner;
   if (!config.database_url.empty()) {
@@ -60,6 +60,9 @@ int run(vc::app::ServerConfig config) {
     return server->context().rooms.find(meeting_id);
   });
   server->context().rooms.set_observer(cluster.observer());
+  server->context().metric_sources["cluster"] = [&cluster](const vc::app::MetricWriter& metric) {
+    cluster.write_metrics(metric);
+  };
   const auto endpoint = server->start();
   const std::string url = server->base_url(endpoint);
   // WebTransport (HTTP/3 over QUIC on UDP, same port number unless --quic-port; --no-quic: off).
@@ -89,8 +92,8 @@ int run(vc::app::ServerConfig config) {
       };
   signals.async_wait(on_signal);
 
-  VC_LOG_INFO("event=listening url={} web_root=\"{}\" data_dir=\"{}\" tls={}", url,
-              config.web_root, config.data_dir, config.tls());
+  VC_LOG_INFO("event=listening url={} web_root=\"{}\" data_dir=\"{}\" tls={}", url, config.web_root,
+              config.data_dir, config.tls());
   std::printf("videocall-server listening on %s\n", url.c_str());
   std::fflush(stdout);
 

@@ -16,6 +16,37 @@ std::string default_web_root() {
   return "web/dist";
 }
 
+// scheme://host[:port] with no path: what browsers send as Origin.
+CLI::Validator origin_syntax() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        const auto scheme_end = value.find("://");
+        if (scheme_end == std::string::npos || scheme_end == 0 || value.size() == scheme_end + 3 ||
+            value.find('/', scheme_end + 3) != std::string::npos) {
+          return "expected an origin like https://meet.example.com, got '" + value + "'";
+        }
+        return {};
+      },
+      "ORIGIN");
+}
+
+// http(s)://host[:port] with an optional trailing slash (dropped), no path.
+CLI::Validator base_url_syntax() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        if (!value.empty() && value.back() == '/') value.pop_back();
+        const bool http = value.rfind("http://", 0) == 0;
+        const bool https = value.rfind("https://", 0) == 0;
+        const std::size_t host_start = http ? 7 : 8;
+        if ((!http && !https) || value.size() == host_start ||
+            value.find('/', host_start) != std::string::npos) {
+          return "expected a base URL like https://node2.example.com:8443, got '" + value + "'";
+        }
+        return {};
+      },
+      "URL");
+}
+
 }  // namespace
 
 std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
@@ -28,7 +59,8 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
 
   app.add_option("--listen", config.listen_address, "Address to listen on")
       ->envname("VIDEOCALL_LISTEN");
-  app.add_option("--port", config.port, "TCP port for HTTP, REST and WebSocket (0 = pick a free one)")
+  app.add_option("--port", config.port,
+                 "TCP port for HTTP, REST and WebSocket (0 = pick a free one)")
       ->envname("VIDEOCALL_PORT");
   app.add_option("--data-dir", config.data_dir,
                  "Directory for the SQLite database and the token signing secret")
@@ -37,9 +69,10 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
                  "Directory with the built web app (default: web/dist of the source tree, else "
                  "./web/dist)")
       ->envname("VIDEOCALL_WEB_ROOT");
-  auto* cert = app.add_option("--cert", config.cert_file, "TLS certificate chain (PEM); enables https")
-                   ->envname("VIDEOCALL_CERT")
-                   ->check(CLI::ExistingFile);
+  auto* cert =
+      app.add_option("--cert", config.cert_file, "TLS certificate chain (PEM); enables https")
+          ->envname("VIDEOCALL_CERT")
+          ->check(CLI::ExistingFile);
   auto* key = app.add_option("--key", config.key_file, "TLS private key (PEM)")
                   ->envname("VIDEOCALL_KEY")
                   ->check(CLI::ExistingFile);
@@ -53,7 +86,13 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
   app.add_option("--quic-port", config.quic_port,
                  "UDP port for WebTransport (default: same number as --port)")
       ->envname("VIDEOCALL_QUIC_PORT");
-  app.add_option("--nats-url", config.nats_url, "NATS server for multi-node rooms (empty: single node)")
+  app.add_option("--wt-allowed-origin", config.wt_allowed_origins,
+                 "Origin allowed to open WebTransport sessions (repeatable; default: any origin)")
+      ->envname("VIDEOCALL_WT_ALLOWED_ORIGINS")
+      ->delimiter(',')
+      ->check(origin_syntax());
+  app.add_option("--nats-url", config.nats_url,
+                 "NATS server for multi-node rooms (empty: single node)")
       ->envname("VIDEOCALL_NATS_URL");
   app.add_option("--database", config.database_url,
                  "PostgreSQL URL for meeting metadata (empty: SQLite in --data-dir)")
@@ -62,6 +101,16 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
                  "Room token secret (hex); every node of a deployment must use the same one "
                  "(default: <data-dir>/token_secret, generated on first start)")
       ->envname("VIDEOCALL_TOKEN_SECRET_FILE");
+  app.add_option("--peer-url", config.peer_urls,
+                 "Public base URL (http[s]://host:port) of another node of this deployment; "
+                 "repeatable. Clients reconnect there when this node goes away")
+      ->envname("VIDEOCALL_PEER_URLS")
+      ->delimiter(',')
+      ->transform(base_url_syntax());
+  app.add_option("--token-lifetime", config.token_lifetime_s,
+                 "Room token lifetime in seconds; clients renew before expiry")
+      ->envname("VIDEOCALL_TOKEN_LIFETIME")
+      ->check(CLI::Range(30u, 86400u));
 
   try {
     app.parse(argc, argv);

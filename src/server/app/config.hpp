@@ -2,10 +2,14 @@
 // environment (flags win). Defaults work out of the box: http://localhost:8080.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
+
+#include "common/limits.hpp"
 
 namespace vc::app {
 
@@ -20,12 +24,19 @@ struct ServerConfig {
   // WebTransport (QUIC) endpoint; wired in by the WebTransport layer.
   bool no_quic = false;
   std::optional<uint16_t> quic_port;  // default: same number as the TCP port
+  // Origins allowed to open a WebTransport session; empty allows any (tokens still required).
+  std::vector<std::string> wt_allowed_origins;
   // Scale-out (NATS bus, PostgreSQL store); empty means single node with SQLite.
   std::string nats_url;
   std::string database_url;
   // Room token signing secret (hex). Nodes of one deployment must share it; default:
   // <data-dir>/token_secret, generated on first start.
   std::string token_secret_file;
+  // Public base URLs of the other nodes, handed to clients as reconnect alternatives.
+  std::vector<std::string> peer_urls;
+  // Room token lifetime in seconds (clients renew ahead of expiry).
+  uint32_t token_lifetime_s = static_cast<uint32_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(limits::kRoomTokenLifetime).count());
 
   bool tls() const { return !cert_file.empty(); }
 };

@@ -101,6 +101,10 @@ class LiveConnection {
 // Called on the relay thread with the request's Host header.
 using WebTransportInfoFn = std::function<std::optional<nlohmann::json>(std::string_view host)>;
 
+// Writes one Prometheus metric (name, type, help, value); handed to metric sources below.
+using MetricWriter = std::function<void(std::string_view name, std::string_view type,
+                                        std::string_view help, uint64_t value)>;
+
 struct ServerContext {
   ServerContext(ServerConfig config_in, boost::asio::io_context& io_in,
                 boost::asio::thread_pool& store_pool_in, store::MeetingStore& store_in,
@@ -113,8 +117,8 @@ struct ServerContext {
         rooms([] { return room::Clock::now(); }) {}
 
   ServerConfig config;
-  boost::asio::io_context& io;            // the relay thread: rooms, sessions, HTTP
-  boost::asio::thread_pool& store_pool;   // blocking store calls run here
+  boost::asio::io_context& io;           // the relay thread: rooms, sessions, HTTP
+  boost::asio::thread_pool& store_pool;  // blocking store calls run here
   store::MeetingStore& store;
   const auth::RoomTokenService& tokens;
   RoomRegistry rooms;
@@ -125,6 +129,9 @@ struct ServerContext {
   std::unordered_set<LiveConnection*> http_sessions;
   bool shutting_down = false;
   WebTransportInfoFn webtransport_info;
+  // Extra /metrics sources by name ("webtransport", "cluster"), called on the relay thread. A
+  // source removes itself before it is destroyed.
+  std::map<std::string, std::function<void(const MetricWriter&)>> metric_sources;
   // Called on the relay thread when shutdown starts (e.g. the QUIC endpoint stops receiving).
   std::vector<std::function<void()>> on_shutdown;
 };

@@ -25,11 +25,10 @@ ClusterRuntime::ClusterRuntime(boost::asio::io_context& io, const std::string& n
     if (!bus_) throw std::runtime_error(error);
     clustered_ = true;
   }
-  cluster_ = std::make_unique<Cluster>(*bus_, *this, [] { return room::Clock::now(); },
-                                       Cluster::random_node_id());
+  cluster_ = std::make_unique<Cluster>(
+      *bus_, *this, [] { return room::Clock::now(); }, Cluster::random_node_id());
   cluster_->start();
-  VC_LOG_INFO("event=bus bus={} node={:016x}", clustered_ ? "nats" : "local",
-              cluster_->node_id());
+  VC_LOG_INFO("event=bus bus={} node={:016x}", clustered_ ? "nats" : "local", cluster_->node_id());
   arm_timer();
 }
 
@@ -52,6 +51,37 @@ void ClusterRuntime::arm_timer() {
     cluster_->on_tick();
     arm_timer();
   });
+}
+
+void ClusterRuntime::write_metrics(const MetricWriter& metric) const {
+  const BusStats bus = bus_->stats();
+  const ClusterStats& cluster = cluster_->stats();
+  metric("videocall_bus_connected", "gauge", "1 while the bus (NATS) connection is up",
+         bus_->connected() ? 1 : 0);
+  metric("videocall_bus_published_total", "counter", "Messages published to the bus",
+         bus.published);
+  metric("videocall_bus_publish_failed_total", "counter", "Bus publishes that failed",
+         bus.publish_failed);
+  metric("videocall_bus_received_total", "counter", "Messages received from the bus", bus.received);
+  metric("videocall_bus_dropped_media_total", "counter",
+         "Inbound bus media dropped by the bounded queue", bus.dropped_media);
+  metric("videocall_bus_dropped_control_total", "counter",
+         "Inbound bus control dropped by the bounded queue (then resync)", bus.dropped_control);
+  metric("videocall_bus_reconnects_total", "counter", "Bus reconnects", bus.reconnects);
+  metric("videocall_bus_subscriptions", "gauge", "Bus subscriptions (one per linked room + 2)",
+         bus_->subscription_count());
+  metric("videocall_cluster_remote_nodes", "gauge", "Other nodes alive",
+         cluster_->live_remote_nodes());
+  metric("videocall_cluster_rooms_linked", "gauge", "Rooms subscribed on the bus",
+         cluster.rooms_linked);
+  metric("videocall_cluster_media_published_total", "counter",
+         "Local media envelopes published for other nodes", cluster.media_published);
+  metric("videocall_cluster_media_received_total", "counter",
+         "Media envelopes received from other nodes", cluster.media_received);
+  metric("videocall_cluster_malformed_total", "counter", "Malformed bus messages ignored",
+         cluster.malformed);
+  metric("videocall_cluster_nodes_lost_total", "counter", "Nodes declared lost",
+         cluster.nodes_lost);
 }
 
 }  // namespace vc::bus

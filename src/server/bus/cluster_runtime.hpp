@@ -5,15 +5,19 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "server/bus/cluster.hpp"
 #include "server/bus/local_bus.hpp"
 
 namespace vc::bus {
+
+// Writes one Prometheus metric (name, type, help, value); same shape as app::MetricWriter.
+using MetricWriter = std::function<void(std::string_view name, std::string_view type,
+                                        std::string_view help, uint64_t value)>;
 
 class ClusterRuntime final : public RoomDirectory {
  public:
@@ -32,6 +36,8 @@ class ClusterRuntime final : public RoomDirectory {
   const Cluster& cluster() const { return *cluster_; }
   const Bus& bus() const { return *bus_; }
   bool clustered() const { return clustered_; }
+  // Bus and cluster counters for /metrics (NATS traffic, links, lost nodes).
+  void write_metrics(const MetricWriter& metric) const;
 
   room::Room* find_room(const std::string& meeting_id) override { return find_room_(meeting_id); }
 

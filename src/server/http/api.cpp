@@ -1,6 +1,7 @@
 // REST API: meetings, join (room tokens) and the live participant list. See docs/PROTOCOL.md.
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <exception>
 #include <optional>
 
@@ -96,7 +97,8 @@ nlohmann::json token_body(app::ServerContext& ctx, const auth::RoomClaims& c,
                          {"display_name", c.display_name},
                          {"role", auth::role_name(c.role)},
                          {"expires_at", c.expires_at},
-                         {"ws_url", "/ws"}};
+                         {"ws_url", "/ws"},
+                         {"alternate_servers", ctx.config.peer_urls}};
   if (ctx.webtransport_info) {
     if (auto wt = ctx.webtransport_info(host)) body["webtransport"] = std::move(*wt);
   }
@@ -133,8 +135,8 @@ void join_meeting(app::ServerContext& ctx, Request&& req, std::string meeting_id
         }
         ++ctx.metrics.joins;
         const auth::RoomClaims& c = result->claims;
-        VC_LOG_INFO("event=join meeting={} participant={} role={}", c.meeting_id,
-                    c.participant_id, auth::role_name(c.role));
+        VC_LOG_INFO("event=join meeting={} participant={} role={}", c.meeting_id, c.participant_id,
+                    auth::role_name(c.role));
         respond(json_response(status::ok, token_body(ctx, c, result->token, host), info));
       });
 }
@@ -157,8 +159,7 @@ void refresh_token(app::ServerContext& ctx, const Request& req, std::string_view
                         std::string(auth::to_string(verified.error)), info));
   }
   if (verified.claims->meeting_id != meeting_id) {
-    return respond(
-        fail(ctx, status::forbidden, "forbidden", "token is for another meeting", info));
+    return respond(fail(ctx, status::forbidden, "forbidden", "token is for another meeting", info));
   }
   auth::RoomClaims claims = std::move(*verified.claims);
   std::string token;
@@ -169,9 +170,8 @@ void refresh_token(app::ServerContext& ctx, const Request& req, std::string_view
     return respond(
         fail(ctx, status::internal_server_error, "internal", "could not sign a token", info));
   }
-  respond(json_response(status::ok,
-                        token_body(ctx, claims, token, std::string(req[bhttp::field::host])),
-                        info));
+  respond(json_response(
+      status::ok, token_body(ctx, claims, token, std::string(req[bhttp::field::host])), info));
 }
 
 void meeting_info(app::ServerContext& ctx, std::string meeting_id, const RequestInfo& info,
@@ -190,12 +190,12 @@ void meeting_info(app::ServerContext& ctx, std::string meeting_id, const Request
         // The roster is live state: read it here, on the relay thread that owns the rooms.
         const room::Room* live = ctx.rooms.find(meeting_id);
         if (!with_participants) {
-          return respond(json_response(
-              status::ok,
-              {{"meeting_id", (*found)->meeting_id},
-               {"created_at", (*found)->created_at},
-               {"participant_count", live ? live->participant_count() : 0}},
-              info));
+          return respond(
+              json_response(status::ok,
+                            {{"meeting_id", (*found)->meeting_id},
+                             {"created_at", (*found)->created_at},
+                             {"participant_count", live ? live->participant_count() : 0}},
+                            info));
         }
         nlohmann::json list = nlohmann::json::array();
         if (live != nullptr) {
@@ -205,20 +205,48 @@ void meeting_info(app::ServerContext& ctx, std::string meeting_id, const Request
       });
 }
 
+// The Origin header if it is one of the other nodes (--peer-url), else empty. A browser whose node
+// died keeps its page (and so its origin) and calls the next node's REST API cross-origin.
+std::string peer_origin(const app::ServerContext& ctx, std::string_view origin) {
+  if (origin.empty()) return {};
+  for (const std::string& peer : ctx.config.peer_urls) {
+    if (peer == origin) return peer;
+  }
+  return {};
+}
+
+// CORS preflight for the token-refresh POST (Authorization header) from a peer node's page.
+bhttp::message_generator cors_preflight(app::ServerContext& ctx, const RequestInfo& info) {
+  if (info.cors_origin.empty()) {
+    return fail(ctx, status::forbidden, "forbidden", "origin not allowed", info);
+  }
+  bhttp::response<bhttp::empty_body> res{status::no_content, info.version};
+  res.set(bhttp::field::server, kServerName);
+  res.set(bhttp::field::access_control_allow_origin, info.cors_origin);
+  res.set(bhttp::field::access_control_allow_methods, "GET, POST");
+  res.set(bhttp::field::access_control_allow_headers, "Authorization, Content-Type");
+  res.set(bhttp::field::access_control_max_age, "600");
+  res.set(bhttp::field::vary, "Origin");
+  res.keep_alive(info.keep_alive);
+  return res;
+}
+
 }  // namespace
 
 void handle_api(app::ServerContext& ctx, Request&& req, std::string_view path,
                 const boost::asio::ip::address& remote, Responder respond) {
-  const RequestInfo info = info_of(req);
+  RequestInfo info = info_of(req);
+  info.cors_origin = peer_origin(ctx, req[bhttp::field::origin]);
   const bhttp::verb method = req.method();
+  if (method == bhttp::verb::options) return respond(cors_preflight(ctx, info));
   if (ctx.shutting_down) {
     return respond(
         fail(ctx, status::service_unavailable, "unavailable", "server shutting down", info));
   }
-  if (method == bhttp::verb::post && !ctx.join_rate.allow(remote, std::chrono::steady_clock::now())) {
+  if (method == bhttp::verb::post &&
+      !ctx.join_rate.allow(remote, std::chrono::steady_clock::now())) {
     ++ctx.metrics.rate_limited;
-    return respond(
-        fail(ctx, status::too_many_requests, "rate_limited", "too many requests", info));
+    return respond(fail(ctx, status::too_many_requests, "rate_limited", "too many requests", info));
   }
   auto method_not_allowed = [&] {
     return respond(fail(ctx, status::method_not_allowed, "method_not_allowed",

@@ -92,8 +92,8 @@ class HttpSession final : public app::LiveConnection,
         return;
       }
       keep_alive_ = false;
-      return send(fail(ctx_, bhttp::status::not_found, "not_found",
-                       "WebSocket endpoint is /ws", info_of(req)));
+      return send(fail(ctx_, bhttp::status::not_found, "not_found", "WebSocket endpoint is /ws",
+                       info_of(req)));
     }
     keep_alive_ = req.keep_alive();
     handle_request(ctx_, std::move(req), slot_.address(),

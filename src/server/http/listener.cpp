@@ -24,10 +24,10 @@ void Listener::stop() {
 
 void Listener::accept() {
   // Everything runs on the one relay thread, so sockets live on the acceptor's executor.
-  acceptor_.async_accept([self = shared_from_this()](boost::system::error_code ec,
-                                                     tcp::socket socket) {
-    self->on_accept(ec, std::move(socket));
-  });
+  acceptor_.async_accept(
+      [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+        self->on_accept(ec, std::move(socket));
+      });
 }
 
 void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
@@ -47,8 +47,8 @@ void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
   }
   ++ctx_.metrics.connections_accepted;
   socket.set_option(tcp::no_delay(true), remote_ec);  // media latency beats packet count
-  start_http_session(ctx_, std::move(socket), app::ConnectionSlot(ctx_.connections, remote.address()),
-                     tls_);
+  start_http_session(ctx_, std::move(socket),
+                     app::ConnectionSlot(ctx_.connections, remote.address()), tls_);
   accept();
 }
 

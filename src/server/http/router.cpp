@@ -1,13 +1,12 @@
 #include "server/http/router.hpp"
 
-#include <boost/beast/version.hpp>
 #include <fmt/format.h>
+
+#include <boost/beast/version.hpp>
 
 namespace vc::http {
 
 namespace {
-
-constexpr std::string_view kServerName = "videocall-server";
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -40,8 +39,8 @@ std::string metrics_text(const app::ServerContext& ctx) {
   std::string out;
   auto metric = [&out](std::string_view name, std::string_view type, std::string_view help,
                        uint64_t value) {
-    fmt::format_to(std::back_inserter(out), "# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name,
-                   help, type, value);
+    fmt::format_to(std::back_inserter(out), "# HELP {0} {1}\n# TYPE {0} {2}\n{0} {3}\n", name, help,
+                   type, value);
   };
   metric("videocall_http_requests_total", "counter", "HTTP requests", m.http_requests);
   metric("videocall_http_responses_4xx_total", "counter", "HTTP 4xx responses",
@@ -55,8 +54,7 @@ std::string metrics_text(const app::ServerContext& ctx) {
   metric("videocall_joins_total", "counter", "Room tokens issued by the join API", m.joins);
   metric("videocall_tokens_refused_total", "counter", "Media connections refused with 4401",
          m.tokens_refused);
-  metric("videocall_rate_limited_total", "counter", "REST calls refused with 429",
-         m.rate_limited);
+  metric("videocall_rate_limited_total", "counter", "REST calls refused with 429", m.rate_limited);
   metric("videocall_ws_sessions_opened_total", "counter", "Media WebSocket sessions opened",
          m.ws_sessions_opened);
   metric("videocall_ws_sessions", "gauge", "Live media sessions", ctx.media_sessions.size());
@@ -79,10 +77,11 @@ std::string metrics_text(const app::ServerContext& ctx) {
          rooms.bytes_forwarded);
   metric("videocall_keyframe_requests_sent_total", "counter", "Keyframe requests sent",
          rooms.keyframe_requests_sent);
-  metric("videocall_keyframe_requests_coalesced_total", "counter",
-         "Keyframe requests coalesced", rooms.keyframe_requests_coalesced);
+  metric("videocall_keyframe_requests_coalesced_total", "counter", "Keyframe requests coalesced",
+         rooms.keyframe_requests_coalesced);
   metric("videocall_slow_receivers_closed_total", "counter", "Receivers closed as too slow",
          rooms.slow_receivers_closed);
+  for (const auto& [name, source] : ctx.metric_sources) source(metric);
   out += "# HELP videocall_ws_errors_total Control.error codes sent before closing\n";
   out += "# TYPE videocall_ws_errors_total counter\n";
   for (const auto& [code, count] : m.ws_closed_with_code) {
@@ -122,6 +121,10 @@ bhttp::message_generator text_response(bhttp::status status, std::string body,
   res.set(bhttp::field::content_type, content_type);
   res.set(bhttp::field::cache_control, "no-store");
   res.set("X-Content-Type-Options", "nosniff");
+  if (!info.cors_origin.empty()) {
+    res.set(bhttp::field::access_control_allow_origin, info.cors_origin);
+    res.set(bhttp::field::vary, "Origin");
+  }
   res.keep_alive(info.keep_alive);
   const std::size_t length = body.size();
   if (!info.head) res.body() = std::move(body);
@@ -139,9 +142,8 @@ bhttp::message_generator error_response(bhttp::status status, std::string_view c
   return json_response(status, {{"error", {{"code", code}, {"message", message}}}}, info);
 }
 
-bhttp::message_generator fail(app::ServerContext& ctx, bhttp::status status,
-                              std::string_view code, std::string_view message,
-                              const RequestInfo& info) {
+bhttp::message_generator fail(app::ServerContext& ctx, bhttp::status status, std::string_view code,
+                              std::string_view message, const RequestInfo& info) {
   if (static_cast<unsigned>(status) >= 500) {
     ++ctx.metrics.http_responses_5xx;
   } else {
@@ -173,8 +175,8 @@ void handle_request(app::ServerContext& ctx, Request&& req, const boost::asio::i
     return counted(text_response(bhttp::status::ok, "ok\n", "text/plain", info));
   }
   if (path == "/metrics") {
-    return counted(text_response(bhttp::status::ok, metrics_text(ctx),
-                                 "text/plain; version=0.0.4", info));
+    return counted(
+        text_response(bhttp::status::ok, metrics_text(ctx), "text/plain; version=0.0.4", info));
   }
   if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head) {
     return counted(fail(ctx, bhttp::status::method_not_allowed, "method_not_allowed",

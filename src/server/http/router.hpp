@@ -7,6 +7,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <string_view>
 
 #include "server/app/server_context.hpp"
@@ -18,14 +19,19 @@ using Request = bhttp::request<bhttp::string_body>;
 using Responder = std::function<void(bhttp::message_generator)>;
 
 // What a response needs to know about its request once the request itself is gone.
+inline constexpr std::string_view kServerName = "videocall-server";
+
 struct RequestInfo {
   unsigned version = 11;
   bool keep_alive = true;
   bool head = false;
+  // Set for REST calls from another node's page (an origin in --peer-url): the response then
+  // carries Access-Control-Allow-Origin so a browser that moved nodes can use this node's API.
+  std::string cors_origin;
 };
 
 inline RequestInfo info_of(const Request& req) {
-  return {req.version(), req.keep_alive(), req.method() == bhttp::verb::head};
+  return {req.version(), req.keep_alive(), req.method() == bhttp::verb::head, {}};
 }
 
 // `remote` is the client's address (for per-address rate limits).
@@ -45,9 +51,8 @@ bhttp::message_generator json_response(bhttp::status status, const nlohmann::jso
 bhttp::message_generator error_response(bhttp::status status, std::string_view code,
                                         std::string_view message, const RequestInfo& info);
 // error_response that also counts the failure in the metrics.
-bhttp::message_generator fail(app::ServerContext& ctx, bhttp::status status,
-                              std::string_view code, std::string_view message,
-                              const RequestInfo& info);
+bhttp::message_generator fail(app::ServerContext& ctx, bhttp::status status, std::string_view code,
+                              std::string_view message, const RequestInfo& info);
 bhttp::message_generator text_response(bhttp::status status, std::string body,
                                        std::string_view content_type, const RequestInfo& info);
 

@@ -1,8 +1,8 @@
 // Static path resolution and content types: pure functions, unit-tested and fuzzed.
-#include "server/http/static_files.hpp"
-
 #include <algorithm>
 #include <string>
+
+#include "server/http/static_files.hpp"
 
 namespace vc::http {
 

@@ -81,6 +81,7 @@ class QuicEndpoint {
   std::size_t connection_count() const { return connections_.size(); }
   const EndpointStats& stats() const { return stats_; }
   uint64_t packets_sent() const { return send_batch_.packets_sent(); }
+  uint64_t bytes_sent() const { return send_batch_.bytes_sent(); }
   uint64_t send_syscalls() const { return send_batch_.syscalls(); }
 
  private:

@@ -18,10 +18,11 @@ struct ReceiveBatch::Headers {
   iovec vectors[kDatagrams];
 };
 
-ReceiveBatch::ReceiveBatch()
-    : buffers_(kDatagrams * kDatagramBytes), headers_(new Headers{}) {}
+ReceiveBatch::ReceiveBatch() : buffers_(kDatagrams * kDatagramBytes), headers_(new Headers{}) {}
 
-ReceiveBatch::~ReceiveBatch() { delete headers_; }
+ReceiveBatch::~ReceiveBatch() {
+  delete headers_;
+}
 
 int ReceiveBatch::receive(int fd) {
   for (std::size_t i = 0; i < kDatagrams; ++i) {
@@ -72,8 +73,8 @@ void SendBatch::commit(const SocketAddress& remote, std::size_t size) {
   if (message_count_ > 0 && use_gso_) {
     Message& last = messages_[message_count_ - 1];
     // Extend the GSO train: contiguous, same peer, every segment full-size except the last.
-    if (!last.train_closed && last.offset + last.length == used_ &&
-        last.segments < kMaxSegments && size <= last.segment_size && last.remote == remote) {
+    if (!last.train_closed && last.offset + last.length == used_ && last.segments < kMaxSegments &&
+        size <= last.segment_size && last.remote == remote) {
       last.length += size;
       ++last.segments;
       if (size < last.segment_size) last.train_closed = true;
@@ -118,8 +119,8 @@ std::size_t SendBatch::flush(int fd) {
   }
   std::size_t sent = 0;
   while (sent < message_count_) {
-    const int count = ::sendmmsg(fd, headers + sent, static_cast<unsigned>(message_count_ - sent),
-                                 MSG_DONTWAIT);
+    const int count =
+        ::sendmmsg(fd, headers + sent, static_cast<unsigned>(message_count_ - sent), MSG_DONTWAIT);
     ++syscalls_;
     if (count < 0) {
       if (errno == EINTR) continue;
@@ -130,7 +131,10 @@ std::size_t SendBatch::flush(int fd) {
       ++sent;
       continue;
     }
-    for (int i = 0; i < count; ++i) packets_sent_ += messages_[sent + i].segments;
+    for (int i = 0; i < count; ++i) {
+      packets_sent_ += messages_[sent + i].segments;
+      bytes_sent_ += messages_[sent + i].length;
+    }
     sent += static_cast<std::size_t>(count);
   }
   message_count_ = 0;

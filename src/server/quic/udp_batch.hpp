@@ -52,6 +52,7 @@ class SendBatch final : public PacketSink {
   std::size_t flush(int fd);
   bool empty() const { return message_count_ == 0; }
   uint64_t packets_sent() const { return packets_sent_; }
+  uint64_t bytes_sent() const { return bytes_sent_; }  // UDP payload bytes
   uint64_t syscalls() const { return syscalls_; }
 
  private:
@@ -69,6 +70,7 @@ class SendBatch final : public PacketSink {
   std::array<Message, kMaxMessages> messages_;
   std::size_t message_count_ = 0;
   uint64_t packets_sent_ = 0;
+  uint64_t bytes_sent_ = 0;
   uint64_t syscalls_ = 0;
 };
 

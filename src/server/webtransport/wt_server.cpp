@@ -9,19 +9,6 @@ namespace vc::webtransport {
 
 namespace {
 
-std::vector<std::string> split_commas(const char* text) {
-  std::vector<std::string> out;
-  if (text == nullptr) return out;
-  std::string_view rest(text);
-  while (!rest.empty()) {
-    const std::size_t comma = rest.find(',');
-    const std::string_view item = rest.substr(0, comma);
-    if (!item.empty()) out.emplace_back(item);
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-  }
-  return out;
-}
-
 quic::TransportConfig transport_config() {
   quic::TransportConfig config;
   config.max_streams_bidi = limits::kQuicMaxStreamsBidi;
@@ -55,6 +42,7 @@ WebTransportServer::WebTransportServer(app::ServerContext& ctx)
 
 WebTransportServer::~WebTransportServer() {
   ctx_.webtransport_info = nullptr;
+  ctx_.metric_sources.erase("webtransport");
   rotation_timer_.cancel();
   shutdown_timer_.cancel();
 }
@@ -64,16 +52,14 @@ std::unique_ptr<WebTransportServer> WebTransportServer::start(app::ServerContext
                                                               std::string& error) {
   std::unique_ptr<WebTransportServer> server(new WebTransportServer(ctx));
   const auto unix_clock = [] { return auth::unix_now(); };
-  server->certificates_ =
-      ctx.config.tls()
-          ? quic::CertificateStore::from_files(ctx.config.cert_file, ctx.config.key_file,
-                                               unix_clock, error)
-          : quic::CertificateStore::self_signed(unix_clock, error);
+  server->certificates_ = ctx.config.tls()
+                              ? quic::CertificateStore::from_files(
+                                    ctx.config.cert_file, ctx.config.key_file, unix_clock, error)
+                              : quic::CertificateStore::self_signed(unix_clock, error);
   if (!server->certificates_) return nullptr;
 
   server->settings_.policy.path = "/wt";
-  server->settings_.policy.allowed_origins =
-      split_commas(std::getenv("VIDEOCALL_WT_ALLOWED_ORIGINS"));
+  server->settings_.policy.allowed_origins = ctx.config.wt_allowed_origins;
   server->settings_.stream_backlog_bytes = limits::kWebTransportStreamBacklogBytes;
 
   quic::EndpointConfig config;
@@ -98,6 +84,9 @@ std::unique_ptr<WebTransportServer> WebTransportServer::start(app::ServerContext
         {"certificate_hashes", self->certificates_->published_hashes()}};
   };
   ctx.on_shutdown.push_back([self] { self->on_shutdown(); });
+  ctx.metric_sources["webtransport"] = [self](const app::MetricWriter& metric) {
+    self->write_metrics(metric);
+  };
   server->arm_rotation();
   VC_LOG_INFO("event=webtransport_listening udp_port={} gso={} certificate={}", server->port(),
               server->endpoint_->gso_enabled(), ctx.config.tls() ? "files" : "self-signed");
@@ -116,8 +105,8 @@ void WebTransportServer::arm_rotation() {
 void WebTransportServer::on_shutdown() {
   rotation_timer_.cancel();
   endpoint_->stop_accepting();
-  shutdown_deadline_ = std::chrono::steady_clock::now() + limits::kShutdownGrace +
-                       std::chrono::seconds(1);
+  shutdown_deadline_ =
+      std::chrono::steady_clock::now() + limits::kShutdownGrace + std::chrono::seconds(1);
   watch_shutdown();
 }
 
@@ -131,6 +120,44 @@ void WebTransportServer::watch_shutdown() {
   shutdown_timer_.async_wait([this](boost::system::error_code ec) {
     if (!ec) watch_shutdown();
   });
+}
+
+void WebTransportServer::write_metrics(const app::MetricWriter& metric) const {
+  const quic::EndpointStats& quic = endpoint_->stats();
+  metric("videocall_quic_connections", "gauge", "Live QUIC connections",
+         endpoint_->connection_count());
+  metric("videocall_quic_connections_accepted_total", "counter", "QUIC connections accepted",
+         quic.connections_accepted);
+  metric("videocall_quic_connections_refused_total", "counter",
+         "QUIC connections refused (total or per-address limit, shutdown)",
+         quic.connections_refused);
+  metric("videocall_quic_datagrams_in_total", "counter", "UDP datagrams received",
+         quic.datagrams_in);
+  metric("videocall_quic_datagrams_dropped_total", "counter",
+         "UDP datagrams dropped (unroutable, over limits)", quic.datagrams_dropped);
+  metric("videocall_quic_packets_out_total", "counter", "UDP packets sent",
+         endpoint_->packets_sent());
+  metric("videocall_quic_bytes_out_total", "counter", "UDP payload bytes sent",
+         endpoint_->bytes_sent());
+  metric("videocall_quic_send_syscalls_total", "counter", "sendmmsg calls",
+         endpoint_->send_syscalls());
+  metric("videocall_quic_packets_refused_by_kernel_total", "counter",
+         "UDP packets the kernel refused to send (QUIC recovers them)",
+         quic.packets_refused_by_kernel);
+  metric("videocall_wt_sessions_established_total", "counter", "WebTransport sessions established",
+         stats_.sessions_established);
+  metric("videocall_wt_connects_refused_total", "counter",
+         "Extended CONNECTs refused with an HTTP error status", stats_.connects_refused);
+  metric("videocall_wt_envelopes_in_total", "counter", "Envelopes received over WebTransport",
+         stats_.envelopes_in);
+  metric("videocall_wt_datagrams_in_total", "counter", "Envelopes received as datagrams",
+         stats_.datagrams_in);
+  metric("videocall_wt_envelopes_out_total", "counter", "Envelopes sent over WebTransport",
+         stats_.frames_out);
+  metric("videocall_wt_datagrams_out_total", "counter", "Envelopes sent as datagrams",
+         stats_.datagrams_out);
+  metric("videocall_wt_bytes_out_total", "counter", "Envelope bytes sent over WebTransport",
+         stats_.bytes_out);
 }
 
 }  // namespace vc::webtransport

@@ -26,6 +26,7 @@ class WebTransportServer {
   uint16_t port() const { return endpoint_->port(); }
   const quic::QuicEndpoint& endpoint() const { return *endpoint_; }
   const WebTransportStats& stats() const { return stats_; }
+  void write_metrics(const app::MetricWriter& metric) const;
 
  private:
   explicit WebTransportServer(app::ServerContext& ctx);

@@ -84,9 +84,10 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_args) {
   std::ofstream(web_root_ / "index.html") << "<!doctype html><title>videocall</title>\n";
   std::ofstream(web_root_ / "assets" / "app-1234.js") << "console.log('hi');\n";
 
-  std::vector<std::string> args = {"--listen",  "127.0.0.1", "--port",    "0",
-                                   "--data-dir", data_dir_.string(), "--web-root",
-                                   web_root_.string(), "--no-quic", "--log-level", "debug"};
+  std::vector<std::string> args = {
+      "--listen",   "127.0.0.1",        "--port",     "0",
+      "--data-dir", data_dir_.string(), "--web-root", web_root_.string(),
+      "--no-quic",  "--log-level",      "debug"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   const std::string binary = VC_SERVER_BIN;
   auto argv = argv_of(binary, args);
@@ -123,8 +124,8 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_args) {
   const std::string prefix = "videocall-server listening on http://127.0.0.1:";
   if (line.rfind(prefix, 0) != 0) {
     terminate(2s);
-    throw std::runtime_error("server did not print its ready line; got '" + line +
-                             "'; stderr:\n" + stderr_text());
+    throw std::runtime_error("server did not print its ready line; got '" + line + "'; stderr:\n" +
+                             stderr_text());
   }
   port_ = static_cast<uint16_t>(std::stoi(line.substr(prefix.size())));
 }
@@ -164,10 +165,13 @@ std::optional<int> ServerProcess::wait_exit(std::chrono::milliseconds timeout) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-std::string ServerProcess::stderr_text() const { return read_file(dir_ / "stderr.log"); }
+std::string ServerProcess::stderr_text() const {
+  return read_file(dir_ / "stderr.log");
+}
 
 HttpResult http_request(uint16_t port, const std::string& method, const std::string& target,
-                        const std::string& body, const std::string& authorization) {
+                        const std::string& body, const std::string& authorization,
+                        const std::string& origin) {
   asio::io_context io;
   beast::tcp_stream stream(io);
   stream.expires_after(10s);
@@ -175,6 +179,7 @@ HttpResult http_request(uint16_t port, const std::string& method, const std::str
   http::request<http::string_body> req{http::string_to_verb(method), target, 11};
   req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
   if (!authorization.empty()) req.set(http::field::authorization, authorization);
+  if (!origin.empty()) req.set(http::field::origin, origin);
   if (!body.empty() || method == "POST") {
     req.set(http::field::content_type, "application/json");
     req.body() = body;
@@ -189,6 +194,7 @@ HttpResult http_request(uint16_t port, const std::string& method, const std::str
   result.status = parser.get().result_int();
   result.body = parser.get().body();
   result.content_type = std::string(parser.get()[http::field::content_type]);
+  result.allow_origin = std::string(parser.get()[http::field::access_control_allow_origin]);
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
   return result;
@@ -219,7 +225,9 @@ void WsClient::send_raw(const std::string& bytes, bool binary) {
   ws_.binary(true);
 }
 
-void WsClient::send(const v1::Envelope& envelope) { send_raw(envelope.SerializeAsString()); }
+void WsClient::send(const v1::Envelope& envelope) {
+  send_raw(envelope.SerializeAsString());
+}
 
 void WsClient::send_hello(bool receive_only) {
   v1::Envelope envelope;

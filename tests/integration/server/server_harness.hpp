@@ -63,11 +63,13 @@ struct HttpResult {
   unsigned status = 0;
   std::string body;
   std::string content_type;
+  std::string allow_origin;  // Access-Control-Allow-Origin
   nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
 };
 
 HttpResult http_request(uint16_t port, const std::string& method, const std::string& target,
-                        const std::string& body = {}, const std::string& authorization = {});
+                        const std::string& body = {}, const std::string& authorization = {},
+                        const std::string& origin = {});
 
 struct JoinInfo {
   std::string token;

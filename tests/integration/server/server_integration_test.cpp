@@ -11,11 +11,14 @@
 namespace vc::test {
 namespace {
 
-std::string ws_target(const JoinInfo& join) { return "/ws?token=" + join.token; }
+std::string ws_target(const JoinInfo& join) {
+  return "/ws?token=" + join.token;
+}
 
 auto is_joined = [](uint64_t id) {
   return [id](const v1::Control& c) {
-    return c.has_participant_joined() && c.participant_joined().participant().participant_id() == id;
+    return c.has_participant_joined() &&
+           c.participant_joined().participant().participant_id() == id;
   };
 };
 
@@ -45,7 +48,11 @@ TEST(ServerRest, HealthMetricsStaticAndErrors) {
   EXPECT_EQ(http_request(port, "GET", "/healthz").status, 200u);
   const auto metrics = http_request(port, "GET", "/metrics");
   EXPECT_EQ(metrics.status, 200u);
-  EXPECT_NE(metrics.body.find("videocall_ws_sessions"), std::string::npos);
+  // (QUIC counters are checked by the WebTransport tests: this server runs with --no-quic.)
+  for (const char* name :
+       {"videocall_ws_sessions", "videocall_bus_connected 1", "videocall_cluster_rooms_linked"}) {
+    EXPECT_NE(metrics.body.find(name), std::string::npos) << name;
+  }
 
   for (const char* spa : {"/", "/meeting/demo", "/meeting/demo?x=1"}) {
     const auto page = http_request(port, "GET", spa);
@@ -69,9 +76,9 @@ TEST(ServerRest, HealthMetricsStaticAndErrors) {
                 .status,
             400u);
   EXPECT_EQ(http_request(port, "POST", "/api/v1/meetings/demo/join", "not json").status, 400u);
-  EXPECT_EQ(http_request(port, "POST", "/api/v1/meetings/demo/join", R"({"display_name":"  "})")
-                .status,
-            400u);
+  EXPECT_EQ(
+      http_request(port, "POST", "/api/v1/meetings/demo/join", R"({"display_name":"  "})").status,
+      400u);
   const auto too_big = http_request(port, "POST", "/api/v1/meetings/demo/join",
                                     std::string(limits::kMaxHttpBodyBytes + 10, 'x'));
   EXPECT_EQ(too_big.status, 413u);
@@ -127,8 +134,8 @@ TEST(ServerMedia, JoinRosterAndParticipantList) {
   EXPECT_EQ(participants[0]["role"], "host");
   EXPECT_EQ(participants[0]["connection_state"], "connected");
   EXPECT_EQ(participants[1]["participant_id"], jb.participant_id);
-  EXPECT_EQ(http_request(server.port(), "GET", "/api/v1/meetings/roster").json()["participant_count"],
-            2);
+  EXPECT_EQ(
+      http_request(server.port(), "GET", "/api/v1/meetings/roster").json()["participant_count"], 2);
 }
 
 TEST(ServerMedia, MediaReachesOthersStampedAndNotEchoed) {
@@ -254,6 +261,46 @@ TEST(ServerRest, TokenRefreshKeepsTheIdentity) {
                 .status,
             403u);
   EXPECT_EQ(http_request(port, "GET", target).status, 405u);
+}
+
+// --peer-url: clients learn the other nodes, and a page served by a peer node may call this
+// node's REST API cross-origin (its node died; it renews its token here). Nobody else may.
+TEST(ServerRest, PeerUrlsAreAlternatesAndTheOnlyCorsOrigins) {
+  const std::string peer = "http://127.0.0.1:9";
+  ServerProcess server({"--peer-url", peer + "/", "--peer-url", "https://node3.example:8443",
+                        "--token-lifetime", "45"});
+  const uint16_t port = server.port();
+  const auto join = http_request(port, "POST", "/api/v1/meetings/peers/join",
+                                 nlohmann::json{{"display_name", "Ada"}}.dump(), {}, peer);
+  ASSERT_EQ(join.status, 200u) << join.body;
+  const auto body = join.json();
+  EXPECT_EQ(body["alternate_servers"],
+            nlohmann::json::array({peer, "https://node3.example:8443"}));  // trailing '/' dropped
+  EXPECT_EQ(join.allow_origin, peer);
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  EXPECT_NEAR(static_cast<double>(body["expires_at"].get<int64_t>() - now), 45.0, 2.0);
+
+  const std::string target = "/api/v1/meetings/peers/token";
+  const auto preflight = http_request(port, "OPTIONS", target, {}, {}, peer);
+  EXPECT_EQ(preflight.status, 204u);
+  EXPECT_EQ(preflight.allow_origin, peer);
+  const auto refreshed =
+      http_request(port, "POST", target, {}, "Bearer " + body["token"].get<std::string>(), peer);
+  EXPECT_EQ(refreshed.status, 200u) << refreshed.body;
+  EXPECT_EQ(refreshed.allow_origin, peer);
+
+  const auto stranger = http_request(port, "OPTIONS", target, {}, {}, "http://evil.example");
+  EXPECT_EQ(stranger.status, 403u);
+  EXPECT_TRUE(stranger.allow_origin.empty());
+  EXPECT_TRUE(http_request(port, "GET", "/api/v1/meetings/peers", {}, {}, "http://evil.example")
+                  .allow_origin.empty());
+
+  EXPECT_NE(run_command(VC_SERVER_BIN, {"--peer-url", "ftp://x"}).exit_code, 0);
+  EXPECT_NE(run_command(VC_SERVER_BIN, {"--wt-allowed-origin", "https://a.example/path"}).exit_code,
+            0);
+  EXPECT_NE(run_command(VC_SERVER_BIN, {"--token-lifetime", "5"}).exit_code, 0);
 }
 
 TEST(ServerMedia, BadOrExpiredTokenIsRefusedWith4401) {

@@ -3,7 +3,8 @@
 // participant moves to node B (the next server in the list the join response gave it) and resumes
 // its identity, while the participant on B keeps its tile: never a leave and a join. Then node B
 // freezes (SIGSTOP: sockets stay open, nothing answers): both notice the silence and resume
-// through node C, each seeing the other "reconnecting" and back.
+// through node C. Last, node B comes back and node C shuts down gracefully (4503): both move on
+// to node B at once.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -12,7 +13,6 @@ import {
   joinFromLink,
   launchBrowser,
   newParticipant,
-  serverSupportsPeerUrl,
   startCluster,
   startNats,
   vcState,
@@ -134,19 +134,6 @@ describe('three server nodes over NATS', { timeout: 150_000 }, () => {
     const [nodeA, nodeB, nodeC] = cluster.nodes;
     p1 = await newParticipant(browser, 'p1-node-a');
     p2 = await newParticipant(browser, 'p2-node-b');
-    if (!serverSupportsPeerUrl()) {
-      // A server build without --peer-url does not announce the other nodes: add them the way it would.
-      t.diagnostic('videocall-server has no --peer-url: alternate_servers added to the join response by the test');
-      for (const [participant, others] of [
-        [p1, [nodeB, nodeC]],
-        [p2, [nodeA, nodeC]],
-      ]) {
-        await participant.page.route('**/api/v1/meetings/*/join', async (route) => {
-          const response = await route.fetch();
-          await route.fulfill({ response, json: { ...(await response.json()), alternate_servers: others.map((node) => node.url) } });
-        });
-      }
-    }
     const started = Date.now();
     await joinFromLink(p1, nodeA.url, 'Petra One', MEETING);
     ids.p1 = await waitJoined(p1);
@@ -297,6 +284,53 @@ describe('three server nodes over NATS', { timeout: 150_000 }, () => {
       );
       assert.equal(await participant.page.locator('[data-testid="peer-tile"]').count(), 1);
       assert.equal(now.lastError, null);
+    }
+  });
+
+  test('node B thawed, node C shut down gracefully (SIGTERM): both move on to node B at once', { timeout: 40_000 }, async (t) => {
+    const [, nodeB, nodeC] = cluster.nodes;
+    nodeB.thaw();
+    // Node B answers again (its stale sessions for P1 and P2 are superseded by node C's newer claims).
+    for (;;) {
+      const healthy = await fetch(`${nodeB.url}/healthz`).then((response) => response.ok, () => false);
+      if (healthy) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const before = [await vcState(p1), await vcState(p2)];
+    await installRecorder(p1, ids.p2);
+    await installRecorder(p2, ids.p1);
+
+    const stoppedAt = Date.now();
+    const exited = nodeC.kill('SIGTERM');
+    // 4503 "shutting down": not an error card while other nodes exist. P1's list is [A, B, C]: A
+    // (dead) refuses, then B; P2's is [B, A, C]: B.
+    await Promise.all([connectedThrough(p1, nodeB.url), connectedThrough(p2, nodeB.url)]);
+    const movedMs = Date.now() - stoppedAt;
+    const moved = [await vcState(p1), await vcState(p2)];
+    await Promise.all([
+      framesIncrease(p1, ids.p2, decoded(moved[0], ids.p2), { video: 10, audio: 25 }, 15_000),
+      framesIncrease(p2, ids.p1, decoded(moved[1], ids.p1), { video: 10, audio: 25 }, 15_000),
+    ]);
+    const flowingMs = Date.now() - stoppedAt;
+    await Promise.all([seesConnected(p1, ids.p2), seesConnected(p2, ids.p1), exited]);
+    const after = [await vcState(p1), await vcState(p2)];
+    const records = [await readRecorder(p1), await readRecorder(p2)];
+    t.diagnostic(
+      `after SIGTERM: both on node B after ${movedMs} ms (p1 ${after[0].transport}, p2 ${after[1].transport}), ` +
+        `media both ways again after ${flowingMs} ms; p1 saw ${JSON.stringify(records[0].events)}, p2 saw ${JSON.stringify(records[1].events)}`,
+    );
+    assert.ok(flowingMs <= 5_000, `media flowed again both ways ${flowingMs} ms after SIGTERM (limit 5000 ms)`);
+    for (const [index, participant] of [p1, p2].entries()) {
+      const [was, now, record] = [before[index], after[index], records[index]];
+      assert.equal(now.selfId, was.selfId, `${participant.label} kept its identity`);
+      assert.equal(now.lastError, null, `${participant.label}: ${JSON.stringify(now.lastError)}`);
+      assert.equal(now.rosterEvents.left, was.rosterEvents.left, `${participant.label}: no ParticipantLeft`);
+      assert.equal(record.tilesAddedOrRemoved, 0, `${participant.label}: ${JSON.stringify(record.events)}`);
+      assert.ok(
+        record.events.length === 0 || JSON.stringify(record.events) === JSON.stringify(['reconnecting', 'connected']),
+        `${participant.label}: ${JSON.stringify(record.events)}`,
+      );
+      assert.equal(await participant.page.locator('[data-testid="peer-tile"]').count(), 1);
     }
   });
 

@@ -1,6 +1,6 @@
 // Shared helpers for the browser end-to-end tests: start the real videocall-server, launch
 // Debian's Chromium through playwright-core, and create participants.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -85,6 +85,11 @@ export async function startServer(extraArgs = [], { port = 0, label = 'server' }
       frozen = true;
       proc.kill('SIGSTOP');
     },
+    /** SIGCONT after freeze(). */
+    thaw() {
+      frozen = false;
+      proc.kill('SIGCONT');
+    },
     async stop() {
       if (!stopped) {
         stopped = true;
@@ -157,17 +162,10 @@ export async function startNats() {
   };
 }
 
-let peerUrlSupported;
-/** Whether this videocall-server build has --peer-url (it announces the other nodes to browsers). */
-export function serverSupportsPeerUrl() {
-  peerUrlSupported ??= execFileSync(serverBinary(), ['--help'], { encoding: 'utf8' }).includes('--peer-url');
-  return peerUrlSupported;
-}
-
 /**
  * Starts `count` videocall-server nodes joined by `natsUrl`, sharing one room-token secret, each
  * with SQLite in its own data dir. Ports are chosen up front so every node can be given the other
- * nodes' URLs (--peer-url, when the build has it). Resolves to { nodes: [{url, kill, stop}], stop }.
+ * nodes' URLs (--peer-url, in node order). Resolves to { nodes: [{url, kill, freeze, thaw, stop}], stop }.
  */
 export async function startCluster(natsUrl, count, extraArgs = []) {
   const secretDir = mkdtempSync(join(tmpdir(), 'vc-e2e-secret-'));
@@ -179,12 +177,11 @@ export async function startCluster(natsUrl, count, extraArgs = []) {
     if (!ports.includes(port)) ports.push(port);
   }
   const urls = ports.map((port) => `http://127.0.0.1:${port}`);
-  const withPeers = serverSupportsPeerUrl();
   const nodes = [];
   try {
     // One at a time: a second node racing the first for a port would fail confusingly.
     for (const [index, port] of ports.entries()) {
-      const peers = withPeers ? urls.filter((_, other) => other !== index).flatMap((url) => ['--peer-url', url]) : [];
+      const peers = urls.filter((_, other) => other !== index).flatMap((url) => ['--peer-url', url]);
       const args = ['--nats-url', natsUrl, '--token-secret-file', secretFile, ...peers, ...extraArgs];
       nodes.push(await startServer(args, { port, label: `node${String.fromCharCode(65 + index)}` }));
     }

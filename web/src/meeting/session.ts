@@ -249,7 +249,10 @@ export class MeetingSession {
   /** Keeps a valid token for our identity at hand for as long as the call lasts. */
   private scheduleTokenRenewal(delayMs?: number): void {
     window.clearTimeout(this.renewTimer);
-    const dueMs = delayMs ?? Math.max(1000, (this.join.expires_at - TOKEN_RENEW_BEFORE_S) * 1000 - Date.now());
+    // 60 s ahead, or a third of the remaining lifetime for short-lived tokens (--token-lifetime).
+    const remainingMs = this.join.expires_at * 1000 - Date.now();
+    const aheadMs = Math.min(TOKEN_RENEW_BEFORE_S * 1000, remainingMs / 3);
+    const dueMs = delayMs ?? Math.max(1000, remainingMs - aheadMs);
     this.renewTimer = window.setTimeout(() => void this.renewToken(), dueMs);
   }
 

@@ -1,7 +1,9 @@
-// Client: one participant's session. Joins over REST, runs the WebSocket (or another Transport),
-// keeps the roster protocol, and reconnects with backoff when the transport drops.
+// Client: one participant's session. Joins over REST, runs WebTransport or the WebSocket (with the
+// browser's fallback from one to the other), keeps the roster protocol, and reconnects with
+// backoff when the transport drops.
 #include "videocall/client.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -40,6 +42,30 @@ std::string_view to_string(ErrorKind kind) {
       return "left";
   }
   return "unknown";
+}
+
+std::string_view to_string(TransportKind kind) {
+  return kind == TransportKind::kWebTransport ? "webtransport" : "websocket";
+}
+
+std::string_view to_string(TransportPreference preference) {
+  switch (preference) {
+    case TransportPreference::kAuto:
+      return "auto";
+    case TransportPreference::kWebTransport:
+      return "webtransport";
+    case TransportPreference::kWebSocket:
+      return "websocket";
+  }
+  return "auto";
+}
+
+std::optional<TransportPreference> parse_transport_preference(std::string_view text) {
+  for (const auto preference : {TransportPreference::kAuto, TransportPreference::kWebTransport,
+                                TransportPreference::kWebSocket}) {
+    if (text == to_string(preference)) return preference;
+  }
+  return std::nullopt;
 }
 
 namespace {
@@ -146,6 +172,7 @@ class ClientImpl final : public Client,
 
   // TransportListener (all on the strand).
   void on_transport_open() override {
+    transport_opened_ = true;
     v1::Control control;
     auto* hello = control.mutable_hello();
     hello->set_protocol_version(v1::PROTOCOL_VERSION_1);
@@ -173,6 +200,14 @@ class ClientImpl final : public Client,
 
   void on_transport_closed(const ClientError& error) override {
     transport_.reset();
+    if (transport_kind_ == TransportKind::kWebTransport && !transport_opened_ &&
+        config_.transport == TransportPreference::kAuto && state_ == State::kConnecting) {
+      // Like the browser: WebTransport that does not open (UDP blocked, slow, refused) falls
+      // back to the WebSocket within the same attempt.
+      VC_LOG_INFO("event=webtransport_fallback reason=\"{}\"", error.message);
+      open_websocket();
+      return;
+    }
     handle_failure(error);
   }
 
@@ -205,12 +240,83 @@ class ClientImpl final : public Client,
       auto& grant = std::get<JoinGrant>(result);
       self->token_ = std::move(grant.token);
       self->ws_path_ = grant.ws_path;
+      self->webtransport_ = std::move(grant.webtransport);
+      self->webtransport_server_index_ = self->server_index_;
+    } else if (self->config_.transport != TransportPreference::kWebSocket &&
+               self->webtransport_server_index_ != self->server_index_ &&
+               !self->config_.meeting_id.empty()) {
+      // Each node has its own QUIC endpoint and certificate: ask this one for its WebTransport
+      // endpoint by renewing our token there (same participant, so the identity survives).
+      HttpOptions options{self->config_.connect_timeout, self->config_.tls_verify,
+                          self->config_.tls_ca_file};
+      auto result = co_await http_renew_token(self->strand_, self->server_,
+                                              self->config_.meeting_id, self->token_, options);
+      if (self->state_ != State::kJoining) co_return;
+      if (auto* error = std::get_if<ClientError>(&result)) {
+        if (self->config_.transport == TransportPreference::kWebTransport) {
+          self->handle_failure(*error);
+          co_return;
+        }
+        self->webtransport_.reset();  // auto: this node gets the WebSocket
+      } else {
+        auto& grant = std::get<JoinGrant>(result);
+        self->token_ = std::move(grant.token);
+        self->webtransport_ = std::move(grant.webtransport);
+      }
+      self->webtransport_server_index_ = self->server_index_;
     }
     self->open_transport();
   }
 
   void open_transport() {
     state_ = State::kConnecting;
+    transport_opened_ = false;
+    if (config_.transport == TransportPreference::kWebSocket) {
+      open_websocket();
+      return;
+    }
+    std::string unavailable;
+    if (!webtransport_) {
+      unavailable = config_.meeting_id.empty()
+                        ? "WebTransport needs a meeting id and name to join with (its endpoint "
+                          "comes from the join response)"
+                        : "the server offers no WebTransport (no \"webtransport\" in its join "
+                          "response: QUIC disabled with --no-quic, or UDP port not published)";
+    } else if (webtransport_->certificate_sha256.empty()) {
+      unavailable =
+          "the server's WebTransport certificate has no pinnable hash, and this client only "
+          "supports pinned certificates (serverCertificateHashes)";
+    } else if (!open_webtransport()) {
+      unavailable = "invalid WebTransport URL in the join response: " + webtransport_->url;
+    }
+    if (unavailable.empty()) return;
+    if (config_.transport == TransportPreference::kWebTransport) {
+      handle_failure({ErrorKind::kUnreachable, 0, unavailable});
+      return;
+    }
+    VC_LOG_DEBUG("event=webtransport_unavailable reason=\"{}\"", unavailable);
+    open_websocket();
+  }
+
+  bool open_webtransport() {
+    const auto url = parse_server_url(webtransport_->url);
+    if (!url) return false;
+    TransportTarget target;
+    target.server = *url;
+    const std::string path = url->base_path.empty() ? "/wt" : url->base_path;
+    target.path_and_query = path + "?token=" + url_encode(token_);
+    target.connect_timeout =
+        config_.transport == TransportPreference::kAuto
+            ? std::min(config_.webtransport_fallback_timeout, config_.connect_timeout)
+            : config_.connect_timeout;
+    target.certificate_sha256 = webtransport_->certificate_sha256;
+    transport_kind_ = TransportKind::kWebTransport;
+    transport_ = make_webtransport_transport(strand_, weak_from_this());
+    transport_->open(target);
+    return true;
+  }
+
+  void open_websocket() {
     TransportTarget target;
     target.server = server_;
     std::string path = ws_path_.empty() ? "/ws" : ws_path_;
@@ -227,6 +333,7 @@ class ClientImpl final : public Client,
     target.connect_timeout = config_.connect_timeout;
     target.tls_verify = config_.tls_verify;
     target.tls_ca_file = config_.tls_ca_file;
+    transport_kind_ = TransportKind::kWebSocket;
     transport_ = make_websocket_transport(strand_, weak_from_this(), server_.secure);
     transport_->open(target);
   }
@@ -246,6 +353,7 @@ class ClientImpl final : public Client,
         info.resumed = accepted.resumed();
         info.max_envelope_bytes = accepted.max_envelope_bytes();
         info.roster.assign(accepted.roster().begin(), accepted.roster().end());
+        info.transport = transport_kind_;
         schedule_ping();
         if (events_.on_joined) events_.on_joined(info);
         // Receivers need a keyframe from us after a (re)join.
@@ -446,6 +554,10 @@ class ClientImpl final : public Client,
   std::string token_;
   std::string ws_path_ = "/ws";
   std::shared_ptr<Transport> transport_;
+  TransportKind transport_kind_ = TransportKind::kWebSocket;
+  bool transport_opened_ = false;  // the current transport reached on_transport_open
+  std::optional<WebTransportEndpoint> webtransport_;  // from the last join or token renewal
+  std::size_t webtransport_server_index_ = SIZE_MAX;  // which server webtransport_ came from
   DecodedEnvelope decoded_;
   std::optional<ClientError> server_error_;
   std::vector<std::pair<uint32_t, uint32_t>> video_tracks_;  // (kind, track) we have sent

@@ -1,5 +1,7 @@
 #include "http_join.hpp"
 
+#include <openssl/evp.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -16,6 +18,41 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
+
+namespace {
+
+std::optional<std::vector<uint8_t>> decode_base64(const std::string& text) {
+  if (text.empty() || text.size() % 4 != 0) return std::nullopt;
+  std::vector<uint8_t> out(text.size() / 4 * 3);
+  const int size = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()),
+                                   static_cast<int>(text.size()));
+  if (size < 0) return std::nullopt;
+  // EVP_DecodeBlock counts padding as zero bytes.
+  std::size_t padding = 0;
+  for (auto it = text.rbegin(); it != text.rend() && *it == '='; ++it) ++padding;
+  out.resize(static_cast<std::size_t>(size) - padding);
+  return out;
+}
+
+// "webtransport": {"url": "https://HOST:PORT/wt", "certificate_hashes": ["<base64>", ...]}.
+// Anything unusable is ignored: the client then simply has no WebTransport to offer.
+std::optional<WebTransportEndpoint> parse_webtransport(const nlohmann::json& json) {
+  if (!json.contains("webtransport") || !json["webtransport"].is_object()) return std::nullopt;
+  const auto& wt = json["webtransport"];
+  if (!wt.contains("url") || !wt["url"].is_string()) return std::nullopt;
+  WebTransportEndpoint endpoint;
+  endpoint.url = wt["url"].get<std::string>();
+  if (wt.contains("certificate_hashes") && wt["certificate_hashes"].is_array()) {
+    for (const auto& hash : wt["certificate_hashes"]) {
+      if (!hash.is_string()) continue;
+      auto digest = decode_base64(hash.get<std::string>());
+      if (digest && digest->size() == 32) endpoint.certificate_sha256.push_back(std::move(*digest));
+    }
+  }
+  return endpoint;
+}
+
+}  // namespace
 
 std::variant<JoinGrant, ClientError> parse_join_response(unsigned status, const std::string& body) {
   const auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
@@ -47,6 +84,7 @@ std::variant<JoinGrant, ClientError> parse_join_response(unsigned status, const 
   if (json.contains("ws_url") && json["ws_url"].is_string()) {
     grant.ws_path = json["ws_url"].get<std::string>();
   }
+  grant.webtransport = parse_webtransport(json);
   return grant;
 }
 
@@ -56,12 +94,14 @@ template <class Stream>
 asio::awaitable<std::variant<JoinGrant, ClientError>> post_join(Stream& stream,
                                                                 const ServerUrl& server,
                                                                 const std::string& target,
-                                                                const std::string& body) {
+                                                                const std::string& body,
+                                                                const std::string& bearer) {
   const auto token = asio::as_tuple(asio::use_awaitable);
   http::request<http::string_body> request{http::verb::post, target, 11};
   request.set(http::field::host, server.host_header());
   request.set(http::field::user_agent, "libvideocall/0.1");
   request.set(http::field::content_type, "application/json");
+  if (!bearer.empty()) request.set(http::field::authorization, "Bearer " + bearer);
   request.body() = body;
   request.prepare_payload();
   auto [write_error, written] = co_await http::async_write(stream, request, token);
@@ -79,17 +119,11 @@ asio::awaitable<std::variant<JoinGrant, ClientError>> post_join(Stream& stream,
   co_return parse_join_response(response.result_int(), response.body());
 }
 
-}  // namespace
-
-asio::awaitable<std::variant<JoinGrant, ClientError>> http_join(asio::any_io_executor executor,
-                                                                const ServerUrl& server,
-                                                                const std::string& meeting_id,
-                                                                const std::string& display_name,
-                                                                const HttpOptions& options) {
+// POSTs `body` to `target` and parses the answer as a join response.
+asio::awaitable<std::variant<JoinGrant, ClientError>> post_for_grant(
+    asio::any_io_executor executor, const ServerUrl& server, const std::string& target,
+    const std::string& body, const std::string& bearer, const HttpOptions& options) {
   const auto token = asio::as_tuple(asio::use_awaitable);
-  const std::string target =
-      server.base_path + "/api/v1/meetings/" + url_encode(meeting_id) + "/join";
-  const std::string body = nlohmann::json{{"display_name", display_name}}.dump();
 
   tcp::resolver resolver(executor);
   auto [resolve_error, endpoints] =
@@ -106,7 +140,7 @@ asio::awaitable<std::variant<JoinGrant, ClientError>> http_join(asio::any_io_exe
         ErrorKind::kUnreachable, 0,
         "cannot connect to " + server.host_header() + ": " + connect_error.message()};
   }
-  if (!server.secure) co_return co_await post_join(tcp_stream, server, target, body);
+  if (!server.secure) co_return co_await post_join(tcp_stream, server, target, body, bearer);
 
   ssl::context tls(ssl::context::tls_client);
   boost::system::error_code ec;
@@ -122,7 +156,28 @@ asio::awaitable<std::variant<JoinGrant, ClientError>> http_join(asio::any_io_exe
     co_return ClientError{ErrorKind::kUnreachable, 0,
                           "TLS handshake failed: " + handshake_error.message()};
   }
-  co_return co_await post_join(tls_stream, server, target, body);
+  co_return co_await post_join(tls_stream, server, target, body, bearer);
+}
+
+}  // namespace
+
+asio::awaitable<std::variant<JoinGrant, ClientError>> http_join(asio::any_io_executor executor,
+                                                                const ServerUrl& server,
+                                                                const std::string& meeting_id,
+                                                                const std::string& display_name,
+                                                                const HttpOptions& options) {
+  const std::string target =
+      server.base_path + "/api/v1/meetings/" + url_encode(meeting_id) + "/join";
+  const std::string body = nlohmann::json{{"display_name", display_name}}.dump();
+  co_return co_await post_for_grant(executor, server, target, body, "", options);
+}
+
+asio::awaitable<std::variant<JoinGrant, ClientError>> http_renew_token(
+    asio::any_io_executor executor, const ServerUrl& server, const std::string& meeting_id,
+    const std::string& room_token, const HttpOptions& options) {
+  const std::string target =
+      server.base_path + "/api/v1/meetings/" + url_encode(meeting_id) + "/token";
+  co_return co_await post_for_grant(executor, server, target, "{}", room_token, options);
 }
 
 }  // namespace vc::client

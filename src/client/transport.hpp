@@ -1,5 +1,5 @@
-// Transport: carries whole envelopes between a Client and the server. The WebSocket transport is
-// the first; a WebTransport one (QUIC streams and datagrams) plugs in behind the same interface.
+// Transport: carries whole envelopes between a Client and the server, over a WebSocket or over
+// WebTransport (QUIC streams and datagrams), behind one interface.
 //
 // A transport is created on the client's strand and used only from it. It pulls outgoing
 // envelopes from its listener when it can write (so the drop policy stays in one place, the
@@ -12,6 +12,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "common/frame.hpp"
 #include "url.hpp"
@@ -25,6 +26,8 @@ struct TransportTarget {
   std::chrono::milliseconds connect_timeout{5000};
   bool tls_verify = true;
   std::string tls_ca_file;
+  // WebTransport only: accepted server certificates (SHA-256 of the DER), from the join response.
+  std::vector<std::vector<uint8_t>> certificate_sha256;
 };
 
 class TransportListener {
@@ -52,6 +55,11 @@ class Transport {
 std::shared_ptr<Transport> make_websocket_transport(boost::asio::any_io_executor strand,
                                                     std::weak_ptr<TransportListener> listener,
                                                     bool secure);
+// WebTransport to target.server (host and UDP port of the advertised https://HOST:PORT/wt URL).
+// Opens once the CONNECT got its 200 and the control stream exists; fails when connect_timeout
+// passes first.
+std::shared_ptr<Transport> make_webtransport_transport(boost::asio::any_io_executor strand,
+                                                       std::weak_ptr<TransportListener> listener);
 
 // Close codes and Control.error codes (docs/CONTRACT-DRAFT.md) mapped to how a client reacts.
 ErrorKind classify_close_code(uint32_t code);

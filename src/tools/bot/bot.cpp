@@ -8,6 +8,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <tuple>
 
@@ -95,6 +96,7 @@ struct Participant {
   std::shared_ptr<client::Client> client;
   Clock::time_point join_started;
   int64_t join_us = -1;
+  std::optional<client::TransportKind> transport;  // of the last join
   bool closed = false;
   client::ClientError close_error;
   std::atomic<bool> keyframe_wanted{false};
@@ -164,7 +166,10 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
       {"audio", options.audio},
       {"video", options.video},
       {"duration_s", options.duration_s},
-      {"threads", options.threads}};
+      {"threads", options.threads},
+      {"transport", options.transport},
+      {"subscriber_transport",
+       options.subscriber_transport.empty() ? options.transport : options.subscriber_transport}};
 
   EncodedLoop media_loop;
   const auto encode_started = Clock::now();
@@ -208,10 +213,16 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
     config.initial_media_state.set_mic_on(p->publisher && options.audio);
     // Subscribers must not drop anything of ours: give a publisher's queue room for a few seconds.
     config.send_queue_video_bytes = 8u << 20;
+    const std::string& transport = p->publisher || options.subscriber_transport.empty()
+                                       ? options.transport
+                                       : options.subscriber_transport;
+    config.transport =
+        client::parse_transport_preference(transport).value_or(client::TransportPreference::kAuto);
 
     client::ClientEvents events;
-    events.on_joined = [p, &shared](const client::JoinInfo&) {
+    events.on_joined = [p, &shared](const client::JoinInfo& info) {
       std::lock_guard lock(shared.mutex);
+      p->transport = info.transport;
       if (p->join_us < 0) {
         p->join_us =
             std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - p->join_started)
@@ -374,9 +385,17 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
     double fps_min = 1e9, fps_max = 0, fps_sum = 0;
     int receivers = 0;
   } video, audio;
+  // Transport each participant's (last) session ran on, by role.
+  nlohmann::json transports_used = {{"publishers", {{"webtransport", 0}, {"websocket", 0}}},
+                                    {"subscribers", {{"webtransport", 0}, {"websocket", 0}}}};
   for (auto& p : participants) {
     std::lock_guard receive_lock(p->receive_mutex);
     reconnects += p->client->stats().reconnects;
+    if (p->transport) {
+      auto& used = transports_used[p->publisher ? "publishers" : "subscribers"]
+                                  [std::string(client::to_string(*p->transport))];
+      used = used.get<int>() + 1;
+    }
     if (p->join_us >= 0) {
       join_us.push_back(static_cast<uint32_t>(p->join_us));
     } else if (failures.size() < 5) {
@@ -450,6 +469,7 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
   summary["forwarded_packets_per_s"] =
       all_joined ? static_cast<double>(forwarded) / options.duration_s : 0.0;
   summary["reconnects"] = reconnects;
+  summary["transport"] = transports_used;
   summary["ok"] = exit_code == kExitOk && video.lost == 0 && audio.lost == 0;
   participants.clear();  // clients go before the loop
   return exit_code;

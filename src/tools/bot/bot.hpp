@@ -27,6 +27,8 @@ struct BotOptions {
   double loop_s = 2;
   unsigned threads = 2;
   double join_timeout_s = 30;
+  std::string transport = "auto";    // auto | webtransport | websocket (ClientConfig::transport)
+  std::string subscriber_transport;  // for subscribers; empty: same as `transport`
 };
 
 // Runs the scenario and fills `summary`; returns a tool exit code.

@@ -57,6 +57,15 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--join-timeout", options.join_timeout_s, "Seconds to wait for everyone to join")
       ->capture_default_str();
+  const auto transports = CLI::IsMember({"auto", "webtransport", "websocket"});
+  app.add_option("--transport", options.transport,
+                 "Media transport: auto (WebTransport when the server offers it, else WebSocket, "
+                 "falling back after 1.5 s), webtransport (only) or websocket (only)")
+      ->check(transports)
+      ->capture_default_str();
+  app.add_option("--subscriber-transport", options.subscriber_transport,
+                 "Transport for subscribers only (default: --transport), to mix transports")
+      ->check(transports);
   app.add_option("--output,-o", output, "Also write the JSON summary to this file");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();

@@ -5,6 +5,8 @@
 #include <functional>
 #include <string>
 
+#include "videocall/client.hpp"
+
 namespace vc::tools {
 
 // Connection options shared by stream and record.
@@ -15,8 +17,11 @@ struct ConnectionOptions {
   std::string token;
   bool insecure = false;
   std::string ca_file;
-  double duration_s = 0;  // 0: until SIGINT/SIGTERM
+  std::string transport = "auto";  // auto | webtransport | websocket
+  double duration_s = 0;           // 0: until SIGINT/SIGTERM
   void add_to(CLI::App& app, const std::string& default_name);
+  // Sets the connection fields of `config` (server, identity, TLS, transport).
+  void apply_to(client::ClientConfig& config) const;
 };
 
 // Each returns a function that runs the command and returns the process exit code.

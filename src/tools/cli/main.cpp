@@ -20,8 +20,24 @@ void ConnectionOptions::add_to(CLI::App& app, const std::string& default_name) {
   app.add_flag("--insecure", insecure, "Do not verify the server's TLS certificate");
   app.add_option("--ca-file", ca_file, "CA certificate file for TLS verification")
       ->check(CLI::ExistingFile);
+  app.add_option("--transport", transport,
+                 "Media transport: auto (WebTransport when the server offers it, else WebSocket, "
+                 "falling back after 1.5 s), webtransport (only) or websocket (only)")
+      ->check(CLI::IsMember({"auto", "webtransport", "websocket"}))
+      ->capture_default_str();
   app.add_option("--duration", duration_s, "Stop after this many seconds (default: until Ctrl-C)")
       ->check(CLI::NonNegativeNumber);
+}
+
+void ConnectionOptions::apply_to(client::ClientConfig& config) const {
+  config.server_url = server;
+  config.meeting_id = meeting;
+  config.display_name = name;
+  config.token = token;
+  config.tls_verify = !insecure;
+  config.tls_ca_file = ca_file;
+  config.transport =
+      client::parse_transport_preference(transport).value_or(client::TransportPreference::kAuto);
 }
 
 }  // namespace vc::tools

@@ -58,7 +58,7 @@ class Recorder {
     for (const auto& participant : info.roster)
       names_[participant.participant_id()] = participant.display_name();
     std::cout << "recording meeting " << info.meeting_id << " (" << info.roster.size()
-              << " participants)" << std::endl;
+              << " participants, over " << client::to_string(info.transport) << ")" << std::endl;
   }
   void on_participant(const v1::Participant& participant) {
     names_[participant.participant_id()] = participant.display_name();
@@ -196,12 +196,7 @@ int run_record(const RecordOptions& options) {
   auto recorder = std::make_shared<Recorder>(options.output_dir, latch);
 
   client::ClientConfig config;
-  config.server_url = options.connection.server;
-  config.meeting_id = options.connection.meeting;
-  config.display_name = options.connection.name;
-  config.token = options.connection.token;
-  config.tls_verify = !options.connection.insecure;
-  config.tls_ca_file = options.connection.ca_file;
+  options.connection.apply_to(config);
   config.receive_only = true;
   config.client_name = "videocall-cli-record/0.1";
 

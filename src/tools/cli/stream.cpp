@@ -134,12 +134,7 @@ int run_stream(const StreamOptions& options) {
   std::vector<std::thread> threads;
 
   client::ClientConfig config;
-  config.server_url = options.connection.server;
-  config.meeting_id = options.connection.meeting;
-  config.display_name = options.connection.name;
-  config.token = options.connection.token;
-  config.tls_verify = !options.connection.insecure;
-  config.tls_ca_file = options.connection.ca_file;
+  options.connection.apply_to(config);
   config.client_name = "videocall-cli/0.1";
   config.initial_media_state.set_camera_on(video != nullptr);
   config.initial_media_state.set_mic_on(audio != nullptr);
@@ -229,7 +224,7 @@ int run_stream(const StreamOptions& options) {
   events.on_joined = [&](const client::JoinInfo& info) {
     std::cerr << "joined meeting " << info.meeting_id << " as participant " << info.participant_id
               << (info.resumed ? " (resumed)" : "") << " with " << info.roster.size()
-              << " others\n";
+              << " others over " << client::to_string(info.transport) << "\n";
     keyframe_wanted = true;
     start_capture();
   };

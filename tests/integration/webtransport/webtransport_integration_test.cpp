@@ -20,7 +20,7 @@
 #include "server/h3/varint.hpp"
 #include "server/h3/wire.hpp"
 #include "server_process.hpp"
-#include "wt_client.hpp"
+#include "webtransport/wt_client.hpp"
 
 namespace vc {
 namespace {

@@ -10,8 +10,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "proto/videocall.pb.h"
@@ -42,6 +44,20 @@ struct ClientError {
   std::string message;
 };
 
+// The media transport a session runs on.
+enum class TransportKind : uint8_t { kWebSocket, kWebTransport };
+std::string_view to_string(TransportKind kind);  // "websocket" / "webtransport"
+
+// Which transport a client uses (ClientConfig::transport).
+enum class TransportPreference : uint8_t {
+  kAuto,          // WebTransport when the join response offers it, else (or on failure) WebSocket
+  kWebTransport,  // WebTransport only: fails when the server does not offer it
+  kWebSocket,     // WebSocket only
+};
+std::string_view to_string(TransportPreference preference);  // "auto", "webtransport", ...
+// Parses "auto", "webtransport" or "websocket"; nullopt otherwise.
+std::optional<TransportPreference> parse_transport_preference(std::string_view text);
+
 struct JoinInfo {
   uint64_t participant_id = 0;
   uint64_t session_id = 0;
@@ -49,6 +65,7 @@ struct JoinInfo {
   bool resumed = false;                 // the server kept our identity across a reconnect
   std::vector<v1::Participant> roster;  // everyone else
   uint32_t max_envelope_bytes = 0;
+  TransportKind transport = TransportKind::kWebSocket;  // what this session actually runs on
 };
 
 struct ClientConfig {
@@ -74,6 +91,14 @@ struct ClientConfig {
   std::chrono::milliseconds reconnect_initial_delay{200};
   std::chrono::milliseconds reconnect_max_delay{5000};
   std::chrono::milliseconds connect_timeout{5000};
+
+  // Media transport. kAuto, like the browser: WebTransport first when the join response
+  // advertises it (pinning its certificate_hashes), the WebSocket when WebTransport is not open
+  // within webtransport_fallback_timeout or fails before opening. Needs meeting_id + display_name
+  // (the WebTransport endpoint comes from the join response); with only a token, kAuto uses the
+  // WebSocket and kWebTransport fails.
+  TransportPreference transport = TransportPreference::kAuto;
+  std::chrono::milliseconds webtransport_fallback_timeout{1500};
 
   // TLS (https/wss): verify the server certificate against the system store or ca_file.
   bool tls_verify = true;
@@ -116,7 +141,7 @@ class Client {
   static std::shared_ptr<Client> create(EventLoop& loop, ClientConfig config, ClientEvents events);
   virtual ~Client() = default;
 
-  // Joins (REST, then WebSocket). Results arrive as events.
+  // Joins (REST, then WebTransport or WebSocket). Results arrive as events.
   virtual void start() = 0;
   // Sends one encoded frame. sender ids are stamped by the server; the rest of the header is ours.
   // Cheap to call from a capture thread: the envelope is encoded here, queued on the strand.

@@ -60,6 +60,19 @@ int run(vc::app::ServerConfig config) {
     return server->context().rooms.find(meeting_id);
   });
   server->context().rooms.set_observer(cluster.observer());
+  if (cluster.clustered()) {
+    server->context().query_remote_roster =
+        [&cluster](const std::string& meeting_id,
+                   std::function<void(const std::vector<vc::v1::Participant>&)> done) {
+          return cluster.query_roster(
+              meeting_id, [done = std::move(done)](std::vector<vc::room::RemoteMember> members) {
+                std::vector<vc::v1::Participant> roster;
+                roster.reserve(members.size());
+                for (auto& member : members) roster.push_back(std::move(member.info));
+                done(roster);
+              });
+        };
+  }
   server->context().metric_sources["cluster"] = [&cluster](const vc::app::MetricWriter& metric) {
     cluster.write_metrics(metric);
   };

@@ -105,6 +105,11 @@ using WebTransportInfoFn = std::function<std::optional<nlohmann::json>(std::stri
 using MetricWriter = std::function<void(std::string_view name, std::string_view type,
                                         std::string_view help, uint64_t value)>;
 
+// Asks the other nodes who is in a meeting this node has no members of; `done` runs later on the
+// relay thread. Returns false (and never calls `done`) when it cannot ask. Set when clustered.
+using RemoteRosterFn = std::function<bool(
+    const std::string& meeting_id, std::function<void(const std::vector<v1::Participant>&)> done)>;
+
 struct ServerContext {
   ServerContext(ServerConfig config_in, boost::asio::io_context& io_in,
                 boost::asio::thread_pool& store_pool_in, store::MeetingStore& store_in,
@@ -129,6 +134,7 @@ struct ServerContext {
   std::unordered_set<LiveConnection*> http_sessions;
   bool shutting_down = false;
   WebTransportInfoFn webtransport_info;
+  RemoteRosterFn query_remote_roster;
   // Extra /metrics sources by name ("webtransport", "cluster"), called on the relay thread. A
   // source removes itself before it is destroyed.
   std::map<std::string, std::function<void(const MetricWriter&)>> metric_sources;

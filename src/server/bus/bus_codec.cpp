@@ -16,7 +16,9 @@ constexpr uint8_t kFlagKeyframe = 1;
 // Bounds a snapshot decode so a corrupt count cannot make us reserve gigabytes.
 constexpr uint32_t kMaxSnapshotMembers = limits::kMaxParticipantsPerRoom;
 
-void put_u8(std::vector<uint8_t>& out, uint8_t v) { out.push_back(v); }
+void put_u8(std::vector<uint8_t>& out, uint8_t v) {
+  out.push_back(v);
+}
 
 void put_u16(std::vector<uint8_t>& out, uint16_t v) {
   for (int i = 0; i < 2; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
@@ -142,11 +144,26 @@ void encode_heartbeat(uint64_t node_id, MessageType type, std::vector<uint8_t>& 
   put_header(out, type, node_id);
 }
 
+void encode_roster_query(uint64_t node_id, uint64_t query_id, std::vector<uint8_t>& out) {
+  put_header(out, MessageType::kRosterQuery, node_id);
+  put_u64(out, query_id);
+}
+
+void encode_roster_reply(uint64_t node_id, uint64_t query_id, std::string_view meeting_id,
+                         std::span<const room::RemoteMember> members, std::vector<uint8_t>& out) {
+  put_header(out, MessageType::kRosterReply, node_id);
+  put_u64(out, query_id);
+  put_u16(out, static_cast<uint16_t>(meeting_id.size()));
+  put_bytes(out, {reinterpret_cast<const uint8_t*>(meeting_id.data()), meeting_id.size()});
+  put_u32(out, static_cast<uint32_t>(members.size()));
+  for (const auto& member : members) put_participant(out, member.info, member.claim_us);
+}
+
 bool decode_header(std::span<const uint8_t> data, MessageHeader& out) {
   if (data.size() < kHeaderBytes || data[0] != kMagic || data[1] != kFormatVersion) return false;
   const uint8_t type = data[2];
   if (type < static_cast<uint8_t>(MessageType::kMedia) ||
-      type > static_cast<uint8_t>(MessageType::kGoodbye)) {
+      type > static_cast<uint8_t>(MessageType::kRosterReply)) {
     return false;
   }
   out.type = static_cast<MessageType>(type);
@@ -232,6 +249,33 @@ bool decode_keyframe_request(std::span<const uint8_t> body, std::string_view& me
   return true;
 }
 
+bool decode_roster_query(std::span<const uint8_t> body, uint64_t& query_id) {
+  Reader in(body);
+  return in.u64(query_id) && in.done();
+}
+
+bool decode_roster_reply(std::span<const uint8_t> body, uint64_t& query_id,
+                         std::string_view& meeting_id, std::vector<room::RemoteMember>& out) {
+  Reader in(body);
+  uint16_t length = 0;
+  std::span<const uint8_t> meeting;
+  uint32_t count = 0;
+  if (!in.u64(query_id) || !in.u16(length) || !in.bytes(length, meeting) || !in.u32(count) ||
+      count > kMaxSnapshotMembers) {
+    return false;
+  }
+  meeting_id = {reinterpret_cast<const char*>(meeting.data()), meeting.size()};
+  if (!Subjects::valid_meeting_id(meeting_id)) return false;
+  out.clear();
+  out.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    room::RemoteMember member;
+    if (!read_participant(in, member)) return false;
+    out.push_back(std::move(member));
+  }
+  return in.done();
+}
+
 std::string Subjects::room_media(std::string_view meeting_id) const {
   return fmt::format("{}.room.{}.media", prefix_, meeting_id);
 }
@@ -248,7 +292,9 @@ std::string Subjects::node(uint64_t node_id) const {
   return fmt::format("{}.node.{:016x}", prefix_, node_id);
 }
 
-std::string Subjects::heartbeat() const { return fmt::format("{}.heartbeat", prefix_); }
+std::string Subjects::heartbeat() const {
+  return fmt::format("{}.heartbeat", prefix_);
+}
 
 std::string_view Subjects::meeting_of(std::string_view subject) const {
   if (subject.size() <= prefix_.size() + 6 || subject.substr(0, prefix_.size()) != prefix_ ||

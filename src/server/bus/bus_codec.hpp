@@ -26,6 +26,8 @@ enum class MessageType : uint8_t {
   kKeyframeRequest = 5,  // node subject: ask the publisher's node for a keyframe
   kHeartbeat = 6,        // heartbeat subject
   kGoodbye = 7,          // heartbeat subject: the sender is shutting down
+  kRosterQuery = 8,      // room subject: a node without members there asks who is in the room
+  kRosterReply = 9,      // node subject of the asker: the replier's local members of that room
 };
 
 struct MessageHeader {
@@ -50,6 +52,9 @@ void encode_snapshot(uint64_t node_id, bool want_reply, std::span<const room::Re
 void encode_keyframe_request(uint64_t node_id, std::string_view meeting_id,
                              const v1::KeyframeRequest& request, std::vector<uint8_t>& out);
 void encode_heartbeat(uint64_t node_id, MessageType type, std::vector<uint8_t>& out);
+void encode_roster_query(uint64_t node_id, uint64_t query_id, std::vector<uint8_t>& out);
+void encode_roster_reply(uint64_t node_id, uint64_t query_id, std::string_view meeting_id,
+                         std::span<const room::RemoteMember> members, std::vector<uint8_t>& out);
 
 bool decode_header(std::span<const uint8_t> data, MessageHeader& out);
 bool decode_media(std::span<const uint8_t> body, MediaMessage& out);
@@ -60,6 +65,9 @@ bool decode_snapshot(std::span<const uint8_t> body, bool& want_reply,
                      std::vector<room::RemoteMember>& out);
 bool decode_keyframe_request(std::span<const uint8_t> body, std::string_view& meeting_id,
                              v1::KeyframeRequest& out);
+bool decode_roster_query(std::span<const uint8_t> body, uint64_t& query_id);
+bool decode_roster_reply(std::span<const uint8_t> body, uint64_t& query_id,
+                         std::string_view& meeting_id, std::vector<room::RemoteMember>& out);
 
 // Subject scheme. Meeting ids are [A-Za-z0-9_-]{1,64}, so they are always one subject token.
 class Subjects {

@@ -1,8 +1,10 @@
 #include "server/bus/cluster.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 
+#include "common/limits.hpp"
 #include "common/log.hpp"
 
 namespace vc::bus {
@@ -17,7 +19,9 @@ Cluster::Cluster(Bus& bus, RoomDirectory& rooms, room::NowFn now, uint64_t node_
       subjects_(config_.subject_prefix),
       heartbeat_subject_(subjects_.heartbeat()) {}
 
-Cluster::~Cluster() { bus_.set_handler(nullptr); }
+Cluster::~Cluster() {
+  bus_.set_handler(nullptr);
+}
 
 uint64_t Cluster::random_node_id() {
   std::random_device device;
@@ -50,6 +54,7 @@ void Cluster::stop() {
   bus_.unsubscribe(node_subscription_);
   bus_.set_handler(nullptr);
   started_ = false;
+  finish_roster_queries(room::TimePoint::max());  // answer with what arrived so far
 }
 
 std::size_t Cluster::live_remote_nodes() const {
@@ -182,6 +187,10 @@ void Cluster::on_bus_message(std::string_view subject, std::span<const uint8_t> 
       ++stats_.control_received;
       handle_keyframe_request(header.body);
       return;
+    case MessageType::kRosterReply:
+      ++stats_.control_received;
+      handle_roster_reply(header.body);
+      return;
     default: {
       const std::string_view meeting = subjects_.meeting_of(subject);
       if (meeting.empty()) {
@@ -256,12 +265,87 @@ void Cluster::handle_room_message(std::string_view meeting_id, const MessageHead
       }
       break;
     }
+    case MessageType::kRosterQuery: {
+      ++stats_.control_received;
+      uint64_t query_id = 0;
+      if (!decode_roster_query(header.body, query_id)) {
+        ++stats_.malformed;
+        return;
+      }
+      if (room->local_member_count() == 0 || !bus_connected_) break;
+      snapshot_scratch_ = room->local_members();
+      encode_roster_reply(node_id_, query_id, meeting, snapshot_scratch_, scratch_);
+      if (bus_.publish(subjects_.node(header.node_id), scratch_)) ++stats_.control_published;
+      break;
+    }
     default:
       ++stats_.malformed;
       return;
   }
   // A participant that moved to another node may have been our last local member.
   unlink_if_no_local_members(meeting);
+}
+
+bool Cluster::query_roster(const std::string& meeting_id, RosterCallback done) {
+  if (!started_ || !bus_connected_ || !Subjects::valid_meeting_id(meeting_id) ||
+      roster_queries_.size() >= config_.max_pending_roster_queries) {
+    ++stats_.roster_queries_refused;
+    return false;
+  }
+  RosterQuery query;
+  query.id = next_roster_query_id_++;
+  query.meeting_id = meeting_id;
+  query.deadline = now_() + config_.roster_query_window;
+  query.done = std::move(done);
+  encode_roster_query(node_id_, query.id, scratch_);
+  if (!bus_.publish(subjects_.room_control(meeting_id), scratch_)) {
+    ++stats_.roster_queries_refused;
+    return false;
+  }
+  ++stats_.roster_queries;
+  roster_queries_.push_back(std::move(query));
+  return true;
+}
+
+void Cluster::handle_roster_reply(std::span<const uint8_t> body) {
+  uint64_t query_id = 0;
+  std::string_view meeting_id;
+  std::vector<room::RemoteMember> members;
+  if (!decode_roster_reply(body, query_id, meeting_id, members)) {
+    ++stats_.malformed;
+    return;
+  }
+  for (RosterQuery& query : roster_queries_) {
+    if (query.id != query_id || query.meeting_id != meeting_id) continue;
+    for (room::RemoteMember& member : members) {
+      // A participant moving between nodes can be reported by both: the newer claim wins.
+      auto same = std::find_if(query.members.begin(), query.members.end(), [&](const auto& m) {
+        return m.info.participant_id() == member.info.participant_id();
+      });
+      if (same == query.members.end()) {
+        if (query.members.size() < limits::kMaxParticipantsPerRoom) {
+          query.members.push_back(std::move(member));
+        }
+      } else if (member.claim_us > same->claim_us) {
+        *same = std::move(member);
+      }
+    }
+    return;
+  }
+}
+
+void Cluster::finish_roster_queries(room::TimePoint now) {
+  // Callbacks may start new queries: collect the finished ones first.
+  std::vector<RosterQuery> finished;
+  for (auto it = roster_queries_.begin(); it != roster_queries_.end();) {
+    if (now >= it->deadline) {
+      finished.push_back(std::move(*it));
+      it = roster_queries_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (RosterQuery& query : finished) query.done(std::move(query.members));
 }
 
 void Cluster::handle_keyframe_request(std::span<const uint8_t> body) {
@@ -335,6 +419,7 @@ void Cluster::node_lost(uint64_t node_id) {
 void Cluster::on_tick() {
   if (!started_) return;
   const room::TimePoint now = now_();
+  if (!roster_queries_.empty()) finish_roster_queries(now);
   if (bus_connected_ && now >= next_heartbeat_) {
     encode_heartbeat(node_id_, MessageType::kHeartbeat, scratch_);
     bus_.publish(heartbeat_subject_, scratch_);

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -35,6 +36,10 @@ struct ClusterConfig {
   std::chrono::milliseconds resync_interval{1000};
   // Lost nodes are forgotten after this long (bounds the node table).
   std::chrono::milliseconds forget_lost_node_after{60000};
+  // How long a roster query collects replies (nodes without members never answer), and how many
+  // may be in flight at once.
+  std::chrono::milliseconds roster_query_window{200};
+  std::size_t max_pending_roster_queries = 64;
 };
 
 // How the cluster finds the rooms of this node (the server's RoomRegistry).
@@ -55,7 +60,12 @@ struct ClusterStats {
   uint64_t resync_requests = 0;
   uint64_t nodes_lost = 0;
   uint64_t rooms_linked = 0;  // current subscriptions to rooms
+  uint64_t roster_queries = 0;
+  uint64_t roster_queries_refused = 0;  // too many pending, or the bus is down
 };
+
+// The members other nodes reported for a room (deduplicated by participant, newest claim wins).
+using RosterCallback = std::function<void(std::vector<room::RemoteMember> members)>;
 
 class Cluster final : public room::RoomObserver, public BusHandler {
  public:
@@ -76,6 +86,12 @@ class Cluster final : public room::RoomObserver, public BusHandler {
   const ClusterStats& stats() const { return stats_; }
   std::size_t live_remote_nodes() const;
   static uint64_t random_node_id();
+
+  // Asks every node with members in `meeting_id` for them, for a node that has none there (so it
+  // does not follow that room). `done` runs from on_tick() once config.roster_query_window has
+  // passed. Returns false without calling `done` when the bus is down or too many queries are
+  // pending: the caller answers with what it knows locally.
+  bool query_roster(const std::string& meeting_id, RosterCallback done);
 
   // RoomObserver
   void on_local_member_changed(const room::Room& room, const v1::Participant& info,
@@ -98,6 +114,13 @@ class Cluster final : public room::RoomObserver, public BusHandler {
     std::string control_subject;
     room::TimePoint last_resync{};
   };
+  struct RosterQuery {
+    uint64_t id = 0;
+    std::string meeting_id;
+    room::TimePoint deadline{};
+    std::vector<room::RemoteMember> members;
+    RosterCallback done;
+  };
   struct NodeState {
     room::TimePoint last_seen{};
     bool lost = false;
@@ -114,6 +137,8 @@ class Cluster final : public room::RoomObserver, public BusHandler {
   void node_lost(uint64_t node_id);
   void handle_room_message(std::string_view meeting_id, const MessageHeader& header);
   void handle_keyframe_request(std::span<const uint8_t> body);
+  void handle_roster_reply(std::span<const uint8_t> body);
+  void finish_roster_queries(room::TimePoint now);
 
   Bus& bus_;
   RoomDirectory& rooms_;
@@ -132,6 +157,8 @@ class Cluster final : public room::RoomObserver, public BusHandler {
   std::vector<uint8_t> scratch_;  // reused for every outgoing message
   std::vector<room::RemoteMember> snapshot_scratch_;
   std::string meeting_scratch_;
+  std::vector<RosterQuery> roster_queries_;  // few and short-lived: a vector is enough
+  uint64_t next_roster_query_id_ = 1;
   ClusterStats stats_;
 };
 

@@ -34,6 +34,9 @@ class ClusterRuntime final : public RoomDirectory {
   void stop();
 
   const Cluster& cluster() const { return *cluster_; }
+  bool query_roster(const std::string& meeting_id, RosterCallback done) {
+    return cluster_->query_roster(meeting_id, std::move(done));
+  }
   const Bus& bus() const { return *bus_; }
   bool clustered() const { return clustered_; }
   // Bus and cluster counters for /metrics (NATS traffic, links, lost nodes).

@@ -27,8 +27,7 @@ void LocalBusHub::detach(LocalBus* bus) {
                queue_.end());
 }
 
-void LocalBusHub::route(LocalBus* from, const std::string& subject,
-                        std::span<const uint8_t> data) {
+void LocalBusHub::route(LocalBus* from, const std::string& subject, std::span<const uint8_t> data) {
   for (LocalBus* bus : buses_) {
     if (bus == from || !bus->connected_ || !bus->wants(subject)) continue;
     queue_.push_back(Pending{bus, subject, {data.begin(), data.end()}});
@@ -65,9 +64,13 @@ void LocalBusHub::set_connected(LocalBus& bus, bool connected) {
   if (bus.handler_ != nullptr) bus.handler_->on_bus_state(connected);
 }
 
-LocalBus::LocalBus(LocalBusHub& hub) : hub_(hub) { hub_.attach(this); }
+LocalBus::LocalBus(LocalBusHub& hub) : hub_(hub) {
+  hub_.attach(this);
+}
 
-LocalBus::~LocalBus() { hub_.detach(this); }
+LocalBus::~LocalBus() {
+  hub_.detach(this);
+}
 
 bool LocalBus::publish(const std::string& subject, std::span<const uint8_t> data) {
   if (!connected_) {

@@ -144,7 +144,9 @@ void on_reconnected(natsConnection*, void* closure) {
   post_state(inbox, true);
 }
 
-void release_holder(void* closure) { delete static_cast<InboxHolder*>(closure); }
+void release_holder(void* closure) {
+  delete static_cast<InboxHolder*>(closure);
+}
 
 void on_closed(natsConnection*, void* closure) {
   // The last callback libnats makes for this connection: release its reference.
@@ -268,7 +270,9 @@ void NatsBus::unsubscribe(SubscriptionId id) {
   subscriptions_.erase(it);
 }
 
-bool NatsBus::connected() const { return inbox_->connected; }
+bool NatsBus::connected() const {
+  return inbox_->connected;
+}
 
 BusStats NatsBus::stats() const {
   BusStats stats;

@@ -11,9 +11,8 @@
 // disconnected, publish() fails fast instead of buffering media for later.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
-
 #include <atomic>
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <deque>
 #include <memory>

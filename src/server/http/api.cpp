@@ -187,21 +187,29 @@ void meeting_info(app::ServerContext& ctx, std::string meeting_id, const Request
         if (!*found) {
           return respond(fail(ctx, status::not_found, "not_found", "no such meeting", info));
         }
-        // The roster is live state: read it here, on the relay thread that owns the rooms.
+        // The roster is live state: read it on the relay thread that owns the rooms. A node with
+        // local members follows the room and knows every node's members; one without asks the
+        // other nodes (a short bus query) instead of answering "nobody".
+        auto answer = [&ctx, info, with_participants, meeting = **found,
+                       respond](const std::vector<v1::Participant>& roster) {
+          if (!with_participants) {
+            return respond(json_response(status::ok,
+                                         {{"meeting_id", meeting.meeting_id},
+                                          {"created_at", meeting.created_at},
+                                          {"participant_count", roster.size()}},
+                                         info));
+          }
+          nlohmann::json list = nlohmann::json::array();
+          for (const v1::Participant& p : roster) list.push_back(participant_json(p));
+          respond(json_response(status::ok, {{"participants", std::move(list)}}, info));
+        };
         const room::Room* live = ctx.rooms.find(meeting_id);
-        if (!with_participants) {
-          return respond(
-              json_response(status::ok,
-                            {{"meeting_id", (*found)->meeting_id},
-                             {"created_at", (*found)->created_at},
-                             {"participant_count", live ? live->participant_count() : 0}},
-                            info));
+        const bool follows_room = live != nullptr && live->local_member_count() > 0;
+        if (!follows_room && ctx.query_remote_roster &&
+            ctx.query_remote_roster(meeting_id, answer)) {
+          return;
         }
-        nlohmann::json list = nlohmann::json::array();
-        if (live != nullptr) {
-          for (const v1::Participant& p : live->roster()) list.push_back(participant_json(p));
-        }
-        respond(json_response(status::ok, {{"participants", std::move(list)}}, info));
+        answer(live != nullptr ? live->roster() : std::vector<v1::Participant>{});
       });
 }
 

@@ -2,17 +2,16 @@
 // here on free loopback ports. Participants are libvideocall clients. Every wait is on an event
 // (a callback, a log line) with a deadline; "within 5 s" is such a deadline.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <fstream>
 #include <map>
-#include <sys/stat.h>
 
 #include "harness.hpp"
 #include "videocall/client.hpp"
@@ -31,9 +30,10 @@ class Node {
   Node(std::string dir, const std::string& secret_file, const std::string& nats_url,
        const std::string& database_url)
       : dir_(std::move(dir)) {
-    argv_ = {VC_SERVER_BIN, "--listen", "127.0.0.1", "--port", "0", "--no-quic", "--data-dir", dir_,
-             "--token-secret-file", secret_file, "--nats-url", nats_url, "--database", database_url,
-             "--log-level", "info"};
+    argv_ = {
+        VC_SERVER_BIN, "--listen",   "127.0.0.1",           "--port",    "0",          "--no-quic",
+        "--data-dir",  dir_,         "--token-secret-file", secret_file, "--nats-url", nats_url,
+        "--database",  database_url, "--log-level",         "info"};
     start();
   }
   void start() {
@@ -107,7 +107,8 @@ class Participant {
       const uint64_t from = header.sender_participant_id();
       const auto now = Clock::now();
       auto& stats = media_[from];
-      if (stats.count > 0 && tracking_gaps_) stats.max_gap = std::max(stats.max_gap, now - stats.last);
+      if (stats.count > 0 && tracking_gaps_)
+        stats.max_gap = std::max(stats.max_gap, now - stats.last);
       stats.last = now;
       ++stats.count;
       changed_.notify_all();
@@ -234,8 +235,9 @@ struct HttpResult {
   std::string body;
 };
 
-// A minimal blocking HTTP/1.1 POST (the REST join), to see status codes the client hides.
-HttpResult http_post(const std::string& base_url, const std::string& path, const std::string& body) {
+// A minimal blocking HTTP/1.1 request to the REST API, to see status codes the client hides.
+HttpResult http_call(const std::string& method, const std::string& base_url,
+                     const std::string& path, const std::string& body = {}) {
   const auto colon = base_url.rfind(':');
   const int port = std::stoi(base_url.substr(colon + 1));
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -248,14 +250,15 @@ HttpResult http_post(const std::string& base_url, const std::string& path, const
     close(fd);
     return result;
   }
-  const std::string request = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+  const std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
                               "Content-Type: application/json\r\nConnection: close\r\n" +
                               "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   (void)!write(fd, request.data(), request.size());
   std::string response;
   char buffer[4096];
   ssize_t n = 0;
-  while ((n = read(fd, buffer, sizeof buffer)) > 0) response.append(buffer, static_cast<std::size_t>(n));
+  while ((n = read(fd, buffer, sizeof buffer)) > 0)
+    response.append(buffer, static_cast<std::size_t>(n));
   close(fd);
   if (response.size() > 12) result.status = std::atoi(response.substr(9, 3).c_str());
   const auto body_at = response.find("\r\n\r\n");
@@ -277,7 +280,8 @@ class ClusterNodes : public ::testing::Test {
       out << std::string(64, 'a') << "\n";
     }
     ::chmod(secret.c_str(), 0600);
-    const std::string db = "nodes_" + std::to_string(getpid()) + "_" + std::to_string(++database_counter);
+    const std::string db =
+        "nodes_" + std::to_string(getpid()) + "_" + std::to_string(++database_counter);
     shared_postgres().create_database(db);
     for (int i = 0; i < 3; ++i) {
       nodes_.push_back(std::make_unique<Node>(dir_ + "/node" + std::to_string(i), secret,
@@ -323,6 +327,22 @@ TEST_F(ClusterNodes, ParticipantsOnThreeNodesReceiveEachOtherAndSeeTheFullRoster
     }
     EXPECT_EQ(receiver->duplicates(), 0);
   }
+}
+
+// Node 2 has nobody in the meeting, so it does not follow the room: the REST roster asks the other
+// nodes over the bus instead of answering "nobody".
+TEST_F(ClusterNodes, RestRosterOnANodeWithoutMembersListsEveryNodesParticipants) {
+  Participant& ada = join("Ada", 0);
+  Participant& bob = join("Bob", 1);
+  ASSERT_TRUE(ada.wait_roster(1, 5s));
+  const HttpResult list = http_call("GET", nodes_[2]->url(), "/api/v1/meetings/demo/participants");
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_NE(list.body.find("\"Ada\""), std::string::npos) << list.body;
+  EXPECT_NE(list.body.find("\"Bob\""), std::string::npos) << list.body;
+  EXPECT_NE(list.body.find(std::to_string(bob.id())), std::string::npos) << list.body;
+  const HttpResult info = http_call("GET", nodes_[2]->url(), "/api/v1/meetings/demo");
+  ASSERT_EQ(info.status, 200) << info.body;
+  EXPECT_NE(info.body.find("\"participant_count\":2"), std::string::npos) << info.body;
 }
 
 TEST_F(ClusterNodes, KilledNodesParticipantsReconnectElsewhereWithoutLeaveOrDuplicates) {
@@ -388,16 +408,16 @@ TEST_F(ClusterNodes, DatabaseOutageRefusesJoinsWith503WhileCallsContinue) {
   ASSERT_TRUE(b1.wait_media(a1.id(), 5, 5s));
 
   shared_postgres().stop();
-  const HttpResult refused =
-      http_post(nodes_[2]->url(), "/api/v1/meetings/demo/join", R"({"display_name":"Late"})");
+  const HttpResult refused = http_call("POST", nodes_[2]->url(), "/api/v1/meetings/demo/join",
+                                       R"({"display_name":"Late"})");
   EXPECT_EQ(refused.status, 503) << refused.body;
   EXPECT_NE(refused.body.find("unavailable"), std::string::npos) << refused.body;
   EXPECT_TRUE(b1.wait_media(a1.id(), 50, 5s)) << "the call in progress continues";
   EXPECT_TRUE(a1.wait_media(b1.id(), 50, 5s));
 
   shared_postgres().start();
-  const HttpResult accepted =
-      http_post(nodes_[2]->url(), "/api/v1/meetings/demo/join", R"({"display_name":"Late"})");
+  const HttpResult accepted = http_call("POST", nodes_[2]->url(), "/api/v1/meetings/demo/join",
+                                        R"({"display_name":"Late"})");
   EXPECT_EQ(accepted.status, 200) << accepted.body;
 }
 

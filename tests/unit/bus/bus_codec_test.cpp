@@ -83,6 +83,38 @@ TEST(BusCodec, ControlMessagesRoundTrip) {
   EXPECT_EQ(back.requester_participant_id(), 9u);
 }
 
+TEST(BusCodec, RosterQueryAndReplyRoundTrip) {
+  std::vector<uint8_t> out;
+  encode_roster_query(7, 42, out);
+  MessageHeader header;
+  ASSERT_TRUE(decode_header(out, header));
+  EXPECT_EQ(header.type, MessageType::kRosterQuery);
+  uint64_t query_id = 0;
+  ASSERT_TRUE(decode_roster_query(header.body, query_id));
+  EXPECT_EQ(query_id, 42u);
+
+  room::RemoteMember member;
+  member.info.set_participant_id(9);
+  member.info.set_display_name("Ada");
+  member.claim_us = 123;
+  encode_roster_reply(7, 42, "demo", std::span(&member, 1), out);
+  ASSERT_TRUE(decode_header(out, header));
+  EXPECT_EQ(header.type, MessageType::kRosterReply);
+  std::string_view meeting;
+  std::vector<room::RemoteMember> members;
+  ASSERT_TRUE(decode_roster_reply(header.body, query_id, meeting, members));
+  EXPECT_EQ(query_id, 42u);
+  EXPECT_EQ(meeting, "demo");
+  ASSERT_EQ(members.size(), 1u);
+  EXPECT_EQ(members[0].info.display_name(), "Ada");
+  EXPECT_EQ(members[0].claim_us, 123u);
+
+  // Truncations are refused, never read past the end.
+  for (std::size_t cut = 0; cut < header.body.size(); ++cut) {
+    EXPECT_FALSE(decode_roster_reply(header.body.first(cut), query_id, meeting, members)) << cut;
+  }
+}
+
 TEST(BusCodec, RejectsTruncatedAndForeignInput) {
   std::vector<uint8_t> wire;
   v1::Participant info;

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "server/bus/local_bus.hpp"
 
@@ -45,7 +46,8 @@ class Recorder : public room::Endpoint {
       }
       case v1::Control::kParticipantUpdated: {
         const auto& p = control.participant_updated().participant();
-        EXPECT_EQ(roster.count(p.participant_id()), 1u) << "update for unknown " << p.participant_id();
+        EXPECT_EQ(roster.count(p.participant_id()), 1u)
+            << "update for unknown " << p.participant_id();
         roster[p.participant_id()] = p;
         break;
       }
@@ -122,7 +124,8 @@ class ClusterTest : public ::testing::Test {
  protected:
   ClusterTest() {
     for (uint64_t id : {0xA, 0xB, 0xC}) {
-      nodes_.push_back(std::make_unique<Node>(hub_, [this] { return now_; }, id));
+      nodes_.push_back(std::make_unique<Node>(
+          hub_, [this] { return now_; }, id));
     }
     settle();
   }
@@ -315,6 +318,37 @@ TEST_F(ClusterTest, MissedAnnouncementIsRepairedBySnapshot) {
   settle();
   EXPECT_EQ(ada.roster.count(3), 1u);
   EXPECT_EQ(bob.roster.count(1), 1u);
+}
+
+TEST_F(ClusterTest, RosterQueryFromANodeWithoutMembersSeesEveryNode) {
+  Recorder ada, ann, bob;
+  a().join(ada, 1, "Ada");
+  a().join(ann, 2, "Ann");
+  b().join(bob, 3, "Bob");
+  settle();
+  // C has no member in "demo", so it does not follow the room: it has to ask.
+  std::optional<std::vector<room::RemoteMember>> answer;
+  ASSERT_TRUE(c().cluster.query_roster(
+      "demo", [&](std::vector<room::RemoteMember> members) { answer = std::move(members); }));
+  settle();
+  EXPECT_FALSE(answer.has_value()) << "answers only once the window has passed";
+  ASSERT_TRUE(wait_for([&] { return answer.has_value(); }, 1s));
+  std::map<uint64_t, std::string> names;
+  for (const auto& member : *answer)
+    names[member.info.participant_id()] = member.info.display_name();
+  EXPECT_EQ(names, (std::map<uint64_t, std::string>{{1, "Ada"}, {2, "Ann"}, {3, "Bob"}}));
+  EXPECT_EQ(c().cluster.stats().rooms_linked, 0u) << "a query must not subscribe to the room";
+
+  // An unknown room answers empty; while the bus is down, queries are refused at once.
+  std::optional<std::vector<room::RemoteMember>> nobody;
+  ASSERT_TRUE(c().cluster.query_roster(
+      "empty-room", [&](std::vector<room::RemoteMember> m) { nobody = std::move(m); }));
+  ASSERT_TRUE(wait_for([&] { return nobody.has_value(); }, 1s));
+  EXPECT_TRUE(nobody->empty());
+  c().cluster.on_bus_state(false);
+  EXPECT_FALSE(c().cluster.query_roster("demo", [](std::vector<room::RemoteMember>) {
+    ADD_FAILURE() << "a refused query must not call back";
+  }));
 }
 
 }  // namespace

@@ -75,13 +75,13 @@ def wait_for_line(proc, pattern, deadline_s, stream="stdout"):
 
 
 class Server:
-    def __init__(self, workdir):
+    def __init__(self, workdir, quic=False):
         if not SERVER or not os.access(SERVER, os.X_OK):
             raise Skip("videocall-server is not built")
         self.log = open(os.path.join(workdir, "server.log"), "w")
         self.proc = subprocess.Popen(
-            [SERVER, "--listen", "127.0.0.1", "--port", "0", "--data-dir", os.path.join(workdir, "data"),
-             "--no-quic"],
+            [SERVER, "--listen", "127.0.0.1", "--port", "0", "--data-dir", os.path.join(workdir, "data")]
+            + ([] if quic else ["--no-quic"]),
             stdout=subprocess.PIPE, stderr=self.log, text=True)
         match = wait_for_line(self.proc, r"videocall-server listening on (https?://[^\s]+)", 60)
         self.url = match.group(1).rstrip("/")
@@ -134,6 +134,61 @@ def test_bot_no_loss(workdir):
                 fail(f"{kind}: unexpected expected count {stats}")
             if stats["lost"] != 0 or stats["missing"] != 0 or stats["received"] != stats["expected"]:
                 fail(f"{kind}: loss {stats}")
+    finally:
+        server.stop()
+
+
+def run_bot_no_loss(server, transport, subscriber_transport, subscribers=3, seconds=3):
+    """Runs 1 publisher + N subscribers; fails on any loss. Returns the summary."""
+    rc, out, err = run([BOT, "--server", server.url, "--publishers", "1", "--subscribers", str(subscribers),
+                        "--duration", str(seconds), "--transport", transport,
+                        "--subscriber-transport", subscriber_transport], timeout=120)
+    if rc != 0:
+        fail(f"videocall-bot --transport {transport}/{subscriber_transport} exited {rc}: {err.strip()} {out}")
+    summary = json.loads(out)
+    for kind in ("video", "audio"):
+        stats = summary[kind]
+        if stats["expected"] == 0 or stats["lost"] != 0 or stats["received"] != stats["expected"]:
+            fail(f"{transport}/{subscriber_transport} {kind}: loss {stats}")
+    print(transport, subscriber_transport, json.dumps(summary["transport"]), summary["latency_ms"]["all"])
+    return summary
+
+
+def expect_transports(summary, publishers, subscribers):
+    used = summary["transport"]
+    for role, transport, count in (("publishers", publishers, 1), ("subscribers", subscribers, None)):
+        want = count if count is not None else summary["scenario"]["subscribers_per_room"]
+        if used[role][transport] != want:
+            fail(f"{role}: expected {want} over {transport}, got {used[role]}")
+
+
+def test_webtransport_media(workdir):
+    # libvideocall over WebTransport exchanges media with libvideocall over WebSocket, both ways,
+    # through the real server; `auto` picks WebTransport when the server offers it.
+    server = Server(workdir, quic=True)
+    try:
+        expect_transports(run_bot_no_loss(server, "webtransport", "websocket"), "webtransport", "websocket")
+        expect_transports(run_bot_no_loss(server, "websocket", "webtransport"), "websocket", "webtransport")
+        expect_transports(run_bot_no_loss(server, "auto", "auto"), "webtransport", "webtransport")
+    finally:
+        server.stop()
+
+
+def test_webtransport_fallback(workdir):
+    # A server without QUIC: `auto` falls back to the WebSocket, `webtransport` fails clearly.
+    server = Server(workdir, quic=False)
+    try:
+        expect_transports(run_bot_no_loss(server, "auto", "auto"), "websocket", "websocket")
+        rc, out, err = run([BOT, "--server", server.url, "--publishers", "1", "--subscribers", "1",
+                            "--duration", "1", "--transport", "webtransport"], timeout=60)
+        if rc != EXIT_UNREACHABLE:
+            fail(f"bot --transport webtransport against --no-quic exited {rc}, expected {EXIT_UNREACHABLE}")
+        failures = json.loads(out)["participants"]["failures"]
+        if not any(re.search(r"offers no WebTransport.*--no-quic", f) for f in failures):
+            fail(f"unclear failure messages: {failures}")
+        expect_exit([CLI, "stream", "--server", server.url, "--meeting", "m1", "--video-source", "testpattern",
+                     "--audio-source", "tone", "--duration", "2", "--transport", "webtransport"],
+                    EXIT_UNREACHABLE, r"offers no WebTransport")
     finally:
         server.stop()
 

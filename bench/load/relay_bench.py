@@ -1,13 +1,21 @@
 #!/usr/bin/env python3
-"""WebSocket relay load benchmark: videocall-server + videocall-bot on loopback.
+"""Relay load benchmark (WebSocket and/or WebTransport): videocall-server + videocall-bot on loopback.
 
-For each N in --subscribers: start a fresh server, run videocall-bot with 1 publisher (30 fps
-video at ~1 Mbps + 50 audio packets/s) and N subscribers, and sample the server's /proc/<pid>
-while the bot publishes. Reports server CPU time per forwarded packet, forwarded packets/s,
-p50/p99 end-to-end latency added by the relay path (capture stamp -> receipt, same clock),
-and server RSS per participant. Prints a Markdown table (and --json for the raw numbers).
+For each N in --subscribers and each transport in --transport: start a fresh server, run
+videocall-bot with 1 publisher (30 fps video at ~1 Mbps + 50 audio packets/s) and N subscribers,
+all on that transport, and sample the server's /proc/<pid> while the bot publishes. Reports server
+CPU time per forwarded packet, forwarded packets/s, server CPU cycles per egress byte, p50/p99
+end-to-end latency added by the relay path (capture stamp -> receipt, same clock), and server RSS
+per participant. Prints a Markdown table (and --json for the raw numbers).
 
-  bench/load/relay_bench.py --build-dir build/dev --subscribers 10,100,500 --duration 10
+Egress bytes over the measurement window come from the server's /metrics:
+videocall_ws_bytes_out_total (envelope bytes written to WebSockets, before WebSocket framing and
+TCP/IP headers) or videocall_quic_bytes_out_total (UDP payload bytes of the QUIC endpoint:
+QUIC headers, encryption and retransmissions included). Cycles come from `perf stat -e cycles -p`
+when the CPU exposes a cycle counter, else CPU time x the nominal clock (marked "est.").
+
+  bench/load/relay_bench.py --build-dir build/dev --subscribers 10,100,500 --duration 10 \
+      --transport websocket,webtransport
 """
 import argparse
 import json
@@ -17,8 +25,10 @@ import re
 import selectors
 import subprocess
 import sys
+import signal
 import tempfile
 import time
+import urllib.request
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -37,6 +47,68 @@ def rss_bytes(pid):
                 return int(line.split()[1]) * 1024
     return 0
 
+
+def cpu_mhz():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("cpu MHz"):
+                    return float(line.split(":", 1)[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def scrape_metrics(url):
+    """Returns {name: value} of the server's unlabelled Prometheus samples ({} on failure)."""
+    try:
+        with urllib.request.urlopen(url + "/metrics", timeout=5) as response:
+            text = response.read().decode()
+    except OSError:
+        return {}
+    values = {}
+    for line in text.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        name, _, value = line.rpartition(" ")
+        try:
+            values[name] = float(value)
+        except ValueError:
+            pass
+    return values
+
+
+class PerfCycles:
+    """`perf stat -e cycles -p PID` over a window; value None when perf or the counter is missing."""
+
+    def __init__(self, pid):
+        self.proc = None
+        try:
+            self.proc = subprocess.Popen(["perf", "stat", "-x,", "-e", "cycles", "-p", str(pid)],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        except OSError:
+            pass
+
+    def stop(self):
+        if self.proc is None:
+            return None
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            _, err = self.proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return None
+        for line in err.splitlines():
+            fields = line.split(",")
+            if len(fields) > 2 and fields[2].startswith("cycles"):
+                try:
+                    return float(fields[0])
+                except ValueError:
+                    return None  # "<not supported>" on VMs without a PMU
+        return None
+
+
+EGRESS_METRIC = {"websocket": "videocall_ws_bytes_out_total", "webtransport": "videocall_quic_bytes_out_total"}
 
 _buffers = {}
 
@@ -69,32 +141,63 @@ def read_line_matching(proc, stream, pattern, timeout):
     raise RuntimeError(f"timed out waiting for {pattern!r} (exit={proc.poll()})")
 
 
-def run_one(server_bin, bot_bin, subscribers, duration, bot_threads):
+def run_one(server_bin, bot_bin, subscribers, duration, bot_threads, transport="websocket"):
     workdir = tempfile.mkdtemp(prefix="vc-bench-")
     log = open(os.path.join(workdir, "server.log"), "w")
+    # The WebSocket runs keep --no-quic, as in earlier results: no QUIC endpoint at all.
     server = subprocess.Popen([server_bin, "--listen", "127.0.0.1", "--port", "0", "--data-dir",
-                               os.path.join(workdir, "data"), "--no-quic", "--log-level", "warn"],
+                               os.path.join(workdir, "data"), "--log-level", "warn"]
+                              + (["--no-quic"] if transport == "websocket" else []),
                               stdout=subprocess.PIPE, stderr=log, text=True)
     try:
         url = read_line_matching(server, server.stdout, r"listening on (\S+)", 60).group(1)
         idle_rss = rss_bytes(server.pid)
         bot = subprocess.Popen([bot_bin, "--server", url, "--publishers", "1", "--subscribers", str(subscribers),
                                 "--duration", str(duration), "--fps", "30", "--bitrate-kbps", "1000",
-                                "--ramp-up", "200", "--threads", str(bot_threads), "--join-timeout", "120"],
+                                "--ramp-up", "200", "--threads", str(bot_threads), "--join-timeout", "120",
+                                "--transport", transport]
+                               # The server admits 64 QUIC connections per source address.
+                               + (["--source-addresses", str(-(-(subscribers + 1) // 60))]
+                                  if transport == "webtransport" else []),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         read_line_matching(bot, bot.stderr, r"bot: phase=publishing", 300)
+        metrics_start = scrape_metrics(url)
+        perf = PerfCycles(server.pid)
         cpu_start, wall_start = cpu_seconds(server.pid), time.monotonic()
         joined_rss = rss_bytes(server.pid)
         read_line_matching(bot, bot.stderr, r"bot: phase=draining", duration + 60)
         cpu_end, wall_end = cpu_seconds(server.pid), time.monotonic()
+        cycles = perf.stop()
+        metrics_end = scrape_metrics(url)
         peak_rss = rss_bytes(server.pid)
         out, err = bot.communicate(timeout=120)
         summary = json.loads(out)
+        used = summary.get("transport", {})
+        for role in ("publishers", "subscribers"):
+            others = {t: n for t, n in used.get(role, {}).items() if t != transport and n}
+            if others:
+                raise RuntimeError(f"{role} did not all run on {transport}: {used}")
         forwarded = summary["forwarded_packets"]
         cpu = cpu_end - cpu_start
+        cycles_estimated = cycles is None
+        if cycles is None and cpu_mhz():
+            cycles = cpu * cpu_mhz() * 1e6
+        metric = EGRESS_METRIC[transport]
+        egress = (metrics_end[metric] - metrics_start[metric]
+                  if metric in metrics_start and metric in metrics_end else None)
         participants = subscribers + 1
         return {
+            "transport": transport,
             "subscribers": subscribers,
+            "egress_bytes": egress,
+            "egress_mbit_per_s": egress * 8 / 1e6 / (wall_end - wall_start) if egress else None,
+            "server_cycles": cycles,
+            "cycles_estimated": cycles_estimated,
+            "cycles_per_egress_byte": cycles / egress if cycles and egress else None,
+            "quic_packets_out": (metrics_end.get("videocall_quic_packets_out_total", 0)
+                                 - metrics_start.get("videocall_quic_packets_out_total", 0)),
+            "wt_datagrams_out": (metrics_end.get("videocall_wt_datagrams_out_total", 0)
+                                 - metrics_start.get("videocall_wt_datagrams_out_total", 0)),
             "joined": summary["participants"]["joined"],
             "forwarded_packets": forwarded,
             "forwarded_packets_per_s": forwarded / (wall_end - wall_start),
@@ -131,15 +234,22 @@ def main():
     parser.add_argument("--subscribers", default="10,100,500")
     parser.add_argument("--duration", type=float, default=10)
     parser.add_argument("--bot-threads", type=int, default=2)
+    parser.add_argument("--transport", default="websocket",
+                        help="comma-separated: websocket, webtransport (each N runs on each)")
     parser.add_argument("--json", help="also write raw results here")
     args = parser.parse_args()
     server_bin = args.server_bin or os.path.join(args.build_dir, "src/server/videocall-server")
     bot_bin = args.bot_bin or os.path.join(args.build_dir, "src/tools/videocall-bot")
+    transports = [t.strip() for t in args.transport.split(",") if t.strip()]
+    for t in transports:
+        if t not in EGRESS_METRIC:
+            parser.error(f"unknown transport {t!r}")
     results = []
     for n in [int(x) for x in args.subscribers.split(",")]:
-        print(f"running N={n} ...", file=sys.stderr)
-        results.append(run_one(server_bin, bot_bin, n, args.duration, args.bot_threads))
-        print(json.dumps(results[-1]), file=sys.stderr)
+        for transport in transports:
+            print(f"running N={n} over {transport} ...", file=sys.stderr)
+            results.append(run_one(server_bin, bot_bin, n, args.duration, args.bot_threads, transport))
+            print(json.dumps(results[-1]), file=sys.stderr)
     cpu = ""
     try:
         with open("/proc/cpuinfo") as f:
@@ -148,13 +258,19 @@ def main():
         pass
     print(f"Machine: {cpu or platform.processor()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}; "
           f"date {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {args.duration:g} s per run\n")
-    print("| N subscribers | forwarded pkt/s | server CPU µs/pkt | server CPU % | p50 latency ms | p99 latency ms "
-          "| RSS MB | RSS KB/participant | lost (video/audio) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    def number(value, digits):
+        return "n/a" if value is None else f"{value:.{digits}f}"
+
+    print("| transport | N subscribers | forwarded pkt/s | server CPU µs/pkt | server CPU % | egress Mbit/s "
+          "| cycles/egress byte | p50 latency ms | p99 latency ms | RSS MB | RSS KB/participant | lost (video/audio) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        print(f"| {r['subscribers']} | {r['forwarded_packets_per_s']:.0f} | {r['server_cpu_us_per_packet']:.2f} | "
-              f"{r['server_cpu_percent']:.0f} | {r['latency_p50_ms']:.2f} | {r['latency_p99_ms']:.2f} | "
-              f"{r['rss_mb']:.1f} | {r['rss_kb_per_participant']:.0f} | {r['loss_video']}/{r['loss_audio']} |")
+        cycles = number(r["cycles_per_egress_byte"], 2) + (" (est.)" if r["cycles_estimated"] else "")
+        print(f"| {r['transport']} | {r['subscribers']} | {r['forwarded_packets_per_s']:.0f} | "
+              f"{number(r['server_cpu_us_per_packet'], 2)} | {r['server_cpu_percent']:.0f} | "
+              f"{number(r['egress_mbit_per_s'], 1)} | {cycles} | {number(r['latency_p50_ms'], 2)} | "
+              f"{number(r['latency_p99_ms'], 2)} | {r['rss_mb']:.1f} | {r['rss_kb_per_participant']:.0f} | "
+              f"{r['loss_video']}/{r['loss_audio']} |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)

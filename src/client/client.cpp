@@ -310,6 +310,7 @@ class ClientImpl final : public Client,
             ? std::min(config_.webtransport_fallback_timeout, config_.connect_timeout)
             : config_.connect_timeout;
     target.certificate_sha256 = webtransport_->certificate_sha256;
+    target.bind_address = config_.webtransport_bind_address;
     transport_kind_ = TransportKind::kWebTransport;
     transport_ = make_webtransport_transport(strand_, weak_from_this());
     transport_->open(target);

@@ -28,6 +28,7 @@ struct TransportTarget {
   std::string tls_ca_file;
   // WebTransport only: accepted server certificates (SHA-256 of the DER), from the join response.
   std::vector<std::vector<uint8_t>> certificate_sha256;
+  std::string bind_address;  // WebTransport only: local IP for the UDP socket ("" = any)
 };
 
 class TransportListener {

@@ -128,6 +128,10 @@ class WebTransportTransport final : public Transport,
   void start_connection(const udp::endpoint& remote) {
     boost::system::error_code ec;
     socket_.open(remote.protocol(), ec);
+    if (!ec && !target_.bind_address.empty()) {
+      const auto local = asio::ip::make_address(target_.bind_address, ec);
+      if (!ec) socket_.bind(udp::endpoint(local, 0), ec);
+    }
     if (!ec) socket_.connect(remote, ec);
     if (!ec) socket_.non_blocking(true, ec);
     if (ec) {

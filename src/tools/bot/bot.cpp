@@ -218,6 +218,10 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
                                        : options.subscriber_transport;
     config.transport =
         client::parse_transport_preference(transport).value_or(client::TransportPreference::kAuto);
+    if (options.source_addresses > 1) {
+      config.webtransport_bind_address =
+          "127.0.0." + std::to_string(1 + (index % options.source_addresses));
+    }
 
     client::ClientEvents events;
     events.on_joined = [p, &shared](const client::JoinInfo& info) {

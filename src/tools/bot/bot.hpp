@@ -29,6 +29,7 @@ struct BotOptions {
   double join_timeout_s = 30;
   std::string transport = "auto";    // auto | webtransport | websocket (ClientConfig::transport)
   std::string subscriber_transport;  // for subscribers; empty: same as `transport`
+  int source_addresses = 1;          // WebTransport sockets spread over 127.0.0.1 .. 127.0.0.N
 };
 
 // Runs the scenario and fills `summary`; returns a tool exit code.

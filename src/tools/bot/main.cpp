@@ -66,6 +66,11 @@ int main(int argc, char** argv) {
   app.add_option("--subscriber-transport", options.subscriber_transport,
                  "Transport for subscribers only (default: --transport), to mix transports")
       ->check(transports);
+  app.add_option("--source-addresses", options.source_addresses,
+                 "Spread WebTransport participants over loopback source addresses 127.0.0.1..N "
+                 "(the server admits 64 QUIC connections per address; loopback servers only)")
+      ->check(CLI::Range(1, 250))
+      ->capture_default_str();
   app.add_option("--output,-o", output, "Also write the JSON summary to this file");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();

@@ -158,6 +158,35 @@ TEST(JoinResponse, ParsesTheContractFields) {
   EXPECT_EQ(grant->ws_path, "/ws");
 }
 
+TEST(JoinResponse, ParsesTheWebTransportEndpointAndDecodesCertificateHashes) {
+  // SHA-256 of "" and of "abc", base64.
+  const auto result = parse_join_response(
+      200, R"({"token":"abc","ws_url":"/ws","webtransport":{"url":"https://127.0.0.1:4433/wt",)"
+           R"("certificate_hashes":["47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",)"
+           R"("ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=","not base64","AAAA"]}})");
+  const auto* grant = std::get_if<JoinGrant>(&result);
+  ASSERT_NE(grant, nullptr);
+  ASSERT_TRUE(grant->webtransport.has_value());
+  EXPECT_EQ(grant->webtransport->url, "https://127.0.0.1:4433/wt");
+  // Malformed or wrong-sized hashes are skipped, never pinned.
+  ASSERT_EQ(grant->webtransport->certificate_sha256.size(), 2u);
+  EXPECT_EQ(grant->webtransport->certificate_sha256[0].size(), 32u);
+  EXPECT_EQ(grant->webtransport->certificate_sha256[0][0], 0xe3);  // e3b0c442...
+  EXPECT_EQ(grant->webtransport->certificate_sha256[0][31], 0x55);
+  EXPECT_EQ(grant->webtransport->certificate_sha256[1][0], 0xba);  // ba7816bf...
+
+  const auto without = parse_join_response(200, R"({"token":"abc","ws_url":"/ws"})");
+  EXPECT_FALSE(std::get<JoinGrant>(without).webtransport.has_value());
+}
+
+TEST(TransportPreference, ParsesTheThreeNamesOnly) {
+  EXPECT_EQ(parse_transport_preference("auto"), TransportPreference::kAuto);
+  EXPECT_EQ(parse_transport_preference("webtransport"), TransportPreference::kWebTransport);
+  EXPECT_EQ(parse_transport_preference("websocket"), TransportPreference::kWebSocket);
+  EXPECT_FALSE(parse_transport_preference("quic").has_value());
+  EXPECT_EQ(to_string(TransportKind::kWebTransport), "webtransport");
+}
+
 TEST(JoinResponse, MapsErrorsToRefusedOrUnreachable) {
   auto result = parse_join_response(
       400, R"({"error":{"code":"bad_request","message":"display name too long"}})");

@@ -99,6 +99,9 @@ struct ClientConfig {
   // WebSocket and kWebTransport fails.
   TransportPreference transport = TransportPreference::kAuto;
   std::chrono::milliseconds webtransport_fallback_timeout{1500};
+  // Local IP address the WebTransport UDP socket binds to (empty: chosen by the OS). Load tests
+  // spread many clients over 127.0.0.x, since the server admits 64 QUIC connections per address.
+  std::string webtransport_bind_address;
 
   // TLS (https/wss): verify the server certificate against the system store or ca_file.
   bool tls_verify = true;

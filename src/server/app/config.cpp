@@ -107,6 +107,11 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
       ->envname("VIDEOCALL_PEER_URLS")
       ->delimiter(',')
       ->transform(base_url_syntax());
+  app.add_option("--idle-timeout", config.idle_timeout_s,
+                 "Seconds without any packet from a client before its WebSocket or QUIC "
+                 "connection is closed (clients ping every 10 s at most)")
+      ->envname("VIDEOCALL_IDLE_TIMEOUT")
+      ->check(CLI::Range(12u, 3600u));
   app.add_option("--token-lifetime", config.token_lifetime_s,
                  "Room token lifetime in seconds; clients renew before expiry")
       ->envname("VIDEOCALL_TOKEN_LIFETIME")

@@ -34,6 +34,10 @@ struct ServerConfig {
   std::string token_secret_file;
   // Public base URLs of the other nodes, handed to clients as reconnect alternatives.
   std::vector<std::string> peer_urls;
+  // A media connection (WebSocket or QUIC) that receives nothing for this long is closed. Clients
+  // ping well within it (browsers every 1 s, libvideocall every 10 s).
+  uint32_t idle_timeout_s = static_cast<uint32_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(limits::kIdleTimeout).count());
   // Room token lifetime in seconds (clients renew ahead of expiry).
   uint32_t token_lifetime_s = static_cast<uint32_t>(
       std::chrono::duration_cast<std::chrono::seconds>(limits::kRoomTokenLifetime).count());

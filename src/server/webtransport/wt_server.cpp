@@ -9,14 +9,13 @@ namespace vc::webtransport {
 
 namespace {
 
-quic::TransportConfig transport_config() {
+quic::TransportConfig transport_config(const app::ServerConfig& server) {
   quic::TransportConfig config;
   config.max_streams_bidi = limits::kQuicMaxStreamsBidi;
   config.max_streams_uni = limits::kQuicMaxStreamsUni;
   config.stream_receive_window = limits::kQuicStreamReceiveWindow;
   config.connection_receive_window = limits::kQuicConnectionReceiveWindow;
-  config.idle_timeout_ms = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(limits::kIdleTimeout).count());
+  config.idle_timeout_ms = uint64_t{server.idle_timeout_s} * 1000;
   config.handshake_timeout_ms = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(limits::kHandshakeTimeout).count());
   config.log_to_stderr = std::getenv("VIDEOCALL_QUIC_DEBUG") != nullptr;
@@ -65,7 +64,7 @@ std::unique_ptr<WebTransportServer> WebTransportServer::start(app::ServerContext
   quic::EndpointConfig config;
   config.address = ctx.config.listen_address;
   config.port = ctx.config.quic_port.value_or(tcp_port);
-  config.transport = transport_config();
+  config.transport = transport_config(ctx.config);
   config.max_connections = limits::kMaxQuicConnections;
   config.max_connections_per_address = limits::kMaxQuicConnectionsPerAddress;
   WebTransportServer* self = server.get();

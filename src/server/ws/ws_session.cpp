@@ -67,9 +67,8 @@ class WsSession final : public room::Endpoint,
     });
 
     request_ = std::move(req);
-    ws_.async_accept(request_, [self = this->shared_from_this()](beast::error_code ec) {
-      self->on_accept(ec);
-    });
+    ws_.async_accept(
+        request_, [self = this->shared_from_this()](beast::error_code ec) { self->on_accept(ec); });
   }
 
   // Endpoint: the room queued frames for us.
@@ -205,9 +204,10 @@ class WsSession final : public room::Endpoint,
       return fail(kMeetingFull, "meeting is full");
     }
     joined_ = true;
-    VC_LOG_INFO("event=session_joined meeting={} participant={} session={} resumed={} client=\"{}\"",
-                claims_->meeting_id, claims_->participant_id, session_id_,
-                result == room::JoinResult::kResumed, hello.client().substr(0, 64));
+    VC_LOG_INFO(
+        "event=session_joined meeting={} participant={} session={} resumed={} client=\"{}\"",
+        claims_->meeting_id, claims_->participant_id, session_id_,
+        result == room::JoinResult::kResumed, hello.client().substr(0, 64));
   }
 
   // Our own decision to end the session: detach from the room first (the participant enters
@@ -285,8 +285,8 @@ class WsSession final : public room::Endpoint,
   // ---- liveness ----
 
   void arm_heartbeat() {
-    heartbeat_.expires_after(std::min<SteadyClock::duration>(limits::kHeartbeatInterval,
-                                                             limits::kHandshakeTimeout));
+    heartbeat_.expires_after(
+        std::min<SteadyClock::duration>(limits::kHeartbeatInterval, limits::kHandshakeTimeout));
     heartbeat_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
       if (!ec) self->on_heartbeat();
     });
@@ -303,7 +303,7 @@ class WsSession final : public room::Endpoint,
       }
     } else if (state_ == State::kAwaitHello && now - accepted_at_ >= limits::kHandshakeTimeout) {
       fail(kIdleTimeout, "no hello received");
-    } else if (now - last_received_ >= limits::kIdleTimeout) {
+    } else if (now - last_received_ >= std::chrono::seconds(ctx_.config.idle_timeout_s)) {
       fail(kIdleTimeout, "idle timeout");
     } else if (!ping_in_flight_) {
       ping_in_flight_ = true;

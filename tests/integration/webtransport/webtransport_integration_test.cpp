@@ -5,13 +5,14 @@
 // event with a deadline, never a fixed sleep.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-#include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -49,17 +50,55 @@ nlohmann::json post_json(const testing::ServerProcess& server, const std::string
   return nlohmann::json::parse(response.body());
 }
 
+std::string get_text(const testing::ServerProcess& server, const std::string& target) {
+  asio::io_context io;
+  tcp::socket socket(io);
+  socket.connect(tcp::endpoint(asio::ip::make_address(server.host()), server.port()));
+  http::request<http::string_body> request{http::verb::get, target, 11};
+  request.set(http::field::host, server.host() + ":" + std::to_string(server.port()));
+  http::write(socket, request);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  http::read(socket, buffer, response);
+  return response.body();
+}
+
+// The value of one unlabelled metric in /metrics, or -1 when it is missing.
+int64_t metric(const testing::ServerProcess& server, const std::string& name) {
+  const std::string text = get_text(server, "/metrics");
+  const std::string line_start = "\n" + name + " ";
+  const std::size_t at = text.find(line_start);
+  if (at == std::string::npos) return -1;
+  return std::stoll(text.substr(at + line_start.size()));
+}
+
+// Polls /metrics until `done(value)` holds; the server's counters are the events we wait for.
+bool wait_for_metric(const testing::ServerProcess& server, const std::string& name,
+                     const std::function<bool(int64_t)>& done, std::chrono::milliseconds deadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (std::chrono::steady_clock::now() < until) {
+    if (done(metric(server, name))) return true;
+    std::this_thread::sleep_for(50ms);  // poll interval, not a synchronisation
+  }
+  return false;
+}
+
 std::vector<uint8_t> base64_decode(const std::string& text) {
   std::vector<uint8_t> out;
   uint32_t accumulator = 0;
   int bits = 0;
   for (const char c : text) {
     int value = -1;
-    if (c >= 'A' && c <= 'Z') value = c - 'A';
-    else if (c >= 'a' && c <= 'z') value = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') value = c - '0' + 52;
-    else if (c == '+') value = 62;
-    else if (c == '/') value = 63;
+    if (c >= 'A' && c <= 'Z')
+      value = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      value = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      value = c - '0' + 52;
+    else if (c == '+')
+      value = 62;
+    else if (c == '/')
+      value = 63;
     if (value < 0) continue;
     accumulator = (accumulator << 6) | static_cast<uint32_t>(value);
     bits += 6;
@@ -215,9 +254,8 @@ TEST_F(WebTransportIntegration, WebTransportAndWebSocketParticipantsExchangeMedi
 
   wt::WebTransportClient client(wt_options(server, wt_join, "/wt?token=" + wt_join.token));
   Inbox wt_inbox;
-  client.on_envelope([&](const DecodedEnvelope& envelope, bool datagram) {
-    wt_inbox.add(envelope, datagram);
-  });
+  client.on_envelope(
+      [&](const DecodedEnvelope& envelope, bool datagram) { wt_inbox.add(envelope, datagram); });
   ASSERT_TRUE(client.start());
   client.poll(5s, [&] { return client.state() != wt::ClientState::kConnecting; });
   ASSERT_EQ(client.state(), wt::ClientState::kEstablished);
@@ -231,14 +269,14 @@ TEST_F(WebTransportIntegration, WebTransportAndWebSocketParticipantsExchangeMedi
   const std::string audio_payload(120, 'a');
   constexpr int kFrames = 20;
   for (int i = 0; i < kFrames; ++i) {
-    ASSERT_TRUE(client.send_media(media_header(v1::MEDIA_KIND_VIDEO, i, i == 0),
-                                  {reinterpret_cast<const uint8_t*>(video_payload.data()),
-                                   video_payload.size()},
-                                  /*as_datagram=*/false));
-    ASSERT_TRUE(client.send_media(media_header(v1::MEDIA_KIND_AUDIO, i, false),
-                                  {reinterpret_cast<const uint8_t*>(audio_payload.data()),
-                                   audio_payload.size()},
-                                  /*as_datagram=*/true));
+    ASSERT_TRUE(client.send_media(
+        media_header(v1::MEDIA_KIND_VIDEO, i, i == 0),
+        {reinterpret_cast<const uint8_t*>(video_payload.data()), video_payload.size()},
+        /*as_datagram=*/false));
+    ASSERT_TRUE(client.send_media(
+        media_header(v1::MEDIA_KIND_AUDIO, i, false),
+        {reinterpret_cast<const uint8_t*>(audio_payload.data()), audio_payload.size()},
+        /*as_datagram=*/true));
     client.poll(1ms);
   }
   const auto ws_got_all = [&] {
@@ -259,12 +297,12 @@ TEST_F(WebTransportIntegration, WebTransportAndWebSocketParticipantsExchangeMedi
 
   // WebSocket -> WebTransport: the server sends audio as datagrams and video on a stream.
   for (int i = 0; i < kFrames; ++i) {
-    websocket.send(encode_media(media_header(v1::MEDIA_KIND_VIDEO, i, i == 0),
-                                {reinterpret_cast<const uint8_t*>(video_payload.data()),
-                                 video_payload.size()}));
-    websocket.send(encode_media(media_header(v1::MEDIA_KIND_AUDIO, i, false),
-                                {reinterpret_cast<const uint8_t*>(audio_payload.data()),
-                                 audio_payload.size()}));
+    websocket.send(encode_media(
+        media_header(v1::MEDIA_KIND_VIDEO, i, i == 0),
+        {reinterpret_cast<const uint8_t*>(video_payload.data()), video_payload.size()}));
+    websocket.send(encode_media(
+        media_header(v1::MEDIA_KIND_AUDIO, i, false),
+        {reinterpret_cast<const uint8_t*>(audio_payload.data()), audio_payload.size()}));
   }
   client.poll(5s, [&] {
     return wt_inbox.media_count(v1::MEDIA_KIND_VIDEO) == kFrames &&
@@ -273,6 +311,12 @@ TEST_F(WebTransportIntegration, WebTransportAndWebSocketParticipantsExchangeMedi
   EXPECT_EQ(wt_inbox.media_count(v1::MEDIA_KIND_VIDEO), std::size_t{kFrames});
   EXPECT_GE(wt_inbox.media_count(v1::MEDIA_KIND_AUDIO), std::size_t{kFrames - 2});
   EXPECT_GT(wt_inbox.datagram_media, 0);  // audio arrived as datagrams
+  // The same traffic is visible to operators in /metrics.
+  EXPECT_GE(metric(server, "videocall_wt_sessions_established_total"), 1);
+  EXPECT_GT(metric(server, "videocall_wt_envelopes_out_total"), 0);
+  EXPECT_GT(metric(server, "videocall_wt_datagrams_out_total"), 0);
+  EXPECT_GT(metric(server, "videocall_quic_bytes_out_total"),
+            metric(server, "videocall_wt_bytes_out_total"));  // + QUIC/UDP framing
   {
     std::lock_guard lock(wt_inbox.mutex);
     uint32_t expected_video_sequence = 0;
@@ -370,6 +414,56 @@ TEST_F(WebTransportIntegration, OversizedEnvelopeClosesSessionWith4413) {
   EXPECT_EQ(error_code, 4413u);
   ASSERT_TRUE(client.session_close().has_value());
   EXPECT_EQ(client.session_close()->first, 4413u);
+}
+
+// One source address may hold limits::kMaxQuicConnectionsPerAddress connections; the next Initial
+// is dropped (and counted) while the others carry on, and a slot frees when one closes.
+TEST_F(WebTransportIntegration, ConnectionsPerAddressAreLimited) {
+  const Join joined = join(server, "wt-limit", "Many");
+  const auto options = wt_options(server, joined, "/wt?token=" + joined.token);
+  std::vector<std::unique_ptr<wt::WebTransportClient>> clients;
+  for (std::size_t i = 0; i < limits::kMaxQuicConnectionsPerAddress; ++i) {
+    auto client = std::make_unique<wt::WebTransportClient>(options);
+    ASSERT_TRUE(client->start());
+    client->poll(5s, [&] { return client->state() != wt::ClientState::kConnecting; });
+    ASSERT_EQ(client->state(), wt::ClientState::kEstablished) << "connection " << i;
+    clients.push_back(std::move(client));
+  }
+  EXPECT_EQ(metric(server, "videocall_quic_connections_refused_total"), 0);
+
+  wt::WebTransportClient over_limit(options);
+  ASSERT_TRUE(over_limit.start());
+  ASSERT_TRUE(wait_for_metric(
+      server, "videocall_quic_connections_refused_total", [](int64_t v) { return v >= 1; }, 5s));
+  over_limit.poll(100ms);
+  EXPECT_EQ(over_limit.state(), wt::ClientState::kConnecting) << "refused: no handshake";
+
+  clients.front()->close(0, "bye");
+  clients.front()->poll(2s, [&] { return clients.front()->state() == wt::ClientState::kClosed; });
+  const auto below_limit = static_cast<int64_t>(limits::kMaxQuicConnectionsPerAddress) - 1;
+  ASSERT_TRUE(wait_for_metric(
+      server, "videocall_quic_connections", [&](int64_t v) { return v <= below_limit; }, 10s));
+  wt::WebTransportClient after_close(options);
+  ASSERT_TRUE(after_close.start());
+  after_close.poll(5s, [&] { return after_close.state() != wt::ClientState::kConnecting; });
+  EXPECT_EQ(after_close.state(), wt::ClientState::kEstablished);
+}
+
+// A QUIC peer that goes silent is closed after --idle-timeout (the minimum, 12 s, here).
+TEST(WebTransportIdle, SilentConnectionIsClosedAfterIdleTimeout) {
+  testing::ServerProcess server;
+  ASSERT_TRUE(server.start({"--idle-timeout", "12"})) << "server did not start";
+  const Join joined = join(server, "wt-idle", "Quiet");
+  wt::WebTransportClient client(wt_options(server, joined, "/wt?token=" + joined.token));
+  ASSERT_TRUE(client.start());
+  client.poll(5s, [&] { return client.state() != wt::ClientState::kConnecting; });
+  ASSERT_EQ(client.state(), wt::ClientState::kEstablished);
+  EXPECT_EQ(metric(server, "videocall_quic_connections"), 1);
+  // The client stops reading and sending; the server must drop it on its own.
+  const auto silent_since = std::chrono::steady_clock::now();
+  ASSERT_TRUE(wait_for_metric(
+      server, "videocall_quic_connections", [](int64_t v) { return v == 0; }, 30s));
+  EXPECT_GE(std::chrono::steady_clock::now() - silent_since, 11s) << "closed before the timeout";
 }
 
 TEST(WebTransportDisabled, NoQuicRemovesWebTransportFromJoinResponse) {

@@ -21,7 +21,9 @@ uint8_t priority_for_kind(uint32_t media_kind) {
   return media_kind == v1::MEDIA_KIND_AUDIO ? 1 : media_kind == v1::MEDIA_KIND_VIDEO ? 2 : 3;
 }
 
-bool is_client_bidi(int64_t stream_id) { return (stream_id & 3) == 0; }
+bool is_client_bidi(int64_t stream_id) {
+  return (stream_id & 3) == 0;
+}
 
 }  // namespace
 
@@ -61,8 +63,7 @@ h3::ConnectionLimits h3_limits() {
 
 WebTransportSession::WebTransportSession(app::ServerContext& ctx,
                                          quic::ConnectionHandle& connection,
-                                         const SessionSettings& settings,
-                                         WebTransportStats& stats)
+                                         const SessionSettings& settings, WebTransportStats& stats)
     : ctx_(ctx),
       connection_(connection),
       settings_(settings),
@@ -199,7 +200,7 @@ void WebTransportSession::on_session_datagram(h3::ByteView payload) {
   if (decoded_.body != DecodedEnvelope::Body::kMedia) {
     return fail(kProtocolViolation, "control never rides datagrams");
   }
-  room_->on_media(claims_->participant_id, decoded_.header, decoded_.payload);
+  membership_.on_media(decoded_.header, decoded_.payload);
 }
 
 void WebTransportSession::on_record(int64_t, bool control_stream, h3::ByteView record) {
@@ -210,8 +211,8 @@ void WebTransportSession::on_record(int64_t, bool control_stream, h3::ByteView r
   if (error != EnvelopeError::kNone) return fail(kMalformed, to_string(error));
   const bool media = decoded_.body == DecodedEnvelope::Body::kMedia;
   if (control_stream == media) {
-    return fail(kProtocolViolation, media ? "media on the control stream"
-                                          : "control on a media stream");
+    return fail(kProtocolViolation,
+                media ? "media on the control stream" : "control on a media stream");
   }
   if (state_ == State::kAwaitHello) {
     if (media) {
@@ -221,44 +222,21 @@ void WebTransportSession::on_record(int64_t, bool control_stream, h3::ByteView r
     return on_hello();
   }
   if (media) {
-    room_->on_media(claims_->participant_id, decoded_.header, decoded_.payload);
+    membership_.on_media(decoded_.header, decoded_.payload);
   } else {
-    room_->on_control(claims_->participant_id, decoded_.control);
+    membership_.on_control(decoded_.control);
   }
 }
 
 void WebTransportSession::on_hello() {
-  if (!decoded_.control.has_hello()) {
-    return fail(kProtocolViolation, "the first message must be Control.hello");
-  }
-  const v1::Hello& hello = decoded_.control.hello();
-  if (hello.protocol_version() != v1::PROTOCOL_VERSION_1) {
-    return fail(kUnsupportedVersion, "unsupported protocol version (server speaks 1)");
-  }
-  if (ctx_.shutting_down) return fail(kShuttingDown, "server shutting down");
-  session_id_ = auth::random_id53();
-  room::JoinRequest request;
-  request.identity.participant_id = claims_->participant_id;
-  request.identity.display_name = claims_->display_name;
-  request.identity.role = claims_->role;
-  request.session_id = session_id_;
-  request.receive_only = hello.receive_only();
-  request.media_state = hello.media_state();
-  room_ = ctx_.rooms.get_or_create(claims_->meeting_id);
-  state_ = State::kJoined;  // before join(): the room queues JoinAccepted right away
-  const room::JoinResult result = room_->join(*this, request);
-  if (result == room::JoinResult::kRoomFull) {
+  // Joined before join(): the room queues JoinAccepted right away.
+  const auto refusal = membership_.join(ctx_, *claims_, decoded_.control, *this, "webtransport",
+                                        [this] { state_ = State::kJoined; });
+  if (refusal) {
     state_ = State::kAwaitHello;
-    room_.reset();
-    return fail(kMeetingFull, "meeting is full");
+    return fail(refusal->code, refusal->reason);
   }
-  joined_ = true;
   deadline_.cancel();
-  VC_LOG_INFO(
-      "event=session_joined transport=webtransport meeting={} participant={} session={} "
-      "resumed={} client=\"{}\"",
-      claims_->meeting_id, claims_->participant_id, session_id_,
-      result == room::JoinResult::kResumed, hello.client().substr(0, 64));
 }
 
 // ---- leaving ----
@@ -270,9 +248,7 @@ void WebTransportSession::fail(uint32_t code, std::string_view reason) {
 }
 
 void WebTransportSession::detach_from_room() {
-  if (!joined_) return;
-  joined_ = false;
-  room_->disconnect(claims_->participant_id, *this);
+  membership_.leave(*this);
 }
 
 void WebTransportSession::close_with_error(uint32_t code, std::string_view reason) {
@@ -309,7 +285,9 @@ void WebTransportSession::finish_close_if_delivered() {
   connection_.request_flush();
 }
 
-void WebTransportSession::shut_down() { fail(kShuttingDown, "server shutting down"); }
+void WebTransportSession::shut_down() {
+  fail(kShuttingDown, "server shutting down");
+}
 
 void WebTransportSession::force_close() {
   detach_from_room();
@@ -332,7 +310,9 @@ void WebTransportSession::on_queue_ready() {
   if (state_ == State::kJoined) connection_.request_flush();
 }
 
-void WebTransportSession::on_stream_writable(int64_t) { finish_close_if_delivered(); }
+void WebTransportSession::on_stream_writable(int64_t) {
+  finish_close_if_delivered();
+}
 
 void WebTransportSession::on_stream_stop_sending(int64_t stream_id, uint64_t) {
   std::erase_if(media_streams_, [&](const auto& entry) { return entry.second == stream_id; });
@@ -350,7 +330,8 @@ uint64_t WebTransportSession::lane_backlog(Lane lane) const {
   uint64_t backlog = 0;
   for (const auto& [kind, stream] : media_streams_) {
     const bool audio = kind == v1::MEDIA_KIND_AUDIO;
-    if (audio == (lane == Lane::kAudio)) backlog = std::max(backlog, quic.stream_unsent_bytes(stream));
+    if (audio == (lane == Lane::kAudio))
+      backlog = std::max(backlog, quic.stream_unsent_bytes(stream));
   }
   return backlog;
 }

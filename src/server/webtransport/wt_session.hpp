@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "common/envelope.hpp"
+#include "server/app/room_membership.hpp"
 #include "server/app/server_context.hpp"
 #include "server/h3/connection.hpp"
 #include "server/h3/record_reader.hpp"
@@ -112,9 +113,7 @@ class WebTransportSession final : public quic::QuicApplication,
   h3::Connection h3_;
   State state_ = State::kConnecting;
   std::optional<auth::RoomClaims> claims_;
-  std::shared_ptr<room::Room> room_;
-  uint64_t session_id_ = 0;
-  bool joined_ = false;
+  app::RoomMembership membership_;
   bool registered_live_ = false;
   int64_t control_stream_ = -1;
   std::unordered_map<int64_t, h3::RecordReader> readers_;

@@ -23,6 +23,7 @@
 #include "common/envelope.hpp"
 #include "common/limits.hpp"
 #include "common/log.hpp"
+#include "server/app/room_membership.hpp"
 
 namespace vc::ws {
 
@@ -170,44 +171,24 @@ class WsSession final : public room::Endpoint,
     if (error != EnvelopeError::kNone) return fail(kMalformed, to_string(error));
 
     if (state_ == State::kAwaitHello) return on_hello();
-    const uint64_t participant_id = claims_->participant_id;
     if (decoded_.body == DecodedEnvelope::Body::kMedia) {
-      room_->on_media(participant_id, decoded_.header, decoded_.payload);
+      membership_.on_media(decoded_.header, decoded_.payload);
     } else {
-      room_->on_control(participant_id, decoded_.control);
+      membership_.on_control(decoded_.control);
     }
   }
 
   void on_hello() {
-    if (decoded_.body != DecodedEnvelope::Body::kControl || !decoded_.control.has_hello()) {
+    if (decoded_.body != DecodedEnvelope::Body::kControl) {
       return fail(kProtocolViolation, "the first message must be Control.hello");
     }
-    const v1::Hello& hello = decoded_.control.hello();
-    if (hello.protocol_version() != v1::PROTOCOL_VERSION_1) {
-      return fail(kUnsupportedVersion, "unsupported protocol version (server speaks 1)");
-    }
-    session_id_ = auth::random_id53();
-    room::JoinRequest request;
-    request.identity.participant_id = claims_->participant_id;
-    request.identity.display_name = claims_->display_name;
-    request.identity.role = claims_->role;
-    request.session_id = session_id_;
-    request.receive_only = hello.receive_only();
-    request.media_state = hello.media_state();
-
-    room_ = ctx_.rooms.get_or_create(claims_->meeting_id);
-    state_ = State::kJoined;  // before join(): the room queues JoinAccepted to us right away
-    const room::JoinResult result = room_->join(*this, request);
-    if (result == room::JoinResult::kRoomFull) {
+    // Joined before join(): the room queues JoinAccepted to us right away.
+    const auto refusal = membership_.join(ctx_, *claims_, decoded_.control, *this, "websocket",
+                                          [this] { state_ = State::kJoined; });
+    if (refusal) {
       state_ = State::kAwaitHello;
-      room_.reset();
-      return fail(kMeetingFull, "meeting is full");
+      return fail(refusal->code, refusal->reason);
     }
-    joined_ = true;
-    VC_LOG_INFO(
-        "event=session_joined meeting={} participant={} session={} resumed={} client=\"{}\"",
-        claims_->meeting_id, claims_->participant_id, session_id_,
-        result == room::JoinResult::kResumed, hello.client().substr(0, 64));
   }
 
   // Our own decision to end the session: detach from the room first (the participant enters
@@ -218,18 +199,15 @@ class WsSession final : public room::Endpoint,
     close_with_error(code, reason);
   }
 
-  void detach_from_room() {
-    if (!joined_) return;
-    joined_ = false;
-    room_->disconnect(claims_->participant_id, *this);
-  }
+  void detach_from_room() { membership_.leave(*this); }
 
   // The read loop ended: the connection is gone.
   void finish() {
     if (state_ == State::kClosed) return;
-    if (claims_ && joined_) {
+    if (claims_ && membership_.joined()) {
       VC_LOG_INFO("event=session_closed meeting={} participant={} session={} code={}",
-                  claims_->meeting_id, claims_->participant_id, session_id_, close_code_);
+                  claims_->meeting_id, claims_->participant_id, membership_.session_id(),
+                  close_code_);
     }
     state_ = State::kClosed;
     detach_from_room();
@@ -321,10 +299,8 @@ class WsSession final : public room::Endpoint,
   http::Request request_;
   std::optional<auth::RoomClaims> claims_;
   auth::TokenError token_error_ = auth::TokenError::kNone;
-  std::shared_ptr<room::Room> room_;
-  uint64_t session_id_ = 0;
+  app::RoomMembership membership_;
   State state_ = State::kAccepting;
-  bool joined_ = false;
   bool writing_ = false;
   bool close_sent_ = false;
   bool ping_in_flight_ = false;

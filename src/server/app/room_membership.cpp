@@ -1,0 +1,52 @@
+#include "server/app/room_membership.hpp"
+
+#include "common/close_codes.hpp"
+#include "common/log.hpp"
+
+namespace vc::app {
+
+std::optional<HelloRefusal> RoomMembership::join(ServerContext& ctx, const auth::RoomClaims& claims,
+                                                 const v1::Control& control,
+                                                 room::Endpoint& endpoint,
+                                                 std::string_view transport,
+                                                 const std::function<void()>& entering) {
+  using namespace close_code;
+  if (!control.has_hello())
+    return HelloRefusal{kProtocolViolation, "the first message must be Control.hello"};
+  const v1::Hello& hello = control.hello();
+  if (hello.protocol_version() != v1::PROTOCOL_VERSION_1) {
+    return HelloRefusal{kUnsupportedVersion, "unsupported protocol version (server speaks 1)"};
+  }
+  if (ctx.shutting_down) return HelloRefusal{kShuttingDown, "server shutting down"};
+
+  room::JoinRequest request;
+  request.identity.participant_id = claims.participant_id;
+  request.identity.display_name = claims.display_name;
+  request.identity.role = claims.role;
+  request.session_id = auth::random_id53();
+  request.receive_only = hello.receive_only();
+  request.media_state = hello.media_state();
+
+  auto room = ctx.rooms.get_or_create(claims.meeting_id);
+  entering();
+  const room::JoinResult result = room->join(endpoint, request);
+  if (result == room::JoinResult::kRoomFull) return HelloRefusal{kMeetingFull, "meeting is full"};
+  room_ = std::move(room);
+  participant_id_ = claims.participant_id;
+  session_id_ = request.session_id;
+  joined_ = true;
+  VC_LOG_INFO(
+      "event=session_joined transport={} meeting={} participant={} session={} resumed={} "
+      "client=\"{}\"",
+      transport, claims.meeting_id, claims.participant_id, session_id_,
+      result == room::JoinResult::kResumed, hello.client().substr(0, 64));
+  return std::nullopt;
+}
+
+void RoomMembership::leave(room::Endpoint& endpoint) {
+  if (!joined_) return;
+  joined_ = false;
+  room_->disconnect(participant_id_, endpoint);
+}
+
+}  // namespace vc::app

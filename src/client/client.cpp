@@ -200,6 +200,10 @@ class ClientImpl final : public Client,
 
   void on_transport_closed(const ClientError& error) override {
     transport_.reset();
+    // A restarted server has a new self-signed certificate: ask for fresh hashes next attempt.
+    if (transport_kind_ == TransportKind::kWebTransport && !transport_opened_) {
+      webtransport_stale_ = true;
+    }
     if (transport_kind_ == TransportKind::kWebTransport && !transport_opened_ &&
         config_.transport == TransportPreference::kAuto && state_ == State::kConnecting) {
       // Like the browser: WebTransport that does not open (UDP blocked, slow, refused) falls
@@ -242,11 +246,14 @@ class ClientImpl final : public Client,
       self->ws_path_ = grant.ws_path;
       self->webtransport_ = std::move(grant.webtransport);
       self->webtransport_server_index_ = self->server_index_;
+      self->webtransport_stale_ = false;
     } else if (self->config_.transport != TransportPreference::kWebSocket &&
-               self->webtransport_server_index_ != self->server_index_ &&
+               (self->webtransport_server_index_ != self->server_index_ ||
+                self->webtransport_stale_) &&
                !self->config_.meeting_id.empty()) {
-      // Each node has its own QUIC endpoint and certificate: ask this one for its WebTransport
-      // endpoint by renewing our token there (same participant, so the identity survives).
+      // Each node (and each restart of one) has its own QUIC endpoint and certificate: ask this
+      // one for its WebTransport endpoint by renewing our token there (same participant, so the
+      // identity survives).
       HttpOptions options{self->config_.connect_timeout, self->config_.tls_verify,
                           self->config_.tls_ca_file};
       auto result = co_await http_renew_token(self->strand_, self->server_,
@@ -264,6 +271,7 @@ class ClientImpl final : public Client,
         self->webtransport_ = std::move(grant.webtransport);
       }
       self->webtransport_server_index_ = self->server_index_;
+      self->webtransport_stale_ = false;
     }
     self->open_transport();
   }
@@ -559,6 +567,7 @@ class ClientImpl final : public Client,
   bool transport_opened_ = false;  // the current transport reached on_transport_open
   std::optional<WebTransportEndpoint> webtransport_;  // from the last join or token renewal
   std::size_t webtransport_server_index_ = SIZE_MAX;  // which server webtransport_ came from
+  bool webtransport_stale_ = false;  // WebTransport failed to open: renew before the next try
   DecodedEnvelope decoded_;
   std::optional<ClientError> server_error_;
   std::vector<std::pair<uint32_t, uint32_t>> video_tracks_;  // (kind, track) we have sent

@@ -75,12 +75,12 @@ def wait_for_line(proc, pattern, deadline_s, stream="stdout"):
 
 
 class Server:
-    def __init__(self, workdir, quic=False):
+    def __init__(self, workdir, quic=False, port=0):
         if not SERVER or not os.access(SERVER, os.X_OK):
             raise Skip("videocall-server is not built")
-        self.log = open(os.path.join(workdir, "server.log"), "w")
+        self.log = open(os.path.join(workdir, "server.log"), "a")
         self.proc = subprocess.Popen(
-            [SERVER, "--listen", "127.0.0.1", "--port", "0", "--data-dir", os.path.join(workdir, "data")]
+            [SERVER, "--listen", "127.0.0.1", "--port", str(port), "--data-dir", os.path.join(workdir, "data")]
             + ([] if quic else ["--no-quic"]),
             stdout=subprocess.PIPE, stderr=self.log, text=True)
         match = wait_for_line(self.proc, r"videocall-server listening on (https?://[^\s]+)", 60)
@@ -190,6 +190,32 @@ def test_webtransport_fallback(workdir):
                      "--audio-source", "tone", "--duration", "2", "--transport", "webtransport"],
                     EXIT_UNREACHABLE, r"offers no WebTransport")
     finally:
+        server.stop()
+
+
+def test_webtransport_reconnect(workdir):
+    # A server restart (same port and token secret, new self-signed certificate) under a
+    # `--transport webtransport` client: it reconnects, renews its token to learn the new
+    # certificate hashes, and joins over WebTransport again.
+    port = free_closed_port()
+    server = Server(workdir, quic=True, port=port)
+    stream = None
+    try:
+        stream = subprocess.Popen([CLI, "--log-level", "info", "stream", "--server", server.url,
+                                   "--meeting", "restart", "--video-source", "testpattern",
+                                   "--audio-source", "tone", "--transport", "webtransport"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        wait_for_line(stream, r"joined meeting restart .* over webtransport", 30, "stderr")
+        server.stop()
+        server = Server(workdir, quic=True, port=port)
+        wait_for_line(stream, r"joined meeting restart .* over webtransport", 60, "stderr")
+        stream.send_signal(signal.SIGINT)
+        if stream.wait(timeout=30) != 0:
+            fail(f"stream exited {stream.returncode} after the reconnect")
+        stream = None
+    finally:
+        if stream is not None:
+            stream.kill()
         server.stop()
 
 

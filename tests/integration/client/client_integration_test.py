@@ -75,14 +75,14 @@ def wait_for_line(proc, pattern, deadline_s, stream="stdout"):
 
 
 class Server:
-    def __init__(self, workdir, quic=False, port=0):
+    def __init__(self, workdir, quic=False, port=0, env=None):
         if not SERVER or not os.access(SERVER, os.X_OK):
             raise Skip("videocall-server is not built")
         self.log = open(os.path.join(workdir, "server.log"), "a")
         self.proc = subprocess.Popen(
             [SERVER, "--listen", "127.0.0.1", "--port", str(port), "--data-dir", os.path.join(workdir, "data")]
             + ([] if quic else ["--no-quic"]),
-            stdout=subprocess.PIPE, stderr=self.log, text=True)
+            stdout=subprocess.PIPE, stderr=self.log, text=True, env={**os.environ, **(env or {})})
         match = wait_for_line(self.proc, r"videocall-server listening on (https?://[^\s]+)", 60)
         self.url = match.group(1).rstrip("/")
 
@@ -189,6 +189,13 @@ def test_webtransport_fallback(workdir):
         expect_exit([CLI, "stream", "--server", server.url, "--meeting", "m1", "--video-source", "testpattern",
                      "--audio-source", "tone", "--duration", "2", "--transport", "webtransport"],
                     EXIT_UNREACHABLE, r"offers no WebTransport")
+    finally:
+        server.stop()
+    # WebTransport offered but refused (CONNECT 403: native clients send no allowed Origin): `auto`
+    # falls back to the WebSocket in the same attempt.
+    server = Server(workdir, quic=True, env={"VIDEOCALL_WT_ALLOWED_ORIGINS": "https://example.org"})
+    try:
+        expect_transports(run_bot_no_loss(server, "auto", "auto"), "websocket", "websocket")
     finally:
         server.stop()
 

@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <tuple>
 
@@ -97,6 +98,7 @@ struct Participant {
   Clock::time_point join_started;
   int64_t join_us = -1;
   std::optional<client::TransportKind> transport;  // of the last join
+  uint64_t participant_id = 0;                     // of the last join
   bool closed = false;
   client::ClientError close_error;
   std::atomic<bool> keyframe_wanted{false};
@@ -205,7 +207,9 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
     Participant* p = owned.get();
     client::ClientConfig config;
     config.server_url = options.server;
-    config.meeting_id = options.meeting_prefix + "-" + run_id + "-" + std::to_string(p->room);
+    config.meeting_id = !options.meeting.empty()
+                            ? options.meeting
+                            : options.meeting_prefix + "-" + run_id + "-" + std::to_string(p->room);
     config.display_name = (p->publisher ? "pub-" : "sub-") + std::to_string(index++);
     config.receive_only = !p->publisher && options.receive_only_subscribers;
     config.client_name = "videocall-bot/0.1";
@@ -227,6 +231,7 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
     events.on_joined = [p, &shared](const client::JoinInfo& info) {
       std::lock_guard lock(shared.mutex);
       p->transport = info.transport;
+      p->participant_id = info.participant_id;
       if (p->join_us < 0) {
         p->join_us =
             std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - p->join_started)
@@ -392,6 +397,12 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
   // Transport each participant's (last) session ran on, by role.
   nlohmann::json transports_used = {{"publishers", {{"webtransport", 0}, {"websocket", 0}}},
                                     {"subscribers", {{"webtransport", 0}, {"websocket", 0}}}};
+  // With --meeting, publishers of other bot processes share the meeting: loss and rates are
+  // accounted for our own publishers only (we know what they sent).
+  std::set<uint64_t> own_publishers;
+  for (const auto& p : participants) {
+    if (p->publisher) own_publishers.insert(p->participant_id);
+  }
   for (auto& p : participants) {
     std::lock_guard receive_lock(p->receive_mutex);
     reconnects += p->client->stats().reconnects;
@@ -412,12 +423,13 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
     audio_latency.insert(audio_latency.end(), p->audio_latency_us.begin(),
                          p->audio_latency_us.end());
     // Every participant receives every publisher in its room except itself.
+    for (const auto& [key, stats] : p->streams) forwarded += stats.received;
     const int senders = options.publishers - (p->publisher ? 1 : 0);
     if (senders <= 0 || !all_joined) continue;
     uint64_t video_received = 0;
     uint64_t audio_received = 0;
     for (const auto& [key, stats] : p->streams) {
-      forwarded += stats.received;
+      if (own_publishers.count(key.sender) == 0) continue;
       KindTotals& totals = key.kind == v1::MEDIA_KIND_AUDIO ? audio : video;
       totals.lost += stats.lost;
       totals.out_of_order += stats.out_of_order;

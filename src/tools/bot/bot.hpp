@@ -10,6 +10,8 @@ namespace vc::tools {
 struct BotOptions {
   std::string server = "http://127.0.0.1:8080";
   std::string meeting_prefix = "bot";
+  // Exact meeting id (one room): lets bot processes on different nodes share a meeting.
+  std::string meeting;
   int rooms = 1;
   int publishers = 1;    // per room
   int subscribers = 20;  // per room

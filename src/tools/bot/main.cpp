@@ -18,8 +18,14 @@ int main(int argc, char** argv) {
   app.add_option("--server", options.server, "Server URL")
       ->capture_default_str()
       ->envname("VIDEOCALL_SERVER");
-  app.add_option("--meeting-prefix", options.meeting_prefix, "Rooms are PREFIX-0, PREFIX-1, ...")
-      ->capture_default_str();
+  auto* prefix = app.add_option("--meeting-prefix", options.meeting_prefix,
+                                "Rooms are PREFIX-RUNID-0, PREFIX-RUNID-1, ... (RUNID differs per "
+                                "run, so runs never share a meeting)")
+                     ->capture_default_str();
+  app.add_option("--meeting", options.meeting,
+                 "Join this exact meeting id instead (needs --rooms 1); bot processes on different "
+                 "nodes can share a meeting this way")
+      ->excludes(prefix);
   app.add_option("--rooms", options.rooms, "Number of rooms")
       ->check(CLI::Range(1, 10000))
       ->capture_default_str();
@@ -79,6 +85,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& error) {
     const int code = app.exit(error);
     return code == 0 ? vc::tools::kExitOk : vc::tools::kExitUsage;
+  }
+  if (!options.meeting.empty() && options.rooms != 1) {
+    std::cerr << "error: --meeting joins one meeting; it cannot be combined with --rooms "
+              << options.rooms << "\n";
+    return vc::tools::kExitUsage;
   }
   const auto size = vc::tools::parse_resolution(resolution);
   if (!size) {

@@ -138,6 +138,46 @@ def test_bot_no_loss(workdir):
         server.stop()
 
 
+def test_bot_shared_meeting(workdir):
+    """Two bot processes in one --meeting: each sees the other's publisher, and each accounts loss
+    and rates for its own publishers only (so received == expected, not more)."""
+    server = Server(workdir)
+    try:
+        first = subprocess.Popen([BOT, "--server", server.url, "--meeting", "shared-bots", "--publishers", "1",
+                                  "--subscribers", "2", "--duration", "6", "--transport", "websocket"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            # Event, not a sleep: the first process is in the meeting and publishing.
+            for line in first.stderr:
+                if "phase=publishing" in line:
+                    break
+            else:
+                fail("first bot never started publishing")
+            rc, out, err = run([BOT, "--server", server.url, "--meeting", "shared-bots", "--publishers", "1",
+                                "--subscribers", "1", "--duration", "2", "--transport", "websocket"], timeout=60)
+            if rc != 0:
+                fail(f"second bot exited {rc}: {err.strip()}")
+            second = json.loads(out)
+            first_out, _ = first.communicate(timeout=60)
+        finally:
+            if first.poll() is None:
+                first.kill()
+        if first.returncode != 0:
+            fail(f"first bot exited {first.returncode}")
+        first_summary = json.loads(first_out)
+        for name, summary in (("first", first_summary), ("second", second)):
+            video = summary["video"]
+            if video["expected"] == 0 or video["received"] != video["expected"] or video["lost"] != 0:
+                fail(f"{name}: own-publisher accounting off: {video}")
+        # The second process's subscriber also received the first's publisher.
+        own = second["video"]["received"] + second["audio"]["received"]
+        if second["forwarded_packets"] <= own:
+            fail(f"second bot saw no foreign publisher: forwarded {second['forwarded_packets']}, own {own}")
+        expect_exit([BOT, "--meeting", "x", "--rooms", "2"], 2, "--meeting")
+    finally:
+        server.stop()
+
+
 def run_bot_no_loss(server, transport, subscriber_transport, subscribers=3, seconds=3):
     """Runs 1 publisher + N subscribers; fails on any loss. Returns the summary."""
     rc, out, err = run([BOT, "--server", server.url, "--publishers", "1", "--subscribers", str(subscribers),

@@ -96,6 +96,18 @@ bool read_participant(Reader& in, room::RemoteMember& out) {
          out.info.participant_id() != 0;
 }
 
+// `count` participants to the end of the message (snapshots and roster replies).
+bool read_members(Reader& in, uint32_t count, std::vector<room::RemoteMember>& out) {
+  out.clear();
+  out.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    room::RemoteMember member;
+    if (!read_participant(in, member)) return false;
+    out.push_back(std::move(member));
+  }
+  return in.done();
+}
+
 }  // namespace
 
 void encode_media(uint64_t node_id, const Frame& frame, std::vector<uint8_t>& out) {
@@ -215,14 +227,7 @@ bool decode_snapshot(std::span<const uint8_t> body, bool& want_reply,
   uint32_t count = 0;
   if (!in.u8(flag) || !in.u32(count) || count > kMaxSnapshotMembers) return false;
   want_reply = flag != 0;
-  out.clear();
-  out.reserve(count);
-  for (uint32_t i = 0; i < count; ++i) {
-    room::RemoteMember member;
-    if (!read_participant(in, member)) return false;
-    out.push_back(std::move(member));
-  }
-  return in.done();
+  return read_members(in, count, out);
 }
 
 bool decode_keyframe_request(std::span<const uint8_t> body, std::string_view& meeting_id,
@@ -266,14 +271,7 @@ bool decode_roster_reply(std::span<const uint8_t> body, uint64_t& query_id,
   }
   meeting_id = {reinterpret_cast<const char*>(meeting.data()), meeting.size()};
   if (!Subjects::valid_meeting_id(meeting_id)) return false;
-  out.clear();
-  out.reserve(count);
-  for (uint32_t i = 0; i < count; ++i) {
-    room::RemoteMember member;
-    if (!read_participant(in, member)) return false;
-    out.push_back(std::move(member));
-  }
-  return in.done();
+  return read_members(in, count, out);
 }
 
 std::string Subjects::room_media(std::string_view meeting_id) const {

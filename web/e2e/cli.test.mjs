@@ -150,7 +150,7 @@ describe('videocall-cli with the browser', { timeout: 120_000 }, () => {
         'stream', '--server', server.url, '--meeting', meeting, '--name', 'CLI Pattern',
         '--video-source', 'testpattern', '--audio-source', 'tone', '--fps', '30',
       ]);
-      const joined = await streamer.waitLine(/^joined meeting \S+ as participant (\d+) with 1 others$/, { stream: 'stderr' });
+      const joined = await streamer.waitLine(/^joined meeting \S+ as participant (\d+) with 1 others over (webtransport|websocket)$/, { stream: 'stderr' });
       const cliId = Number(joined.match[1]);
       await waitRoster(viewer, ['CLI Pattern']);
       const rosterEntry = (await vcState(viewer)).roster.find((entry) => entry.name === 'CLI Pattern');
@@ -219,7 +219,7 @@ describe('videocall-cli with the browser', { timeout: 120_000 }, () => {
     let recorder;
     try {
       recorder = startCli(['record', '--server', server.url, '--meeting', meeting, '-o', outDir]);
-      await recorder.waitLine(/^recording meeting \S+ \(1 participants\)$/);
+      await recorder.waitLine(/^recording meeting \S+ \(1 participants, over (webtransport|websocket)\)$/);
       const sentNow = async () => ({ at: performance.now(), ...(await publisher.page.evaluate(() => ({ ...window.__vc.sent }))) });
       // The files open at the first frame written (video: the first keyframe, requested by the
       // recorder because it joined mid-stream). Sample the browser's counters as each one opens.

@@ -20,7 +20,7 @@ struct ClientOptions {
   std::string host = "127.0.0.1";  // IPv4 literal
   uint16_t port = 0;
   std::string path = "/wt";  // including "?token=..."
-  std::string origin = "http://127.0.0.1";
+  std::string origin;  // empty: no Origin header (not a web page; --wt-allowed-origin skips us)
   std::vector<std::vector<uint8_t>> certificate_sha256;  // pinned, as serverCertificateHashes
 };
 

@@ -64,7 +64,9 @@ ConnectDecision evaluate_connect(const RequestHeaders& request, const ConnectPol
     return {400, {}, "not an extended CONNECT for webtransport"};
   }
   if (path_of(request.path) != policy.path) return {404, {}, "unknown path"};
-  if (!policy.allowed_origins.empty() &&
+  // Browsers always send Origin on a WebTransport CONNECT; the allowlist keeps other sites' pages
+  // out. A native client sends none (and could forge any), so only its token authorises it.
+  if (!policy.allowed_origins.empty() && !request.origin.empty() &&
       std::find(policy.allowed_origins.begin(), policy.allowed_origins.end(), request.origin) ==
           policy.allowed_origins.end()) {
     return {403, {}, "origin not allowed"};

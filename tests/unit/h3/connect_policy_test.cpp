@@ -35,6 +35,11 @@ TEST(ConnectPolicy, StatusForEachFailure) {
   strict.allowed_origins = {"https://meet.example"};
   EXPECT_EQ(evaluate_connect(valid_request("/wt?token=good.token"), strict, kAcceptGood).status,
             403);
+  RequestHeaders native = valid_request("/wt?token=good.token");
+  native.origin.clear();  // not a browser: no Origin header, the token alone decides
+  EXPECT_EQ(evaluate_connect(native, strict, kAcceptGood).status, 200);
+  native.path = "/wt?token=bad";
+  EXPECT_EQ(evaluate_connect(native, strict, kAcceptGood).status, 401);
   RequestHeaders get = valid_request("/wt?token=good.token");
   get.method = "GET";
   EXPECT_EQ(evaluate_connect(get, {}, kAcceptGood).status, 400);

@@ -242,6 +242,7 @@ class ClientImpl final : public Client,
         co_return;
       }
       auto& grant = std::get<JoinGrant>(result);
+      self->learn_servers(grant.alternate_servers);
       self->token_ = std::move(grant.token);
       self->ws_path_ = grant.ws_path;
       self->webtransport_ = std::move(grant.webtransport);
@@ -267,6 +268,7 @@ class ClientImpl final : public Client,
         self->webtransport_.reset();  // auto: this node gets the WebSocket
       } else {
         auto& grant = std::get<JoinGrant>(result);
+        self->learn_servers(grant.alternate_servers);
         self->token_ = std::move(grant.token);
         self->webtransport_ = std::move(grant.webtransport);
       }
@@ -274,6 +276,20 @@ class ClientImpl final : public Client,
       self->webtransport_stale_ = false;
     }
     self->open_transport();
+  }
+
+  // The server named the other nodes of its deployment: reconnects may move on to them after the
+  // configured servers (the browser does the same). Unparsable or known entries are skipped.
+  void learn_servers(const std::vector<std::string>& alternates) {
+    for (const std::string& text : alternates) {
+      const auto url = parse_server_url(text);
+      if (!url) continue;
+      const bool known = std::any_of(servers_.begin(), servers_.end(), [&](const ServerUrl& s) {
+        return s.secure == url->secure && s.host == url->host && s.port == url->port &&
+               s.base_path == url->base_path;
+      });
+      if (!known) servers_.push_back(*url);
+    }
   }
 
   void open_transport() {

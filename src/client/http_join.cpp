@@ -54,6 +54,9 @@ std::optional<WebTransportEndpoint> parse_webtransport(const nlohmann::json& jso
 
 }  // namespace
 
+// A deployment lists its other nodes; more than this is not a list we should dial through.
+constexpr std::size_t kMaxAlternateServers = 16;
+
 std::variant<JoinGrant, ClientError> parse_join_response(unsigned status, const std::string& body) {
   const auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (status != 200) {
@@ -85,6 +88,13 @@ std::variant<JoinGrant, ClientError> parse_join_response(unsigned status, const 
     grant.ws_path = json["ws_url"].get<std::string>();
   }
   grant.webtransport = parse_webtransport(json);
+  if (json.contains("alternate_servers") && json["alternate_servers"].is_array()) {
+    for (const auto& url : json["alternate_servers"]) {
+      if (url.is_string() && grant.alternate_servers.size() < kMaxAlternateServers) {
+        grant.alternate_servers.push_back(url.get<std::string>());
+      }
+    }
+  }
   return grant;
 }
 

@@ -28,6 +28,8 @@ struct JoinGrant {
   std::string role;
   std::string ws_path = "/ws";
   std::optional<WebTransportEndpoint> webtransport;  // absent: the server runs no QUIC endpoint
+  // The other nodes of the deployment ("alternate_servers", the server's --peer-url list).
+  std::vector<std::string> alternate_servers;
 };
 
 struct HttpOptions {

@@ -486,7 +486,9 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
       all_joined ? static_cast<double>(forwarded) / options.duration_s : 0.0;
   summary["reconnects"] = reconnects;
   summary["transport"] = transports_used;
-  summary["ok"] = exit_code == kExitOk && video.lost == 0 && audio.lost == 0;
+  // Missing frames (e.g. published while a subscriber's node was down) count as loss too.
+  summary["ok"] = exit_code == kExitOk && video.lost == 0 && audio.lost == 0 &&
+                  video.received >= video.expected && audio.received >= audio.expected;
   participants.clear();  // clients go before the loop
   return exit_code;
 }

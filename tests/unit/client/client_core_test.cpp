@@ -179,6 +179,17 @@ TEST(JoinResponse, ParsesTheWebTransportEndpointAndDecodesCertificateHashes) {
   EXPECT_FALSE(std::get<JoinGrant>(without).webtransport.has_value());
 }
 
+TEST(JoinResponse, ParsesAlternateServersAndSkipsNonStrings) {
+  const auto result = parse_join_response(
+      200, R"({"token":"abc","alternate_servers":["http://node2:8082",7,"https://node3:8443"]})");
+  const auto* grant = std::get_if<JoinGrant>(&result);
+  ASSERT_NE(grant, nullptr);
+  EXPECT_EQ(grant->alternate_servers,
+            (std::vector<std::string>{"http://node2:8082", "https://node3:8443"}));
+  const auto none = parse_join_response(200, R"({"token":"abc","alternate_servers":"x"})");
+  EXPECT_TRUE(std::get<JoinGrant>(none).alternate_servers.empty());
+}
+
 TEST(TransportPreference, ParsesTheThreeNamesOnly) {
   EXPECT_EQ(parse_transport_preference("auto"), TransportPreference::kAuto);
   EXPECT_EQ(parse_transport_preference("webtransport"), TransportPreference::kWebTransport);

@@ -73,7 +73,9 @@ struct ClientConfig {
   std::string server_url;
   // Other nodes of the same deployment (same token secret). Each reconnect attempt moves on to
   // the next server in [server_url, fallback_server_urls...], so a dead node costs one attempt;
-  // the token (and so the participant identity) stays the same on every node.
+  // the token (and so the participant identity) stays the same on every node. The servers a node
+  // names in its join response ("alternate_servers", its --peer-url list) are appended to this
+  // list automatically.
   std::vector<std::string> fallback_server_urls;
   // Either meeting_id + display_name (POST /api/v1/meetings/{id}/join), or a room token.
   std::string meeting_id;

@@ -231,11 +231,11 @@ def test_webtransport_fallback(workdir):
                     EXIT_UNREACHABLE, r"offers no WebTransport")
     finally:
         server.stop()
-    # WebTransport offered but refused (CONNECT 403: native clients send no allowed Origin): `auto`
-    # falls back to the WebSocket in the same attempt.
+    # An origin allowlist is for web pages: a native client sends no Origin, so its token alone
+    # authorises it and it keeps WebTransport (docs/PROTOCOL.md §7).
     server = Server(workdir, quic=True, env={"VIDEOCALL_WT_ALLOWED_ORIGINS": "https://example.org"})
     try:
-        expect_transports(run_bot_no_loss(server, "auto", "auto"), "websocket", "websocket")
+        expect_transports(run_bot_no_loss(server, "auto", "auto"), "webtransport", "webtransport")
     finally:
         server.stop()
 

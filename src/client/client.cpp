@@ -89,6 +89,7 @@ class ClientImpl final : public Client,
                  reinterpret_cast<uintptr_t>(this) ^ now_us()),
         retry_timer_(strand_),
         ping_timer_(strand_),
+        renew_timer_(strand_),
         token_(config_.token) {}
 
   void start() override {
@@ -244,6 +245,7 @@ class ClientImpl final : public Client,
       auto& grant = std::get<JoinGrant>(result);
       self->learn_servers(grant.alternate_servers);
       self->token_ = std::move(grant.token);
+      self->schedule_token_renewal(grant.expires_at);
       self->ws_path_ = grant.ws_path;
       self->webtransport_ = std::move(grant.webtransport);
       self->webtransport_server_index_ = self->server_index_;
@@ -270,6 +272,7 @@ class ClientImpl final : public Client,
         auto& grant = std::get<JoinGrant>(result);
         self->learn_servers(grant.alternate_servers);
         self->token_ = std::move(grant.token);
+        self->schedule_token_renewal(grant.expires_at);
         self->webtransport_ = std::move(grant.webtransport);
       }
       self->webtransport_server_index_ = self->server_index_;
@@ -482,6 +485,48 @@ class ClientImpl final : public Client,
     if (transport_) transport_->flush();
   }
 
+  // Renews the room token ahead of its expiry (like the browser), so a reconnect late in a long
+  // call still resumes the same participant instead of rejoining as a new one.
+  void schedule_token_renewal(int64_t expires_at) {
+    renew_timer_.cancel();
+    if (expires_at <= 0 || config_.meeting_id.empty() || state_ == State::kClosed) return;
+    const int64_t now = static_cast<int64_t>(now_us() / 1000000);
+    const int64_t remaining = expires_at - now;
+    const int64_t lead = std::min<int64_t>(60, remaining / 3);
+    renew_timer_.expires_after(std::chrono::seconds(std::max<int64_t>(1, remaining - lead)));
+    renew_timer_.async_wait([weak = weak_from_this(), expires_at](boost::system::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->state_ == State::kClosed) return;
+      asio::co_spawn(self->strand_, renew_token(self, expires_at), asio::detached);
+    });
+  }
+
+  static asio::awaitable<void> renew_token(std::shared_ptr<ClientImpl> self, int64_t expires_at) {
+    HttpOptions options{self->config_.connect_timeout, self->config_.tls_verify,
+                        self->config_.tls_ca_file};
+    auto result = co_await http_renew_token(self->strand_, self->server_, self->config_.meeting_id,
+                                            self->token_, options);
+    if (self->state_ == State::kClosed) co_return;
+    if (auto* grant = std::get_if<JoinGrant>(&result)) {
+      self->learn_servers(grant->alternate_servers);
+      self->token_ = std::move(grant->token);
+      self->schedule_token_renewal(grant->expires_at);
+      co_return;
+    }
+    // Node down or busy: try again soon while the old token is still valid (a reconnect through
+    // another node renews there too).
+    const int64_t now = static_cast<int64_t>(now_us() / 1000000);
+    if (expires_at - now > 5) {
+      self->renew_timer_.expires_after(std::chrono::seconds(5));
+      self->renew_timer_.async_wait(
+          [weak = std::weak_ptr<ClientImpl>(self), expires_at](boost::system::error_code ec) {
+            auto again = weak.lock();
+            if (ec || !again || again->state_ == State::kClosed) return;
+            asio::co_spawn(again->strand_, renew_token(again, expires_at), asio::detached);
+          });
+    }
+  }
+
   void schedule_ping() {
     ping_timer_.expires_after(limits::kHeartbeatInterval);
     ping_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
@@ -558,6 +603,7 @@ class ClientImpl final : public Client,
     state_ = State::kClosed;
     retry_timer_.cancel();
     ping_timer_.cancel();
+    renew_timer_.cancel();
     if (transport_) {
       transport_->close(error.kind == ErrorKind::kLocalClose ? 1000 : 1001);
       transport_.reset();
@@ -573,6 +619,7 @@ class ClientImpl final : public Client,
   Backoff backoff_;
   asio::steady_timer retry_timer_;
   asio::steady_timer ping_timer_;
+  asio::steady_timer renew_timer_;
   ServerUrl server_;
   std::vector<ServerUrl> servers_;  // server_url, then fallback_server_urls
   std::size_t server_index_ = 0;

@@ -84,6 +84,9 @@ std::variant<JoinGrant, ClientError> parse_join_response(unsigned status, const 
   }
   if (json.contains("role") && json["role"].is_string())
     grant.role = json["role"].get<std::string>();
+  if (json.contains("expires_at") && json["expires_at"].is_number_integer()) {
+    grant.expires_at = json["expires_at"].get<int64_t>();
+  }
   if (json.contains("ws_url") && json["ws_url"].is_string()) {
     grant.ws_path = json["ws_url"].get<std::string>();
   }

@@ -26,6 +26,7 @@ struct JoinGrant {
   std::string token;  // secret: never log it
   uint64_t participant_id = 0;
   std::string role;
+  int64_t expires_at = 0;  // Unix seconds; 0 when the server did not say
   std::string ws_path = "/ws";
   std::optional<WebTransportEndpoint> webtransport;  // absent: the server runs no QUIC endpoint
   // The other nodes of the deployment ("alternate_servers", the server's --peer-url list).

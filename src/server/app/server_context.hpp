@@ -33,6 +33,7 @@ struct ServerMetrics {
   uint64_t connections_accepted = 0;
   uint64_t connections_refused = 0;  // per-address limit or shutting down
   uint64_t joins = 0;                // REST joins that issued a token
+  uint64_t token_refreshes = 0;      // POST /meetings/{id}/token answered with a new token
   uint64_t tokens_refused = 0;       // media connections refused with 4401
   uint64_t rate_limited = 0;         // REST calls refused with 429
   uint64_t ws_sessions_opened = 0;

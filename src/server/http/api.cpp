@@ -170,6 +170,7 @@ void refresh_token(app::ServerContext& ctx, const Request& req, std::string_view
     return respond(
         fail(ctx, status::internal_server_error, "internal", "could not sign a token", info));
   }
+  ++ctx.metrics.token_refreshes;
   respond(json_response(
       status::ok, token_body(ctx, claims, token, std::string(req[bhttp::field::host])), info));
 }

@@ -52,6 +52,8 @@ std::string metrics_text(const app::ServerContext& ctx) {
   metric("videocall_connections_refused_total", "counter",
          "TCP connections refused (per-address limit, shutdown)", m.connections_refused);
   metric("videocall_joins_total", "counter", "Room tokens issued by the join API", m.joins);
+  metric("videocall_token_refreshes_total", "counter", "Room tokens renewed (POST .../token)",
+         m.token_refreshes);
   metric("videocall_tokens_refused_total", "counter", "Media connections refused with 4401",
          m.tokens_refused);
   metric("videocall_rate_limited_total", "counter", "REST calls refused with 429", m.rate_limited);

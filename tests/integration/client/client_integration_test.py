@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 CLI = os.environ.get("VC_CLI", "")
 BOT = os.environ.get("VC_BOT", "")
@@ -174,6 +175,34 @@ def test_bot_shared_meeting(workdir):
         if second["forwarded_packets"] <= own:
             fail(f"second bot saw no foreign publisher: forwarded {second['forwarded_packets']}, own {own}")
         expect_exit([BOT, "--meeting", "x", "--rooms", "2"], 2, "--meeting")
+    finally:
+        server.stop()
+
+
+def metric_value(server, name):
+    with urllib.request.urlopen(server.url + "/metrics", timeout=5) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return int(line.split()[1])
+    return None
+
+
+def test_token_renewal(workdir):
+    """libvideocall renews its room token ahead of expiry (30 s tokens: renewed ~10 s before), so a
+    reconnect late in a long call resumes the same participant."""
+    server = Server(workdir, env={"VIDEOCALL_TOKEN_LIFETIME": "30"})
+    try:
+        if metric_value(server, "videocall_token_refreshes_total") != 0:
+            fail("token refreshes before any client")
+        rc, out, err = run([BOT, "--server", server.url, "--publishers", "1", "--subscribers", "1",
+                            "--duration", "24", "--transport", "websocket"], timeout=120)
+        if rc != 0:
+            fail(f"videocall-bot exited {rc}: {err.strip()}")
+        renewed = metric_value(server, "videocall_token_refreshes_total")
+        if renewed is None or renewed < 2:
+            fail(f"expected both participants to renew their 30 s tokens, got {renewed}")
+        if not json.loads(out)["ok"]:
+            fail("media was lost while tokens were renewed")
     finally:
         server.stop()
 

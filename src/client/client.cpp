@@ -259,8 +259,10 @@ class ClientImpl final : public Client,
       // identity survives).
       HttpOptions options{self->config_.connect_timeout, self->config_.tls_verify,
                           self->config_.tls_ca_file};
+      // A copy: the background renewal may replace token_ while we are suspended.
+      const std::string token = self->token_;
       auto result = co_await http_renew_token(self->strand_, self->server_,
-                                              self->config_.meeting_id, self->token_, options);
+                                              self->config_.meeting_id, token, options);
       if (self->state_ != State::kJoining) co_return;
       if (auto* error = std::get_if<ClientError>(&result)) {
         if (self->config_.transport == TransportPreference::kWebTransport) {
@@ -504,8 +506,11 @@ class ClientImpl final : public Client,
   static asio::awaitable<void> renew_token(std::shared_ptr<ClientImpl> self, int64_t expires_at) {
     HttpOptions options{self->config_.connect_timeout, self->config_.tls_verify,
                         self->config_.tls_ca_file};
-    auto result = co_await http_renew_token(self->strand_, self->server_, self->config_.meeting_id,
-                                            self->token_, options);
+    // Copies: a reconnect attempt may move server_ and replace token_ while we are suspended.
+    const ServerUrl server = self->server_;
+    const std::string token = self->token_;
+    auto result =
+        co_await http_renew_token(self->strand_, server, self->config_.meeting_id, token, options);
     if (self->state_ == State::kClosed) co_return;
     if (auto* grant = std::get_if<JoinGrant>(&result)) {
       self->learn_servers(grant->alternate_servers);

@@ -113,10 +113,21 @@ class Participant {
       ++stats.count;
       changed_.notify_all();
     };
+    events.on_closed = [this](const client::ClientError&) {
+      std::lock_guard lock(mutex_);
+      closed_ = true;
+      changed_.notify_all();
+    };
     client_ = client::Client::create(loop, std::move(config), std::move(events));
     client_->start();
   }
-  ~Participant() { client_->leave(); }
+  // The callbacks above point at this object: wait for on_closed, after which the client calls
+  // none of them, before our members go away (a callback may be running on a loop thread now).
+  ~Participant() {
+    client_->leave();
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, 5s, [&] { return closed_; });
+  }
 
   template <typename Pred>
   bool wait_for(Pred pred, std::chrono::milliseconds timeout) {
@@ -187,6 +198,7 @@ class Participant {
     Clock::duration max_gap{};
   };
   std::mutex mutex_;
+  bool closed_ = false;
   std::condition_variable changed_;
   uint64_t id_ = 0;
   int joined_ = 0;

@@ -127,7 +127,8 @@ struct ClientEvents {
   std::function<void(v1::MediaKind, uint32_t track_id)> on_local_video_dropped;
   // The transport dropped and a reconnect is scheduled.
   std::function<void(const ClientError&, std::chrono::milliseconds retry_in)> on_reconnecting;
-  // Final: the client will not reconnect. Called exactly once.
+  // Final: the client will not reconnect. Called exactly once, and no other callback follows it,
+  // so callbacks that point at an object may rely on it living until on_closed has run.
   std::function<void(const ClientError&)> on_closed;
 };
 

@@ -15,7 +15,9 @@ namespace {
 using Value = std::variant<int64_t, std::string>;
 
 // A prepared statement; parameters are written $1, $2, ... in order of first use, the spelling
-// PostgreSQL understands too, so the SQL text stays portable.
+// PostgreSQL understands too, so the SQL text stays portable. A statement that has returned a row
+// stays active (a read transaction) until reset: single-row reads go through read_one(), which
+// resets at once, so no statement is ever active at COMMIT (that silently blocks WAL checkpoints).
 class Statement {
  public:
   Statement(sqlite3* db, std::string_view sql) : db_(db) {
@@ -53,6 +55,15 @@ class Statement {
     throw StoreError(std::string("sqlite step: ") + sqlite3_errmsg(db_));
   }
 
+  // Steps once; if a row is available, passes it to `read` and resets. True when there was a row.
+  template <typename ReadRow>
+  bool read_one(ReadRow&& read) {
+    const bool has_row = step();
+    if (has_row) read(*this);
+    sqlite3_reset(stmt_);
+    return has_row;
+  }
+
   int64_t column_int(int i) { return sqlite3_column_int64(stmt_, i); }
   std::string column_text(int i) {
     const auto* text = sqlite3_column_text(stmt_, i);
@@ -81,6 +92,11 @@ class Transaction {
     if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
   }
   void commit() {
+    // Defence in depth for read_one(): an active statement would make the WAL grow forever.
+    for (sqlite3_stmt* stmt = sqlite3_next_stmt(db_, nullptr); stmt != nullptr;
+         stmt = sqlite3_next_stmt(db_, stmt)) {
+      if (sqlite3_stmt_busy(stmt)) sqlite3_reset(stmt);
+    }
     exec(db_, "COMMIT");
     done_ = true;
   }
@@ -116,7 +132,9 @@ SqliteMeetingStore::~SqliteMeetingStore() { sqlite3_close(db_); }
 
 int SqliteMeetingStore::current_version() {
   Statement query(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-  return query.step() ? static_cast<int>(query.column_int(0)) : 0;
+  int version = 0;
+  query.read_one([&](Statement& row) { version = static_cast<int>(row.column_int(0)); });
+  return version;
 }
 
 void SqliteMeetingStore::migrate() {
@@ -155,11 +173,13 @@ std::optional<MeetingInfo> SqliteMeetingStore::find_meeting(const std::string& m
   std::lock_guard lock(mutex_);
   Statement query(db_,
                   "SELECT meeting_id, created_at, join_count FROM meetings WHERE meeting_id = $1");
-  if (!query.bind({meeting_id}).step()) return std::nullopt;
   MeetingInfo info;
-  info.meeting_id = query.column_text(0);
-  info.created_at = query.column_int(1);
-  info.join_count = static_cast<uint64_t>(query.column_int(2));
+  const bool found = query.bind({meeting_id}).read_one([&](Statement& row) {
+    info.meeting_id = row.column_text(0);
+    info.created_at = row.column_int(1);
+    info.join_count = static_cast<uint64_t>(row.column_int(2));
+  });
+  if (!found) return std::nullopt;
   return info;
 }
 
@@ -193,7 +213,9 @@ JoinOutcome SqliteMeetingStore::record_join(const std::string& meeting_id,
              std::string(outcome.is_host ? "host" : "participant"), now})
       .step();
   Statement created(db_, "SELECT created_at FROM meetings WHERE meeting_id = $1");
-  if (created.bind({meeting_id}).step()) outcome.created_at = created.column_int(0);
+  created.bind({meeting_id}).read_one([&](Statement& row) {
+    outcome.created_at = row.column_int(0);
+  });
   tx.commit();
   return outcome;
 }

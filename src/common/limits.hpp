@@ -49,6 +49,16 @@ inline constexpr auto kRoomTimerInterval = 250ms;
 // Store (SQLite) calls run on this many threads, never on the relay thread.
 inline constexpr std::size_t kStoreThreads = 2;
 
+// Cross-node bus authentication (server/bus/bus_auth.hpp). A message whose timestamp is further
+// than this from our clock is refused: node clocks must agree to well within it (NTP).
+inline constexpr auto kBusMessageMaxAge = 30s;
+// Per sending node, sequence numbers this far below the highest one seen are still accepted once
+// (messages on different subjects may be delivered out of order).
+inline constexpr std::size_t kBusReplayWindowMessages = 4096;
+
+// Logging: a client-controlled string is cut to this many bytes in a log line (log::escape).
+inline constexpr std::size_t kMaxLoggedClientStringBytes = 256;
+
 // Tokens.
 inline constexpr auto kRoomTokenLifetime = 10min;
 inline constexpr std::size_t kMaxTokenBytes = 4096;

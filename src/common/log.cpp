@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "common/limits.hpp"
+
 namespace vc::log {
 
 void init(std::string_view level) {
@@ -12,6 +14,127 @@ void init(std::string_view level) {
   logger->set_level(spdlog::level::from_str(std::string(level)));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
+}
+
+namespace {
+
+// Length of the valid UTF-8 sequence at the start of `s` and its code point; 0 if invalid
+// (overlong forms, surrogates and values above U+10FFFF are invalid).
+std::size_t decode_utf8(std::string_view s, char32_t& code_point) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  const unsigned char lead = byte(0);
+  std::size_t length = 0;
+  char32_t min = 0;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2, min = 0x80, code_point = lead & 0x1F;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3, min = 0x800, code_point = lead & 0x0F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4, min = 0x10000, code_point = lead & 0x07;
+  } else {
+    return 0;
+  }
+  if (s.size() < length) return 0;
+  for (std::size_t i = 1; i < length; ++i) {
+    if ((byte(i) & 0xC0) != 0x80) return 0;
+    code_point = (code_point << 6) | (byte(i) & 0x3F);
+  }
+  if (code_point < min || code_point > 0x10FFFF || (code_point >= 0xD800 && code_point <= 0xDFFF)) {
+    return 0;
+  }
+  return length;
+}
+
+// Code points that move or reorder text on a terminal: C1 controls, line/paragraph separators,
+// bidi marks, embeddings, overrides and isolates.
+bool is_invisible_control(char32_t c) {
+  return (c >= 0x80 && c <= 0x9F) || c == 0x061C || c == 0x200E || c == 0x200F ||
+         (c >= 0x2028 && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
+}
+
+}  // namespace
+
+std::string escape(std::string_view text) {
+  const bool truncated = text.size() > limits::kMaxLoggedClientStringBytes;
+  if (truncated) text = text.substr(0, limits::kMaxLoggedClientStringBytes);
+  std::string out;
+  out.reserve(text.size() + 8);
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      char32_t code_point = 0;
+      const std::size_t length = decode_utf8(text.substr(i), code_point);
+      if (length == 0) {
+        // Invalid, or a valid sequence cut by the truncation above.
+        out += fmt::format("\\x{:02X}", c);
+        ++i;
+      } else if (is_invisible_control(code_point)) {
+        out += fmt::format("\\u{{{:04X}}}", static_cast<uint32_t>(code_point));
+        i += length;
+      } else {
+        out.append(text.substr(i, length));
+        i += length;
+      }
+      continue;
+    }
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7F) {
+          out += fmt::format("\\x{:02X}", c);
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+    ++i;
+  }
+  if (truncated) out += "…";
+  return out;
+}
+
+std::string redact_url_credentials(std::string_view urls) {
+  std::string out;
+  out.reserve(urls.size());
+  std::size_t start = 0;
+  while (start <= urls.size()) {
+    std::size_t end = urls.find(',', start);
+    if (end == std::string_view::npos) end = urls.size();
+    const std::string_view url = urls.substr(start, end - start);
+    // The authority runs from after "scheme://" (or the start) to the first '/', '?' or '#'; its
+    // userinfo is everything up to the LAST '@' in it (a password may contain '@').
+    const std::size_t scheme = url.find("://");
+    const std::size_t authority_start = scheme == std::string_view::npos ? 0 : scheme + 3;
+    std::size_t authority_end = url.find_first_of("/?#", authority_start);
+    if (authority_end == std::string_view::npos) authority_end = url.size();
+    const std::string_view authority = url.substr(authority_start, authority_end - authority_start);
+    const std::size_t at = authority.rfind('@');
+    if (at == std::string_view::npos) {
+      out.append(url);
+    } else {
+      out.append(url.substr(0, authority_start));
+      out += "[redacted]";
+      out.append(url.substr(authority_start + at));
+    }
+    if (end == urls.size()) break;
+    out += ',';
+    start = end + 1;
+  }
+  return out;
 }
 
 }  // namespace vc::log

@@ -37,11 +37,10 @@ void prepare_data_dir(const std::filesystem::path& dir) {
 int run(vc::app::ServerConfig config) {
   const std::filesystem::path data_dir = config.data_dir;
   prepare_data_dir(data_dir);
-  vc::auth::RoomTokenService tokens(
-      vc::auth::load_or_create_secret(config.token_secret_file.empty()
-                                          ? (data_dir / "token_secret").string()
-                                          : config.token_secret_file),
-      std::chrono::seconds(config.token_lifetime_s));
+  const std::vector<uint8_t> secret = vc::auth::load_or_create_secret(
+      config.token_secret_file.empty() ? (data_dir / "token_secret").string()
+                                       : config.token_secret_file);
+  vc::auth::RoomTokenService tokens(secret, std::chrono::seconds(config.token_lifetime_s));
   // Scale issue: PostgreSQL when several nodes share meeting state, else SQLite in the data dir.
   std::unique_ptr<vc::store::MeetingStore> store_owner;
   if (!config.database_url.empty()) {
@@ -56,7 +55,13 @@ int run(vc::app::ServerConfig config) {
   asio::thread_pool store_pool(vc::limits::kStoreThreads);
   auto server = std::make_unique<vc::app::Server>(config, io, store_pool, store, tokens);
   // Scale issue: rooms span nodes over NATS with --nats-url (else an in-process local bus).
-  vc::bus::ClusterRuntime cluster(io, config.nats_url, [&server](const std::string& meeting_id) {
+  vc::bus::ClusterRuntimeOptions bus_options;
+  bus_options.nats.url = config.nats_url;
+  bus_options.nats.creds_file = config.nats_creds_file;
+  bus_options.nats.tls = config.nats_tls;
+  bus_options.nats.tls_ca_file = config.nats_tls_ca_file;
+  bus_options.auth_secret = secret;
+  vc::bus::ClusterRuntime cluster(io, bus_options, [&server](const std::string& meeting_id) {
     return server->context().rooms.find(meeting_id);
   });
   server->context().rooms.set_observer(cluster.observer());
@@ -85,7 +90,7 @@ int run(vc::app::ServerConfig config) {
     webtransport =
         vc::webtransport::WebTransportServer::start(server->context(), endpoint.port(), error);
     if (!webtransport) {
-      VC_LOG_ERROR("event=webtransport_error error=\"{}\"", error);
+      VC_LOG_ERROR("event=webtransport_error error=\"{}\"", vc::log::escaped(error));
       return 1;
     }
   }
@@ -105,8 +110,8 @@ int run(vc::app::ServerConfig config) {
       };
   signals.async_wait(on_signal);
 
-  VC_LOG_INFO("event=listening url={} web_root=\"{}\" data_dir=\"{}\" tls={}", url, config.web_root,
-              config.data_dir, config.tls());
+  VC_LOG_INFO("event=listening url={} web_root=\"{}\" data_dir=\"{}\" tls={}", url,
+              vc::log::escaped(config.web_root), vc::log::escaped(config.data_dir), config.tls());
   std::printf("videocall-server listening on %s\n", url.c_str());
   std::fflush(stdout);
 
@@ -127,7 +132,7 @@ int main(int argc, char** argv) {
   try {
     return run(std::move(config));
   } catch (const std::exception& e) {
-    VC_LOG_ERROR("event=fatal error=\"{}\"", e.what());
+    VC_LOG_ERROR("event=fatal error=\"{}\"", vc::log::escaped(e.what()));
     return 1;
   }
 }

@@ -94,6 +94,17 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
   app.add_option("--nats-url", config.nats_url,
                  "NATS server for multi-node rooms (empty: single node)")
       ->envname("VIDEOCALL_NATS_URL");
+  app.add_option("--nats-creds", config.nats_creds_file,
+                 "NATS credentials file (JWT and NKey seed) for the bus connection")
+      ->envname("VIDEOCALL_NATS_CREDS")
+      ->check(CLI::ExistingFile);
+  app.add_flag("--nats-tls", config.nats_tls,
+               "Require TLS to the NATS server (implied by a tls:// URL)")
+      ->envname("VIDEOCALL_NATS_TLS");
+  app.add_option("--nats-tls-ca", config.nats_tls_ca_file,
+                 "CA certificates (PEM) that verify the NATS server; implies --nats-tls")
+      ->envname("VIDEOCALL_NATS_TLS_CA")
+      ->check(CLI::ExistingFile);
   app.add_option("--database", config.database_url,
                  "PostgreSQL URL for meeting metadata (empty: SQLite in --data-dir)")
       ->envname("VIDEOCALL_DATABASE");

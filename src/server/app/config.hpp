@@ -27,7 +27,12 @@ struct ServerConfig {
   // Origins allowed to open a WebTransport session; empty allows any (tokens still required).
   std::vector<std::string> wt_allowed_origins;
   // Scale-out (NATS bus, PostgreSQL store); empty means single node with SQLite.
-  std::string nats_url;
+  std::string nats_url;  // may carry user:password@ or token@ (never logged)
+  // NATS credentials beyond the URL: a .creds file (JWT + NKey seed), and TLS (also implied by a
+  // tls:// URL) optionally with a CA file to verify the server.
+  std::string nats_creds_file;
+  bool nats_tls = false;
+  std::string nats_tls_ca_file;
   std::string database_url;
   // Room token signing secret (hex). Nodes of one deployment must share it; default:
   // <data-dir>/token_secret, generated on first start.

@@ -36,10 +36,10 @@ std::optional<HelloRefusal> RoomMembership::join(ServerContext& ctx, const auth:
   session_id_ = request.session_id;
   joined_ = true;
   VC_LOG_INFO(
-      "event=session_joined transport={} meeting={} participant={} session={} resumed={} "
+      "event=session_joined transport={} meeting=\"{}\" participant={} session={} resumed={} "
       "client=\"{}\"",
-      transport, claims.meeting_id, claims.participant_id, session_id_,
-      result == room::JoinResult::kResumed, hello.client().substr(0, 64));
+      transport, log::escaped(claims.meeting_id), claims.participant_id, session_id_,
+      result == room::JoinResult::kResumed, log::escaped(hello.client().substr(0, 64)));
   return std::nullopt;
 }
 

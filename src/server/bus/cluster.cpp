@@ -16,6 +16,7 @@ Cluster::Cluster(Bus& bus, RoomDirectory& rooms, room::NowFn now, uint64_t node_
       now_(std::move(now)),
       node_id_(node_id),
       config_(std::move(config)),
+      auth_(config_.auth_secret),
       subjects_(config_.subject_prefix),
       heartbeat_subject_(subjects_.heartbeat()) {}
 
@@ -45,7 +46,7 @@ void Cluster::stop() {
   if (!started_) return;
   if (bus_connected_) {
     encode_heartbeat(node_id_, MessageType::kGoodbye, scratch_);
-    bus_.publish(heartbeat_subject_, scratch_);
+    publish_scratch(heartbeat_subject_);
   }
   for (auto& [meeting, link] : links_) bus_.unsubscribe(link.subscription);
   links_.clear();
@@ -94,9 +95,14 @@ void Cluster::unlink_if_no_local_members(const std::string& meeting_id) {
   stats_.rooms_linked = links_.size();
 }
 
+bool Cluster::publish_scratch(const std::string& subject) {
+  auth_.seal(subject, scratch_, config_.wall_clock_ms());
+  return bus_.publish(subject, scratch_);
+}
+
 void Cluster::publish_control(const RoomLink& link) {
   if (!bus_connected_) return;  // the snapshot after reconnecting repairs what we skip
-  if (bus_.publish(link.control_subject, scratch_)) ++stats_.control_published;
+  if (publish_scratch(link.control_subject)) ++stats_.control_published;
 }
 
 void Cluster::publish_snapshot(const room::Room& room, const RoomLink& link, bool want_reply) {
@@ -153,7 +159,7 @@ void Cluster::on_local_media(const room::Room& room, const FrameRef& frame) {
     return;
   }
   encode_media(node_id_, *frame, scratch_);
-  if (bus_.publish(it->second.media_subject, scratch_)) {
+  if (publish_scratch(it->second.media_subject)) {
     ++stats_.media_published;
   } else {
     ++stats_.media_not_published;
@@ -164,14 +170,26 @@ void Cluster::on_remote_keyframe_request(const room::Room& room, uint64_t publis
                                          const v1::KeyframeRequest& request) {
   if (!bus_connected_) return;
   encode_keyframe_request(node_id_, room.meeting_id(), request, scratch_);
-  if (bus_.publish(subjects_.node(publisher_node), scratch_)) ++stats_.control_published;
+  if (publish_scratch(subjects_.node(publisher_node))) ++stats_.control_published;
 }
 
 // --- Inbound: bus messages, on the rooms' event loop. ---
 
 void Cluster::on_bus_message(std::string_view subject, std::span<const uint8_t> data) {
+  std::span<const uint8_t> message;
+  switch (auth_.open(subject, data, config_.wall_clock_ms(), message)) {
+    case AuthResult::kOk:
+      break;
+    case AuthResult::kUnauthenticated:
+      ++stats_.rejected_unauthenticated;
+      return;
+    case AuthResult::kStale:
+    case AuthResult::kReplayed:
+      ++stats_.rejected_replayed;
+      return;
+  }
   MessageHeader header;
-  if (!decode_header(data, header)) {
+  if (!decode_header(message, header)) {
     ++stats_.malformed;
     return;
   }
@@ -221,10 +239,19 @@ void Cluster::handle_room_message(std::string_view meeting_id, const MessageHead
       FrameRef frame = Frame::allocate(media.envelope.size(), media.meta);
       std::memcpy(frame.mutable_frame()->mutable_bytes().data(), media.envelope.data(),
                   media.envelope.size());
-      if (!room->on_remote_media(frame)) {
-        ++stats_.unknown_publisher;
-        auto it = links_.find(meeting);
-        if (it != links_.end()) resync(*room, it->second, /*force=*/false);
+      switch (room->on_remote_media(frame, header.node_id)) {
+        case room::RemoteMediaResult::kForwarded:
+        case room::RemoteMediaResult::kPublisherIsLocal:
+          break;
+        case room::RemoteMediaResult::kNotFromOwner:
+          ++stats_.rejected_not_owner;
+          break;
+        case room::RemoteMediaResult::kUnknownPublisher: {
+          ++stats_.unknown_publisher;
+          auto it = links_.find(meeting);
+          if (it != links_.end()) resync(*room, it->second, /*force=*/false);
+          break;
+        }
       }
       break;
     }
@@ -275,7 +302,7 @@ void Cluster::handle_room_message(std::string_view meeting_id, const MessageHead
       if (room->local_member_count() == 0 || !bus_connected_) break;
       snapshot_scratch_ = room->local_members();
       encode_roster_reply(node_id_, query_id, meeting, snapshot_scratch_, scratch_);
-      if (bus_.publish(subjects_.node(header.node_id), scratch_)) ++stats_.control_published;
+      if (publish_scratch(subjects_.node(header.node_id))) ++stats_.control_published;
       break;
     }
     default:
@@ -298,7 +325,7 @@ bool Cluster::query_roster(const std::string& meeting_id, RosterCallback done) {
   query.deadline = now_() + config_.roster_query_window;
   query.done = std::move(done);
   encode_roster_query(node_id_, query.id, scratch_);
-  if (!bus_.publish(subjects_.room_control(meeting_id), scratch_)) {
+  if (!publish_scratch(subjects_.room_control(meeting_id))) {
     ++stats_.roster_queries_refused;
     return false;
   }
@@ -422,8 +449,9 @@ void Cluster::on_tick() {
   if (!roster_queries_.empty()) finish_roster_queries(now);
   if (bus_connected_ && now >= next_heartbeat_) {
     encode_heartbeat(node_id_, MessageType::kHeartbeat, scratch_);
-    bus_.publish(heartbeat_subject_, scratch_);
+    publish_scratch(heartbeat_subject_);
     next_heartbeat_ = now + config_.heartbeat_interval;
+    auth_.forget_silent_senders(config_.wall_clock_ms());
   }
   if (!bus_connected_) return;  // cut off ourselves: we cannot judge anyone else
   std::vector<uint64_t> silent;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "server/bus/bus.hpp"
+#include "server/bus/bus_auth.hpp"
 #include "server/bus/bus_codec.hpp"
 #include "server/room/room.hpp"
 
@@ -27,6 +28,15 @@ namespace vc::bus {
 
 struct ClusterConfig {
   std::string subject_prefix = "vc";
+  // Every message is authenticated with a key derived from this secret (bus_auth.hpp); the
+  // server passes the room token secret, which all nodes of a deployment share. Required.
+  std::vector<uint8_t> auth_secret;
+  // Unix time in milliseconds, for the age check of authenticated messages (tests replace it).
+  std::function<int64_t()> wall_clock_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
   // Worst case from a node's death to its members leaving every roster:
   // node_timeout + tick + lost_node_grace + tick, which stays under 5 s.
   std::chrono::milliseconds heartbeat_interval{500};
@@ -62,6 +72,11 @@ struct ClusterStats {
   uint64_t rooms_linked = 0;  // current subscriptions to rooms
   uint64_t roster_queries = 0;
   uint64_t roster_queries_refused = 0;  // too many pending, or the bus is down
+  // Refused inbound messages: a bad or missing authentication tag; too old, too new or a repeated
+  // sequence number (a replay); media for a member from a node that does not own it.
+  uint64_t rejected_unauthenticated = 0;
+  uint64_t rejected_replayed = 0;
+  uint64_t rejected_not_owner = 0;
 };
 
 // The members other nodes reported for a room (deduplicated by participant, newest claim wins).
@@ -129,6 +144,8 @@ class Cluster final : public room::RoomObserver, public BusHandler {
 
   RoomLink* link(const room::Room& room);
   void unlink_if_no_local_members(const std::string& meeting_id);
+  // Seals scratch_ (bus_auth.hpp) and publishes it: every outgoing message goes through here.
+  bool publish_scratch(const std::string& subject);
   void publish_control(const RoomLink& link);
   void publish_snapshot(const room::Room& room, const RoomLink& link, bool want_reply);
   void resync(const room::Room& room, RoomLink& link, bool force);
@@ -145,6 +162,7 @@ class Cluster final : public room::RoomObserver, public BusHandler {
   room::NowFn now_;
   uint64_t node_id_;
   ClusterConfig config_;
+  BusAuthenticator auth_;
   Subjects subjects_;
   std::string heartbeat_subject_;
   SubscriptionId heartbeat_subscription_ = 0;

@@ -12,21 +12,22 @@ namespace {
 constexpr auto kTick = std::chrono::milliseconds(100);
 }  // namespace
 
-ClusterRuntime::ClusterRuntime(boost::asio::io_context& io, const std::string& nats_url,
+ClusterRuntime::ClusterRuntime(boost::asio::io_context& io, const ClusterRuntimeOptions& options,
                                FindRoom find_room)
     : find_room_(std::move(find_room)), timer_(io) {
-  if (nats_url.empty()) {
+  if (options.nats.url.empty()) {
     bus_ = std::make_unique<LocalBus>(hub_);
   } else {
-    NatsBusConfig config;
-    config.url = nats_url;
     std::string error;
-    bus_ = NatsBus::create(io, config, error);
+    bus_ = NatsBus::create(io, options.nats, error);
     if (!bus_) throw std::runtime_error(error);
     clustered_ = true;
   }
+  ClusterConfig config;
+  config.auth_secret = options.auth_secret;
   cluster_ = std::make_unique<Cluster>(
-      *bus_, *this, [] { return room::Clock::now(); }, Cluster::random_node_id());
+      *bus_, *this, [] { return room::Clock::now(); }, Cluster::random_node_id(),
+      std::move(config));
   cluster_->start();
   VC_LOG_INFO("event=bus bus={} node={:016x}", clustered_ ? "nats" : "local", cluster_->node_id());
   arm_timer();
@@ -82,6 +83,15 @@ void ClusterRuntime::write_metrics(const MetricWriter& metric) const {
          cluster.malformed);
   metric("videocall_cluster_nodes_lost_total", "counter", "Nodes declared lost",
          cluster.nodes_lost);
+  metric("videocall_cluster_rejected_unauthenticated_total", "counter",
+         "Bus messages refused: missing or wrong authentication tag",
+         cluster.rejected_unauthenticated);
+  metric("videocall_cluster_rejected_replayed_total", "counter",
+         "Bus messages refused: outside the age window or a repeated sequence number",
+         cluster.rejected_replayed);
+  metric("videocall_cluster_rejected_not_owner_total", "counter",
+         "Bus media refused: sent by a node that does not own the publisher",
+         cluster.rejected_not_owner);
 }
 
 }  // namespace vc::bus

@@ -12,6 +12,7 @@
 
 #include "server/bus/cluster.hpp"
 #include "server/bus/local_bus.hpp"
+#include "server/bus/nats_bus.hpp"
 
 namespace vc::bus {
 
@@ -19,13 +20,20 @@ namespace vc::bus {
 using MetricWriter = std::function<void(std::string_view name, std::string_view type,
                                         std::string_view help, uint64_t value)>;
 
+struct ClusterRuntimeOptions {
+  NatsBusConfig nats;  // an empty url: single node on a LocalBus
+  // Bus messages are authenticated with a key derived from this (the room token secret).
+  std::vector<uint8_t> auth_secret;
+};
+
 class ClusterRuntime final : public RoomDirectory {
  public:
   using FindRoom = std::function<room::Room*(const std::string& meeting_id)>;
 
   // Throws std::runtime_error for a malformed NATS URL. A NATS server that is down is not an
   // error: the bus keeps retrying and local rooms work meanwhile.
-  ClusterRuntime(boost::asio::io_context& io, const std::string& nats_url, FindRoom find_room);
+  ClusterRuntime(boost::asio::io_context& io, const ClusterRuntimeOptions& options,
+                 FindRoom find_room);
   ~ClusterRuntime() override;
 
   // Every room's observer: pass to RoomRegistry before the first room exists.

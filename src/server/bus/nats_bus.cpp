@@ -172,6 +172,15 @@ std::unique_ptr<NatsBus> NatsBus::create(boost::asio::io_context& io, const Nats
   natsStatus s = natsOptions_Create(&options);
   if (s == NATS_OK) s = natsOptions_SetURL(options, config.url.c_str());
   if (s == NATS_OK) s = natsOptions_SetName(options, config.name.c_str());
+  const bool tls = config.tls || !config.tls_ca_file.empty() || config.url.starts_with("tls://") ||
+                   config.url.find(",tls://") != std::string::npos;
+  if (s == NATS_OK && tls) s = natsOptions_SetSecure(options, true);
+  if (s == NATS_OK && !config.tls_ca_file.empty()) {
+    s = natsOptions_LoadCATrustedCertificates(options, config.tls_ca_file.c_str());
+  }
+  if (s == NATS_OK && !config.creds_file.empty()) {
+    s = natsOptions_SetUserCredentialsFromFiles(options, config.creds_file.c_str(), nullptr);
+  }
   // Never deliver our own publications back to us.
   if (s == NATS_OK) s = natsOptions_SetNoEcho(options, true);
   // One shared delivery thread pool instead of a thread per subscription (one per room).
@@ -194,13 +203,15 @@ std::unique_ptr<NatsBus> NatsBus::create(boost::asio::io_context& io, const Nats
     if (s == NATS_OK) {
       bus->inbox_->connected = true;
     } else if (s == NATS_NOT_YET_CONNECTED) {
-      VC_LOG_WARN("event=nats_connect_pending url={} retrying=forever", config.url);
+      VC_LOG_WARN("event=nats_connect_pending url=\"{}\" retrying=forever",
+                  log::escaped(log::redact_url_credentials(config.url)));
       s = NATS_OK;
     }
   }
   natsOptions_Destroy(options);
   if (s != NATS_OK) {
-    error = std::string("NATS: ") + natsStatus_GetText(s) + " (" + config.url + ")";
+    error = std::string("NATS: ") + natsStatus_GetText(s) + " (" +
+            log::redact_url_credentials(config.url) + ")";
     if (bus->connection_ == nullptr) delete holder;  // no connection: no closed callback
     return nullptr;
   }

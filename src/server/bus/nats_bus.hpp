@@ -32,7 +32,12 @@ struct NatsInbox;
 }  // namespace detail
 
 struct NatsBusConfig {
-  std::string url;  // nats://host:port, or several separated by commas
+  // nats://host:port, or several separated by commas; user:password@ or token@ in a URL are the
+  // credentials (never logged). tls:// requires TLS.
+  std::string url;
+  std::string creds_file;   // a NATS .creds file (user JWT + NKey seed); empty: none
+  bool tls = false;         // require TLS even with nats:// URLs
+  std::string tls_ca_file;  // PEM CA bundle that verifies the server; empty: system defaults
   std::string name = "videocall-server";
   std::size_t inbox_bytes = 32u << 20;
   std::size_t inbox_messages = 16384;

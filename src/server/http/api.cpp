@@ -30,7 +30,7 @@ void run_on_store(app::ServerContext& ctx, Work work, Done done) {
     try {
       result.emplace(work());
     } catch (const std::exception& e) {
-      VC_LOG_ERROR("event=store_error error=\"{}\"", e.what());
+      VC_LOG_ERROR("event=store_error error=\"{}\"", log::escaped(e.what()));
     }
     asio::post(ctx.io, [done = std::move(done), result = std::move(result)]() mutable {
       done(std::move(result));
@@ -78,7 +78,7 @@ void create_meeting(app::ServerContext& ctx, const RequestInfo& info, Responder 
           return respond(fail(ctx, status::service_unavailable, "unavailable",
                               "meeting store unavailable", info));
         }
-        VC_LOG_INFO("event=meeting_created meeting={}", *id);
+        VC_LOG_INFO("event=meeting_created meeting=\"{}\"", log::escaped(*id));
         respond(json_response(status::created, {{"meeting_id", *id}}, info));
       });
 }
@@ -135,8 +135,8 @@ void join_meeting(app::ServerContext& ctx, Request&& req, std::string meeting_id
         }
         ++ctx.metrics.joins;
         const auth::RoomClaims& c = result->claims;
-        VC_LOG_INFO("event=join meeting={} participant={} role={}", c.meeting_id, c.participant_id,
-                    auth::role_name(c.role));
+        VC_LOG_INFO("event=join meeting=\"{}\" participant={} role={}", log::escaped(c.meeting_id),
+                    c.participant_id, auth::role_name(c.role));
         respond(json_response(status::ok, token_body(ctx, c, result->token, host), info));
       });
 }
@@ -166,7 +166,7 @@ void refresh_token(app::ServerContext& ctx, const Request& req, std::string_view
   try {
     token = ctx.tokens.issue(claims, now);
   } catch (const std::exception& error) {
-    VC_LOG_ERROR("event=token_refresh_failed error=\"{}\"", error.what());
+    VC_LOG_ERROR("event=token_refresh_failed error=\"{}\"", log::escaped(error.what()));
     return respond(
         fail(ctx, status::internal_server_error, "internal", "could not sign a token", info));
   }

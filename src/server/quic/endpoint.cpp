@@ -227,7 +227,7 @@ void QuicEndpoint::service(Connection& connection, Timestamp now) {
       !connection.closed_notified) {
     connection.closed_notified = true;
     VC_LOG_DEBUG("event=quic_closed remote={} reason=\"{}\"", quic.remote().to_string(),
-                 quic.close_reason());
+                 log::escaped(quic.close_reason()));
     connection.application->on_connection_closed();
   }
   if (quic.closed_for_good(now)) return destroy(connection);

@@ -72,6 +72,14 @@ class RoomObserver {
 };
 
 // A participant connected to another server node, as that node announced it.
+// What Room::on_remote_media did with a frame from another node.
+enum class RemoteMediaResult {
+  kForwarded,
+  kUnknownPublisher,  // an announcement was missed: the caller resynchronises
+  kPublisherIsLocal,  // a late frame from the node the participant moved away from
+  kNotFromOwner,      // the sending node does not own that publisher (forged, or late after a move)
+};
+
 struct RemoteMember {
   uint64_t node_id = 0;  // never 0: 0 means "this node"
   v1::Participant info;
@@ -129,8 +137,8 @@ class Room {
   void remote_node_lost(uint64_t node_id, std::chrono::milliseconds grace);
   // A frame published by a remote member, already stamped and encoded by its node: queued as-is
   // to every local receiver.
-  // Returns false when the publisher is unknown here (an announcement was missed: resync).
-  bool on_remote_media(const FrameRef& frame);
+  // `origin_node` is the authenticated node that sent it: only the publisher's owner is heard.
+  RemoteMediaResult on_remote_media(const FrameRef& frame, uint64_t origin_node);
   // A receiver on another node asks a local publisher for a keyframe (coalesced like local ones).
   void on_remote_keyframe_request(const v1::KeyframeRequest& request);
 

@@ -173,16 +173,15 @@ void Room::remote_node_lost(uint64_t node_id, std::chrono::milliseconds grace) {
   close_pending_slow_receivers();
 }
 
-bool Room::on_remote_media(const FrameRef& frame) {
+RemoteMediaResult Room::on_remote_media(const FrameRef& frame, uint64_t origin_node) {
   const Member* sender = find(frame->meta().publisher_id);
-  // Unknown publisher: we missed its announcement (the caller resynchronises). A local one: a late
-  // frame from the node it moved away from.
-  if (sender == nullptr) return false;
-  if (!is_remote(*sender)) return true;
+  if (sender == nullptr) return RemoteMediaResult::kUnknownPublisher;
+  if (!is_remote(*sender)) return RemoteMediaResult::kPublisherIsLocal;
+  if (sender->node_id != origin_node) return RemoteMediaResult::kNotFromOwner;
   ++stats_.remote_media_in;
   fan_out(frame, sender);
   close_pending_slow_receivers();
-  return true;
+  return RemoteMediaResult::kForwarded;
 }
 
 void Room::on_remote_keyframe_request(const v1::KeyframeRequest& request) {

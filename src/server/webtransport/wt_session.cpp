@@ -111,7 +111,8 @@ h3::ConnectDecision WebTransportSession::on_connect_request(const h3::RequestHea
   if (decision.status != 200) {
     ++stats_.connects_refused;
     VC_LOG_INFO("event=wt_connect_refused remote={} status={} reason=\"{}\"",
-                connection_.quic().remote().to_string(), decision.status, decision.reason);
+                connection_.quic().remote().to_string(), decision.status,
+                log::escaped(decision.reason));
   }
   return decision;
 }
@@ -126,7 +127,7 @@ void WebTransportSession::on_session_established(uint64_t) {
 void WebTransportSession::on_session_closed(uint32_t code, std::string_view reason) {
   // The client closed the session: leave like a dropped transport (reconnect grace), then close
   // the connection.
-  VC_LOG_DEBUG("event=wt_session_closed_by_peer code={} reason=\"{}\"", code, reason);
+  VC_LOG_DEBUG("event=wt_session_closed_by_peer code={} reason=\"{}\"", code, log::escaped(reason));
   detach_from_room();
   state_ = State::kClosed;
   connection_.quic().close(static_cast<uint64_t>(h3::H3Error::kNoError), "session closed");
@@ -407,7 +408,7 @@ bool WebTransportSession::send_datagram(h3::ByteView prefix, h3::ByteView payloa
 
 void WebTransportSession::close_connection(uint64_t error_code, std::string_view reason) {
   VC_LOG_INFO("event=wt_protocol_error remote={} code={:#x} reason=\"{}\"",
-              connection_.quic().remote().to_string(), error_code, reason);
+              connection_.quic().remote().to_string(), error_code, log::escaped(reason));
   detach_from_room();
   state_ = State::kClosed;
   connection_.quic().close(error_code, reason);

@@ -205,9 +205,9 @@ class WsSession final : public room::Endpoint,
   void finish() {
     if (state_ == State::kClosed) return;
     if (claims_ && membership_.joined()) {
-      VC_LOG_INFO("event=session_closed meeting={} participant={} session={} code={}",
-                  claims_->meeting_id, claims_->participant_id, membership_.session_id(),
-                  close_code_);
+      VC_LOG_INFO("event=session_closed meeting=\"{}\" participant={} session={} code={}",
+                  log::escaped(claims_->meeting_id), claims_->participant_id,
+                  membership_.session_id(), close_code_);
     }
     state_ = State::kClosed;
     detach_from_room();

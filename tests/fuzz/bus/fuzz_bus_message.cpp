@@ -1,13 +1,16 @@
 // Fuzzes what a node accepts from the bus (another node, or anyone who can publish to NATS): the
 // codec's decoders, then the same bytes delivered to a Cluster that follows a room with a local
-// member, on the room, node and heartbeat subjects. Invariants: decoders never read out of
-// bounds, accepted messages re-encode consistently, and the Cluster never crashes.
+// member, on the room, node and heartbeat subjects: once as they are (the authentication check)
+// and once sealed with the deployment's key, as a genuine node would send them (the decoders and
+// the room behind it). Invariants: decoders never read out of bounds, accepted messages re-encode
+// consistently, and the Cluster never crashes.
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <span>
 #include <string>
 
+#include "server/bus/bus_auth.hpp"
 #include "server/bus/bus_codec.hpp"
 #include "server/bus/cluster.hpp"
 #include "server/bus/local_bus.hpp"
@@ -91,7 +94,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bus::LocalBusHub hub;
   bus::LocalBus local(hub);
   Directory directory;
-  bus::Cluster cluster(local, directory, clock, /*node_id=*/1);
+  static const std::vector<uint8_t> secret = {'f', 'u', 'z', 'z'};
+  bus::ClusterConfig config;
+  config.auth_secret = secret;
+  static constexpr int64_t kWallClockMs = 1'800'000'000'000;
+  config.wall_clock_ms = [] { return kWallClockMs; };
+  bus::Cluster cluster(local, directory, clock, /*node_id=*/1, std::move(config));
   cluster.start();
   directory.room = std::make_unique<room::Room>("demo", clock, &cluster);
   Sink sink;
@@ -105,8 +113,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                          "vc.node.0000000000000001", "vc.heartbeat",
                                          "vc.room.other.ctrl"};
   const std::string& subject = subjects[size == 0 ? 0 : data[0] % 5];
-  cluster.on_bus_message(subject, size == 0 ? input : input.subspan(1));
+  const std::span<const uint8_t> message = size == 0 ? input : input.subspan(1);
+  cluster.on_bus_message(subject, message);
   cluster.on_bus_message(subject, input);
+  static bus::BusAuthenticator genuine_node(secret);
+  std::vector<uint8_t> sealed(message.begin(), message.end());
+  genuine_node.seal(subject, sealed, kWallClockMs);
+  cluster.on_bus_message(subject, sealed);
   cluster.on_tick();
   directory.room->on_timer();
   cluster.stop();

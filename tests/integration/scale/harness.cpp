@@ -161,13 +161,18 @@ void remove_tree(const std::string& path) {
   std::filesystem::remove_all(path, ignored);
 }
 
-NatsServer::NatsServer() : port_(free_tcp_port()) { start(); }
+NatsServer::NatsServer(std::vector<std::string> extra_args)
+    : port_(free_tcp_port()), extra_args_(std::move(extra_args)) {
+  start();
+}
 
 NatsServer::~NatsServer() { stop(); }
 
 void NatsServer::start() {
-  process_ = ChildProcess::spawn(
-      {"/usr/sbin/nats-server", "-a", "127.0.0.1", "-p", std::to_string(port_)});
+  std::vector<std::string> argv = {"/usr/sbin/nats-server", "-a", "127.0.0.1", "-p",
+                                   std::to_string(port_)};
+  argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
+  process_ = ChildProcess::spawn(argv);
   if (!process_->wait_for_output("Server is ready", 10s)) {
     throw std::runtime_error("nats-server did not start: " + process_->output());
   }

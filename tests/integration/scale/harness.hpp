@@ -56,7 +56,8 @@ void remove_tree(const std::string& path);
 // nats-server on a loopback port; restartable on the same port.
 class NatsServer {
  public:
-  NatsServer();
+  // `extra_args` go to nats-server (e.g. --user/--pass to require credentials).
+  explicit NatsServer(std::vector<std::string> extra_args = {});
   ~NatsServer();
   void start();
   void stop();  // SIGKILL: an abrupt outage
@@ -65,6 +66,7 @@ class NatsServer {
 
  private:
   uint16_t port_;
+  std::vector<std::string> extra_args_;
   std::unique_ptr<ChildProcess> process_;
 };
 

@@ -128,12 +128,16 @@ TEST_F(RoomRemoteTest, RemoteMediaReachesLocalReceiversOnly) {
   join(a, 1, "Ada");
   join(b, 2, "Bea");
   room_.upsert_remote(remote(kNodeB, 5, "Bob"));
-  EXPECT_TRUE(room_.on_remote_media(remote_video(5)));
+  EXPECT_EQ(room_.on_remote_media(remote_video(5), kNodeB), RemoteMediaResult::kForwarded);
   ASSERT_EQ(a.media.size(), 1u);
   ASSERT_EQ(b.media.size(), 1u);
   EXPECT_EQ(a.media[0].sender_participant_id(), 5u);
   EXPECT_EQ(room_.stats().remote_media_in, 1u);
-  EXPECT_FALSE(room_.on_remote_media(remote_video(99))) << "unknown publisher asks for a resync";
+  EXPECT_EQ(room_.on_remote_media(remote_video(99), kNodeB), RemoteMediaResult::kUnknownPublisher)
+      << "unknown publisher asks for a resync";
+  EXPECT_EQ(a.media.size(), 1u);
+  // Only the node that owns Bob is heard for Bob's media (another node forging it is not).
+  EXPECT_EQ(room_.on_remote_media(remote_video(5), kNodeB + 1), RemoteMediaResult::kNotFromOwner);
   EXPECT_EQ(a.media.size(), 1u);
 }
 
@@ -279,7 +283,7 @@ TEST_F(RoomRemoteTest, RemoteParticipantReconnectingHereResumesItsIdentity) {
   EXPECT_EQ(a.count(v1::Control::kParticipantUpdated), 1);
   EXPECT_EQ(bus_.changed.back().participant_id(), 5u);
   // Late media from node B for a participant now local is not forwarded twice.
-  EXPECT_TRUE(room_.on_remote_media(remote_video(5)));
+  EXPECT_EQ(room_.on_remote_media(remote_video(5), kNodeB), RemoteMediaResult::kPublisherIsLocal);
   EXPECT_TRUE(a.media.empty());
 }
 

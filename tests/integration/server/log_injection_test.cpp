@@ -18,9 +18,11 @@ TEST(ServerLogs, ClientStringWithNewlineStaysOnItsOwnLogLine) {
   hello->set_protocol_version(v1::PROTOCOL_VERSION_1);
   hello->set_client("evil\nts=2026-01-01T00:00:00Z level=error event=forged \"x\"");
   client.send(envelope);
-  // The server logs the join before its JoinAccepted can reach us (and flushes info lines).
   ASSERT_TRUE(
       client.read_control_until([](const v1::Control& c) { return c.has_join_accepted(); }));
+  // The join is logged by the Hello handler, which may still be running when the JoinAccepted
+  // arrives; the relay thread answers this request only after that handler has finished.
+  ASSERT_EQ(http_request(server.port(), "GET", "/healthz").status, 200u);
 
   std::istringstream log(server.stderr_text());
   int joined_lines = 0;

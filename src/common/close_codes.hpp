@@ -16,7 +16,7 @@ inline constexpr uint32_t kIdleTimeout = 4408;
 inline constexpr uint32_t kReplaced = 4409;           // a newer connection of the same participant
 inline constexpr uint32_t kMeetingFull = 4410;
 inline constexpr uint32_t kTooLarge = 4413;
-inline constexpr uint32_t kTooSlow = 4429;            // control backlog or buffered bytes over limit
+inline constexpr uint32_t kTooSlow = 4429;            // backlog, buffered bytes or control flood
 inline constexpr uint32_t kInternal = 4500;
 inline constexpr uint32_t kShuttingDown = 4503;
 

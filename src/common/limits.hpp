@@ -26,6 +26,16 @@ inline constexpr std::size_t kMaxParticipantsPerRoom = 1000;
 inline constexpr auto kKeyframeRequestCoalesceWindow = 500ms;
 inline constexpr auto kReconnectGrace = 5s;
 
+// Control messages from one participant (docs/PROTOCOL.md §4a): a token bucket. Over the rate a
+// message is dropped; more than kControlFloodDrops drops within kControlFloodWindow closes the
+// connection with 4429. Keyframe requests are only honoured for tracks the publisher has sent, and
+// at most kMaxTracksPerPublisher tracks are remembered per publisher (bounded coalescing state).
+inline constexpr double kControlBurst = 64;
+inline constexpr double kControlRatePerSecond = 32;
+inline constexpr std::size_t kControlFloodDrops = 256;
+inline constexpr auto kControlFloodWindow = 10s;
+inline constexpr std::size_t kMaxTracksPerPublisher = 16;
+
 // Connections.
 inline constexpr auto kHeartbeatInterval = 10s;
 inline constexpr auto kIdleTimeout = 30s;
@@ -63,6 +73,9 @@ inline constexpr std::size_t kMaxLoggedClientStringBytes = 256;
 inline constexpr auto kRoomTokenLifetime = 10min;
 inline constexpr std::size_t kMaxTokenBytes = 4096;
 inline constexpr auto kTokenClockSkew = 60s;  // tolerated for iat in the future
+// Participant ids that sent Leave cannot refresh their token; remembered for one token lifetime
+// (plus skew), at most this many per node (the oldest are forgotten first).
+inline constexpr std::size_t kMaxRememberedLeftParticipants = 100000;
 
 // WebTransport (QUIC endpoint, HTTP/3 layer, sessions).
 inline constexpr std::size_t kMaxQuicConnections = 10000;

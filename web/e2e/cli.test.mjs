@@ -318,4 +318,51 @@ describe('videocall-cli with the browser', { timeout: 120_000 }, () => {
       else t.diagnostic(`recordings kept in ${outDir}`);
     }
   });
+
+  // Nobody may listen unseen: a receive-only client (the recorder) is in every roster and the page
+  // says so in the top bar and the participant list. Screenshots: desktop 1280x800, phone 390x844.
+  test('a receive-only recorder is shown to every participant', { timeout: 45_000 }, async (t) => {
+    const meeting = `seen-${Date.now().toString(36)}`;
+    const host = await newParticipant(browser, 'seen-host');
+    contexts.push(host.context);
+    await host.page.setViewportSize({ width: 1280, height: 800 });
+    await joinFromLink(host, server.url, 'Ada Host', meeting);
+    await waitJoined(host);
+    const outDir = mkdtempSync(join(tmpdir(), 'vc-e2e-seen-'));
+    const indicator = host.page.getByTestId('receive-only-indicator');
+    let recorder;
+    try {
+      assert.equal(await indicator.isVisible(), false, 'no indicator while nobody receives only');
+      recorder = startCli(['record', '--server', server.url, '--meeting', meeting, '--name', 'Night Recorder', '-o', outDir]);
+      await recorder.waitLine(/^recording meeting \S+ \(1 participants, over (webtransport|websocket)\)$/);
+      await host.page.waitForFunction(() => window.__vc?.receiveOnly?.some((r) => r.name === 'Night Recorder'), null, { timeout: 15_000 });
+      await indicator.waitFor({ state: 'visible' });
+      assert.equal((await indicator.textContent()).trim(), '1 receiving only');
+      assert.match(await indicator.getAttribute('title'), /Night Recorder/);
+      const entry = host.page.getByTestId('receive-only-entry');
+      assert.match(await entry.textContent(), /Night Recorder.*Receiving only/);
+      assert.deepEqual((await vcState(host)).roster, [], 'a receiver gets no tile');
+      await host.page.screenshot({ path: join(RESULTS_DIR, 'receive-only-desktop.png') });
+
+      await host.page.setViewportSize({ width: 390, height: 844 });
+      await host.page.getByTestId('participants-toggle').click(); // close the panel the desktop opened
+      await host.page.waitForFunction(() => !document.querySelector('.meeting')?.classList.contains('panel-open'));
+      assert.ok(await indicator.isVisible(), 'the indicator stays visible on a phone');
+      await host.page.screenshot({ path: join(RESULTS_DIR, 'receive-only-phone.png') });
+      await indicator.click(); // opens the participant list
+      await entry.waitFor({ state: 'visible' });
+      await host.page.screenshot({ path: join(RESULTS_DIR, 'receive-only-phone-panel.png') });
+
+      const exit = await recorder.stop('SIGINT');
+      assert.deepEqual(exit, { code: 0, signal: null }, `record exit; see test-results/${recorder.logName}`);
+      await indicator.waitFor({ state: 'hidden' });
+      assert.deepEqual((await vcState(host)).receiveOnly, []);
+      assert.deepEqual(host.uncaught, []);
+      t.diagnostic('screenshots: test-results/receive-only-{desktop,phone,phone-panel}.png');
+    } finally {
+      if (recorder) await recorder.stop('SIGKILL', 5_000);
+      await host.context.close().catch(() => {});
+      rmSync(outDir, { recursive: true, force: true });
+    }
+  });
 });

@@ -43,6 +43,8 @@ export interface VcStats {
   connection: ConnectionStatus;
   /** Everyone else in the meeting (the local participant is not included). */
   roster: RosterEntry[];
+  /** Receive-only participants (recorders, viewers): they get everyone's media but have no tile. */
+  receiveOnly: { id: number; name: string }[];
   /** Keyed by participant id (as a string). Entries are removed when the peer leaves. */
   peers: Record<string, PeerStats>;
   sent: { videoFrames: number; audioFrames: number; videoKeyframes: number; videoDropped: number; keyframeRequestsReceived: number };
@@ -68,6 +70,7 @@ function freshStats(): VcStats {
     servers: [],
     connection: 'idle',
     roster: [],
+    receiveOnly: [],
     peers: {},
     sent: { videoFrames: 0, audioFrames: 0, videoKeyframes: 0, videoDropped: 0, keyframeRequestsReceived: 0 },
     videoCodec: null,

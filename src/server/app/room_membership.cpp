@@ -1,6 +1,7 @@
 #include "server/app/room_membership.hpp"
 
 #include "common/close_codes.hpp"
+#include "common/limits.hpp"
 #include "common/log.hpp"
 
 namespace vc::app {
@@ -18,6 +19,10 @@ std::optional<HelloRefusal> RoomMembership::join(ServerContext& ctx, const auth:
     return HelloRefusal{kUnsupportedVersion, "unsupported protocol version (server speaks 1)"};
   }
   if (ctx.shutting_down) return HelloRefusal{kShuttingDown, "server shutting down"};
+  if (ctx.left_participants.has_left(claims.participant_id, std::chrono::steady_clock::now())) {
+    // Leave is final: a kept token does not bring the identity back (join again for a new one).
+    return HelloRefusal{kUnauthorized, "participant has left the meeting"};
+  }
 
   room::JoinRequest request;
   request.identity.participant_id = claims.participant_id;
@@ -31,6 +36,7 @@ std::optional<HelloRefusal> RoomMembership::join(ServerContext& ctx, const auth:
   entering();
   const room::JoinResult result = room->join(endpoint, request);
   if (result == room::JoinResult::kRoomFull) return HelloRefusal{kMeetingFull, "meeting is full"};
+  ctx_ = &ctx;
   room_ = std::move(room);
   participant_id_ = claims.participant_id;
   session_id_ = request.session_id;
@@ -41,6 +47,16 @@ std::optional<HelloRefusal> RoomMembership::join(ServerContext& ctx, const auth:
       transport, log::escaped(claims.meeting_id), claims.participant_id, session_id_,
       result == room::JoinResult::kResumed, log::escaped(hello.client().substr(0, 64)));
   return std::nullopt;
+}
+
+void RoomMembership::on_control(const v1::Control& control) {
+  if (control.has_leave()) {
+    // Every token issued for this participant until now expires within this.
+    const auto now = std::chrono::steady_clock::now();
+    ctx_->left_participants.remember(participant_id_,
+                                     now + ctx_->tokens.lifetime() + limits::kTokenClockSkew, now);
+  }
+  room_->on_control(participant_id_, control);
 }
 
 void RoomMembership::leave(room::Endpoint& endpoint) {

@@ -37,7 +37,8 @@ class RoomMembership {
   void on_media(v1::MediaHeader& header, std::span<const uint8_t> payload) {  // stamped in place
     room_->on_media(participant_id_, header, payload);
   }
-  void on_control(const v1::Control& control) { room_->on_control(participant_id_, control); }
+  // A Leave is final: the token's identity may not be refreshed afterwards (see LeftParticipants).
+  void on_control(const v1::Control& control);
   // The session ended or failed: the participant enters reconnect grace (or leaves, after a
   // Control.leave). Safe to call more than once.
   void leave(room::Endpoint& endpoint);
@@ -46,6 +47,7 @@ class RoomMembership {
   uint64_t session_id() const { return session_id_; }
 
  private:
+  ServerContext* ctx_ = nullptr;
   std::shared_ptr<room::Room> room_;
   uint64_t participant_id_ = 0;
   uint64_t session_id_ = 0;

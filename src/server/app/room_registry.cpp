@@ -11,6 +11,9 @@ void add_stats(room::RoomStats& into, const room::RoomStats& from) {
   into.keyframe_requests_sent += from.keyframe_requests_sent;
   into.keyframe_requests_coalesced += from.keyframe_requests_coalesced;
   into.slow_receivers_closed += from.slow_receivers_closed;
+  into.control_messages_dropped += from.control_messages_dropped;
+  into.control_flood_closes += from.control_flood_closes;
+  into.keyframe_requests_unknown_track += from.keyframe_requests_unknown_track;
 }
 
 }  // namespace

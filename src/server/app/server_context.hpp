@@ -20,6 +20,7 @@
 #include "common/limits.hpp"
 #include "server/app/config.hpp"
 #include "server/app/room_registry.hpp"
+#include "server/auth/left_participants.hpp"
 #include "server/auth/room_token.hpp"
 #include "server/store/meeting_store.hpp"
 
@@ -42,6 +43,8 @@ struct ServerMetrics {
   uint64_t ws_frames_out = 0;
   uint64_t ws_bytes_out = 0;
   std::map<uint32_t, uint64_t> ws_closed_with_code;  // errors sent to clients, by code
+  // Control and identity.
+  uint64_t token_refreshes_refused_after_leave = 0;  // POST .../token after Control.leave: 403
 };
 
 // Counts live TCP connections per source address (limits::kMaxConnectionsPerAddress).
@@ -131,6 +134,7 @@ struct ServerContext {
   ServerMetrics metrics;
   ConnectionLimiter connections;
   RateLimiter join_rate{limits::kJoinBurstPerAddress, limits::kJoinRatePerAddressPerSecond};
+  auth::LeftParticipants left_participants{limits::kMaxRememberedLeftParticipants};
   std::unordered_set<LiveConnection*> media_sessions;  // WebSocket (and later WebTransport)
   std::unordered_set<LiveConnection*> http_sessions;
   bool shutting_down = false;

@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "common/limits.hpp"
+#include "server/http/request_validation.hpp"
 
 namespace vc::auth {
 
@@ -206,8 +207,15 @@ VerifyResult RoomTokenService::verify(std::string_view token, int64_t now_unix) 
   if (*iat > now_unix + limits::kTokenClockSkew.count()) {
     return {std::nullopt, TokenError::kNotYetValid};
   }
+  // No token outlives what this service issues: an exp further out (a leaked secret, a node with
+  // another --token-lifetime) is refused rather than honoured for days.
+  const int64_t longest = lifetime_.count() + limits::kTokenClockSkew.count();
+  if (*iat > *exp || *exp - *iat > longest || *exp - now_unix > longest) {
+    return {std::nullopt, TokenError::kBadClaims};
+  }
   const auto role = role_from_name(role_str);
-  if (*pid <= 0 || *pid > kMaxParticipantId || !role || *mid == '\0') {
+  // The same meeting-id rule as the REST paths, so the media paths never see another shape.
+  if (*pid <= 0 || *pid > kMaxParticipantId || !role || !http::is_valid_meeting_id(mid)) {
     return {std::nullopt, TokenError::kBadClaims};
   }
 

@@ -50,7 +50,9 @@ class RoomTokenService {
   // (control plane only).
   std::string issue(RoomClaims& claims, int64_t now_unix) const;
 
-  // Checks structure, algorithm (HS256 only), signature, expiry and claim ranges.
+  // Checks structure, algorithm (HS256 only), signature, expiry and claim ranges: exp at most
+  // lifetime + limits::kTokenClockSkew after iat and after now; a meeting id as the REST API
+  // accepts it.
   VerifyResult verify(std::string_view token, int64_t now_unix) const;
 
   std::chrono::seconds lifetime() const { return lifetime_; }

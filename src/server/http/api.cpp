@@ -59,7 +59,8 @@ nlohmann::json participant_json(const v1::Participant& p) {
           {"camera_on", p.camera_on()},
           {"screen_on", p.screen_on()},
           {"role", auth::role_name(p.role())},
-          {"connection_state", connection_state_name(p.connection_state())}};
+          {"connection_state", connection_state_name(p.connection_state())},
+          {"receive_only", p.receive_only()}};
 }
 
 void create_meeting(app::ServerContext& ctx, const RequestInfo& info, Responder respond) {
@@ -160,6 +161,13 @@ void refresh_token(app::ServerContext& ctx, const Request& req, std::string_view
   }
   if (verified.claims->meeting_id != meeting_id) {
     return respond(fail(ctx, status::forbidden, "forbidden", "token is for another meeting", info));
+  }
+  if (ctx.left_participants.has_left(verified.claims->participant_id,
+                                     std::chrono::steady_clock::now())) {
+    // Leave is final: a kept (or stolen) token must not carry the identity on.
+    ++ctx.metrics.token_refreshes_refused_after_leave;
+    return respond(
+        fail(ctx, status::forbidden, "forbidden", "participant has left the meeting", info));
   }
   auth::RoomClaims claims = std::move(*verified.claims);
   std::string token;

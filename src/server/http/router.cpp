@@ -54,6 +54,9 @@ std::string metrics_text(const app::ServerContext& ctx) {
   metric("videocall_joins_total", "counter", "Room tokens issued by the join API", m.joins);
   metric("videocall_token_refreshes_total", "counter", "Room tokens renewed (POST .../token)",
          m.token_refreshes);
+  metric("videocall_token_refreshes_refused_after_leave_total", "counter",
+         "Token refreshes refused: the participant had left on purpose",
+         m.token_refreshes_refused_after_leave);
   metric("videocall_tokens_refused_total", "counter", "Media connections refused with 4401",
          m.tokens_refused);
   metric("videocall_rate_limited_total", "counter", "REST calls refused with 429", m.rate_limited);
@@ -83,6 +86,14 @@ std::string metrics_text(const app::ServerContext& ctx) {
          rooms.keyframe_requests_coalesced);
   metric("videocall_slow_receivers_closed_total", "counter", "Receivers closed as too slow",
          rooms.slow_receivers_closed);
+  metric("videocall_control_messages_dropped_total", "counter",
+         "Client control messages dropped over the per-connection rate",
+         rooms.control_messages_dropped);
+  metric("videocall_control_flood_closes_total", "counter",
+         "Connections closed (4429) for sustained control floods", rooms.control_flood_closes);
+  metric("videocall_keyframe_requests_unknown_track_total", "counter",
+         "Keyframe requests dropped: the publisher never sent that track",
+         rooms.keyframe_requests_unknown_track);
   for (const auto& [name, source] : ctx.metric_sources) source(metric);
   out += "# HELP videocall_ws_errors_total Control.error codes sent before closing\n";
   out += "# TYPE videocall_ws_errors_total counter\n";

@@ -46,16 +46,10 @@ bool Room::receives_media(const Member& member) const {
   return member.endpoint != nullptr && member.info.role() != v1::PARTICIPANT_ROLE_WAITING;
 }
 
-std::size_t Room::participant_count() const {
-  return static_cast<std::size_t>(std::count_if(
-      members_.begin(), members_.end(), [this](const auto& m) { return visible(*m); }));
-}
-
 std::vector<v1::Participant> Room::roster() const {
   std::vector<v1::Participant> result;
-  for (const auto& member : members_) {
-    if (visible(*member)) result.push_back(member->info);
-  }
+  result.reserve(members_.size());
+  for (const auto& member : members_) result.push_back(member->info);
   return result;
 }
 
@@ -71,11 +65,9 @@ JoinResult Room::join(Endpoint& endpoint, const JoinRequest& request) {
     existing->session_id = request.session_id;
     existing->grace_deadline.reset();
     existing->info.set_connection_state(v1::CONNECTION_STATE_CONNECTED);
-    existing->keyframe_requests.clear();
+    existing->tracks.clear();
     send_join_accepted(*existing, true);
-    if (visible(*existing)) {
-      broadcast_control(participant_updated(existing->info), id);
-    }
+    broadcast_control(participant_updated(existing->info), id);
     local_member_changed(*existing);
     roster_changed();
     close_pending_slow_receivers();
@@ -101,11 +93,9 @@ JoinResult Room::join(Endpoint& endpoint, const JoinRequest& request) {
   Member& joined = *members_.back();
 
   send_join_accepted(joined, false);
-  if (visible(joined)) {
-    v1::Control control;
-    *control.mutable_participant_joined()->mutable_participant() = joined.info;
-    broadcast_control(control, id);
-  }
+  v1::Control joined_control;
+  *joined_control.mutable_participant_joined()->mutable_participant() = joined.info;
+  broadcast_control(joined_control, id);
   local_member_changed(joined);
   roster_changed();
   close_pending_slow_receivers();
@@ -123,7 +113,7 @@ void Room::send_join_accepted(Member& member, bool resumed) {
   accepted->set_resumed(resumed);
   *accepted->mutable_self() = member.info;
   for (const auto& other : members_) {
-    if (other.get() != &member && visible(*other)) *accepted->add_roster() = other->info;
+    if (other.get() != &member) *accepted->add_roster() = other->info;
   }
   send(member, encode_control(control));
 }
@@ -134,7 +124,7 @@ void Room::disconnect(uint64_t participant_id, const Endpoint& endpoint) {
   member->endpoint = nullptr;
   member->grace_deadline = now_() + limits::kReconnectGrace;
   member->info.set_connection_state(v1::CONNECTION_STATE_RECONNECTING);
-  if (visible(*member)) broadcast_control(participant_updated(member->info), participant_id);
+  broadcast_control(participant_updated(member->info), participant_id);
   local_member_changed(*member);
   roster_changed();
   close_pending_slow_receivers();
@@ -151,11 +141,10 @@ void Room::remove(uint64_t participant_id, v1::LeaveReason reason) {
     return m->info.participant_id() == participant_id;
   });
   if (it == members_.end()) return;
-  const bool was_visible = visible(**it);
   const bool was_remote = is_remote(**it);
   members_.erase(it);
   if (was_remote) --remote_count_;
-  if (was_visible) broadcast_control(participant_left(participant_id, reason), participant_id);
+  broadcast_control(participant_left(participant_id, reason), participant_id);
   if (!was_remote) {
     if (observer_ != nullptr) observer_->on_local_member_left(*this, participant_id, reason);
     forget_remote_members_if_alone();
@@ -172,6 +161,7 @@ void Room::on_media(uint64_t participant_id, v1::MediaHeader& header,
     return;
   }
   ++stats_.media_in;
+  note_track(*sender, static_cast<uint32_t>(header.kind()), header.track_id());
 
   // Identity comes from the server's own session state, never from the client.
   header.set_sender_participant_id(participant_id);
@@ -228,20 +218,21 @@ void Room::request_keyframe(uint64_t publisher_id, uint32_t kind, uint32_t track
   if (publisher == nullptr) return;
   // A local publisher in reconnect grace cannot answer; a remote one's node forwards the request.
   if (!is_remote(*publisher) && publisher->endpoint == nullptr) return;
+  auto& tracks = publisher->tracks;
+  auto it = std::find_if(tracks.begin(), tracks.end(),
+                         [&](const auto& t) { return t.kind == kind && t.track == track; });
+  if (it == tracks.end()) {
+    // Only tracks the publisher has sent exist: anything else would reach it as noise.
+    ++stats_.keyframe_requests_unknown_track;
+    return;
+  }
   const TimePoint now = now_();
-  auto& requests = publisher->keyframe_requests;
-  auto it = std::find_if(requests.begin(), requests.end(),
-                         [&](const auto& r) { return r.kind == kind && r.track == track; });
-  if (it != requests.end() && now - it->at < limits::kKeyframeRequestCoalesceWindow) {
+  if (it->last_request && now - *it->last_request < limits::kKeyframeRequestCoalesceWindow) {
     // One keyframe answers every receiver that asked within the window.
     ++stats_.keyframe_requests_coalesced;
     return;
   }
-  if (it == requests.end()) {
-    requests.push_back({kind, track, now});
-  } else {
-    it->at = now;
-  }
+  it->last_request = now;
   ++stats_.keyframe_requests_sent;
   v1::Control control;
   auto* request = control.mutable_keyframe_request();
@@ -259,6 +250,34 @@ void Room::request_keyframe(uint64_t publisher_id, uint32_t kind, uint32_t track
   send(*publisher, encode_control(control));
 }
 
+void Room::note_track(Member& publisher, uint32_t kind, uint32_t track) {
+  for (const auto& known : publisher.tracks) {
+    if (known.kind == kind && known.track == track) return;
+  }
+  // Beyond the cap a track is still forwarded; it just cannot be asked for keyframes.
+  if (publisher.tracks.size() < limits::kMaxTracksPerPublisher) {
+    publisher.tracks.push_back({kind, track, std::nullopt});
+  }
+}
+
+bool Room::within_control_rate(Member& member) {
+  const TimePoint now = now_();
+  if (member.control_budget.allow(now)) return true;
+  ++stats_.control_messages_dropped;
+  if (now - member.flood_window_start >= limits::kControlFloodWindow) {
+    member.flood_window_start = now;
+    member.flood_window_drops = 0;
+  }
+  if (++member.flood_window_drops > limits::kControlFloodDrops) {
+    // Sustained abuse, not a burst: the client ignores the rate altogether.
+    ++stats_.control_flood_closes;
+    Endpoint* endpoint = member.endpoint;
+    remove(member.info.participant_id(), v1::LEAVE_REASON_ERROR);
+    if (endpoint != nullptr) endpoint->close_with_error(close_code::kTooSlow, "control flood");
+  }
+  return false;
+}
+
 void Room::on_control(uint64_t participant_id, const v1::Control& control) {
   handle_control(participant_id, control);
   close_pending_slow_receivers();
@@ -267,10 +286,17 @@ void Room::on_control(uint64_t participant_id, const v1::Control& control) {
 void Room::handle_control(uint64_t participant_id, const v1::Control& control) {
   Member* member = find(participant_id);
   if (member == nullptr || member->endpoint == nullptr) return;
+  // Leave ends the cost; everything else spends the per-connection control budget.
+  if (!control.has_leave() && !within_control_rate(*member)) return;
   switch (control.message_case()) {
     case v1::Control::kMediaState: {
       if (member->info.receive_only()) return;
       const v1::MediaState& state = control.media_state();
+      if (state.mic_on() == member->info.mic_on() &&
+          state.camera_on() == member->info.camera_on() &&
+          state.screen_on() == member->info.screen_on()) {
+        return;  // nothing changed: no broadcast to every receiver
+      }
       member->info.set_mic_on(state.mic_on());
       member->info.set_camera_on(state.camera_on());
       member->info.set_screen_on(state.screen_on());

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "common/envelope.hpp"
+#include "common/limits.hpp"
+#include "common/token_bucket.hpp"
 #include "server/room/endpoint.hpp"
 
 namespace vc::room {
@@ -47,6 +49,10 @@ struct RoomStats {
   uint64_t slow_receivers_closed = 0;
   uint64_t remote_media_in = 0;
   uint64_t remote_keyframe_requests_sent = 0;
+  // Control-flood defences (docs/PROTOCOL.md §4a).
+  uint64_t control_messages_dropped = 0;         // over the per-connection rate
+  uint64_t control_flood_closes = 0;             // connections closed with 4429 for it
+  uint64_t keyframe_requests_unknown_track = 0;  // for a track the publisher never sent
 };
 
 class Room;
@@ -108,8 +114,7 @@ class Room {
 
   // Media from a connected participant: stamps its identity into `header`, encodes the envelope
   // once and queues the shared frame to every other eligible receiver.
-  void on_media(uint64_t participant_id, v1::MediaHeader& header,
-                std::span<const uint8_t> payload);
+  void on_media(uint64_t participant_id, v1::MediaHeader& header, std::span<const uint8_t> payload);
 
   // Control from a connected participant (media state, keyframe request, leave, ping).
   void on_control(uint64_t participant_id, const v1::Control& control);
@@ -149,7 +154,9 @@ class Room {
 
   // No participants, connected or in grace: the registry may destroy the room.
   bool empty() const { return members_.empty(); }
-  std::size_t participant_count() const;
+  // Everyone, receive-only members (recorders, viewers) included: every participant can see who
+  // receives their media, and receive-only members count toward the room limit.
+  std::size_t participant_count() const { return members_.size(); }
   std::vector<v1::Participant> roster() const;
   const std::string& meeting_id() const { return meeting_id_; }
   const RoomStats& stats() const { return stats_; }
@@ -162,18 +169,23 @@ class Room {
     uint64_t node_id = 0;          // 0: connected to this node; else the owning remote node
     uint64_t claim_us = 0;         // see RemoteMember::claim_us
     std::optional<TimePoint> grace_deadline;
-    // Last keyframe request forwarded to this member, per (kind, track), for coalescing.
-    struct LastRequest {
+    // Tracks this member has published (the only ones a keyframe can be requested for), with
+    // the last keyframe request forwarded for each, for coalescing. At most
+    // limits::kMaxTracksPerPublisher entries.
+    struct PublishedTrack {
       uint32_t kind = 0;
       uint32_t track = 0;
-      TimePoint at;
+      std::optional<TimePoint> last_request;
     };
-    std::vector<LastRequest> keyframe_requests;
+    std::vector<PublishedTrack> tracks;
+    // Control messages this participant may send (survives reconnects, so they cannot refill it).
+    TokenBucket control_budget{limits::kControlBurst, limits::kControlRatePerSecond};
+    TimePoint flood_window_start{};
+    std::size_t flood_window_drops = 0;
   };
 
   Member* find(uint64_t participant_id);
   bool receives_media(const Member& member) const;
-  bool visible(const Member& member) const { return !member.info.receive_only(); }
   void send(Member& member, const FrameRef& frame);
   void broadcast_control(const v1::Control& control, uint64_t except_participant_id);
   void send_join_accepted(Member& member, bool resumed);
@@ -183,6 +195,8 @@ class Room {
   void close_slow_receiver(Member& member);
   void close_pending_slow_receivers();
   void handle_control(uint64_t participant_id, const v1::Control& control);
+  bool within_control_rate(Member& member);
+  static void note_track(Member& publisher, uint32_t kind, uint32_t track);
   void remove(uint64_t participant_id, v1::LeaveReason reason);
   void roster_changed();
   bool is_remote(const Member& member) const { return member.node_id != 0; }
@@ -196,7 +210,7 @@ class Room {
   NowFn now_;
   RoomObserver* observer_;
   std::vector<std::unique_ptr<Member>> members_;  // join order; fan-out iterates this
-  std::vector<uint64_t> pending_slow_;           // receivers to close after the fan-out loop
+  std::vector<uint64_t> pending_slow_;            // receivers to close after the fan-out loop
   std::size_t remote_count_ = 0;
   RoomStats stats_;
 };

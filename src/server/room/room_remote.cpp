@@ -81,11 +81,9 @@ void Room::upsert_remote_member(const RemoteMember& remote) {
     added->claim_us = remote.claim_us;
     members_.push_back(std::move(added));
     ++remote_count_;
-    if (visible(*members_.back())) {
-      v1::Control control;
-      *control.mutable_participant_joined()->mutable_participant() = remote.info;
-      broadcast_control(control, id);
-    }
+    v1::Control control;
+    *control.mutable_participant_joined()->mutable_participant() = remote.info;
+    broadcast_control(control, id);
     roster_changed();
     return;
   }
@@ -104,11 +102,11 @@ void Room::upsert_remote_member(const RemoteMember& remote) {
     member->node_id = remote.node_id;
     member->claim_us = remote.claim_us;
     member->grace_deadline.reset();
-    member->keyframe_requests.clear();
+    member->tracks.clear();
     ++remote_count_;
     const bool changed = !same_participant(member->info, remote.info);
     member->info = remote.info;
-    if (changed && visible(*member)) broadcast_control(participant_control_updated(member->info), id);
+    if (changed) broadcast_control(participant_control_updated(member->info), id);
     roster_changed();
     return;
   }
@@ -116,14 +114,14 @@ void Room::upsert_remote_member(const RemoteMember& remote) {
   // A known remote member. A claim older than the one we hold is a late message from the node the
   // participant has left: ignore it.
   if (member->node_id != remote.node_id && remote.claim_us < member->claim_us) return;
-  if (member->node_id != remote.node_id) member->keyframe_requests.clear();
+  if (member->node_id != remote.node_id) member->tracks.clear();
   member->node_id = remote.node_id;
   member->claim_us = remote.claim_us;
   const bool was_lost = member->grace_deadline.has_value();
   member->grace_deadline.reset();
   if (same_participant(member->info, remote.info) && !was_lost) return;
   member->info = remote.info;
-  if (visible(*member)) broadcast_control(participant_control_updated(member->info), id);
+  broadcast_control(participant_control_updated(member->info), id);
   roster_changed();
 }
 
@@ -164,9 +162,7 @@ void Room::remote_node_lost(uint64_t node_id, std::chrono::milliseconds grace) {
     if (member->node_id != node_id || member->grace_deadline) continue;
     member->grace_deadline = deadline;
     member->info.set_connection_state(v1::CONNECTION_STATE_RECONNECTING);
-    if (visible(*member)) {
-      broadcast_control(participant_control_updated(member->info), member->info.participant_id());
-    }
+    broadcast_control(participant_control_updated(member->info), member->info.participant_id());
     changed = true;
   }
   if (changed) roster_changed();
@@ -174,11 +170,12 @@ void Room::remote_node_lost(uint64_t node_id, std::chrono::milliseconds grace) {
 }
 
 RemoteMediaResult Room::on_remote_media(const FrameRef& frame, uint64_t origin_node) {
-  const Member* sender = find(frame->meta().publisher_id);
+  Member* sender = find(frame->meta().publisher_id);
   if (sender == nullptr) return RemoteMediaResult::kUnknownPublisher;
   if (!is_remote(*sender)) return RemoteMediaResult::kPublisherIsLocal;
   if (sender->node_id != origin_node) return RemoteMediaResult::kNotFromOwner;
   ++stats_.remote_media_in;
+  note_track(*sender, static_cast<uint32_t>(frame->meta().media_kind), frame->meta().track_id);
   fan_out(frame, sender);
   close_pending_slow_receivers();
   return RemoteMediaResult::kForwarded;

@@ -159,6 +159,8 @@ TEST_F(RoomRemoteTest, KeyframeRequestForRemotePublisherGoesToItsNodeCoalesced) 
   join(a, 1, "Ada");
   join(b, 2, "Bea");
   room_.upsert_remote(remote(kNodeB, 5, "Bob"));
+  ASSERT_EQ(room_.on_remote_media(remote_video(5), kNodeB),
+            RemoteMediaResult::kForwarded);  // Bob's track is known here
   v1::Control request;
   request.mutable_keyframe_request()->set_publisher_participant_id(5);
   request.mutable_keyframe_request()->set_kind(v1::MEDIA_KIND_VIDEO);
@@ -175,6 +177,7 @@ TEST_F(RoomRemoteTest, RemoteKeyframeRequestReachesTheLocalPublisher) {
   Recorder a, b;
   join(a, 1, "Ada");
   join(b, 2, "Bea");
+  send_video(1);
   v1::KeyframeRequest request;
   request.set_publisher_participant_id(1);
   request.set_kind(v1::MEDIA_KIND_VIDEO);
@@ -183,6 +186,23 @@ TEST_F(RoomRemoteTest, RemoteKeyframeRequestReachesTheLocalPublisher) {
   ASSERT_EQ(a.count(v1::Control::kKeyframeRequest), 1);
   EXPECT_EQ(a.last().keyframe_request().requester_participant_id(), 5u);
   EXPECT_EQ(b.count(v1::Control::kKeyframeRequest), 0);
+  request.set_track_id(7);  // never sent by Ada
+  room_.on_remote_keyframe_request(request);
+  EXPECT_EQ(a.count(v1::Control::kKeyframeRequest), 1);
+  EXPECT_EQ(room_.stats().keyframe_requests_unknown_track, 1u);
+}
+
+TEST_F(RoomRemoteTest, RemoteReceiveOnlyMemberIsAnnouncedFlagged) {
+  Recorder a;
+  join(a, 1, "Ada");
+  RemoteMember recorder = remote(kNodeB, 9, "Recorder");
+  recorder.info.set_receive_only(true);
+  room_.upsert_remote(recorder);
+  ASSERT_EQ(a.count(v1::Control::kParticipantJoined), 1);
+  EXPECT_TRUE(a.last().participant_joined().participant().receive_only());
+  EXPECT_EQ(room_.roster().size(), 2u);
+  room_.remove_remote(kNodeB, 9, v1::LEAVE_REASON_LEFT);
+  EXPECT_EQ(a.count(v1::Control::kParticipantLeft), 1);
 }
 
 TEST_F(RoomRemoteTest, MoveToAnotherNodeIsAnUpdateAndStaleMessagesAreIgnored) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -44,8 +45,8 @@ class RoomTest : public ::testing::Test {
   RoomTest() : room_("demo", [this] { return now_; }) {}
 
   JoinResult join(RecordingEndpoint& endpoint, uint64_t id, std::string name,
-                   bool receive_only = false,
-                   v1::ParticipantRole role = v1::PARTICIPANT_ROLE_PARTICIPANT) {
+                  bool receive_only = false,
+                  v1::ParticipantRole role = v1::PARTICIPANT_ROLE_PARTICIPANT) {
     JoinRequest request;
     request.identity = Identity{id, std::move(name), role};
     request.session_id = ++session_counter_;
@@ -104,7 +105,11 @@ TEST_F(RoomTest, LeaveIsImmediateDisconnectWaitsForGrace) {
   join(a, 1, "Ada");
   join(b, 2, "Bob");
   join(c, 3, "Cy");
-  room_.on_control(2, [] { v1::Control l; l.mutable_leave(); return l; }());
+  room_.on_control(2, [] {
+    v1::Control l;
+    l.mutable_leave();
+    return l;
+  }());
   EXPECT_EQ(a.count_control([](auto& m) { return m.has_participant_left(); }), 1);
 
   room_.disconnect(3, c);
@@ -112,7 +117,8 @@ TEST_F(RoomTest, LeaveIsImmediateDisconnectWaitsForGrace) {
     return m.has_participant_updated() &&
            m.participant_updated().participant().connection_state() ==
                v1::CONNECTION_STATE_RECONNECTING;
-  }), 1);
+  }),
+            1);
   now_ += limits::kReconnectGrace - std::chrono::milliseconds(1);
   room_.on_timer();
   EXPECT_EQ(a.count_control([](auto& m) { return m.has_participant_left(); }), 1);
@@ -164,6 +170,7 @@ TEST_F(RoomTest, KeyframeRequestsAreTargetedAndCoalesced) {
   auto keyframe_requests = [](const RecordingEndpoint& e) {
     return e.count_control([](auto& m) { return m.has_keyframe_request(); });
   };
+  send_video(1, true, "k");  // Ada's track 0 exists
   room_.on_control(2, request(1));
   room_.on_control(3, request(1));
   EXPECT_EQ(keyframe_requests(a), 1);
@@ -197,16 +204,47 @@ TEST_F(RoomTest, OverflowAsksThePublisherForOneKeyframe) {
   EXPECT_EQ(slow.closed_code, 0u) << "video overflow alone never disconnects";
 }
 
-TEST_F(RoomTest, ReceiveOnlyIsInvisibleAndCannotPublish) {
-  RecordingEndpoint a, recorder;
+TEST_F(RoomTest, ReceiveOnlyIsInTheRosterFlaggedAndCannotPublish) {
+  RecordingEndpoint a, recorder, late;
   join(a, 1, "Ada");
   join(recorder, 9, "Recorder", /*receive_only=*/true);
-  EXPECT_EQ(a.count_control([](auto& m) { return m.has_participant_joined(); }), 0);
-  EXPECT_EQ(room_.participant_count(), 1u);
+  ASSERT_EQ(a.count_control([](auto& m) { return m.has_participant_joined(); }), 1);
+  EXPECT_TRUE(a.control.back().participant_joined().participant().receive_only());
+  EXPECT_EQ(room_.participant_count(), 2u);
+  ASSERT_EQ(room_.roster().size(), 2u);
+  EXPECT_TRUE(room_.roster()[1].receive_only());
+  join(late, 3, "Late");
+  const auto& roster = late.control[0].join_accepted().roster();
+  EXPECT_EQ(std::count_if(roster.begin(), roster.end(), [](auto& p) { return p.receive_only(); }),
+            1);
   send_video(1, true, "k");
   EXPECT_EQ(recorder.media.size(), 1u);
   send_video(9, true, "k");
   EXPECT_TRUE(a.media.empty());
+  room_.leave(9, v1::LEAVE_REASON_LEFT);
+  EXPECT_EQ(a.count_control([](auto& m) { return m.has_participant_left(); }), 1);
+}
+
+// Drains its queue without decoding: for rooms with many members.
+class DiscardingEndpoint : public Endpoint {
+ public:
+  void on_queue_ready() override {
+    while (queue().pop()) {
+    }
+  }
+  void close_with_error(uint32_t, std::string_view) override {}
+};
+
+TEST_F(RoomTest, ReceiveOnlyMembersCountTowardTheRoomLimit) {
+  std::vector<DiscardingEndpoint> viewers(limits::kMaxParticipantsPerRoom);
+  for (std::size_t i = 0; i < viewers.size(); ++i) {
+    JoinRequest request;
+    request.identity = Identity{100 + i, "Viewer", v1::PARTICIPANT_ROLE_PARTICIPANT};
+    request.receive_only = true;
+    ASSERT_EQ(room_.join(viewers[i], request), JoinResult::kJoined);
+  }
+  RecordingEndpoint a;
+  EXPECT_EQ(join(a, 1, "Ada"), JoinResult::kRoomFull);
 }
 
 TEST_F(RoomTest, WaitingParticipantsReceiveNoMedia) {
@@ -224,6 +262,121 @@ TEST_F(RoomTest, SecondHelloIsAProtocolViolation) {
   hello.mutable_hello()->set_protocol_version(v1::PROTOCOL_VERSION_1);
   room_.on_control(1, hello);
   EXPECT_EQ(a.closed_code, 4405u);
+}
+
+// --- Control floods (docs/PROTOCOL.md §4a) ---
+
+v1::Control keyframe_request(uint64_t publisher, uint32_t track) {
+  v1::Control control;
+  control.mutable_keyframe_request()->set_publisher_participant_id(publisher);
+  control.mutable_keyframe_request()->set_kind(v1::MEDIA_KIND_VIDEO);
+  control.mutable_keyframe_request()->set_track_id(track);
+  return control;
+}
+
+v1::Control media_state(bool mic_on) {
+  v1::Control control;
+  control.mutable_media_state()->set_mic_on(mic_on);
+  return control;
+}
+
+int keyframe_requests(const RecordingEndpoint& e) {
+  return e.count_control([](auto& m) { return m.has_keyframe_request(); });
+}
+
+int updates(const RecordingEndpoint& e) {
+  return e.count_control([](auto& m) { return m.has_participant_updated(); });
+}
+
+TEST_F(RoomTest, KeyframeRequestsForTracksThePublisherNeverSentAreDropped) {
+  RecordingEndpoint a, b;
+  join(a, 1, "Ada");
+  join(b, 2, "Bob");
+  send_video(1, true, "k");  // track 0
+  // Slower than the control rate, so only the track check is at work.
+  for (uint32_t track = 1; track <= 1000; ++track) {
+    room_.on_control(2, keyframe_request(1, track));
+    now_ += std::chrono::milliseconds(100);
+  }
+  EXPECT_EQ(keyframe_requests(a), 0) << "none of those tracks exists";
+  EXPECT_EQ(room_.stats().keyframe_requests_unknown_track, 1000u);
+  room_.on_control(2, keyframe_request(1, 0));
+  EXPECT_EQ(keyframe_requests(a), 1);
+}
+
+TEST_F(RoomTest, PublishedTracksAreBounded) {
+  RecordingEndpoint a, b;
+  join(a, 1, "Ada");
+  join(b, 2, "Bob");
+  for (uint32_t track = 0; track < 100; ++track) {
+    v1::MediaHeader header;
+    header.set_kind(v1::MEDIA_KIND_VIDEO);
+    header.set_track_id(track);
+    const uint8_t payload[1] = {1};
+    room_.on_media(1, header, payload);
+  }
+  EXPECT_EQ(b.media.size(), 100u) << "tracks beyond the cap are still forwarded";
+  room_.on_control(2, keyframe_request(1, limits::kMaxTracksPerPublisher - 1));
+  EXPECT_EQ(keyframe_requests(a), 1);
+  room_.on_control(2, keyframe_request(1, limits::kMaxTracksPerPublisher));
+  EXPECT_EQ(keyframe_requests(a), 1) << "not remembered, so not requestable";
+}
+
+TEST_F(RoomTest, ControlAtTheRateLimitIsNeverDropped) {
+  RecordingEndpoint a, b;
+  join(a, 1, "Ada");
+  join(b, 2, "Bob");
+  const auto interval = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::duration<double>(1.0 / limits::kControlRatePerSecond));
+  for (int i = 0; i < 1000; ++i) {
+    room_.on_control(2, media_state(i % 2 == 0));
+    now_ += interval;
+  }
+  EXPECT_EQ(updates(a), 1000);
+  EXPECT_EQ(room_.stats().control_messages_dropped, 0u);
+}
+
+TEST_F(RoomTest, ControlFloodIsDroppedOverTheBurstThenClosed) {
+  RecordingEndpoint a, b;
+  join(a, 1, "Ada");
+  join(b, 2, "Bob");
+  const auto burst = static_cast<int>(limits::kControlBurst);
+  for (int i = 0; i < burst; ++i) room_.on_control(2, media_state(i % 2 == 0));
+  EXPECT_EQ(updates(a), burst);
+  room_.on_control(2, media_state(true));
+  EXPECT_EQ(updates(a), burst) << "over the burst: dropped, not broadcast";
+  EXPECT_EQ(room_.stats().control_messages_dropped, 1u);
+  EXPECT_EQ(b.closed_code, 0u) << "a burst alone is not abuse";
+
+  for (std::size_t i = 0; i < limits::kControlFloodDrops; ++i)
+    room_.on_control(2, media_state(i % 2));
+  EXPECT_EQ(b.closed_code, 4429u);
+  EXPECT_EQ(room_.stats().control_flood_closes, 1u);
+  EXPECT_EQ(a.count_control([](auto& m) { return m.has_participant_left(); }), 1);
+  EXPECT_EQ(room_.participant_count(), 1u);
+}
+
+TEST_F(RoomTest, UnchangedMediaStateIsNotBroadcast) {
+  RecordingEndpoint a, b;
+  join(a, 1, "Ada");
+  join(b, 2, "Bob");
+  room_.on_control(2, media_state(true));
+  room_.on_control(2, media_state(true));
+  EXPECT_EQ(updates(a), 1);
+}
+
+TEST_F(RoomTest, LeaveIsHonouredWithAnEmptyControlBudget) {
+  RecordingEndpoint a, b;
+  join(a, 1, "Ada");
+  join(b, 2, "Bob");
+  for (int i = 0; i <= static_cast<int>(limits::kControlBurst); ++i) {
+    room_.on_control(2, media_state(i % 2 == 0));
+  }
+  ASSERT_GT(room_.stats().control_messages_dropped, 0u);
+  v1::Control leave;
+  leave.mutable_leave();
+  room_.on_control(2, leave);
+  EXPECT_EQ(room_.participant_count(), 1u);
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/limits.hpp"
+#include "server/auth/left_participants.hpp"
 #include "server/auth/room_token.hpp"
 
 namespace vc::auth {
@@ -69,6 +71,52 @@ TEST(RoomToken, ExpiredAndFutureTokensAreRefused) {
   EXPECT_EQ(tokens.verify(token, 1060).error, TokenError::kExpired);
   EXPECT_EQ(tokens.verify(token, 5000).error, TokenError::kExpired);
   EXPECT_EQ(tokens.verify(token, 1000 - 3600).error, TokenError::kNotYetValid);
+}
+
+TEST(RoomToken, ExpiryBeyondTheConfiguredLifetimeIsRefused) {
+  // Same secret, longer lifetime: as a leaked secret or a misconfigured node would sign.
+  RoomTokenService tokens(secret(), std::chrono::seconds(600));
+  RoomTokenService longer(secret(), std::chrono::hours(24 * 365));
+  RoomClaims claims = sample_claims();
+  const std::string year_long = longer.issue(claims, 1000);
+  EXPECT_EQ(tokens.verify(year_long, 1001).error, TokenError::kBadClaims);
+  // Within lifetime + skew of iat and of now is fine (a node whose clock is a little ahead).
+  RoomTokenService skewed(secret(), std::chrono::seconds(600) + limits::kTokenClockSkew);
+  claims = sample_claims();
+  EXPECT_TRUE(tokens.verify(skewed.issue(claims, 1000), 1000).claims);
+  // iat in the future (within skew) and a full lifetime: exp - now stays within lifetime + skew.
+  claims = sample_claims();
+  EXPECT_TRUE(tokens.verify(tokens.issue(claims, 1000 + 30), 1000).claims);
+}
+
+TEST(RoomToken, MeetingIdIsValidatedLikeTheRestApi) {
+  RoomTokenService tokens(secret());
+  for (const char* bad : {"a b", "../x", "demo\n", "d\xc3\xa9mo", ""}) {
+    RoomClaims claims = sample_claims();
+    claims.meeting_id = bad;
+    EXPECT_EQ(tokens.verify(tokens.issue(claims, 1000), 1001).error, TokenError::kBadClaims) << bad;
+  }
+  RoomClaims claims = sample_claims();
+  claims.meeting_id = std::string(limits::kMaxMeetingIdBytes + 1, 'a');
+  EXPECT_EQ(tokens.verify(tokens.issue(claims, 1000), 1001).error, TokenError::kBadClaims);
+  claims.meeting_id = "Ok_id-9";
+  EXPECT_TRUE(tokens.verify(tokens.issue(claims, 1000), 1001).claims);
+}
+
+TEST(LeftParticipants, RememberedForTheirTokenLifetimeAndBounded) {
+  using namespace std::chrono_literals;
+  const LeftParticipants::TimePoint t0{};
+  LeftParticipants left(3);
+  left.remember(1, t0 + 60s, t0);
+  EXPECT_TRUE(left.has_left(1, t0 + 59s));
+  EXPECT_FALSE(left.has_left(1, t0 + 60s));
+  EXPECT_FALSE(left.has_left(2, t0));
+  for (uint64_t id = 2; id <= 5; ++id) left.remember(id, t0 + 120s, t0 + 1s);
+  EXPECT_EQ(left.size(), 3u);
+  EXPECT_FALSE(left.has_left(2, t0 + 2s)) << "the oldest is forgotten first";
+  EXPECT_TRUE(left.has_left(5, t0 + 2s));
+  left.remember(9, t0 + 300s, t0 + 200s);  // the rest expired meanwhile
+  EXPECT_EQ(left.size(), 1u);
 }
 
 TEST(RoomToken, WrongSecretOrTamperedPayloadFailsSignature) {

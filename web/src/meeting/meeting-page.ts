@@ -41,6 +41,8 @@ class MeetingPage {
   private audioSender: AudioSender | null = null;
   private audioOutput: AudioOutput | null = null;
   private readonly peers = new Map<number, RemotePeer>();
+  /** Receive-only participants (recorders, viewers): no tile, but always shown as receiving. */
+  private readonly receivers = new Map<number, Participant>();
   /** Peers held after a reconnect (see ROSTER_SETTLE_MS): id → removal timer. */
   private readonly settling = new Map<number, number>();
   private selfId: number | null = null;
@@ -205,6 +207,7 @@ class MeetingPage {
     const present = new Set(
       roster.map((participant) => toNumber(participant.participantId)).filter((id) => !this.formerSelfIds.has(id)),
     );
+    this.receivers.clear(); // the roster lists every receiver still here
     for (const id of [...this.peers.keys()]) {
       if (present.has(id)) continue;
       if (reconnected && !this.formerSelfIds.has(id)) this.holdPeer(id);
@@ -260,7 +263,12 @@ class MeetingPage {
   /** Adds a peer's tile, or updates the one it has (a peer never gets a second tile). */
   private addPeer(participant: Participant): void {
     const id = toNumber(participant.participantId);
-    if (id === this.selfId || this.formerSelfIds.has(id) || participant.receiveOnly) return;
+    if (id === this.selfId || this.formerSelfIds.has(id)) return;
+    if (participant.receiveOnly) {
+      this.receivers.set(id, participant);
+      this.syncRoster();
+      return;
+    }
     this.settled(id);
     const existing = this.peers.get(id);
     if (existing) {
@@ -297,6 +305,7 @@ class MeetingPage {
 
   private removePeer(id: number): void {
     this.settled(id);
+    if (this.receivers.delete(id)) this.syncRoster();
     const peer = this.peers.get(id);
     if (!peer) return;
     peer.close();
@@ -313,6 +322,8 @@ class MeetingPage {
     } else if (this.peers.has(id)) {
       this.settled(id);
       this.peers.get(id)!.update(participant);
+    } else if (this.receivers.has(id)) {
+      this.receivers.set(id, participant);
     }
     this.syncRoster();
   }
@@ -343,8 +354,19 @@ class MeetingPage {
         micOn: peer.micOn,
         cameraOn: peer.cameraOn,
       })),
+      ...[...this.receivers.values()].map((receiver) => ({
+        id: toNumber(receiver.participantId),
+        name: receiver.displayName,
+        isSelf: false,
+        isHost: receiver.role === ParticipantRole.HOST,
+        micOn: false,
+        cameraOn: false,
+        receiveOnly: true,
+      })),
     ]);
-    this.shell.setParticipantCount(this.peers.size + 1);
+    stats.receiveOnly = [...this.receivers.values()].map((r) => ({ id: toNumber(r.participantId), name: r.displayName }));
+    this.shell.setReceiveOnly([...this.receivers.values()].map((r) => r.displayName));
+    this.shell.setParticipantCount(this.peers.size + this.receivers.size + 1);
   }
 
   private toggleMic(): void {
@@ -414,6 +436,7 @@ class MeetingPage {
     this.settling.clear();
     for (const peer of this.peers.values()) peer.close();
     this.peers.clear();
+    this.receivers.clear();
     this.capture?.stop();
     this.audioOutput?.close();
     this.audioOutput = null;

@@ -22,6 +22,7 @@ export class MeetingShell {
   readonly element = el('div', 'meeting');
   readonly notices = el('div', 'notices');
   private readonly statusPill = el('div', 'status-pill');
+  private readonly receivingPill = el('button', 'receiving-pill');
   private readonly micButton = el('button', 'ctrl');
   private readonly cameraButton = el('button', 'ctrl');
   private readonly peopleButton = el('button', 'ctrl');
@@ -45,7 +46,13 @@ export class MeetingShell {
     });
     meeting.append(copy);
     this.statusPill.dataset.testid = 'connection-status';
-    top.append(brand, meeting, this.statusPill);
+    this.receivingPill.dataset.testid = 'receive-only-indicator';
+    this.receivingPill.hidden = true;
+    this.receivingPill.addEventListener('click', () => {
+      this.setPanelOpen(true);
+      requestAnimationFrame(() => grid.layout());
+    });
+    top.append(brand, meeting, this.receivingPill, this.statusPill);
 
     const stage = el('div', 'stage');
     const main = el('div', 'stage-main');
@@ -86,6 +93,16 @@ export class MeetingShell {
 
   setParticipantCount(count: number): void {
     this.peopleButton.dataset.count = String(count);
+  }
+
+  /** Who receives this meeting's media without being on camera: always visible, never hidden. */
+  setReceiveOnly(names: string[]): void {
+    this.receivingPill.hidden = names.length === 0;
+    if (names.length === 0) return;
+    const label = names.length === 1 ? '1 receiving only' : `${names.length} receiving only`;
+    this.receivingPill.replaceChildren(el('span', 'rec-dot'), el('span', 'receiving-label', label));
+    this.receivingPill.title = `Receiving everyone’s audio and video without a tile: ${names.join(', ')}`;
+    this.receivingPill.setAttribute('aria-label', this.receivingPill.title);
   }
 
   setAudioBlocked(blocked: boolean): void {

@@ -8,6 +8,8 @@ export interface PanelEntry {
   isHost: boolean;
   micOn: boolean;
   cameraOn: boolean;
+  /** Gets everyone's media but publishes nothing (a recorder or viewer). */
+  receiveOnly?: boolean;
 }
 
 export class ParticipantsPanel {
@@ -21,6 +23,8 @@ export class ParticipantsPanel {
   }
 
   render(entries: PanelEntry[]): void {
+    // Receive-only participants are listed last, so the people on camera stay at the top.
+    entries = [...entries.filter((e) => !e.receiveOnly), ...entries.filter((e) => e.receiveOnly)];
     this.heading.textContent = `Participants (${entries.length})`;
     this.list.replaceChildren(
       ...entries.map((entry) => {
@@ -30,11 +34,20 @@ export class ParticipantsPanel {
         avatar.style.setProperty('--hue', String(hueFor(entry.id)));
         const name = el('span', 'panel-name');
         name.append(el('span', 'panel-name-text', entry.name));
-        const roles = [entry.isSelf ? 'You' : '', entry.isHost ? 'Host' : ''].filter(Boolean).join(' · ');
+        const roles = [entry.isSelf ? 'You' : '', entry.isHost ? 'Host' : '', entry.receiveOnly ? 'Receiving only' : '']
+          .filter(Boolean)
+          .join(' · ');
         if (roles) name.append(el('span', 'panel-sub', roles));
         const state = el('span', 'panel-state');
-        state.innerHTML = (entry.micOn ? icons.mic : icons.micOff) + (entry.cameraOn ? icons.camera : icons.cameraOff);
-        state.classList.toggle('muted', !entry.micOn);
+        if (entry.receiveOnly) {
+          item.classList.add('receive-only');
+          item.dataset.testid = 'receive-only-entry';
+          state.innerHTML = icons.eye;
+          state.title = 'Receives everyone’s audio and video, sends none (e.g. a recorder)';
+        } else {
+          state.innerHTML = (entry.micOn ? icons.mic : icons.micOff) + (entry.cameraOn ? icons.camera : icons.cameraOff);
+          state.classList.toggle('muted', !entry.micOn);
+        }
         item.append(avatar, name, state);
         return item;
       }),

@@ -11,6 +11,8 @@ void add_stats(room::RoomStats& into, const room::RoomStats& from) {
   into.keyframe_requests_sent += from.keyframe_requests_sent;
   into.keyframe_requests_coalesced += from.keyframe_requests_coalesced;
   into.slow_receivers_closed += from.slow_receivers_closed;
+  into.oversized_audio_dropped += from.oversized_audio_dropped;
+  into.keyframe_requests_backed_off += from.keyframe_requests_backed_off;
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 
 #include "common/envelope.hpp"
 #include "server/room/endpoint.hpp"
+#include "server/room/keyframe_retry.hpp"
 
 namespace vc::room {
 
@@ -47,6 +48,9 @@ struct RoomStats {
   uint64_t slow_receivers_closed = 0;
   uint64_t remote_media_in = 0;
   uint64_t remote_keyframe_requests_sent = 0;
+  // Queues and memory (docs/SECURITY.md).
+  uint64_t oversized_audio_dropped = 0;       // audio envelopes over kMaxAudioEnvelopeBytes
+  uint64_t keyframe_requests_backed_off = 0;  // receiver needs deferred by KeyframeRetry
 };
 
 class Room;
@@ -161,6 +165,8 @@ class Room {
       TimePoint at;
     };
     std::vector<LastRequest> keyframe_requests;
+    // Keyframe requests this member (as a receiver) caused, backed off while they keep failing.
+    KeyframeRetry keyframe_retry;
   };
 
   Member* find(uint64_t participant_id);
@@ -172,6 +178,7 @@ class Room {
   void request_keyframe(uint64_t publisher_id, uint32_t kind, uint32_t track,
                         uint64_t requester_id);
   void route_keyframe_needs(Member& receiver);
+  void retry_deferred_keyframe_needs(TimePoint now);
   void close_slow_receiver(Member& member);
   void close_pending_slow_receivers();
   void handle_control(uint64_t participant_id, const v1::Control& control);
@@ -179,6 +186,7 @@ class Room {
   void roster_changed();
   bool is_remote(const Member& member) const { return member.node_id != 0; }
   void fan_out(const FrameRef& frame, const Member* sender);
+  bool drop_if_oversized_audio(const FrameRef& frame);
   void claim_locally(Member& member);
   void local_member_changed(const Member& member);
   void forget_remote_members_if_alone();

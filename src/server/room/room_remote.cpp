@@ -180,6 +180,7 @@ bool Room::on_remote_media(const FrameRef& frame) {
   if (sender == nullptr) return false;
   if (!is_remote(*sender)) return true;
   ++stats_.remote_media_in;
+  if (drop_if_oversized_audio(frame)) return true;
   fan_out(frame, sender);
   close_pending_slow_receivers();
   return true;

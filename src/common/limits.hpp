@@ -15,15 +15,41 @@ inline constexpr std::size_t kMaxControlBytes = 64u << 10;   // a control messag
 inline constexpr std::size_t kMaxDisplayNameBytes = 64;
 inline constexpr std::size_t kMaxMeetingIdBytes = 64;
 
-// Per-receiver send queue (see room/send_queue.hpp for the drop policy).
-inline constexpr std::size_t kReceiverVideoQueueBytes = 512u << 10;
+// Per-receiver send queue (see room/send_queue.hpp for the drop policy; docs/SECURITY.md
+// "Queues and memory"). Every lane is bounded in bytes, so one receiver holds at most
+// kReceiverQueueBytes whatever its publishers send.
+// Twice the largest envelope: a maximum-size keyframe plus the delta frames that follow it.
+inline constexpr std::size_t kReceiverVideoQueueBytes = 2 * kMaxEnvelopeBytes;
 inline constexpr std::size_t kReceiverAudioQueueFrames = 256;
+inline constexpr std::size_t kReceiverAudioQueueBytes = 256u << 10;
 // Control is never dropped; a receiver that lets this much control pile up is disconnected.
 inline constexpr std::size_t kReceiverControlQueueBytes = 4u << 20;
+// All lanes of one receiver together; beyond it the receiver is closed as too slow (4429).
+inline constexpr std::size_t kReceiverQueueBytes = 4u << 20;
+// All send queues of the process together (flag --max-send-queue-bytes). Over it, a receiver
+// that is already behind (non-empty queue) is closed with 4429 instead of queueing more.
+inline constexpr std::size_t kSendQueueProcessBytes = 1u << 30;
+// Audio envelopes above this are dropped by the room (Opus at 510 kbit/s is ~1.3 KB per 20 ms).
+inline constexpr std::size_t kMaxAudioEnvelopeBytes = 4u << 10;
+// Publisher tracks one receiver waits on a keyframe for; the oldest is forgotten beyond this.
+inline constexpr std::size_t kMaxAwaitingKeyframeTracks = 64;
+// An envelope that passes the size limit fits every lane it can be queued on.
+static_assert(kMaxEnvelopeBytes <= kReceiverVideoQueueBytes);
+static_assert(kMaxAudioEnvelopeBytes <= kReceiverAudioQueueBytes);
+static_assert(kMaxEnvelopeBytes <= kReceiverControlQueueBytes);
+// Media lanes alone never close a receiver: only control (never dropped) can reach the cap.
+static_assert(kReceiverVideoQueueBytes + kReceiverAudioQueueBytes < kReceiverQueueBytes);
+static_assert(kReceiverControlQueueBytes <= kReceiverQueueBytes);
+static_assert(kReceiverQueueBytes <= kSendQueueProcessBytes);
 
 // Rooms.
 inline constexpr std::size_t kMaxParticipantsPerRoom = 1000;
 inline constexpr auto kKeyframeRequestCoalesceWindow = 500ms;
+// A receiver that keeps losing a publisher track's video asks for keyframes at doubling intervals
+// (starting at the coalesce window) up to this; its retries reset after kKeyframeRetryReset quiet.
+inline constexpr auto kKeyframeRetryBackoffMax = 8s;
+inline constexpr auto kKeyframeRetryReset = 30s;
+inline constexpr std::size_t kMaxKeyframeRetryTracks = 64;  // per receiver; oldest evicted
 inline constexpr auto kReconnectGrace = 5s;
 
 // Control messages from one participant (docs/PROTOCOL.md §4a): a token bucket. Over the rate a

@@ -128,6 +128,12 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
       ->envname("VIDEOCALL_TOKEN_LIFETIME")
       ->check(CLI::Range(30u, 86400u));
 
+  app.add_option("--max-send-queue-bytes", config.max_send_queue_bytes,
+                 "Bytes all receivers' send queues may hold together; beyond it a receiver that "
+                 "is behind is closed with 4429")
+      ->envname("VIDEOCALL_MAX_SEND_QUEUE_BYTES")
+      ->check(CLI::Range(uint64_t{limits::kMaxEnvelopeBytes}, uint64_t{1} << 40));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

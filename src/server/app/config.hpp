@@ -47,6 +47,9 @@ struct ServerConfig {
   uint32_t token_lifetime_s = static_cast<uint32_t>(
       std::chrono::duration_cast<std::chrono::seconds>(limits::kRoomTokenLifetime).count());
 
+  // Queues and memory: bytes held by all send queues together (docs/SECURITY.md).
+  uint64_t max_send_queue_bytes = limits::kSendQueueProcessBytes;
+
   bool tls() const { return !cert_file.empty(); }
 };
 

@@ -14,6 +14,8 @@ void add_stats(room::RoomStats& into, const room::RoomStats& from) {
   into.control_messages_dropped += from.control_messages_dropped;
   into.control_flood_closes += from.control_flood_closes;
   into.keyframe_requests_unknown_track += from.keyframe_requests_unknown_track;
+  into.oversized_audio_dropped += from.oversized_audio_dropped;
+  into.keyframe_requests_backed_off += from.keyframe_requests_backed_off;
 }
 
 }  // namespace

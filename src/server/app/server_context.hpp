@@ -131,6 +131,8 @@ struct ServerContext {
   store::MeetingStore& store;
   const auth::RoomTokenService& tokens;
   RoomRegistry rooms;
+  // Bytes held by every media session's send queue, against --max-send-queue-bytes.
+  room::SendQueueBudget send_queue_budget{static_cast<std::size_t>(config.max_send_queue_bytes)};
   ServerMetrics metrics;
   ConnectionLimiter connections;
   RateLimiter join_rate{limits::kJoinBurstPerAddress, limits::kJoinRatePerAddressPerSecond};

@@ -94,6 +94,28 @@ std::string metrics_text(const app::ServerContext& ctx) {
   metric("videocall_keyframe_requests_unknown_track_total", "counter",
          "Keyframe requests dropped: the publisher never sent that track",
          rooms.keyframe_requests_unknown_track);
+  // Queues and memory (docs/SECURITY.md).
+  const room::SendQueueBudget& queues = ctx.send_queue_budget;
+  metric("videocall_send_queue_bytes", "gauge", "Bytes held in all receivers' send queues",
+         queues.held_bytes());
+  metric("videocall_send_queue_limit_bytes", "gauge", "Cap on videocall_send_queue_bytes",
+         queues.limit_bytes());
+  metric("videocall_send_queue_dropped_audio_total", "counter",
+         "Audio frames dropped by send queues (oldest first)", queues.totals().dropped_audio);
+  metric("videocall_send_queue_dropped_video_total", "counter",
+         "Video frames dropped by send queues (until the next keyframe)",
+         queues.totals().dropped_video);
+  metric("videocall_send_queue_over_connection_cap_total", "counter",
+         "Receivers found over their own queue cap (closed with 4429)",
+         queues.totals().over_connection_cap);
+  metric("videocall_send_queue_over_process_cap_total", "counter",
+         "Receivers refused a frame over the process queue cap (closed with 4429)",
+         queues.totals().over_process_cap);
+  metric("videocall_audio_oversized_dropped_total", "counter",
+         "Audio envelopes over the audio size limit, dropped", rooms.oversized_audio_dropped);
+  metric("videocall_keyframe_requests_backed_off_total", "counter",
+         "Keyframe requests deferred because the same receiver keeps losing the track",
+         rooms.keyframe_requests_backed_off);
   for (const auto& [name, source] : ctx.metric_sources) source(metric);
   out += "# HELP videocall_ws_errors_total Control.error codes sent before closing\n";
   out += "# TYPE videocall_ws_errors_total counter\n";

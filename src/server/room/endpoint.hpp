@@ -11,6 +11,9 @@ namespace vc::room {
 
 class Endpoint {
  public:
+  Endpoint() = default;
+  // Server transports share the process-wide budget (ServerContext::send_queue_budget).
+  Endpoint(SendQueueLimits limits, SendQueueBudget* budget) : queue_(limits, budget) {}
   virtual ~Endpoint() = default;
 
   // The room pushes outbound frames here, then calls on_queue_ready().

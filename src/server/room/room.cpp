@@ -167,9 +167,20 @@ void Room::on_media(uint64_t participant_id, v1::MediaHeader& header,
   header.set_sender_participant_id(participant_id);
   header.set_sender_session_id(sender->session_id);
   FrameRef frame = encode_media(header, payload);
+  if (drop_if_oversized_audio(frame)) return;
   fan_out(frame, sender);
   if (observer_ != nullptr && remote_count_ > 0) observer_->on_local_media(*this, frame);
   close_pending_slow_receivers();
+}
+
+bool Room::drop_if_oversized_audio(const FrameRef& frame) {
+  if (frame->meta().lane != Lane::kAudio || frame->size() <= limits::kMaxAudioEnvelopeBytes) {
+    return false;
+  }
+  // No audio codec needs this much per frame; it would only crowd out real audio. The sender
+  // stays connected: its oversized frames hurt nobody once dropped (docs/PROTOCOL.md §5).
+  ++stats_.oversized_audio_dropped;
+  return true;
 }
 
 void Room::fan_out(const FrameRef& frame, const Member* sender) {
@@ -202,13 +213,35 @@ void Room::close_slow_receiver(Member& member) {
   Endpoint* endpoint = member.endpoint;
   const uint64_t id = member.info.participant_id();
   remove(id, v1::LEAVE_REASON_ERROR);
-  if (endpoint != nullptr) endpoint->close_with_error(close_code::kTooSlow, "receiver too slow");
+  if (endpoint != nullptr) {
+    // Nothing queued will be sent after the error: give the memory back now, not at teardown.
+    endpoint->queue().clear();
+    endpoint->close_with_error(close_code::kTooSlow, "receiver too slow");
+  }
 }
 
 void Room::route_keyframe_needs(Member& receiver) {
+  const TimePoint now = now_();
   for (const KeyframeNeed& need : receiver.endpoint->queue().take_keyframe_needs()) {
+    if (!receiver.keyframe_retry.admit(need, now)) {
+      ++stats_.keyframe_requests_backed_off;
+      continue;
+    }
     request_keyframe(need.publisher_id, need.media_kind, need.track_id,
                      receiver.info.participant_id());
+  }
+}
+
+void Room::retry_deferred_keyframe_needs(TimePoint now) {
+  for (auto& member : members_) {
+    for (const KeyframeNeed& need : member->keyframe_retry.take_due(now)) {
+      // Only if the receiver still lacks it: a keyframe may have arrived meanwhile.
+      if (member->endpoint == nullptr || !member->endpoint->queue().awaiting_keyframe(need)) {
+        continue;
+      }
+      request_keyframe(need.publisher_id, need.media_kind, need.track_id,
+                       member->info.participant_id());
+    }
   }
 }
 
@@ -347,6 +380,7 @@ void Room::on_timer() {
     }
   }
   for (uint64_t id : expired) remove(id, v1::LEAVE_REASON_TIMED_OUT);
+  retry_deferred_keyframe_needs(now);
   close_pending_slow_receivers();
 }
 
@@ -356,6 +390,8 @@ std::optional<TimePoint> Room::next_deadline() const {
     if (member->grace_deadline && (!next || *member->grace_deadline < *next)) {
       next = member->grace_deadline;
     }
+    const auto retry = member->keyframe_retry.next_due();
+    if (retry && (!next || *retry < *next)) next = retry;
   }
   return next;
 }

@@ -17,6 +17,7 @@
 #include "common/limits.hpp"
 #include "common/token_bucket.hpp"
 #include "server/room/endpoint.hpp"
+#include "server/room/keyframe_retry.hpp"
 
 namespace vc::room {
 
@@ -53,6 +54,9 @@ struct RoomStats {
   uint64_t control_messages_dropped = 0;         // over the per-connection rate
   uint64_t control_flood_closes = 0;             // connections closed with 4429 for it
   uint64_t keyframe_requests_unknown_track = 0;  // for a track the publisher never sent
+  // Queues and memory (docs/SECURITY.md).
+  uint64_t oversized_audio_dropped = 0;       // audio envelopes over kMaxAudioEnvelopeBytes
+  uint64_t keyframe_requests_backed_off = 0;  // receiver needs deferred by KeyframeRetry
 };
 
 class Room;
@@ -182,6 +186,8 @@ class Room {
     TokenBucket control_budget{limits::kControlBurst, limits::kControlRatePerSecond};
     TimePoint flood_window_start{};
     std::size_t flood_window_drops = 0;
+    // Keyframe requests this member (as a receiver) caused, backed off while they keep failing.
+    KeyframeRetry keyframe_retry;
   };
 
   Member* find(uint64_t participant_id);
@@ -192,6 +198,7 @@ class Room {
   void request_keyframe(uint64_t publisher_id, uint32_t kind, uint32_t track,
                         uint64_t requester_id);
   void route_keyframe_needs(Member& receiver);
+  void retry_deferred_keyframe_needs(TimePoint now);
   void close_slow_receiver(Member& member);
   void close_pending_slow_receivers();
   void handle_control(uint64_t participant_id, const v1::Control& control);
@@ -201,6 +208,7 @@ class Room {
   void roster_changed();
   bool is_remote(const Member& member) const { return member.node_id != 0; }
   void fan_out(const FrameRef& frame, const Member* sender);
+  bool drop_if_oversized_audio(const FrameRef& frame);
   void claim_locally(Member& member);
   void local_member_changed(const Member& member);
   void forget_remote_members_if_alone();

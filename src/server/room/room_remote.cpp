@@ -175,6 +175,7 @@ RemoteMediaResult Room::on_remote_media(const FrameRef& frame, uint64_t origin_n
   if (!is_remote(*sender)) return RemoteMediaResult::kPublisherIsLocal;
   if (sender->node_id != origin_node) return RemoteMediaResult::kNotFromOwner;
   ++stats_.remote_media_in;
+  if (drop_if_oversized_audio(frame)) return RemoteMediaResult::kForwarded;
   note_track(*sender, static_cast<uint32_t>(frame->meta().media_kind), frame->meta().track_id);
   fan_out(frame, sender);
   close_pending_slow_receivers();

@@ -1,12 +1,15 @@
 // SendQueue: one receiver's bounded outbound queue with the priority drop policy.
 //
-// Three lanes, drained in order control > audio > video:
+// Three lanes, drained in order control > audio > video, each bounded in bytes:
 //  - control is never dropped; if a receiver lets kReceiverControlQueueBytes pile up it is too slow
 //    to stay connected, and push() reports that so the room can close it;
-//  - audio frames are independent, so on overflow the oldest audio frame is dropped;
+//  - audio frames are independent, so on overflow (frames or bytes) the oldest audio is dropped;
+//    a frame larger than the whole audio lane is dropped itself;
 //  - video frames depend on each other, so on overflow all queued video is dropped, each affected
 //    (publisher, track) then drops until its next keyframe, and one keyframe request per affected
 //    publisher track is reported for the room to send.
+// Memory: all lanes together stay under SendQueueLimits::total_bytes, and every queue of the
+// process under its SendQueueBudget; over either, push() reports kReceiverTooSlow.
 // Sans-I/O and single-threaded: the owner's event loop calls push() and pop().
 #pragma once
 
@@ -24,6 +27,36 @@ struct SendQueueLimits {
   std::size_t video_bytes = limits::kReceiverVideoQueueBytes;
   std::size_t audio_frames = limits::kReceiverAudioQueueFrames;
   std::size_t control_bytes = limits::kReceiverControlQueueBytes;
+  std::size_t audio_bytes = limits::kReceiverAudioQueueBytes;
+  std::size_t total_bytes = limits::kReceiverQueueBytes;
+};
+
+// Process-wide totals over every SendQueue that shares one budget (for /metrics).
+struct SendQueueTotals {
+  uint64_t dropped_audio = 0;
+  uint64_t dropped_video = 0;
+  uint64_t over_connection_cap = 0;  // receivers reported too slow by their own queue's cap
+  uint64_t over_process_cap = 0;     // receivers reported too slow by the process cap
+};
+
+// The bytes held by all send queues of one process, against one cap. Single-threaded (the relay
+// thread); must outlive every SendQueue that uses it.
+class SendQueueBudget {
+ public:
+  explicit SendQueueBudget(std::size_t limit_bytes = limits::kSendQueueProcessBytes)
+      : limit_bytes_(limit_bytes) {}
+  SendQueueBudget(const SendQueueBudget&) = delete;
+  SendQueueBudget& operator=(const SendQueueBudget&) = delete;
+
+  std::size_t held_bytes() const { return held_bytes_; }
+  std::size_t limit_bytes() const { return limit_bytes_; }
+  const SendQueueTotals& totals() const { return totals_; }
+
+ private:
+  friend class SendQueue;
+  std::size_t limit_bytes_;
+  std::size_t held_bytes_ = 0;
+  SendQueueTotals totals_;
 };
 
 // A publisher track whose video this receiver lost; the room asks the publisher for a keyframe.
@@ -37,7 +70,7 @@ struct KeyframeNeed {
 enum class PushResult : uint8_t {
   kQueued,
   kDropped,          // dropped by policy (waiting for a keyframe, or oldest audio evicted)
-  kReceiverTooSlow,  // control backlog over its limit: disconnect this receiver
+  kReceiverTooSlow,  // control backlog, connection or process cap exceeded: disconnect receiver
 };
 
 struct SendQueueStats {
@@ -46,13 +79,21 @@ struct SendQueueStats {
   uint64_t dropped_video = 0;
   uint64_t dropped_audio = 0;
   uint64_t overflows = 0;
+  uint64_t over_cap = 0;  // pushes refused or reported by the connection or process cap
 };
 
 class SendQueue {
  public:
-  explicit SendQueue(SendQueueLimits limits = {}) : limits_(limits) {}
+  explicit SendQueue(SendQueueLimits limits = {}, SendQueueBudget* budget = nullptr)
+      : limits_(limits), budget_(budget) {}
+  ~SendQueue() { clear(); }
+  SendQueue(const SendQueue&) = delete;
+  SendQueue& operator=(const SendQueue&) = delete;
 
   PushResult push(FrameRef frame);
+
+  // Drops everything queued (a closed receiver's backlog) and returns its bytes to the budget.
+  void clear();
 
   // The next frame by priority, or an empty FrameRef when nothing is queued.
   FrameRef pop();
@@ -69,17 +110,24 @@ class SendQueue {
   // Keyframe needs recorded since the last call (each once); the caller sends the requests.
   std::vector<KeyframeNeed> take_keyframe_needs();
   bool has_keyframe_needs() const { return !new_needs_.empty(); }
+  // Whether video of need's track is still being dropped until its next keyframe.
+  bool awaiting_keyframe(const KeyframeNeed& need) const;
 
   const SendQueueStats& stats() const { return stats_; }
 
  private:
   PushResult push_video(FrameRef frame);
   PushResult push_audio(FrameRef frame);
-  bool awaiting_keyframe(const FrameMeta& meta) const;
+  // Appends to a lane unless the process cap refuses it, then applies the connection cap.
+  PushResult append(std::deque<FrameRef>& lane, std::size_t& lane_bytes, FrameRef frame);
+  void release(std::size_t& lane_bytes, std::size_t size);
+  void count_dropped_audio();
+  void count_dropped_video(std::size_t frames);
   void mark_awaiting_keyframe(const FrameMeta& meta);
   void clear_awaiting_keyframe(const FrameMeta& meta);
 
   SendQueueLimits limits_;
+  SendQueueBudget* budget_;  // null: no process-wide cap (tests)
   std::deque<FrameRef> control_;
   std::deque<FrameRef> audio_;
   std::deque<FrameRef> video_;

@@ -64,7 +64,8 @@ h3::ConnectionLimits h3_limits() {
 WebTransportSession::WebTransportSession(app::ServerContext& ctx,
                                          quic::ConnectionHandle& connection,
                                          const SessionSettings& settings, WebTransportStats& stats)
-    : ctx_(ctx),
+    : room::Endpoint(room::SendQueueLimits{}, &ctx.send_queue_budget),
+      ctx_(ctx),
       connection_(connection),
       settings_(settings),
       stats_(stats),

@@ -42,7 +42,11 @@ class WsSession final : public room::Endpoint,
                         public std::enable_shared_from_this<WsSession<Stream>> {
  public:
   WsSession(app::ServerContext& ctx, Stream&& stream, app::ConnectionSlot slot)
-      : ctx_(ctx), slot_(std::move(slot)), ws_(std::move(stream)), heartbeat_(ctx.io) {}
+      : room::Endpoint(room::SendQueueLimits{}, &ctx.send_queue_budget),
+        ctx_(ctx),
+        slot_(std::move(slot)),
+        ws_(std::move(stream)),
+        heartbeat_(ctx.io) {}
 
   ~WsSession() override { ctx_.media_sessions.erase(this); }
 

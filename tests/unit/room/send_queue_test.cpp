@@ -82,5 +82,85 @@ TEST(SendQueue, ControlIsNeverDroppedButReportsASlowReceiver) {
   EXPECT_EQ(count, 3);
 }
 
+// ---- Queues and memory: every lane and every queue bounded in bytes (issue 9 item 3) ----
+
+TEST(SendQueue, AudioLaneIsBoundedInBytesNotJustFrames) {
+  SendQueue queue(SendQueueLimits{.audio_frames = 256, .audio_bytes = 100});
+  for (int i = 0; i < 10; ++i) queue.push(frame(Lane::kAudio, 30));
+  EXPECT_LE(queue.queued_bytes(), 100u);
+  EXPECT_EQ(queue.stats().dropped_audio, 7u) << "the oldest audio goes first";
+}
+
+TEST(SendQueue, AudioFrameLargerThanTheLaneIsDroppedAndKeepsQueuedAudio) {
+  SendQueue queue(SendQueueLimits{.audio_frames = 256, .audio_bytes = 100});
+  EXPECT_EQ(queue.push(frame(Lane::kAudio, 40)), PushResult::kQueued);
+  EXPECT_EQ(queue.push(frame(Lane::kAudio, 101)), PushResult::kDropped);
+  EXPECT_EQ(queue.queued_bytes(), 40u);
+  EXPECT_EQ(queue.stats().dropped_audio, 1u);
+}
+
+TEST(SendQueue, ConnectionCapOverAllLanesReportsASlowReceiver) {
+  SendQueue queue(SendQueueLimits{.video_bytes = 100,
+                                  .audio_frames = 8,
+                                  .control_bytes = 1000,
+                                  .audio_bytes = 100,
+                                  .total_bytes = 150});
+  EXPECT_EQ(queue.push(frame(Lane::kVideo, 90, 1, true)), PushResult::kQueued);
+  EXPECT_EQ(queue.push(frame(Lane::kAudio, 50)), PushResult::kQueued);
+  EXPECT_EQ(queue.push(frame(Lane::kControl, 20)), PushResult::kReceiverTooSlow);
+  EXPECT_EQ(queue.stats().over_cap, 1u);
+}
+
+TEST(SendQueue, ProcessBudgetClosesTheReceiverThatIsBehindNotTheOneKeepingUp) {
+  SendQueueBudget budget(200);
+  SendQueue behind(SendQueueLimits{}, &budget);
+  SendQueue keeping_up(SendQueueLimits{}, &budget);
+  EXPECT_EQ(behind.push(frame(Lane::kVideo, 150, 1, true)), PushResult::kQueued);
+  // Over the cap, but this receiver has nothing queued: it still gets the frame.
+  EXPECT_EQ(keeping_up.push(frame(Lane::kVideo, 100, 1, true)), PushResult::kQueued);
+  EXPECT_EQ(budget.held_bytes(), 250u);
+  EXPECT_EQ(behind.push(frame(Lane::kAudio, 10)), PushResult::kReceiverTooSlow);
+  EXPECT_EQ(budget.totals().over_process_cap, 1u);
+  EXPECT_EQ(behind.queued_bytes(), 150u) << "the refused frame is not queued";
+  keeping_up.pop();
+  EXPECT_EQ(budget.held_bytes(), 150u);
+  behind.clear();
+  EXPECT_EQ(budget.held_bytes(), 0u);
+}
+
+TEST(SendQueue, BudgetFollowsEveryLaneAndIsReturnedWhenTheQueueGoes) {
+  SendQueueBudget budget;
+  {
+    SendQueue queue(SendQueueLimits{.video_bytes = 100}, &budget);
+    queue.push(frame(Lane::kControl, 10));
+    queue.push(frame(Lane::kAudio, 20));
+    queue.push(frame(Lane::kVideo, 60, 1, true));
+    queue.push(frame(Lane::kVideo, 60, 1));  // overflow: all video dropped
+    EXPECT_EQ(budget.held_bytes(), queue.queued_bytes());
+    EXPECT_EQ(budget.held_bytes(), 30u);
+    EXPECT_EQ(budget.totals().dropped_video, 2u);
+  }
+  EXPECT_EQ(budget.held_bytes(), 0u);
+}
+
+TEST(SendQueue, TracksAwaitingAKeyframeAreBoundedWhateverTrackIdsPublishersUse) {
+  SendQueue queue(SendQueueLimits{.video_bytes = 100});
+  for (uint32_t track = 0; track < 1000; ++track)
+    queue.push(frame(Lane::kVideo, 60, 1, false, track));
+  std::size_t needs = queue.take_keyframe_needs().size();
+  EXPECT_LE(needs, limits::kMaxAwaitingKeyframeTracks);
+  EXPECT_FALSE(queue.awaiting_keyframe(KeyframeNeed{1, 0, 2})) << "the oldest was forgotten";
+  EXPECT_TRUE(queue.awaiting_keyframe(KeyframeNeed{1, 998, 2}));
+}
+
+// Issue 9 item 8: an envelope that passes the size limit fits the lane it goes to.
+TEST(SendQueue, MaximumSizeKeyframeFitsTheVideoLane) {
+  SendQueue queue;
+  EXPECT_EQ(queue.push(frame(Lane::kVideo, limits::kMaxEnvelopeBytes, 1, true)),
+            PushResult::kQueued);
+  EXPECT_EQ(queue.push(frame(Lane::kVideo, 1000, 1)), PushResult::kQueued);
+  EXPECT_FALSE(queue.has_keyframe_needs());
+}
+
 }  // namespace
 }  // namespace vc::room

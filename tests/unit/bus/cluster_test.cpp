@@ -49,6 +49,8 @@ TEST_F(ClusterTest, KeyframeRequestReachesOnlyThePublishersNode) {
   b().join(bob, 3, "Bob");
   c().join(cy, 4, "Cy");
   settle();
+  a().send_video(1);  // node B learns Ada's track from her media: only those can be requested
+  settle();
   const uint64_t c_received = c().bus.stats().received;
   v1::Control request;
   request.mutable_keyframe_request()->set_publisher_participant_id(1);

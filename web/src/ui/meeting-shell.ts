@@ -99,8 +99,12 @@ export class MeetingShell {
   setReceiveOnly(names: string[]): void {
     this.receivingPill.hidden = names.length === 0;
     if (names.length === 0) return;
-    const label = names.length === 1 ? '1 receiving only' : `${names.length} receiving only`;
-    this.receivingPill.replaceChildren(el('span', 'rec-dot'), el('span', 'receiving-label', label));
+    // On a phone only the dot, an eye and the count show (the meeting id needs the room).
+    const eye = el('span', 'receiving-icon');
+    eye.innerHTML = icons.eye;
+    const count = el('span', '', String(names.length));
+    count.append(el('span', 'receiving-label', ' receiving only'));
+    this.receivingPill.replaceChildren(el('span', 'rec-dot'), eye, count);
     this.receivingPill.title = `Receiving everyone’s audio and video without a tile: ${names.join(', ')}`;
     this.receivingPill.setAttribute('aria-label', this.receivingPill.title);
   }

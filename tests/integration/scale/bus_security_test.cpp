@@ -155,5 +155,17 @@ TEST_F(BusSecurity, ForgedAndReplayedBusMessagesChangeNothingAndAreCounted) {
   }
 }
 
+// While NATS is unreachable the node logs where it keeps trying, without the password.
+TEST_F(BusSecurity, NatsUrlIsLoggedWithoutItsCredentials) {
+  const std::string unreachable = std::string("nats://") + kNatsUser + ":" + kNatsPassword +
+                                  "@127.0.0.1:" + std::to_string(free_tcp_port());
+  Node node(dir_ + "/node-unreachable", dir_ + "/token_secret", unreachable, "");
+  const std::string log = node.log();
+  EXPECT_NE(log.find("event=nats_connect_pending url=\"nats://[redacted]@127.0.0.1:"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find(kNatsPassword), std::string::npos) << log;
+}
+
 }  // namespace
 }  // namespace vc::scale_test

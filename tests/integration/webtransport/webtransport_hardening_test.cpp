@@ -62,6 +62,8 @@ TEST(WebTransportControlBacklog, ClientThatGrantsNoStreamCreditIsClosedWith4429)
   }
   ASSERT_TRUE(client.session_close().has_value()) << "still open after " << pings << " pings";
   EXPECT_EQ(client.session_close()->first, close_code::kTooSlow);
+  // This bound, not a control rate limit (also 4429), closed it.
+  EXPECT_EQ(client.session_close()->second, "control backlog over its limit");
 }
 
 }  // namespace

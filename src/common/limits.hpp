@@ -118,6 +118,21 @@ inline constexpr std::size_t kWebTransportStreamBacklogBytes = 64u << 10;
 inline constexpr std::size_t kWebTransportSessionBufferedBytes = 4u << 20;
 inline constexpr std::size_t kH3MaxFrameBytes = 16u << 10;  // SETTINGS, HEADERS, ...
 inline constexpr std::size_t kH3MaxTrackedStreams = 64;
+// QUIC address validation and stateless reset (docs/SECURITY.md, "QUIC and WebTransport").
+// Above this many half-open (handshaking) connections, Initials without a valid Retry token get a
+// Retry (--quic-retry-threshold; 0 = always).
+inline constexpr std::size_t kQuicRetryThreshold = 100;
+// Never more half-open connections than this (--quic-max-half-open); further Initials are dropped.
+inline constexpr std::size_t kQuicMaxHalfOpen = 1000;
+inline constexpr auto kQuicRetryTokenLifetime = 10s;
+// Stateless Resets for packets to unknown connection ids: a global token bucket, and their size.
+inline constexpr double kQuicStatelessResetsPerSecond = 100;
+inline constexpr double kQuicStatelessResetBurst = 100;
+inline constexpr std::size_t kQuicStatelessResetBytes = 43;
+// Control is never held back in the SendQueue, so it is bounded here: a WebTransport client that
+// lets this much control pile up unsent on its control stream (it acknowledges packets but grants
+// no stream credit) is closed with 4429 (too slow).
+inline constexpr std::size_t kWebTransportControlBacklogBytes = 1u << 20;
 inline constexpr auto kDevCertificateValidity = std::chrono::hours(24 * 13);  // < 14 days
 inline constexpr auto kDevCertificateBackdate = std::chrono::minutes(5);
 inline constexpr auto kDevCertificateRotation = std::chrono::hours(24 * 6);

@@ -58,6 +58,7 @@ bool WebTransportClient::start() {
   connection.path = options_.path;
   connection.origin = options_.origin;
   connection.certificate_sha256 = options_.certificate_sha256;
+  connection.withhold_stream_credit = options_.withhold_stream_credit;
   connection_ =
       WebTransportConnection::connect(std::move(connection), local, remote, quic::monotonic_now());
   if (!connection_) return false;

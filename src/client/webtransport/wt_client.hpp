@@ -22,6 +22,7 @@ struct ClientOptions {
   std::string path = "/wt";  // including "?token=..."
   std::string origin;  // empty: no Origin header (not a web page; --wt-allowed-origin skips us)
   std::vector<std::vector<uint8_t>> certificate_sha256;  // pinned, as serverCertificateHashes
+  bool withhold_stream_credit = false;                   // tests: see ConnectionOptions
 };
 
 class WebTransportClient {

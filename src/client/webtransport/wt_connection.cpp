@@ -113,6 +113,10 @@ std::unique_ptr<WebTransportConnection> WebTransportConnection::connect(
   quic::TransportConfig config;
   config.max_streams_bidi = 4;
   config.max_streams_uni = 16;
+  if (self->options_.withhold_stream_credit) {
+    config.withhold_stream_credit = true;
+    config.stream_receive_window = kWithheldStreamWindow;
+  }
   self->events_ = std::make_unique<Events>(*self);
   self->transport_ = std::make_unique<Transport>(*self);
   self->session_ = std::make_unique<Session>(*self);

@@ -35,7 +35,11 @@ struct ConnectionOptions {
   std::string origin;
   // Accepted server certificates by SHA-256 of their DER (serverCertificateHashes).
   std::vector<std::vector<uint8_t>> certificate_sha256;
+  // Tests: a misbehaving client that acknowledges data but never grants stream credit (its
+  // streams take at most kWithheldStreamWindow bytes).
+  bool withhold_stream_credit = false;
 };
+inline constexpr uint64_t kWithheldStreamWindow = 16u << 10;
 
 enum class ClientState : uint8_t { kConnecting, kEstablished, kRejected, kClosed };
 

@@ -86,6 +86,14 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
   app.add_option("--quic-port", config.quic_port,
                  "UDP port for WebTransport (default: same number as --port)")
       ->envname("VIDEOCALL_QUIC_PORT");
+  app.add_option("--quic-retry-threshold", config.quic_retry_threshold,
+                 "Half-open QUIC handshakes at which new clients must first prove their address "
+                 "with a Retry round trip (0 = always)")
+      ->envname("VIDEOCALL_QUIC_RETRY_THRESHOLD");
+  app.add_option("--quic-max-half-open", config.quic_max_half_open,
+                 "Most half-open QUIC handshakes at once; Initials beyond it are dropped")
+      ->envname("VIDEOCALL_QUIC_MAX_HALF_OPEN")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
   app.add_option("--wt-allowed-origin", config.wt_allowed_origins,
                  "Origin allowed to open WebTransport sessions (repeatable; default: any origin)")
       ->envname("VIDEOCALL_WT_ALLOWED_ORIGINS")

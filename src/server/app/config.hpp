@@ -24,6 +24,10 @@ struct ServerConfig {
   // WebTransport (QUIC) endpoint; wired in by the WebTransport layer.
   bool no_quic = false;
   std::optional<uint16_t> quic_port;  // default: same number as the TCP port
+  // QUIC address validation: Initials without a Retry token get a Retry once this many handshakes
+  // are half-open (0: always); at most quic_max_half_open half-open handshakes.
+  std::size_t quic_retry_threshold = limits::kQuicRetryThreshold;
+  std::size_t quic_max_half_open = limits::kQuicMaxHalfOpen;
   // Origins allowed to open a WebTransport session; empty allows any (tokens still required).
   std::vector<std::string> wt_allowed_origins;
   // Scale-out (NATS bus, PostgreSQL store); empty means single node with SQLite.

@@ -33,7 +33,9 @@ class QuicEndpoint::Connection final : public ConnectionHandle, public Connectio
       : endpoint_(endpoint), timer(endpoint.io_), address(std::move(address)) {}
 
   QuicConnection& quic() override { return *connection; }
-  void request_flush() override { endpoint_.schedule_flush(*this); }
+  void request_flush() override {
+    if (!destroyed) endpoint_.schedule_flush(*this);
+  }
 
   void on_connection_id_added(const ConnectionId& id) override {
     endpoint_.routes_[id] = this;
@@ -54,6 +56,11 @@ class QuicEndpoint::Connection final : public ConnectionHandle, public Connectio
   std::string address;
   bool flush_scheduled = false;
   bool closed_notified = false;
+  bool half_open = true;  // counted in half_open_ until the handshake ends either way
+  // Set by destroy(). The object outlives its map entry until the end of the event-loop turn
+  // (the application may be on the stack), so queued flushes and fired timers can still lock
+  // their weak_ptr to it: they must do nothing.
+  bool destroyed = false;
 };
 
 QuicEndpoint::QuicEndpoint(asio::io_context& io, EndpointConfig config,
@@ -62,9 +69,13 @@ QuicEndpoint::QuicEndpoint(asio::io_context& io, EndpointConfig config,
       config_(std::move(config)),
       credentials_(std::move(credentials)),
       factory_(std::move(factory)),
-      socket_(io) {}
+      socket_(io),
+      keys_(config_.stateless_secret ? StatelessKeys(*config_.stateless_secret) : StatelessKeys()),
+      reset_allowance_(config_.stateless_reset_burst) {}
 
-QuicEndpoint::~QuicEndpoint() { close_now(); }
+QuicEndpoint::~QuicEndpoint() {
+  close_now();
+}
 
 bool QuicEndpoint::start(std::string& error) {
   boost::system::error_code ec;
@@ -142,6 +153,11 @@ void QuicEndpoint::on_datagram(ByteView packet, const SocketAddress& remote, Tim
   Connection* connection = nullptr;
   if (auto it = routes_.find(dcid); it != routes_.end()) {
     connection = it->second;
+  } else if ((packet[0] & 0x80) == 0) {
+    // A short header for an id we do not know (we forgot the connection, or restarted): tell
+    // the peer with a Stateless Reset instead of letting it time out.
+    ++stats_.datagrams_dropped;
+    return send_stateless_reset(dcid, packet.size(), remote, now);
   } else {
     connection = accept(packet, remote, now);
     if (connection == nullptr) return;
@@ -152,8 +168,15 @@ void QuicEndpoint::on_datagram(ByteView packet, const SocketAddress& remote, Tim
 
 QuicEndpoint::Connection* QuicEndpoint::accept(ByteView packet, const SocketAddress& remote,
                                                Timestamp now) {
-  if (!QuicConnection::acceptable_first_packet(packet)) {
-    ++stats_.datagrams_dropped;  // not a client Initial (e.g. a stray packet of a closed connection)
+  ClientInitial initial;
+  if (!parse_client_initial(packet, initial)) {
+    ++stats_
+          .datagrams_dropped;  // not a client Initial (e.g. a stray packet of a closed connection)
+    return nullptr;
+  }
+  std::optional<ConnectionId> retried_from;
+  if (!admit_initial(initial, remote, now, retried_from)) {
+    ++stats_.datagrams_dropped;
     return nullptr;
   }
   std::string key = address_key(remote);
@@ -166,8 +189,9 @@ QuicEndpoint::Connection* QuicEndpoint::accept(ByteView packet, const SocketAddr
     return nullptr;
   }
   auto connection = std::make_shared<Connection>(*this, key);
-  connection->connection = QuicConnection::accept(packet, local_, remote, credentials_(),
-                                                  config_.transport, *connection, now);
+  connection->connection =
+      QuicConnection::accept(packet, local_, remote, credentials_(), config_.transport, *connection,
+                             now, &keys_, retried_from ? &*retried_from : nullptr);
   if (!connection->connection) {
     for (const ConnectionId& id : std::vector<ConnectionId>(connection->ids)) {
       connection->on_connection_id_removed(id);
@@ -177,6 +201,7 @@ QuicEndpoint::Connection* QuicEndpoint::accept(ByteView packet, const SocketAddr
     return nullptr;
   }
   ++from_address;
+  ++half_open_;
   connection->application = factory_(*connection);
   connection->connection->set_events(connection->application.get());
   ++stats_.connections_accepted;
@@ -185,10 +210,66 @@ QuicEndpoint::Connection* QuicEndpoint::accept(ByteView packet, const SocketAddr
   return raw;
 }
 
+bool QuicEndpoint::admit_initial(const ClientInitial& initial, const SocketAddress& remote,
+                                 Timestamp now, std::optional<ConnectionId>& retried_from) {
+  if (!accepting_) return false;
+  ConnectionId original_dcid;
+  const TokenCheck token = keys_.check_retry_token(initial, remote, now, original_dcid);
+  if (token == TokenCheck::kInvalid) {
+    // Forged, expired, or from another address: refuse without creating state (RFC 9000 8.1.3).
+    ++stats_.tokens_invalid;
+    const std::span<uint8_t> buffer = send_batch_.reserve(1500);
+    const std::size_t size = buffer.empty() ? 0 : keys_.write_invalid_token_close(buffer, initial);
+    if (size > 0) send_batch_.commit(remote, size);
+    return false;
+  }
+  if (half_open_ >= config_.max_half_open) {
+    ++stats_.half_open_dropped;
+    return false;
+  }
+  if (token == TokenCheck::kAbsent && half_open_ >= config_.retry_threshold) {
+    // Make the client prove its address with one round trip before it costs us a connection.
+    const std::span<uint8_t> buffer = send_batch_.reserve(1500);
+    const std::size_t size = buffer.empty() ? 0 : keys_.write_retry(buffer, initial, remote, now);
+    if (size > 0) {
+      send_batch_.commit(remote, size);
+      ++stats_.retries_sent;
+    }
+    return false;
+  }
+  if (token == TokenCheck::kValid) retried_from = original_dcid;
+  return true;
+}
+
+void QuicEndpoint::send_stateless_reset(const ConnectionId& dcid, std::size_t received_size,
+                                        const SocketAddress& remote, Timestamp now) {
+  // A global token bucket: resets answer packets nobody authenticated, so their rate is capped.
+  const double elapsed_s = static_cast<double>(now - reset_allowance_at_) / 1e9;
+  reset_allowance_at_ = now;
+  reset_allowance_ = std::min(config_.stateless_reset_burst,
+                              reset_allowance_ + elapsed_s * config_.stateless_resets_per_second);
+  if (reset_allowance_ < 1) return;
+  const std::span<uint8_t> buffer = send_batch_.reserve(1500);
+  const std::size_t size =
+      buffer.empty() ? 0 : keys_.write_stateless_reset(buffer, dcid, received_size);
+  if (size == 0) return;
+  reset_allowance_ -= 1;
+  send_batch_.commit(remote, size);
+  ++stats_.stateless_resets_sent;
+}
+
+void QuicEndpoint::handshake_ended(Connection& connection) {
+  if (!connection.half_open) return;
+  connection.half_open = false;
+  --half_open_;
+}
+
 void QuicEndpoint::schedule_flush(Connection& connection) {
+  const auto it = connections_.find(&connection);
+  if (it == connections_.end()) return;  // destroyed earlier in this turn
   if (!connection.flush_scheduled) {
     connection.flush_scheduled = true;
-    flush_list_.push_back(connections_.at(&connection));
+    flush_list_.push_back(it->second);
   }
   if (!flush_posted_) {
     flush_posted_ = true;
@@ -204,7 +285,7 @@ void QuicEndpoint::flush_scheduled() {
     list.swap(flush_list_);
     const Timestamp now = monotonic_now();
     for (const auto& weak : list) {
-      if (auto connection = weak.lock()) {
+      if (auto connection = weak.lock(); connection && !connection->destroyed) {
         connection->flush_scheduled = false;
         service(*connection, now);
       }
@@ -223,6 +304,7 @@ void QuicEndpoint::service(Connection& connection, Timestamp now) {
     send_batch_now();
   }
   const ConnectionState state = quic.state();
+  if (state != ConnectionState::kHandshaking) handshake_ended(connection);
   if (state != ConnectionState::kActive && state != ConnectionState::kHandshaking &&
       !connection.closed_notified) {
     connection.closed_notified = true;
@@ -235,27 +317,31 @@ void QuicEndpoint::service(Connection& connection, Timestamp now) {
 }
 
 void QuicEndpoint::arm_timer(Connection& connection) {
+  const auto it = connections_.find(&connection);
+  if (it == connections_.end()) return;
   const Timestamp expiry = connection.connection->next_timer();
   if (expiry == UINT64_MAX || expiry >= connection.armed_for) return;  // already due earlier
   connection.armed_for = expiry;
   connection.timer.expires_at(std::chrono::steady_clock::time_point(
       std::chrono::duration_cast<std::chrono::steady_clock::duration>(
           std::chrono::nanoseconds(expiry))));
-  connection.timer.async_wait([this, weak = std::weak_ptr<Connection>(
-                                         connections_.at(&connection))](
-                                  const boost::system::error_code& ec) {
-    if (ec) return;
-    auto connection = weak.lock();
-    if (!connection) return;
-    connection->armed_for = UINT64_MAX;
-    const Timestamp now = monotonic_now();
-    connection->connection->handle_timer(now);
-    service(*connection, now);
-    send_batch_now();
-  });
+  connection.timer.async_wait(
+      [this, weak = std::weak_ptr<Connection>(it->second)](const boost::system::error_code& ec) {
+        if (ec) return;
+        // A timer that had already fired when destroy() cancelled it still runs: check.
+        auto connection = weak.lock();
+        if (!connection || connection->destroyed) return;
+        connection->armed_for = UINT64_MAX;
+        const Timestamp now = monotonic_now();
+        connection->connection->handle_timer(now);
+        service(*connection, now);
+        send_batch_now();
+      });
 }
 
 void QuicEndpoint::destroy(Connection& connection) {
+  if (connection.destroyed || !connections_.contains(&connection)) return;
+  connection.destroyed = true;
   if (!connection.closed_notified && connection.application) {
     connection.closed_notified = true;
     connection.application->on_connection_closed();
@@ -266,11 +352,15 @@ void QuicEndpoint::destroy(Connection& connection) {
   if (auto it = per_address_.find(connection.address); it != per_address_.end()) {
     if (--it->second == 0) per_address_.erase(it);
   }
+  handshake_ended(connection);
   connection.timer.cancel();
   ++stats_.connections_closed;
   // The application may still be on the stack (destroy from service()): free after this turn.
-  auto owned = std::move(connections_.at(&connection));
-  connections_.erase(&connection);
+  // Looked up again: the application's callback above may have changed the map.
+  const auto it = connections_.find(&connection);
+  if (it == connections_.end()) return;
+  auto owned = std::move(it->second);
+  connections_.erase(it);
   owned->connection->set_events(nullptr);
   asio::post(io_, [owned = std::move(owned)] {});
   maybe_close_socket();

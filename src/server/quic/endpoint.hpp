@@ -5,16 +5,20 @@
 // something to send in one sendmmsg batch per event-loop turn.
 #pragma once
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "common/limits.hpp"
 #include "server/quic/quic_connection.hpp"
+#include "server/quic/stateless.hpp"
 #include "server/quic/udp_batch.hpp"
 
 namespace vc::quic {
@@ -46,6 +50,16 @@ struct EndpointConfig {
   TransportConfig transport;
   std::size_t max_connections = 10000;
   std::size_t max_connections_per_address = 64;
+  // Address validation: with this many half-open (handshaking) connections or more, an Initial
+  // without a valid Retry token is answered with a Retry (0: always). Never more than
+  // `max_half_open` half-open connections: further Initials are dropped.
+  std::size_t retry_threshold = limits::kQuicRetryThreshold;
+  std::size_t max_half_open = limits::kQuicMaxHalfOpen;
+  // Stateless Resets for short-header packets to unknown connection ids: a token bucket.
+  double stateless_resets_per_second = limits::kQuicStatelessResetsPerSecond;
+  double stateless_reset_burst = limits::kQuicStatelessResetBurst;
+  // The secret for Retry tokens and stateless reset tokens; random per process when not given.
+  std::optional<std::array<uint8_t, 32>> stateless_secret;
 };
 
 struct EndpointStats {
@@ -57,6 +71,10 @@ struct EndpointStats {
   uint64_t connections_closed = 0;
   uint64_t packets_refused_by_kernel = 0;
   uint64_t version_negotiations = 0;
+  uint64_t retries_sent = 0;
+  uint64_t tokens_invalid = 0;     // Initials with a Retry token that did not verify
+  uint64_t half_open_dropped = 0;  // Initials dropped at the half-open cap
+  uint64_t stateless_resets_sent = 0;
 };
 
 class QuicEndpoint {
@@ -79,6 +97,7 @@ class QuicEndpoint {
   void close_now();
 
   std::size_t connection_count() const { return connections_.size(); }
+  std::size_t half_open_count() const { return half_open_; }
   const EndpointStats& stats() const { return stats_; }
   uint64_t packets_sent() const { return send_batch_.packets_sent(); }
   uint64_t bytes_sent() const { return send_batch_.bytes_sent(); }
@@ -92,6 +111,13 @@ class QuicEndpoint {
   void on_readable();
   void on_datagram(ByteView packet, const SocketAddress& remote, Timestamp now);
   Connection* accept(ByteView packet, const SocketAddress& remote, Timestamp now);
+  // Address validation before any state: false when the Initial was answered (Retry, invalid
+  // token) or dropped (half-open cap); `retried_from` is set when it carried a valid token.
+  bool admit_initial(const ClientInitial& initial, const SocketAddress& remote, Timestamp now,
+                     std::optional<ConnectionId>& retried_from);
+  void send_stateless_reset(const ConnectionId& dcid, std::size_t received_size,
+                            const SocketAddress& remote, Timestamp now);
+  void handshake_ended(Connection& connection);
   void schedule_flush(Connection& connection);
   void flush_scheduled();
   void service(Connection& connection, Timestamp now);
@@ -116,6 +142,10 @@ class QuicEndpoint {
   std::unordered_map<ConnectionId, Connection*, ConnectionIdHash> routes_;
   std::unordered_map<std::string, std::size_t> per_address_;
   std::vector<std::weak_ptr<Connection>> flush_list_;
+  StatelessKeys keys_;  // per process unless configured: tokens and resets die with it
+  std::size_t half_open_ = 0;
+  double reset_allowance_ = 0;
+  Timestamp reset_allowance_at_ = 0;
   EndpointStats stats_;
 };
 

@@ -15,6 +15,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "server/quic/stateless.hpp"
+
 namespace vc::quic {
 
 namespace {
@@ -143,6 +145,11 @@ struct QuicConnection::Callbacks {
     return 0;
   }
 
+  static int handshake_confirmed(ngtcp2_conn*, void* user_data) {
+    self(user_data).handshake_confirmed_ = true;
+    return 0;
+  }
+
   static int recv_stream_data(ngtcp2_conn* conn, uint32_t flags, int64_t stream_id, uint64_t,
                               const uint8_t* data, size_t size, void* user_data, void*) {
     QuicConnection& connection = self(user_data);
@@ -151,7 +158,9 @@ struct QuicConnection::Callbacks {
                                          (flags & NGTCP2_STREAM_DATA_FLAG_FIN) != 0);
     }
     // The application consumed the bytes (it buffers what it needs, bounded): return the credit.
-    ngtcp2_conn_extend_max_stream_offset(conn, stream_id, size);
+    if (!connection.config_.withhold_stream_credit) {
+      ngtcp2_conn_extend_max_stream_offset(conn, stream_id, size);
+    }
     ngtcp2_conn_extend_max_offset(conn, size);
     return 0;
   }
@@ -162,8 +171,8 @@ struct QuicConnection::Callbacks {
     return 0;
   }
 
-  static int stream_close(ngtcp2_conn* conn, uint32_t, int64_t stream_id, uint64_t,
-                          void* user_data, void*) {
+  static int stream_close(ngtcp2_conn* conn, uint32_t, int64_t stream_id, uint64_t, void* user_data,
+                          void*) {
     QuicConnection& connection = self(user_data);
     connection.send_streams_.erase(stream_id);
     if (!ngtcp2_conn_is_local_stream(conn, stream_id)) {
@@ -218,9 +227,10 @@ struct QuicConnection::Callbacks {
                                    void* user_data) {
     random_bytes(cid->data, size);
     cid->datalen = size;
-    random_bytes(token, NGTCP2_STATELESS_RESET_TOKENLEN);
     QuicConnection& connection = self(user_data);
-    if (connection.ids_) connection.ids_->on_connection_id_added(ConnectionId::from({cid->data, size}));
+    connection.fill_reset_token(ConnectionId::from({cid->data, size}), token);
+    if (connection.ids_)
+      connection.ids_->on_connection_id_added(ConnectionId::from({cid->data, size}));
     return 0;
   }
 
@@ -267,6 +277,7 @@ struct QuicConnection::Callbacks {
     callbacks.get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb;
     callbacks.version_negotiation = ngtcp2_crypto_version_negotiation_cb;
     callbacks.handshake_completed = handshake_completed;
+    callbacks.handshake_confirmed = handshake_confirmed;
     callbacks.recv_stream_data = recv_stream_data;
     callbacks.acked_stream_data_offset = acked_stream_data_offset;
     callbacks.stream_close = stream_close;
@@ -317,22 +328,16 @@ QuicConnection::~QuicConnection() {
   if (tls_ != nullptr) gnutls_deinit(tls_);
 }
 
-bool QuicConnection::acceptable_first_packet(ByteView packet) {
-  ngtcp2_pkt_hd header;
-  return ngtcp2_accept(&header, packet.data(), packet.size()) == 0;
-}
-
-std::unique_ptr<QuicConnection> QuicConnection::accept(ByteView first_packet,
-                                                       const SocketAddress& local,
-                                                       const SocketAddress& remote,
-                                                       TlsCredentials credentials,
-                                                       const TransportConfig& config,
-                                                       ConnectionIdListener& ids, Timestamp now) {
+std::unique_ptr<QuicConnection> QuicConnection::accept(
+    ByteView first_packet, const SocketAddress& local, const SocketAddress& remote,
+    TlsCredentials credentials, const TransportConfig& config, ConnectionIdListener& ids,
+    Timestamp now, const StatelessKeys* keys, const ConnectionId* retried_from) {
   ngtcp2_pkt_hd header;
   if (ngtcp2_accept(&header, first_packet.data(), first_packet.size()) != 0) return nullptr;
   std::unique_ptr<QuicConnection> connection(new QuicConnection(config, local, remote));
   connection->is_server_ = true;
   connection->ids_ = &ids;
+  connection->keys_ = keys;
 
   ngtcp2_cid scid;
   scid.datalen = kServerConnectionIdBytes;
@@ -342,9 +347,19 @@ std::unique_ptr<QuicConnection> QuicConnection::accept(ByteView first_packet,
   fill_settings(settings, config, now);
   ngtcp2_transport_params params;
   fill_params(params, config);
-  params.original_dcid = header.dcid;
+  if (retried_from != nullptr) {
+    // The Retry's source id is what the client now sends to; the original id came in the token.
+    params.original_dcid.datalen = retried_from->size;
+    std::memcpy(params.original_dcid.data, retried_from->bytes, retried_from->size);
+    params.retry_scid = header.dcid;
+    params.retry_scid_present = 1;
+    settings.token = header.token;
+  } else {
+    params.original_dcid = header.dcid;
+  }
   params.stateless_reset_token_present = 1;
-  random_bytes(params.stateless_reset_token, sizeof(params.stateless_reset_token));
+  connection->fill_reset_token(ConnectionId::from({scid.data, scid.datalen}),
+                               params.stateless_reset_token);
   const ngtcp2_path path = make_path(local, remote);
   if (ngtcp2_conn_server_new(&connection->conn_, &header.scid, &scid, &path, header.version,
                              &callbacks, &settings, &params, nullptr, connection.get()) != 0) {
@@ -359,8 +374,7 @@ std::unique_ptr<QuicConnection> QuicConnection::accept(ByteView first_packet,
 
 std::unique_ptr<QuicConnection> QuicConnection::connect(
     const SocketAddress& local, const SocketAddress& remote, std::string server_name,
-    std::vector<std::vector<uint8_t>> pinned_sha256, const TransportConfig& config,
-    Timestamp now) {
+    std::vector<std::vector<uint8_t>> pinned_sha256, const TransportConfig& config, Timestamp now) {
   std::unique_ptr<QuicConnection> connection(new QuicConnection(config, local, remote));
   connection->is_server_ = false;
   connection->pinned_sha256_ = std::move(pinned_sha256);
@@ -391,10 +405,10 @@ std::unique_ptr<QuicConnection> QuicConnection::connect(
 bool QuicConnection::init_tls(bool server, TlsCredentials credentials,
                               const std::string& server_name) {
   credentials_ = std::move(credentials);
-  const unsigned flags = server ? GNUTLS_SERVER | GNUTLS_ENABLE_EARLY_DATA |
-                                      GNUTLS_NO_AUTO_SEND_TICKET | GNUTLS_NO_END_OF_EARLY_DATA
-                                : GNUTLS_CLIENT | GNUTLS_ENABLE_EARLY_DATA |
-                                      GNUTLS_NO_END_OF_EARLY_DATA;
+  const unsigned flags =
+      server ? GNUTLS_SERVER | GNUTLS_ENABLE_EARLY_DATA | GNUTLS_NO_AUTO_SEND_TICKET |
+                   GNUTLS_NO_END_OF_EARLY_DATA
+             : GNUTLS_CLIENT | GNUTLS_ENABLE_EARLY_DATA | GNUTLS_NO_END_OF_EARLY_DATA;
   if (gnutls_init(&tls_, flags) != 0) {
     tls_ = nullptr;
     return false;
@@ -409,8 +423,7 @@ bool QuicConnection::init_tls(bool server, TlsCredentials credentials,
   gnutls_session_set_ptr(tls_, &conn_ref_->ref);
   if (gnutls_credentials_set(tls_, GNUTLS_CRD_CERTIFICATE, credentials_.get()) != 0) return false;
   gnutls_datum_t alpn{reinterpret_cast<unsigned char*>(const_cast<char*>("h3")), 2};
-  const unsigned alpn_flags =
-      server ? GNUTLS_ALPN_MANDATORY | GNUTLS_ALPN_SERVER_PRECEDENCE : 0;
+  const unsigned alpn_flags = server ? GNUTLS_ALPN_MANDATORY | GNUTLS_ALPN_SERVER_PRECEDENCE : 0;
   if (gnutls_alpn_set_protocols(tls_, &alpn, 1, alpn_flags) != 0) return false;
   if (!server) {
     if (!server_name.empty()) {
@@ -529,9 +542,8 @@ void QuicConnection::write_packets(PacketSink& sink, Timestamp now) {
     return;
   }
   const std::size_t max_packet = ngtcp2_conn_get_path_max_tx_udp_payload_size(conn_);
-  const std::size_t quantum_packets =
-      std::clamp<std::size_t>(ngtcp2_conn_get_send_quantum(conn_) / max_packet, 2,
-                              kMaxPacketsPerWrite);
+  const std::size_t quantum_packets = std::clamp<std::size_t>(
+      ngtcp2_conn_get_send_quantum(conn_) / max_packet, 2, kMaxPacketsPerWrite);
   ngtcp2_path_storage path;
   ngtcp2_path_storage_zero(&path);
   ngtcp2_pkt_info info{};
@@ -631,10 +643,13 @@ void QuicConnection::write_packets(PacketSink& sink, Timestamp now) {
 
 Timestamp QuicConnection::next_timer() const {
   switch (state_) {
-    case ConnectionState::kClosed: return 0;
+    case ConnectionState::kClosed:
+      return 0;
     case ConnectionState::kClosing:
-    case ConnectionState::kDraining: return forget_at_;
-    default: return close_requested_ ? 0 : ngtcp2_conn_get_expiry(conn_);
+    case ConnectionState::kDraining:
+      return forget_at_;
+    default:
+      return close_requested_ ? 0 : ngtcp2_conn_get_expiry(conn_);
   }
 }
 
@@ -736,9 +751,10 @@ std::size_t QuicConnection::max_datagram_payload() const {
   // Short header (1 + CID + 4-byte packet number), AEAD tag (16), DATAGRAM frame type + length.
   constexpr std::size_t kOverhead = 1 + kMaxConnectionIdBytes + 4 + 16 + 1 + 2;
   const std::size_t path_limit = NGTCP2_MAX_UDP_PAYLOAD_SIZE - kOverhead;  // safe before PMTUD
-  const std::size_t frame_limit = params->max_datagram_frame_size > 3
-                                      ? static_cast<std::size_t>(params->max_datagram_frame_size) - 3
-                                      : 0;
+  const std::size_t frame_limit =
+      params->max_datagram_frame_size > 3
+          ? static_cast<std::size_t>(params->max_datagram_frame_size) - 3
+          : 0;
   return std::min(path_limit, frame_limit);
 }
 
@@ -765,6 +781,15 @@ bool QuicConnection::send_datagram_copy(ByteView prefix, ByteView payload) {
     std::memcpy(copy.mutable_frame()->mutable_bytes().data(), payload.data(), payload.size());
   }
   return send_datagram(prefix, std::move(copy));
+}
+
+void QuicConnection::fill_reset_token(const ConnectionId& id, uint8_t* token) const {
+  uint8_t derived[kStatelessResetTokenBytes];
+  if (keys_ != nullptr && keys_->reset_token(id, derived)) {
+    std::memcpy(token, derived, sizeof(derived));
+  } else {
+    random_bytes(token, NGTCP2_STATELESS_RESET_TOKENLEN);
+  }
 }
 
 void QuicConnection::on_acked(int64_t stream_id, uint64_t offset, uint64_t size) {

@@ -1,5 +1,6 @@
 // QuicConnection: the thin adapter around ngtcp2 0.12 + GnuTLS (ngtcp2's pre-1.0 API changes
-// between releases, so nothing outside this file and quic_connection.cpp includes ngtcp2 or sees
+// between releases, so nothing outside this file, quic_connection.cpp and stateless.cpp includes
+// ngtcp2 or sees
 // its types beyond ngtcp2_vec in SendStream). One class serves both roles: the server endpoint and
 // the native WebTransport client.
 //
@@ -101,6 +102,8 @@ struct TransportConfig {
   std::size_t max_udp_payload = 1452;
   std::size_t max_queued_datagrams = 64;  // outgoing; the oldest is dropped beyond this
   bool log_to_stderr = false;             // ngtcp2's own debug log
+  // Tests: behave like a peer that acknowledges data but never grants more stream credit.
+  bool withhold_stream_credit = false;
 };
 
 enum class ConnectionState : uint8_t {
@@ -123,15 +126,17 @@ struct ConnectionStats {
 
 // First look at a received packet, before any connection is involved.
 enum class PacketKind : uint8_t {
-  kRoutable,              // route by `dcid`; a new connection may start if it is an Initial
-  kVersionNegotiation,    // unsupported version: answer with Version Negotiation
-  kInvalid,               // drop
+  kRoutable,            // route by `dcid`; a new connection may start if it is an Initial
+  kVersionNegotiation,  // unsupported version: answer with Version Negotiation
+  kInvalid,             // drop
 };
 PacketKind inspect_packet(ByteView packet, ConnectionId& dcid, ConnectionId& scid);
 // Writes a Version Negotiation packet answering a packet with ids (dcid, scid); returns its size
 // (0 on failure).
 std::size_t write_version_negotiation(std::span<uint8_t> out, const ConnectionId& dcid,
                                       const ConnectionId& scid);
+
+class StatelessKeys;  // stateless.hpp
 
 // Opaque TLS credentials (GnuTLS certificate credentials), shared by the connections that use
 // them so a rotated certificate stays alive until its last connection is gone.
@@ -143,14 +148,17 @@ class QuicConnection {
   QuicConnection(const QuicConnection&) = delete;
   QuicConnection& operator=(const QuicConnection&) = delete;
 
-  // Cheap check that `packet` may start a new connection (a client Initial), before allocating.
-  static bool acceptable_first_packet(ByteView packet);
   // Server side, from a client's first Initial packet (nullptr if it is not an acceptable one).
+  // With `keys`, the stateless reset tokens of our connection ids derive from them (else random).
+  // `retried_from` is set when the Initial carried a valid Retry token: the client's original
+  // destination connection id, recovered from the token.
   static std::unique_ptr<QuicConnection> accept(ByteView first_packet, const SocketAddress& local,
                                                 const SocketAddress& remote,
                                                 TlsCredentials credentials,
                                                 const TransportConfig& config,
-                                                ConnectionIdListener& ids, Timestamp now);
+                                                ConnectionIdListener& ids, Timestamp now,
+                                                const StatelessKeys* keys = nullptr,
+                                                const ConnectionId* retried_from = nullptr);
   // Client side. The server certificate is accepted if its SHA-256 (DER) is in `pinned_sha256`
   // (the WebTransport serverCertificateHashes model).
   static std::unique_ptr<QuicConnection> connect(const SocketAddress& local,
@@ -172,7 +180,7 @@ class QuicConnection {
 
   // Streams. Returns -1 when the peer's stream limit is reached.
   int64_t open_stream(bool bidirectional, uint8_t priority);
-  bool write_stream(int64_t stream_id, ByteView bytes, bool fin);  // copies
+  bool write_stream(int64_t stream_id, ByteView bytes, bool fin);         // copies
   bool write_record(int64_t stream_id, ByteView prefix, FrameRef frame);  // no copy
   uint64_t stream_unsent_bytes(int64_t stream_id) const;
   uint64_t stream_buffered_bytes(int64_t stream_id) const;
@@ -192,6 +200,9 @@ class QuicConnection {
   ConnectionState state() const { return state_; }
   bool closed_for_good(Timestamp now) const;
   bool handshake_completed() const { return state_ != ConnectionState::kHandshaking; }
+  // Both sides know the handshake is over (client: HANDSHAKE_DONE received): only short-header
+  // packets from here on.
+  bool handshake_confirmed() const { return handshake_confirmed_; }
   const SocketAddress& remote() const { return remote_; }
   const ConnectionStats& stats() const { return stats_; }
   // Why the connection ended, for logs ("" while open).
@@ -212,6 +223,9 @@ class QuicConnection {
   void write_close_packet(PacketSink& sink);
   SendStream* pick_stream(int64_t& stream_id);
   void on_acked(int64_t stream_id, uint64_t offset, uint64_t length);
+  // The stateless reset token for our connection id `id` (16 bytes): derived from the endpoint's
+  // keys, so it can reset the peer after we forget the connection; random without keys.
+  void fill_reset_token(const ConnectionId& id, uint8_t* token) const;
 
   struct QueuedDatagram {
     uint8_t prefix[8];
@@ -229,7 +243,9 @@ class QuicConnection {
   std::unique_ptr<ConnRef> conn_ref_;
   ConnectionEvents* events_ = nullptr;
   ConnectionIdListener* ids_ = nullptr;
+  const StatelessKeys* keys_ = nullptr;
   bool is_server_ = true;
+  bool handshake_confirmed_ = false;
   ConnectionState state_ = ConnectionState::kHandshaking;
   std::unordered_map<int64_t, SendStream> send_streams_;
   std::deque<QueuedDatagram> datagrams_;

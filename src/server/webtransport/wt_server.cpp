@@ -60,6 +60,7 @@ std::unique_ptr<WebTransportServer> WebTransportServer::start(app::ServerContext
   server->settings_.policy.path = "/wt";
   server->settings_.policy.allowed_origins = ctx.config.wt_allowed_origins;
   server->settings_.stream_backlog_bytes = limits::kWebTransportStreamBacklogBytes;
+  server->settings_.control_backlog_bytes = limits::kWebTransportControlBacklogBytes;
 
   quic::EndpointConfig config;
   config.address = ctx.config.listen_address;
@@ -67,6 +68,8 @@ std::unique_ptr<WebTransportServer> WebTransportServer::start(app::ServerContext
   config.transport = transport_config(ctx.config);
   config.max_connections = limits::kMaxQuicConnections;
   config.max_connections_per_address = limits::kMaxQuicConnectionsPerAddress;
+  config.retry_threshold = ctx.config.quic_retry_threshold;
+  config.max_half_open = ctx.config.quic_max_half_open;
   WebTransportServer* self = server.get();
   server->endpoint_ = std::make_unique<quic::QuicEndpoint>(
       ctx.io, config, [self] { return self->certificates_->credentials(); },
@@ -130,6 +133,17 @@ void WebTransportServer::write_metrics(const app::MetricWriter& metric) const {
   metric("videocall_quic_connections_refused_total", "counter",
          "QUIC connections refused (total or per-address limit, shutdown)",
          quic.connections_refused);
+  metric("videocall_quic_half_open", "gauge", "QUIC connections still in their handshake",
+         endpoint_->half_open_count());
+  metric("videocall_quic_retries_sent_total", "counter",
+         "Retry packets sent (address validation above --quic-retry-threshold)", quic.retries_sent);
+  metric("videocall_quic_tokens_invalid_total", "counter",
+         "Initials with a Retry token that did not verify (forged, expired, other address)",
+         quic.tokens_invalid);
+  metric("videocall_quic_half_open_dropped_total", "counter",
+         "Initials dropped at the half-open cap (--quic-max-half-open)", quic.half_open_dropped);
+  metric("videocall_quic_stateless_resets_sent_total", "counter",
+         "Stateless Resets sent for packets to unknown connection ids", quic.stateless_resets_sent);
   metric("videocall_quic_datagrams_in_total", "counter", "UDP datagrams received",
          quic.datagrams_in);
   metric("videocall_quic_datagrams_dropped_total", "counter",

@@ -328,7 +328,8 @@ void WebTransportSession::on_stream_closed(int64_t stream_id) {
 
 uint64_t WebTransportSession::lane_backlog(Lane lane) const {
   const quic::QuicConnection& quic = connection_.quic();
-  if (lane == Lane::kControl) return 0;  // control is never held back here
+  // Control is never held back here; write_frame() bounds the control stream's backlog instead.
+  if (lane == Lane::kControl) return 0;
   uint64_t backlog = 0;
   for (const auto& [kind, stream] : media_streams_) {
     const bool audio = kind == v1::MEDIA_KIND_AUDIO;
@@ -365,6 +366,11 @@ bool WebTransportSession::write_frame(const FrameRef& frame) {
   stats_.bytes_out += frame->size();
   if (meta.lane == Lane::kControl) {
     if (control_stream_ < 0) return true;  // cannot happen after Hello; drop
+    if (quic.stream_unsent_bytes(control_stream_) > settings_.control_backlog_bytes) {
+      // The client takes packets but no control: it would grow our memory without limit.
+      fail(kTooSlow, "control backlog over its limit");
+      return false;
+    }
     const h3::RecordPrefix prefix = h3::record_prefix(frame->size());
     return quic.write_record(control_stream_, prefix.view(), frame);
   }

@@ -41,6 +41,8 @@ struct WebTransportStats {
 struct SessionSettings {
   h3::ConnectPolicy policy;
   std::size_t stream_backlog_bytes = 64u << 10;
+  // Unsent control on the control stream beyond which the client is too slow (4429).
+  std::size_t control_backlog_bytes = 1u << 20;
 };
 
 class WebTransportSession final : public quic::QuicApplication,

@@ -377,7 +377,8 @@ def run_one(args, scenario, nodes, direct=False):
             server = subprocess.Popen([args.server_bin, "--listen", "127.0.0.1", "--port", "0", "--data-dir",
                                        os.path.join(workdir, f"node{i + 1}"), "--no-quic", "--log-level", "warn",
                                        "--nats-url", f"nats://127.0.0.1:{nats_port}",
-                                       "--token-secret-file", secret_file],
+                                       "--token-secret-file", secret_file,
+                                       "--join-rate-exempt", "127.0.0.1"],  # loopback load
                                       stdout=subprocess.PIPE, stderr=log)
             servers.append(server)
             url = read_line_matching(server, server.stdout, r"listening on (\S+)", 60).group(1)

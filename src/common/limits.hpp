@@ -95,6 +95,16 @@ inline constexpr std::size_t kBusReplayWindowMessages = 4096;
 // Logging: a client-controlled string is cut to this many bytes in a log line (log::escape).
 inline constexpr std::size_t kMaxLoggedClientStringBytes = 256;
 
+// HTTP and REST hardening (docs/SECURITY.md "HTTP and REST").
+// An event that can repeat at line rate (accept failing, a handler throwing) is logged at most
+// once per interval, with the count held back.
+inline constexpr auto kRepeatedEventLogInterval = 1s;
+// accept() failing for lack of file descriptors pauses accepting this long instead of spinning.
+inline constexpr auto kAcceptBackoff = 100ms;
+// Descriptors kept free of TCP connections when --max-connections is derived from RLIMIT_NOFILE:
+// the database, log, QUIC sockets, the NATS connection and files served.
+inline constexpr std::size_t kReservedFileDescriptors = 64;
+
 // Tokens.
 inline constexpr auto kRoomTokenLifetime = 10min;
 inline constexpr std::size_t kMaxTokenBytes = 4096;

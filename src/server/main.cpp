@@ -1,12 +1,15 @@
 // videocall-server entry point: configuration, data directory, store, token secret, then the
 // relay loop on this thread until SIGINT/SIGTERM.
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 
@@ -24,17 +27,33 @@ namespace {
 
 namespace asio = boost::asio;
 
+// Connections are file descriptors: use all the hard limit allows (the soft limit is often 1024).
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == limit.rlim_max) return;
+  const rlim_t previous = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    VC_LOG_WARN("event=open_file_limit_unchanged soft={} error=\"{}\"", previous,
+                std::strerror(errno));
+    return;
+  }
+  VC_LOG_INFO("event=open_file_limit_raised from={} to={}", previous, limit.rlim_cur);
+}
+
 void prepare_data_dir(const std::filesystem::path& dir) {
   std::error_code ec;
-  if (std::filesystem::create_directories(dir, ec)) {
-    // Holds the token secret and meeting metadata: owner only.
-    ::chmod(dir.c_str(), 0700);
-  } else if (ec) {
-    throw std::runtime_error("cannot create data dir " + dir.string() + ": " + ec.message());
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw std::runtime_error("cannot create data dir " + dir.string() + ": " + ec.message());
+  // Holds the token secret and meeting metadata: owner only, also when it already existed.
+  if (::chmod(dir.c_str(), 0700) != 0) {
+    VC_LOG_WARN("event=data_dir_not_private dir=\"{}\" error=\"{}\"", dir.string(),
+                std::strerror(errno));
   }
 }
 
 int run(vc::app::ServerConfig config) {
+  raise_open_file_limit();
   const std::filesystem::path data_dir = config.data_dir;
   prepare_data_dir(data_dir);
   const std::vector<uint8_t> secret = vc::auth::load_or_create_secret(
@@ -115,7 +134,19 @@ int run(vc::app::ServerConfig config) {
   std::printf("videocall-server listening on %s\n", url.c_str());
   std::fflush(stdout);
 
-  io.run();  // returns once shutdown has closed everything
+  // Returns once shutdown has closed everything. Every transport contains its handlers'
+  // exceptions; one that still escapes is counted and the loop resumes (asio allows run() again),
+  // so one bad input cannot end every call on the node.
+  for (;;) {
+    try {
+      io.run();
+      break;
+    } catch (const std::exception& e) {
+      vc::app::note_handler_exception(server->context(), "relay_loop", e.what());
+    } catch (...) {
+      vc::app::note_handler_exception(server->context(), "relay_loop", "non-standard exception");
+    }
+  }
   store_pool.join();
   VC_LOG_INFO("event=stopped");
   return 0;
@@ -128,6 +159,7 @@ int main(int argc, char** argv) {
   if (auto* exit_code = std::get_if<int>(&parsed)) return *exit_code;
   auto& config = std::get<vc::app::ServerConfig>(parsed);
   std::signal(SIGPIPE, SIG_IGN);
+  ::umask(077);  // the database, its WAL files and the secret are for this user only
   vc::log::init(config.log_level);
   try {
     return run(std::move(config));

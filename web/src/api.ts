@@ -94,7 +94,8 @@ export async function refreshToken(
   try {
     response = await fetch(apiUrl(server, meetingId, 'token'), {
       method: 'POST',
-      headers: { Authorization: `Bearer ${token}` },
+      // The server refuses join/token calls that are not declared JSON (cross-site form posts).
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
       ...(timeoutMs !== undefined ? { signal: AbortSignal.timeout(timeoutMs) } : {}),
     });
   } catch (error) {

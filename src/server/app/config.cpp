@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 
+#include "server/http/client_address.hpp"
+
 namespace vc::app {
 
 namespace {
@@ -45,6 +47,16 @@ CLI::Validator base_url_syntax() {
         return {};
       },
       "URL");
+}
+
+// An address block like 10.0.0.0/8, fd00::/8 or a single address.
+CLI::Validator cidr_syntax() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        if (http::parse_cidr(value)) return {};
+        return "expected an address or CIDR block like 10.0.0.0/8, got '" + value + "'";
+      },
+      "CIDR");
 }
 
 }  // namespace
@@ -135,6 +147,29 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
                  "Room token lifetime in seconds; clients renew before expiry")
       ->envname("VIDEOCALL_TOKEN_LIFETIME")
       ->check(CLI::Range(30u, 86400u));
+  app.add_option("--public-url", config.public_url,
+                 "Public base URL (http[s]://host[:port]) of this node; WebTransport URLs handed "
+                 "to clients use its host (default: the request's Host when it is a valid host "
+                 "name or address, else --listen)")
+      ->envname("VIDEOCALL_PUBLIC_URL")
+      ->transform(base_url_syntax());
+  app.add_option("--trusted-proxy", config.trusted_proxies,
+                 "Address or CIDR of a reverse proxy whose Forwarded/X-Forwarded-For headers "
+                 "name the client (repeatable; default: none, the TCP peer is the client)")
+      ->envname("VIDEOCALL_TRUSTED_PROXIES")
+      ->delimiter(',')
+      ->check(cidr_syntax());
+  app.add_option("--join-rate-exempt", config.join_rate_exempt,
+                 "Address or CIDR exempt from the join/create rate limit, e.g. 127.0.0.1 for "
+                 "load tests and bots (repeatable; default: none)")
+      ->envname("VIDEOCALL_JOIN_RATE_EXEMPT")
+      ->delimiter(',')
+      ->check(cidr_syntax());
+  app.add_option("--max-connections", config.max_connections,
+                 "Open TCP connections in total (default 0: the open-file limit minus a reserve)")
+      ->envname("VIDEOCALL_MAX_CONNECTIONS");
+  // Hidden: lets integration tests prove that a throwing handler is contained.
+  app.add_flag("--test-fault-injection", config.test_fault_injection)->group("");
 
   app.add_option("--max-send-queue-bytes", config.max_send_queue_bytes,
                  "Bytes all receivers' send queues may hold together; beyond it a receiver that "

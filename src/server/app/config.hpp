@@ -54,6 +54,18 @@ struct ServerConfig {
   // Queues and memory: bytes held by all send queues together (docs/SECURITY.md).
   uint64_t max_send_queue_bytes = limits::kSendQueueProcessBytes;
 
+  // HTTP and REST hardening (docs/SECURITY.md "HTTP and REST").
+  // Public base URL of this node; its host goes into WebTransport URLs (default: a valid Host).
+  std::string public_url;
+  // CIDRs of reverse proxies whose Forwarded / X-Forwarded-For headers are believed.
+  std::vector<std::string> trusted_proxies;
+  // CIDRs exempt from the join rate limit (load generators, bots); none by default.
+  std::vector<std::string> join_rate_exempt;
+  // Open TCP connections in total; 0 derives it from RLIMIT_NOFILE at start.
+  std::size_t max_connections = 0;
+  // Integration tests only (hidden flag): /__test/throw* and a media trigger throw on purpose.
+  bool test_fault_injection = false;
+
   bool tls() const { return !cert_file.empty(); }
 };
 

@@ -1,5 +1,7 @@
 #include "server/app/server.hpp"
 
+#include <sys/resource.h>
+
 #include "common/limits.hpp"
 #include "common/log.hpp"
 #include "server/http/listener.hpp"
@@ -17,7 +19,22 @@ Server::Server(ServerConfig config, asio::io_context& io, asio::thread_pool& sto
 
 Server::~Server() = default;
 
+namespace {
+
+// --max-connections, or what the open-file limit leaves after a reserve for everything else.
+std::size_t connection_limit(std::size_t configured) {
+  if (configured != 0) return configured;
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return SIZE_MAX;
+  const auto files = static_cast<std::size_t>(limit.rlim_cur);
+  return files > 2 * limits::kReservedFileDescriptors ? files - limits::kReservedFileDescriptors
+                                                      : files / 2;
+}
+
+}  // namespace
+
 tcp::endpoint Server::start() {
+  ctx_.connections.set_limits(connection_limit(ctx_.config.max_connections), ctx_.trusted_proxies);
   if (ctx_.config.tls()) {
     tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
     tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |

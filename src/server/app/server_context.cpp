@@ -3,26 +3,64 @@
 #include <algorithm>
 
 #include "common/limits.hpp"
+#include "common/log.hpp"
 
 namespace vc::app {
 
+bool LogRateLimiter::allow(std::chrono::steady_clock::time_point now, uint64_t& suppressed) {
+  if (last_ && now - *last_ < interval_) {
+    ++held_back_;
+    return false;
+  }
+  last_ = now;
+  suppressed = std::exchange(held_back_, 0);
+  return true;
+}
+
+void ConnectionLimiter::set_limits(std::size_t max_total,
+                                   std::vector<http::Cidr> per_address_exempt) {
+  max_total_ = max_total;
+  per_address_exempt_ = std::move(per_address_exempt);
+}
+
 bool ConnectionLimiter::try_acquire(const boost::asio::ip::address& address) {
+  if (full()) return false;
   std::size_t& count = counts_[address.to_string()];
-  if (count >= limits::kMaxConnectionsPerAddress) return false;
+  if (count >= limits::kMaxConnectionsPerAddress && !http::in_any(per_address_exempt_, address)) {
+    return false;
+  }
   ++count;
+  ++total_;
   return true;
 }
 
 void ConnectionLimiter::release(const boost::asio::ip::address& address) {
   auto it = counts_.find(address.to_string());
   if (it == counts_.end()) return;
+  --total_;
   if (--it->second == 0) counts_.erase(it);
+}
+
+std::vector<http::Cidr> parse_cidrs(const std::vector<std::string>& texts) {
+  std::vector<http::Cidr> blocks;
+  for (const std::string& text : texts) {
+    if (auto block = http::parse_cidr(text)) blocks.push_back(*block);
+  }
+  return blocks;
+}
+
+void note_handler_exception(ServerContext& ctx, std::string_view where, std::string_view what) {
+  ++ctx.metrics.handler_exceptions;
+  uint64_t suppressed = 0;
+  if (ctx.handler_exception_log.allow(std::chrono::steady_clock::now(), suppressed)) {
+    VC_LOG_ERROR("event=handler_exception where={} error=\"{}\" suppressed_since_last={}", where,
+                 what, suppressed);
+  }
 }
 
 bool RateLimiter::allow(const boost::asio::ip::address& address,
                         std::chrono::steady_clock::time_point now) {
-  // Loopback is the operator's own machine (load tests, bots, a local reverse proxy).
-  if (address.is_loopback()) return true;
+  if (http::in_any(exempt_, address)) return true;
   if (buckets_.size() >= limits::kMaxRateLimitedAddresses) buckets_.clear();
   auto [it, inserted] = buckets_.try_emplace(address.to_string());
   Bucket& bucket = it->second;

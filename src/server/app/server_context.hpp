@@ -22,6 +22,7 @@
 #include "server/app/room_registry.hpp"
 #include "server/auth/left_participants.hpp"
 #include "server/auth/room_token.hpp"
+#include "server/http/client_address.hpp"
 #include "server/store/meeting_store.hpp"
 
 namespace vc::app {
@@ -45,23 +46,52 @@ struct ServerMetrics {
   std::map<uint32_t, uint64_t> ws_closed_with_code;  // errors sent to clients, by code
   // Control and identity.
   uint64_t token_refreshes_refused_after_leave = 0;  // POST .../token after Control.leave: 403
+  // HTTP and REST hardening.
+  uint64_t handler_exceptions = 0;      // exceptions contained: that request/connection closed
+  uint64_t accept_fd_exhausted = 0;     // accept failed with EMFILE/ENFILE: accepting paused
+  uint64_t connections_over_limit = 0;  // refused at --max-connections
+  uint64_t unsupported_media_type = 0;  // join/token calls refused with 415
 };
 
-// Counts live TCP connections per source address (limits::kMaxConnectionsPerAddress).
+// Lets one log line through per interval and counts what it held back, so an event that can
+// repeat at line rate (accept failures, a handler that keeps throwing) cannot flood the log.
+class LogRateLimiter {
+ public:
+  explicit LogRateLimiter(std::chrono::steady_clock::duration interval) : interval_(interval) {}
+  // True when this occurrence may be logged; `suppressed` is then how many were held back since.
+  bool allow(std::chrono::steady_clock::time_point now, uint64_t& suppressed);
+
+ private:
+  std::chrono::steady_clock::duration interval_;
+  std::optional<std::chrono::steady_clock::time_point> last_;
+  uint64_t held_back_ = 0;
+};
+
+// Counts live TCP connections in total (--max-connections) and per source address
+// (limits::kMaxConnectionsPerAddress; trusted proxies carry many clients and are exempt).
 class ConnectionLimiter {
  public:
+  void set_limits(std::size_t max_total, std::vector<http::Cidr> per_address_exempt);
   bool try_acquire(const boost::asio::ip::address& address);
   void release(const boost::asio::ip::address& address);
+  bool full() const { return total_ >= max_total_; }
+  std::size_t max_total() const { return max_total_; }
 
  private:
   std::unordered_map<std::string, std::size_t> counts_;
+  std::size_t total_ = 0;
+  std::size_t max_total_ = SIZE_MAX;
+  std::vector<http::Cidr> per_address_exempt_;
 };
 
-// Token bucket per source address for REST calls that create state (joins, meetings).
+// Token bucket per source address for REST calls that create state (joins, meetings). Addresses
+// in `exempt` (--join-rate-exempt) are never limited; nothing is exempt by default.
 class RateLimiter {
  public:
-  RateLimiter(double burst, double per_second) : burst_(burst), per_second_(per_second) {}
+  RateLimiter(double burst, double per_second, std::vector<http::Cidr> exempt = {})
+      : burst_(burst), per_second_(per_second), exempt_(std::move(exempt)) {}
   bool allow(const boost::asio::ip::address& address, std::chrono::steady_clock::time_point now);
+  void set_exempt(std::vector<http::Cidr> exempt) { exempt_ = std::move(exempt); }
 
  private:
   struct Bucket {
@@ -70,6 +100,7 @@ class RateLimiter {
   };
   double burst_;
   double per_second_;
+  std::vector<http::Cidr> exempt_;
   std::unordered_map<std::string, Bucket> buckets_;
 };
 
@@ -102,7 +133,7 @@ class LiveConnection {
 };
 
 // Returns the `webtransport` object for a join response, or nothing when WebTransport is off.
-// Called on the relay thread with the request's Host header.
+// Called on the relay thread with the validated public host name (http/public_host.hpp).
 using WebTransportInfoFn = std::function<std::optional<nlohmann::json>(std::string_view host)>;
 
 // Writes one Prometheus metric (name, type, help, value); handed to metric sources below.
@@ -114,6 +145,9 @@ using MetricWriter = std::function<void(std::string_view name, std::string_view 
 using RemoteRosterFn = std::function<bool(
     const std::string& meeting_id, std::function<void(const std::vector<v1::Participant>&)> done)>;
 
+// Parses CIDRs already checked by parse_config (unparsable entries are skipped).
+std::vector<http::Cidr> parse_cidrs(const std::vector<std::string>& texts);
+
 struct ServerContext {
   ServerContext(ServerConfig config_in, boost::asio::io_context& io_in,
                 boost::asio::thread_pool& store_pool_in, store::MeetingStore& store_in,
@@ -123,7 +157,10 @@ struct ServerContext {
         store_pool(store_pool_in),
         store(store_in),
         tokens(tokens_in),
-        rooms([] { return room::Clock::now(); }) {}
+        rooms([] { return room::Clock::now(); }) {
+    trusted_proxies = parse_cidrs(config.trusted_proxies);
+    join_rate.set_exempt(parse_cidrs(config.join_rate_exempt));
+  }
 
   ServerConfig config;
   boost::asio::io_context& io;           // the relay thread: rooms, sessions, HTTP
@@ -147,6 +184,13 @@ struct ServerContext {
   std::map<std::string, std::function<void(const MetricWriter&)>> metric_sources;
   // Called on the relay thread when shutdown starts (e.g. the QUIC endpoint stops receiving).
   std::vector<std::function<void()>> on_shutdown;
+  // Peers whose Forwarded / X-Forwarded-For name the client (--trusted-proxy).
+  std::vector<http::Cidr> trusted_proxies;
+  LogRateLimiter handler_exception_log{limits::kRepeatedEventLogInterval};
 };
+
+// The one place a handler's exception ends: counts it, logs it (rate-limited) with where it was
+// caught. The caller then closes only the request or connection that caused it.
+void note_handler_exception(ServerContext& ctx, std::string_view where, std::string_view what);
 
 }  // namespace vc::app

@@ -7,6 +7,7 @@
 
 #include "common/log.hpp"
 #include "server/auth/room_token.hpp"
+#include "server/http/public_host.hpp"
 #include "server/http/request_validation.hpp"
 #include "server/http/router.hpp"
 
@@ -32,8 +33,13 @@ void run_on_store(app::ServerContext& ctx, Work work, Done done) {
     } catch (const std::exception& e) {
       VC_LOG_ERROR("event=store_error error=\"{}\"", log::escaped(e.what()));
     }
-    asio::post(ctx.io, [done = std::move(done), result = std::move(result)]() mutable {
-      done(std::move(result));
+    asio::post(ctx.io, [&ctx, done = std::move(done), result = std::move(result)]() mutable {
+      try {
+        done(std::move(result));
+      } catch (const std::exception& e) {
+        // The request's responder dies unanswered with `done`: its connection gets a 500.
+        app::note_handler_exception(ctx, "http", e.what());
+      }
     });
   });
 }
@@ -101,7 +107,9 @@ nlohmann::json token_body(app::ServerContext& ctx, const auth::RoomClaims& c,
                          {"ws_url", "/ws"},
                          {"alternate_servers", ctx.config.peer_urls}};
   if (ctx.webtransport_info) {
-    if (auto wt = ctx.webtransport_info(host)) body["webtransport"] = std::move(*wt);
+    const std::string public_name =
+        public_host(ctx.config.public_url, host, ctx.config.listen_address);
+    if (auto wt = ctx.webtransport_info(public_name)) body["webtransport"] = std::move(*wt);
   }
   return body;
 }
@@ -244,6 +252,7 @@ bhttp::message_generator cors_preflight(app::ServerContext& ctx, const RequestIn
   res.set(bhttp::field::access_control_allow_headers, "Authorization, Content-Type");
   res.set(bhttp::field::access_control_max_age, "600");
   res.set(bhttp::field::vary, "Origin");
+  set_common_security_headers(res.base());
   res.keep_alive(info.keep_alive);
   return res;
 }
@@ -292,12 +301,19 @@ void handle_api(app::ServerContext& ctx, Request&& req, std::string_view path,
     if (method != bhttp::verb::get) return method_not_allowed();
     return meeting_info(ctx, std::string(id), info, std::move(respond), false);
   }
+  auto unsupported_media_type = [&] {
+    ++ctx.metrics.unsupported_media_type;
+    return respond(fail(ctx, status::unsupported_media_type, "unsupported_media_type",
+                        "Content-Type must be application/json", info));
+  };
   if (action == "join") {
     if (method != bhttp::verb::post) return method_not_allowed();
+    if (!has_json_content_type(req)) return unsupported_media_type();
     return join_meeting(ctx, std::move(req), std::string(id), info, std::move(respond));
   }
   if (action == "token") {
     if (method != bhttp::verb::post) return method_not_allowed();
+    if (!has_json_content_type(req)) return unsupported_media_type();
     return refresh_token(ctx, req, id, info, std::move(respond));
   }
   if (action == "participants") {

@@ -1,5 +1,6 @@
 #include "server/http/http_session.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -96,10 +97,45 @@ class HttpSession final : public app::LiveConnection,
                        info_of(req)));
     }
     keep_alive_ = req.keep_alive();
-    handle_request(ctx_, std::move(req), slot_.address(),
-                   [self = this->shared_from_this()](bhttp::message_generator msg) {
-                     self->send(std::move(msg));
-                   });
+    auto pending = std::make_shared<PendingResponse>(this->shared_from_this());
+    try {
+      handle_request(ctx_, std::move(req), slot_.address(),
+                     [pending](bhttp::message_generator msg) {
+                       pending->answered = true;
+                       pending->session->send(std::move(msg));
+                     });
+    } catch (const std::exception& e) {
+      app::note_handler_exception(ctx_, "http", e.what());
+    } catch (...) {
+      app::note_handler_exception(ctx_, "http", "non-standard exception");
+    }
+  }
+
+  // Shared by every copy of a request's responder. If the last copy goes away unanswered (the
+  // handler threw, here or in a later completion such as a store callback), the client gets a
+  // 500 and the connection closes, instead of waiting for a timeout.
+  struct PendingResponse {
+    explicit PendingResponse(std::shared_ptr<HttpSession> s) : session(std::move(s)) {}
+    PendingResponse(const PendingResponse&) = delete;
+    PendingResponse& operator=(const PendingResponse&) = delete;
+    ~PendingResponse() {
+      if (answered) return;
+      try {
+        // Possibly mid-unwinding: answer from a fresh handler.
+        asio::io_context& io = session->ctx_.io;
+        asio::post(io, [s = std::move(session)] { s->answer_internal_error(); });
+      } catch (...) {
+        // Out of memory while unwinding: the read timeout closes the connection.
+      }
+    }
+    std::shared_ptr<HttpSession> session;
+    bool answered = false;
+  };
+
+  void answer_internal_error() {
+    keep_alive_ = false;
+    send(fail(ctx_, bhttp::status::internal_server_error, "internal", "internal error",
+              {11, false, false}));
   }
 
   void send(bhttp::message_generator msg) {

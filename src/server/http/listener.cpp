@@ -1,5 +1,7 @@
 #include "server/http/listener.hpp"
 
+#include <cerrno>
+
 #include "common/limits.hpp"
 #include "common/log.hpp"
 #include "server/http/http_session.hpp"
@@ -10,7 +12,7 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 Listener::Listener(app::ServerContext& ctx, const tcp::endpoint& endpoint, asio::ssl::context* tls)
-    : ctx_(ctx), acceptor_(ctx.io), tls_(tls) {
+    : ctx_(ctx), acceptor_(ctx.io), tls_(tls), backoff_timer_(ctx.io) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::socket_base::reuse_address(true));
   acceptor_.bind(endpoint);
@@ -20,6 +22,15 @@ Listener::Listener(app::ServerContext& ctx, const tcp::endpoint& endpoint, asio:
 void Listener::stop() {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
+  backoff_timer_.cancel();
+}
+
+void Listener::accept_after_backoff() {
+  backoff_timer_.expires_after(limits::kAcceptBackoff);
+  backoff_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec || !self->acceptor_.is_open()) return;
+    self->accept();
+  });
 }
 
 void Listener::accept() {
@@ -33,12 +44,22 @@ void Listener::accept() {
 void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
   if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
   if (ec) {
-    // EMFILE and friends: log and keep accepting rather than dying.
-    VC_LOG_WARN("event=accept_failed error=\"{}\"", ec.message());
-    return accept();
+    // Keep accepting rather than dying, but never at line rate: EMFILE/ENFILE (and ENOBUFS,
+    // ENOMEM) leave the connection queued, so an immediate retry fails again at once. Only a
+    // connection the client aborted before we took it is worth retrying without a pause.
+    if (ec == asio::error::no_descriptors || ec.value() == ENFILE) {
+      ++ctx_.metrics.accept_fd_exhausted;
+    }
+    uint64_t suppressed = 0;
+    if (accept_failure_log_.allow(std::chrono::steady_clock::now(), suppressed)) {
+      VC_LOG_WARN("event=accept_failed error=\"{}\" suppressed_since_last={}", ec.message(),
+                  suppressed);
+    }
+    return ec == asio::error::connection_aborted ? accept() : accept_after_backoff();
   }
   boost::system::error_code remote_ec;
   const tcp::endpoint remote = socket.remote_endpoint(remote_ec);
+  if (ctx_.connections.full()) ++ctx_.metrics.connections_over_limit;
   if (remote_ec || ctx_.shutting_down || !ctx_.connections.try_acquire(remote.address())) {
     ++ctx_.metrics.connections_refused;
     boost::system::error_code ignored;

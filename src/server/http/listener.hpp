@@ -4,6 +4,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 
 #include "server/app/server_context.hpp"
@@ -23,10 +24,15 @@ class Listener : public std::enable_shared_from_this<Listener> {
  private:
   void accept();
   void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
+  // Out of descriptors: retrying at once would spin (the pending connection stays queued), so
+  // wait a little for connections to close.
+  void accept_after_backoff();
 
   app::ServerContext& ctx_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::ssl::context* tls_;
+  boost::asio::steady_timer backoff_timer_;
+  app::LogRateLimiter accept_failure_log_{limits::kRepeatedEventLogInterval};
 };
 
 }  // namespace vc::http

@@ -12,7 +12,17 @@ bool is_ascii_space(unsigned char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-// Strict UTF-8 (no overlongs, no surrogates, <= U+10FFFF) without C0/C1 control characters.
+// Invisible code points that reorder or hide text: bidi embeddings/overrides/isolates and marks,
+// and zero-width characters. In a name they can impersonate another participant or reverse what
+// follows the name in a roster or a log.
+bool is_invisible_formatting(uint32_t cp) {
+  return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e ||
+         cp == 0x200f || cp == 0x061c || (cp >= 0x200b && cp <= 0x200d) || cp == 0xfeff ||
+         cp == 0x2060;
+}
+
+// Strict UTF-8 (no overlongs, no surrogates, <= U+10FFFF) without C0/C1 control characters or
+// invisible formatting.
 bool is_clean_utf8(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
@@ -45,6 +55,7 @@ bool is_clean_utf8(std::string_view s) {
     }
     if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
     if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) return false;
+    if (is_invisible_formatting(cp)) return false;
     i += len;
   }
   return true;
@@ -88,7 +99,9 @@ ParsedJoinRequest parse_join_request(std::string_view json) {
   }
   auto normalized = normalize_display_name(name->get_ref<const std::string&>());
   if (!normalized) {
-    result.error = "display_name must be 1..64 bytes of printable UTF-8";
+    result.error =
+        "display_name must be 1..64 bytes of printable UTF-8 without control, bidi or "
+        "zero-width characters";
     return result;
   }
   result.body = JoinRequestBody{std::move(*normalized)};

@@ -2,7 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <boost/asio/post.hpp>
 #include <boost/beast/version.hpp>
+#include <cctype>
+#include <stdexcept>
+
+#include "server/http/client_address.hpp"
 
 namespace vc::http {
 
@@ -116,6 +122,15 @@ std::string metrics_text(const app::ServerContext& ctx) {
   metric("videocall_keyframe_requests_backed_off_total", "counter",
          "Keyframe requests deferred because the same receiver keeps losing the track",
          rooms.keyframe_requests_backed_off);
+  metric("videocall_handler_exceptions_total", "counter",
+         "Exceptions contained in handlers (that request or connection closed)",
+         m.handler_exceptions);
+  metric("videocall_accept_fd_exhausted_total", "counter",
+         "accept() out of file descriptors (accepting paused briefly)", m.accept_fd_exhausted);
+  metric("videocall_connections_over_limit_total", "counter",
+         "TCP connections refused at --max-connections", m.connections_over_limit);
+  metric("videocall_http_unsupported_media_type_total", "counter",
+         "Join/token calls refused with 415 (not application/json)", m.unsupported_media_type);
   for (const auto& [name, source] : ctx.metric_sources) source(metric);
   out += "# HELP videocall_ws_errors_total Control.error codes sent before closing\n";
   out += "# TYPE videocall_ws_errors_total counter\n";
@@ -149,13 +164,46 @@ std::string query_param(std::string_view target, std::string_view name) {
   return {};
 }
 
+void set_common_security_headers(bhttp::fields& headers) {
+  headers.set("X-Content-Type-Options", "nosniff");
+  headers.set("Referrer-Policy", "no-referrer");
+  headers.set("X-Frame-Options", "DENY");  // frame-ancestors for browsers without CSP level 2
+}
+
+std::string web_app_csp(const std::vector<std::string>& peer_urls) {
+  std::string connect = "'self' https: wss:";
+  for (const std::string& peer : peer_urls) {
+    // Peers are validated base URLs (http[s]://host[:port]); ws(s) follows their scheme.
+    const bool tls = peer.starts_with("https://");
+    connect += " " + peer;
+    connect += (tls ? " wss://" : " ws://") + peer.substr(tls ? 8 : 7);
+  }
+  return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+         "media-src 'self' blob: mediastream:; connect-src " +
+         connect +
+         "; worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+         "frame-ancestors 'none'";
+}
+
+bool has_json_content_type(const Request& req) {
+  std::string_view type = req[bhttp::field::content_type];
+  type = type.substr(0, type.find(';'));  // parameters (charset) are fine
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  constexpr std::string_view kJson = "application/json";
+  return type.size() == kJson.size() &&
+         std::equal(type.begin(), type.end(), kJson.begin(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == b;
+         });
+}
+
 bhttp::message_generator text_response(bhttp::status status, std::string body,
                                        std::string_view content_type, const RequestInfo& info) {
   bhttp::response<bhttp::string_body> res{status, info.version};
   res.set(bhttp::field::server, kServerName);
   res.set(bhttp::field::content_type, content_type);
   res.set(bhttp::field::cache_control, "no-store");
-  res.set("X-Content-Type-Options", "nosniff");
+  set_common_security_headers(res.base());
+  res.set("Content-Security-Policy", kNonDocumentCsp);
   if (!info.cors_origin.empty()) {
     res.set(bhttp::field::access_control_allow_origin, info.cors_origin);
     res.set(bhttp::field::vary, "Origin");
@@ -169,7 +217,9 @@ bhttp::message_generator text_response(bhttp::status status, std::string body,
 
 bhttp::message_generator json_response(bhttp::status status, const nlohmann::json& body,
                                        const RequestInfo& info) {
-  return text_response(status, body.dump(), "application/json", info);
+  // Replace rather than throw on invalid UTF-8: no input may turn a response into an exception.
+  return text_response(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                       "application/json", info);
 }
 
 bhttp::message_generator error_response(bhttp::status status, std::string_view code,
@@ -187,12 +237,44 @@ bhttp::message_generator fail(app::ServerContext& ctx, bhttp::status status, std
   return error_response(status, code, message, info);
 }
 
-void handle_request(app::ServerContext& ctx, Request&& req, const boost::asio::ip::address& remote,
+namespace {
+
+// All values of a header that may be repeated, comma-joined (a proxy may add its own line).
+std::string joined_header(const Request& req, std::string_view name) {
+  std::string joined;
+  for (auto [it, end] = req.equal_range(name); it != end; ++it) {
+    if (!joined.empty()) joined += ',';
+    joined.append(it->value());
+  }
+  return joined;
+}
+
+// --test-fault-injection only: handlers that throw, to prove the containment.
+void inject_fault(app::ServerContext& ctx, std::string_view path, Responder respond) {
+  if (path == "/__test/throw-later") {
+    // Throws from a later handler that owns the responder, like a store completion would.
+    boost::asio::post(ctx.io, [respond = std::move(respond)] {
+      throw std::runtime_error("injected fault (later)");
+    });
+    return;
+  }
+  throw std::runtime_error("injected fault");
+}
+
+}  // namespace
+
+void handle_request(app::ServerContext& ctx, Request&& req, const boost::asio::ip::address& peer,
                     Responder respond) {
   ++ctx.metrics.http_requests;
   Responder& counted = respond;
   const RequestInfo info = info_of(req);
   const std::string_view path = target_path(req.target());
+  const boost::asio::ip::address remote =
+      client_address(peer, joined_header(req, "Forwarded"), joined_header(req, "X-Forwarded-For"),
+                     ctx.trusted_proxies);
+  if (ctx.config.test_fault_injection && path.starts_with("/__test/")) {
+    return inject_fault(ctx, path, std::move(respond));
+  }
 
   if (path.starts_with("/api/")) {
     constexpr std::string_view kPrefix = "/api/v1/meetings";

@@ -56,6 +56,21 @@ bhttp::message_generator fail(app::ServerContext& ctx, bhttp::status status, std
 bhttp::message_generator text_response(bhttp::status status, std::string body,
                                        std::string_view content_type, const RequestInfo& info);
 
+// Headers every response carries: nosniff, no Referer leaking meeting ids to other sites, and
+// no framing. API and text responses get a CSP that allows nothing (they are never documents).
+void set_common_security_headers(bhttp::fields& headers);
+inline constexpr std::string_view kNonDocumentCsp = "default-src 'none'; frame-ancestors 'none'";
+
+// The web app's Content-Security-Policy: scripts, styles and worklets only from this origin, no
+// inline code; connections to this origin, to WebTransport (https on any host, it runs on its own
+// UDP port) and to the other nodes of the deployment (--peer-url, for reconnects and token
+// renewal).
+std::string web_app_csp(const std::vector<std::string>& peer_urls);
+
+// Join and token calls must declare a JSON body, so a cross-site form or "simple" fetch (which
+// can only send text/plain, urlencoded or multipart without a CORS preflight) is refused.
+bool has_json_content_type(const Request& req);
+
 // Path part of a request target (before '?').
 std::string_view target_path(std::string_view target);
 

@@ -14,10 +14,12 @@ bhttp::message_generator serve_static(const app::ServerContext& ctx, const Reque
   if (!file) {
     return error_response(bhttp::status::bad_request, "bad_request", "invalid path", info);
   }
+  // Only regular files whose real path stays in the web root: no symlinks out, no directories.
+  const auto real_file = confine_to_web_root(ctx.config.web_root, *file);
   boost::beast::error_code ec;
   bhttp::file_body::value_type body;
-  body.open(file->c_str(), boost::beast::file_mode::scan, ec);
-  if (ec) {
+  if (real_file) body.open(real_file->c_str(), boost::beast::file_mode::scan, ec);
+  if (!real_file || ec) {
     if (file->filename() == "index.html") {
       return text_response(bhttp::status::not_found,
                            "web app not built: run `make web` or pass --web-root\n", "text/plain",
@@ -27,10 +29,12 @@ bhttp::message_generator serve_static(const app::ServerContext& ctx, const Reque
   }
   const std::uint64_t size = body.size();
   const bool hashed_asset = path.starts_with("/assets/");
+  const std::string csp = web_app_csp(ctx.config.peer_urls);
   auto set_headers = [&](auto& res) {
     res.set(bhttp::field::server, "videocall-server");
     res.set(bhttp::field::content_type, content_type_for(*file));
-    res.set("X-Content-Type-Options", "nosniff");
+    set_common_security_headers(res.base());
+    res.set("Content-Security-Policy", csp);
     res.set(bhttp::field::cache_control,
             hashed_asset ? "public, max-age=31536000, immutable" : "no-cache");
     res.content_length(size);

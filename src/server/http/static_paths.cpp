@@ -65,6 +65,19 @@ std::optional<std::filesystem::path> resolve_static_path(const std::filesystem::
   return file;  // does not exist: the caller answers 404
 }
 
+std::optional<std::filesystem::path> confine_to_web_root(const std::filesystem::path& web_root,
+                                                         const std::filesystem::path& file) {
+  std::error_code ec;
+  const std::filesystem::path root = std::filesystem::canonical(web_root, ec);
+  if (ec) return std::nullopt;
+  std::filesystem::path real = std::filesystem::canonical(file, ec);
+  if (ec || !std::filesystem::is_regular_file(real, ec)) return std::nullopt;
+  // Compare whole segments, so /srv/web-private is not inside /srv/web.
+  auto [root_end, real_it] = std::mismatch(root.begin(), root.end(), real.begin(), real.end());
+  if (root_end != root.end() || real_it == real.end()) return std::nullopt;
+  return real;
+}
+
 std::string_view content_type_for(const std::filesystem::path& file) {
   const std::string ext = file.extension().string();
   if (ext == ".html") return "text/html; charset=utf-8";

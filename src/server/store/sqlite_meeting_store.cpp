@@ -1,6 +1,9 @@
 #include "server/store/sqlite_meeting_store.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <variant>
@@ -114,7 +117,22 @@ int64_t unix_seconds() {
 
 }  // namespace
 
+// Meeting metadata is the operator's alone: the database is created 0600 and an existing one (and
+// its -wal/-shm) tightened to 0600. SQLite gives -wal and -shm the database file's mode.
+static void restrict_to_owner(const std::string& path) {
+  if (path == ":memory:" || path.empty()) return;
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd >= 0) ::close(fd);
+  for (const std::string& file : {path, path + "-wal", path + "-shm"}) {
+    struct stat st {};
+    if (::stat(file.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+      ::chmod(file.c_str(), st.st_mode & 0700);
+    }
+  }
+}
+
 SqliteMeetingStore::SqliteMeetingStore(const std::string& path) {
+  restrict_to_owner(path);
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
   if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";

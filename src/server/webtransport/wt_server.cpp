@@ -24,18 +24,6 @@ quic::TransportConfig transport_config(const app::ServerConfig& server) {
 
 }  // namespace
 
-std::string host_without_port(std::string_view host) {
-  if (!host.empty() && host.front() == '[') {
-    const std::size_t close = host.find(']');
-    return std::string(close == std::string_view::npos ? host : host.substr(0, close + 1));
-  }
-  const std::size_t colon = host.find(':');
-  if (colon != std::string_view::npos && host.find(':', colon + 1) == std::string_view::npos) {
-    return std::string(host.substr(0, colon));
-  }
-  return std::string(host);
-}
-
 WebTransportServer::WebTransportServer(app::ServerContext& ctx)
     : ctx_(ctx), rotation_timer_(ctx.io), shutdown_timer_(ctx.io) {}
 
@@ -79,10 +67,11 @@ std::unique_ptr<WebTransportServer> WebTransportServer::start(app::ServerContext
       });
   if (!server->endpoint_->start(error)) return nullptr;
 
+  // `host` is already a validated public host name (http::public_host), never a raw header.
   ctx.webtransport_info = [self](std::string_view host) -> std::optional<nlohmann::json> {
     if (self->ctx_.shutting_down) return std::nullopt;
     return nlohmann::json{
-        {"url", "https://" + host_without_port(host) + ":" + std::to_string(self->port()) + "/wt"},
+        {"url", "https://" + std::string(host) + ":" + std::to_string(self->port()) + "/wt"},
         {"certificate_hashes", self->certificates_->published_hashes()}};
   };
   ctx.on_shutdown.push_back([self] { self->on_shutdown(); });

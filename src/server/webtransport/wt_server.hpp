@@ -44,7 +44,4 @@ class WebTransportServer {
   std::chrono::steady_clock::time_point shutdown_deadline_;
 };
 
-// "host:port" / "[v6]:port" / "host" -> the host part (brackets kept for IPv6).
-std::string host_without_port(std::string_view host_header);
-
 }  // namespace vc::webtransport

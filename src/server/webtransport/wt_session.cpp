@@ -42,14 +42,27 @@ class WebTransportSession::H3Events final : public h3::SessionHandler {
   }
   void on_session_draining() override {}
   void on_stream_data(int64_t stream_id, h3::ByteView data, bool fin) override {
-    session_.on_session_stream_data(stream_id, data, fin);
+    contained([&] { session_.on_session_stream_data(stream_id, data, fin); });
   }
   void on_stream_reset(int64_t stream_id, uint64_t code) override {
     session_.on_stream_reset_by_peer(stream_id, code);
   }
-  void on_datagram(h3::ByteView payload) override { session_.on_session_datagram(payload); }
+  void on_datagram(h3::ByteView payload) override {
+    contained([&] { session_.on_session_datagram(payload); });
+  }
 
  private:
+  // What a client sends is handled here: an exception closes this session only (4500).
+  template <class Handler>
+  void contained(Handler&& handler) {
+    try {
+      handler();
+    } catch (const std::exception& e) {
+      app::note_handler_exception(session_.ctx_, "webtransport", e.what());
+      session_.close_with_error(kInternal, "internal error");
+    }
+  }
+
   WebTransportSession& session_;
 };
 

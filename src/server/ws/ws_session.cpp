@@ -18,6 +18,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 
 #include "common/close_codes.hpp"
 #include "common/envelope.hpp"
@@ -31,6 +32,14 @@ namespace {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
+
+// --test-fault-injection only: this binary message makes the handler throw.
+constexpr std::string_view kInjectedFaultMessage = "__videocall_test_throw__";
+
+bool is_injected_fault(std::span<const uint8_t> bytes) {
+  return std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()) ==
+         kInjectedFaultMessage;
+}
 namespace websocket = beast::websocket;
 using SteadyClock = std::chrono::steady_clock;
 
@@ -162,7 +171,13 @@ class WsSession final : public room::Endpoint,
     const auto data = rx_.data();
     ++ctx_.metrics.ws_messages_in;
     ctx_.metrics.ws_bytes_in += data.size();
-    on_message({static_cast<const uint8_t*>(data.data()), data.size()}, ws_.got_binary());
+    try {
+      on_message({static_cast<const uint8_t*>(data.data()), data.size()}, ws_.got_binary());
+    } catch (const std::exception& e) {
+      // Only this connection pays for what its message caused; the relay loop keeps going.
+      app::note_handler_exception(ctx_, "websocket", e.what());
+      fail(kInternal, "internal error");
+    }
     rx_.consume(rx_.size());
     if (state_ != State::kClosed) read_next();
   }
@@ -170,6 +185,9 @@ class WsSession final : public room::Endpoint,
   void on_message(std::span<const uint8_t> bytes, bool binary) {
     if (state_ != State::kAwaitHello && state_ != State::kJoined) return;  // closing: drain
     if (!binary) return fail(kMalformed, "text messages are not part of the protocol");
+    if (ctx_.config.test_fault_injection && is_injected_fault(bytes)) {
+      throw std::runtime_error("injected media fault");
+    }
     const EnvelopeError error = decode_envelope(bytes, limits::kMaxEnvelopeBytes, decoded_);
     if (error == EnvelopeError::kTooLarge) return fail(kTooLarge, to_string(error));
     if (error != EnvelopeError::kNone) return fail(kMalformed, to_string(error));

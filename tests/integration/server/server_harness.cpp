@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -76,18 +77,25 @@ CommandResult run_command(const std::string& binary, const std::vector<std::stri
   return result;
 }
 
-ServerProcess::ServerProcess(std::vector<std::string> extra_args) {
+ServerProcess::ServerProcess(std::vector<std::string> extra_args, ServerOptions options) {
   dir_ = make_temp_dir();
   data_dir_ = dir_ / "data";
   web_root_ = dir_ / "web";
   std::filesystem::create_directories(web_root_ / "assets");
   std::ofstream(web_root_ / "index.html") << "<!doctype html><title>videocall</title>\n";
   std::ofstream(web_root_ / "assets" / "app-1234.js") << "console.log('hi');\n";
+  if (options.existing_data_dir_mode) {
+    std::filesystem::create_directories(data_dir_);
+    ::chmod(data_dir_.c_str(), *options.existing_data_dir_mode);
+  }
 
   std::vector<std::string> args = {
-      "--listen",   "127.0.0.1",        "--port",     "0",
-      "--data-dir", data_dir_.string(), "--web-root", web_root_.string(),
-      "--no-quic",  "--log-level",      "debug"};
+      "--listen",         "127.0.0.1",  "--port",           "0",           "--data-dir",
+      data_dir_.string(), "--web-root", web_root_.string(), "--log-level", "debug"};
+  if (!options.quic) args.push_back("--no-quic");
+  if (options.exempt_loopback_from_join_rate) {
+    args.insert(args.end(), {"--join-rate-exempt", "127.0.0.1"});
+  }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   const std::string binary = VC_SERVER_BIN;
   auto argv = argv_of(binary, args);
@@ -165,6 +173,14 @@ std::optional<int> ServerProcess::wait_exit(std::chrono::milliseconds timeout) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+bool ServerProcess::running() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) != pid_) return true;
+  pid_ = -1;
+  return false;
+}
+
 std::string ServerProcess::stderr_text() const {
   return read_file(dir_ / "stderr.log");
 }
@@ -172,19 +188,31 @@ std::string ServerProcess::stderr_text() const {
 HttpResult http_request(uint16_t port, const std::string& method, const std::string& target,
                         const std::string& body, const std::string& authorization,
                         const std::string& origin) {
+  HttpCall call{method, target, body, {}};
+  if (!authorization.empty()) call.headers.emplace_back("Authorization", authorization);
+  if (!origin.empty()) call.headers.emplace_back("Origin", origin);
+  if (!body.empty() || method == "POST")
+    call.headers.emplace_back("Content-Type", "application/json");
+  return http_call(port, call);
+}
+
+std::string HttpResult::header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (beast::iequals(key, name)) return value;
+  }
+  return {};
+}
+
+HttpResult http_call(uint16_t port, const HttpCall& call) {
   asio::io_context io;
   beast::tcp_stream stream(io);
   stream.expires_after(10s);
   stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-  http::request<http::string_body> req{http::string_to_verb(method), target, 11};
+  http::request<http::string_body> req{http::string_to_verb(call.method), call.target, 11};
   req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
-  if (!authorization.empty()) req.set(http::field::authorization, authorization);
-  if (!origin.empty()) req.set(http::field::origin, origin);
-  if (!body.empty() || method == "POST") {
-    req.set(http::field::content_type, "application/json");
-    req.body() = body;
-    req.prepare_payload();
-  }
+  for (const auto& [name, value] : call.headers) req.insert(name, value);
+  req.body() = call.body;
+  req.prepare_payload();
   http::write(stream, req);
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
@@ -195,9 +223,28 @@ HttpResult http_request(uint16_t port, const std::string& method, const std::str
   result.body = parser.get().body();
   result.content_type = std::string(parser.get()[http::field::content_type]);
   result.allow_origin = std::string(parser.get()[http::field::access_control_allow_origin]);
+  for (const auto& field : parser.get()) {
+    result.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
   return result;
+}
+
+std::string raw_exchange(uint16_t port, const std::string& bytes) {
+  asio::io_context io;
+  beast::tcp_stream stream(io);
+  stream.expires_after(10s);
+  stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  asio::write(stream, asio::buffer(bytes));
+  std::string received;
+  beast::error_code ec;
+  char chunk[4096];
+  while (!ec) {
+    const std::size_t n = stream.read_some(asio::buffer(chunk), ec);
+    received.append(chunk, n);
+  }
+  return received;
 }
 
 JoinInfo join_meeting(uint16_t port, const std::string& meeting_id, const std::string& name) {

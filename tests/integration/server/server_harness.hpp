@@ -33,15 +33,25 @@ struct CommandResult {
 // Runs `binary args...` to completion (for --help and bad-argument checks).
 CommandResult run_command(const std::string& binary, const std::vector<std::string>& args);
 
+struct ServerOptions {
+  bool quic = false;  // default: --no-quic
+  // Tests join from loopback faster than the join rate limit: pass --join-rate-exempt 127.0.0.1.
+  bool exempt_loopback_from_join_rate = true;
+  // Create the data dir with this mode before the server starts (as an existing installation).
+  std::optional<unsigned> existing_data_dir_mode;
+};
+
 class ServerProcess {
  public:
   // Starts the server and waits for its ready line. extra_args are appended.
-  explicit ServerProcess(std::vector<std::string> extra_args = {});
+  explicit ServerProcess(std::vector<std::string> extra_args = {}, ServerOptions options = {});
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  bool running();  // not exited yet
   const std::filesystem::path& data_dir() const { return data_dir_; }
   const std::filesystem::path& web_root() const { return web_root_; }
   // Sends SIGTERM and waits for the exit status (nullopt on timeout).
@@ -64,8 +74,22 @@ struct HttpResult {
   std::string body;
   std::string content_type;
   std::string allow_origin;  // Access-Control-Allow-Origin
+  std::vector<std::pair<std::string, std::string>> headers;
   nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
+  std::string header(std::string_view name) const;  // first value, case-insensitive; "" if absent
 };
+
+// A request with full control over its headers (nothing is added but Host and Content-Length).
+struct HttpCall {
+  std::string method = "GET";
+  std::string target = "/";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+HttpResult http_call(uint16_t port, const HttpCall& call);
+
+// Writes `bytes` as they are and returns everything the server sends until it closes (or 10 s).
+std::string raw_exchange(uint16_t port, const std::string& bytes);
 
 HttpResult http_request(uint16_t port, const std::string& method, const std::string& target,
                         const std::string& body = {}, const std::string& authorization = {},

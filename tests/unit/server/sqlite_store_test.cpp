@@ -1,3 +1,6 @@
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -84,6 +87,42 @@ TEST(SqliteMeetingStore, WalStaysBoundedOverManyJoins) {
     constexpr uintmax_t kBound = 1000 * 4096 + 256 * 1024;
     EXPECT_LT(std::filesystem::file_size(path.string() + "-wal"), kBound);
   }
+  std::filesystem::remove_all(dir);
+}
+
+mode_t mode_of(const std::filesystem::path& file) {
+  struct stat st {};
+  EXPECT_EQ(::stat(file.c_str(), &st), 0) << file;
+  return st.st_mode & 0777;
+}
+
+TEST(SqliteMeetingStore, DatabaseFilesAreOwnerOnlyEvenUnderAPermissiveUmask) {
+  char pattern[] = "/tmp/vc-store-perm-XXXXXX";
+  ASSERT_NE(::mkdtemp(pattern), nullptr);
+  const std::filesystem::path dir = pattern;
+  const mode_t old_umask = ::umask(022);
+  {
+    SqliteMeetingStore store((dir / "fresh.db").string());
+    ASSERT_TRUE(store.create_meeting("m1", 100));  // writes: -wal and -shm exist now
+    for (const char* file : {"fresh.db", "fresh.db-wal", "fresh.db-shm"}) {
+      EXPECT_EQ(mode_of(dir / file), 0600u) << file;
+    }
+  }
+  {
+    // A database created 0644 by an older version is tightened on open, with its WAL files.
+    { SqliteMeetingStore store((dir / "old.db").string()); }
+    for (const char* file : {"old.db", "old.db-wal", "old.db-shm"}) {
+      ::chmod((dir / file).c_str(), 0644);
+    }
+    SqliteMeetingStore store((dir / "old.db").string());
+    ASSERT_TRUE(store.create_meeting("m2", 100));
+    for (const char* file : {"old.db", "old.db-wal", "old.db-shm"}) {
+      if (std::filesystem::exists(dir / file)) {
+        EXPECT_EQ(mode_of(dir / file), 0600u) << file;
+      }
+    }
+  }
+  ::umask(old_umask);
   std::filesystem::remove_all(dir);
 }
 

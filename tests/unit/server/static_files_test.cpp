@@ -1,4 +1,7 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
 
 #include "server/http/static_files.hpp"
 
@@ -23,6 +26,34 @@ TEST(StaticFiles, TraversalIsRejected) {
                           "/a\\..\\b", "/x%00.js", "/%zz", "/%2", "relative", "", "/./x"}) {
     EXPECT_FALSE(resolve_static_path(kRoot, bad)) << bad;
   }
+}
+
+// Issue 9 item 14: a symlink out of the web root was followed; a directory named x.d dropped the
+// connection. Only regular files whose real path is inside the root are served.
+TEST(StaticFiles, OnlyRegularFilesInsideTheRealWebRoot) {
+  char pattern[] = "/tmp/vc-static-XXXXXX";
+  ASSERT_NE(::mkdtemp(pattern), nullptr);
+  const std::filesystem::path base = pattern;
+  const std::filesystem::path root = base / "web";
+  std::filesystem::create_directories(root / "x.d");
+  std::filesystem::create_directories(base / "web-private");
+  std::ofstream(root / "app.js") << "ok";
+  std::ofstream(base / "secret.txt") << "secret";
+  std::ofstream(base / "web-private" / "key.txt") << "secret";
+  std::filesystem::create_symlink(base / "secret.txt", root / "leak.txt");
+  std::filesystem::create_symlink("../web-private", root / "private");
+  std::filesystem::create_symlink(root / "app.js", root / "alias.js");
+  std::filesystem::create_symlink(root, base / "web-link");
+
+  EXPECT_EQ(confine_to_web_root(root, root / "app.js"), root / "app.js");
+  EXPECT_EQ(confine_to_web_root(root, root / "alias.js"), root / "app.js");
+  EXPECT_EQ(confine_to_web_root(base / "web-link", base / "web-link" / "app.js"), root / "app.js");
+  EXPECT_FALSE(confine_to_web_root(root, root / "leak.txt"));
+  EXPECT_FALSE(confine_to_web_root(root, root / "private" / "key.txt"));  // web-private != web
+  EXPECT_FALSE(confine_to_web_root(root, root / "x.d"));
+  EXPECT_FALSE(confine_to_web_root(root, root / "missing.js"));
+  EXPECT_FALSE(confine_to_web_root(root, root));
+  std::filesystem::remove_all(base);
 }
 
 TEST(StaticFiles, ContentTypes) {

@@ -89,8 +89,10 @@ def slow_reader(base_url, meeting, counters, stop):
             while not stop.is_set():
                 ws.send_frame(rawclient.OP_PING, b"soak")
                 _pause(stop, 5)
-        except OSError:
-            counters.add("slow_reader_closed_by_server")
+        except OSError as error:
+            # A reset means the server closed it; a timeout means the server stopped reading it.
+            counters.add("slow_reader_dropped")
+            counters.add(f"slow_reader_dropped:{type(error).__name__}")
         except Closed:
             counters.add("slow_reader_refused")
         if ws:
@@ -174,18 +176,20 @@ def control_flood(base_url, meeting, rate, counters, stop):
             targets = [i for i in ws.read_for(2.0) if i != joined["participant_id"]]
             publisher = targets[-1] if targets else 1
             tick, sent, mic = 0.05, 0, False
+            per_tick = max(1, round(rate * tick))
             next_send = time.monotonic()
             while not stop.is_set():
-                for _ in range(max(1, int(rate * tick))):
-                    if sent % 2 == 0:
-                        ws.send(rawclient.keyframe_request(publisher, rawclient.KIND_VIDEO,
-                                                           rng.getrandbits(32)))
-                    else:
-                        mic = not mic
-                        ws.send(rawclient.media_state(mic, True))
-                    sent += 1
-                counters.add("flood_sent", max(1, int(rate * tick)))
-                next_send += tick
+                if time.monotonic() >= next_send:
+                    for _ in range(per_tick):
+                        if sent % 2 == 0:
+                            ws.send(rawclient.keyframe_request(publisher, rawclient.KIND_VIDEO,
+                                                               rng.getrandbits(32)))
+                        else:
+                            mic = not mic
+                            ws.send(rawclient.media_state(mic, True))
+                        sent += 1
+                    counters.add("flood_sent", per_tick)
+                    next_send += tick
                 for message in ws.poll(max(0.0, next_send - time.monotonic())):
                     ids = rawclient.participant_ids(message)
                     if ids and rawclient.first(rawclient.parse_fields(message), 1) is not None:

@@ -44,7 +44,14 @@ SANITIZER_PATTERNS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtim
 METRICS = ("videocall_ws_sessions", "videocall_participants", "videocall_rooms",
            "videocall_frames_forwarded_total", "videocall_slow_receivers_closed_total",
            "videocall_keyframe_requests_sent_total", "videocall_joins_total")
+# Driver counters with a CSV column each (all counters, the per-kind ones too, go to summary.json).
+COUNTER_COLUMNS = ("joins", "leaves", "reconnect_aborts", "reconnect_errors", "slow_reader_connects",
+                   "slow_reader_dropped", "malformed_sent", "flood_connects", "flood_sent",
+                   "churn_bots_started", "churn_bots_killed", "churn_bots_exited_ok")
+COLUMNS = (("t_s", "rss_kb", "fds", "threads", "cpu_s") + tuple(m.removeprefix("videocall_") for m in METRICS)
+           + COUNTER_COLUMNS + ("fanout_bot_running",))
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+HOSTILE_CLIENTS = ("reconnect", "slow-reader", "malformed", "flood")
 
 
 def proc_sample(pid):
@@ -192,7 +199,12 @@ def main():
     parser.add_argument("--churn-interval", type=float, default=5)
     parser.add_argument("--malformed-interval", type=float, default=5)
     parser.add_argument("--flood-rate", type=float, default=200, help="control messages per second")
+    parser.add_argument("--skip", default="", help="comma-separated clients to leave out, to find which "
+                        "one a trend comes from: " + ",".join(HOSTILE_CLIENTS) + ",churn")
     args = parser.parse_args()
+    skipped = set(filter(None, args.skip.split(",")))
+    if skipped - set(HOSTILE_CLIENTS) - {"churn"}:
+        parser.error(f"--skip: unknown client in {args.skip}")
     os.makedirs(args.out, exist_ok=True)
     workdir = os.path.abspath(args.out)
     warmup_s = min(args.warmup_minutes * 60, args.minutes * 30)
@@ -208,23 +220,24 @@ def main():
     if not wait_for_line(fanout, r"bot: phase=publishing", 300):
         print("soak: the fan-out bot did not start publishing", file=sys.stderr)
     stop = threading.Event()
-    workers = [threading.Thread(target=f, args=a, daemon=True) for f, a in (
-        (hostile.reconnector, (url, FANOUT_MEETING, counters, stop)),
-        (hostile.slow_reader, (url, FANOUT_MEETING, counters, stop)),
-        (hostile.malformed_sender, (url, MALFORMED_MEETING, args.malformed_interval, counters, stop)),
-        (hostile.control_flood, (url, FANOUT_MEETING, args.flood_rate, counters, stop)),
-    )]
+    workers = [threading.Thread(target=f, args=a, daemon=True) for name, (f, a) in {
+        "reconnect": (hostile.reconnector, (url, FANOUT_MEETING, counters, stop)),
+        "slow-reader": (hostile.slow_reader, (url, FANOUT_MEETING, counters, stop)),
+        "malformed": (hostile.malformed_sender, (url, MALFORMED_MEETING, args.malformed_interval, counters, stop)),
+        "flood": (hostile.control_flood, (url, FANOUT_MEETING, args.flood_rate, counters, stop)),
+    }.items() if name not in skipped]
     for worker in workers:
         worker.start()
-    churn = Churn(args, url, counters, bots_log)
+    churn = Churn(args, url, counters, bots_log) if "churn" not in skipped else None
 
     rows, started = [], time.monotonic()
     end, next_sample = started + args.minutes * 60, started
-    columns = None
     with open(os.path.join(workdir, "samples.csv"), "w", newline="") as csv_file:
-        writer = None
+        writer = csv.DictWriter(csv_file, fieldnames=COLUMNS, restval=0, extrasaction="ignore")
+        writer.writeheader()
         while time.monotonic() < end and server.poll() is None:
-            churn.tick()
+            if churn:
+                churn.tick()
             if time.monotonic() >= next_sample:
                 try:
                     row = {"t_s": round(time.monotonic() - started, 1), **proc_sample(server.pid)}
@@ -234,12 +247,6 @@ def main():
                 row.update(counters.snapshot())
                 row["fanout_bot_running"] = int(fanout.poll() is None)
                 rows.append(row)
-                if writer is None:
-                    # Fixed columns from the first row; later counters go to summary.json.
-                    columns = list(row.keys()) + [m.removeprefix("videocall_") for m in METRICS
-                                                  if m.removeprefix("videocall_") not in row]
-                    writer = csv.DictWriter(csv_file, fieldnames=columns, extrasaction="ignore")
-                    writer.writeheader()
                 writer.writerow(row)
                 csv_file.flush()
                 print(f"soak: t={row['t_s']:.0f}s rss={row['rss_kb']} kB fds={row['fds']} "
@@ -248,7 +255,8 @@ def main():
             time.sleep(0.2)
 
     stop.set()
-    churn.stop()
+    if churn:
+        churn.stop()
     for worker in workers:
         worker.join(timeout=20)
     bot_summary = None

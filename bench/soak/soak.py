@@ -48,7 +48,7 @@ METRICS = ("videocall_ws_sessions", "videocall_participants", "videocall_rooms",
 COUNTER_COLUMNS = ("joins", "leaves", "reconnect_aborts", "reconnect_errors", "slow_reader_connects",
                    "slow_reader_dropped", "malformed_sent", "flood_connects", "flood_sent",
                    "churn_bots_started", "churn_bots_killed", "churn_bots_exited_ok")
-COLUMNS = (("t_s", "rss_kb", "fds", "threads", "cpu_s") + tuple(m.removeprefix("videocall_") for m in METRICS)
+COLUMNS = (("t_s", "rss_kb", "fds", "threads", "cpu_s", "data_dir_kb") + tuple(m.removeprefix("videocall_") for m in METRICS)
            + COUNTER_COLUMNS + ("fanout_bot_running",))
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 HOSTILE_CLIENTS = ("reconnect", "slow-reader", "malformed", "flood")
@@ -67,6 +67,14 @@ def proc_sample(pid):
     return {"rss_kb": values.get("VmRSS", 0), "fds": len(os.listdir(f"/proc/{pid}/fd")),
             "threads": values.get("Threads", 0),
             "cpu_s": round((int(fields[11]) + int(fields[12])) / CLOCK_TICKS, 2)}
+
+
+def directory_kb(path):
+    """Bytes in a directory's files, in kB (the SQLite database and its WAL in the data dir)."""
+    try:
+        return sum(entry.stat().st_size for entry in os.scandir(path) if entry.is_file()) // 1024
+    except OSError:
+        return 0
 
 
 def scrape(url):
@@ -243,6 +251,7 @@ def main():
                     row = {"t_s": round(time.monotonic() - started, 1), **proc_sample(server.pid)}
                 except OSError:
                     break  # the server is gone
+                row["data_dir_kb"] = directory_kb(os.path.join(workdir, "data"))
                 row.update({k.removeprefix("videocall_"): int(v) for k, v in scrape(url).items()})
                 row.update(counters.snapshot())
                 row["fanout_bot_running"] = int(fanout.poll() is None)

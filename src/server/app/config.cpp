@@ -182,6 +182,12 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
   } catch (const CLI::ParseError& error) {
     return app.exit(error);
   }
+  // The half-open cap is checked first: a threshold at or above it would never send a Retry.
+  if (config.quic_retry_threshold != 0 &&
+      config.quic_retry_threshold >= config.quic_max_half_open) {
+    return app.exit(CLI::ValidationError(
+        "--quic-retry-threshold", "must be below --quic-max-half-open (or 0: Retry always)"));
+  }
   if (config.web_root.empty()) config.web_root = default_web_root();
   return config;
 }

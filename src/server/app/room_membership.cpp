@@ -36,6 +36,9 @@ std::optional<HelloRefusal> RoomMembership::join(ServerContext& ctx, const auth:
   entering();
   const room::JoinResult result = room->join(endpoint, request);
   if (result == room::JoinResult::kRoomFull) return HelloRefusal{kMeetingFull, "meeting is full"};
+  if (result == room::JoinResult::kFloodCooldown) {
+    return HelloRefusal{kTooSlow, "rate limited after a control flood; try again later"};
+  }
   ctx_ = &ctx;
   room_ = std::move(room);
   participant_id_ = claims.participant_id;

@@ -53,8 +53,28 @@ std::vector<v1::Participant> Room::roster() const {
   return result;
 }
 
+void Room::remember_flood_close(uint64_t participant_id, TimePoint now) {
+  const TimePoint until = now + limits::kControlFloodWindow;
+  if (flood_closed_.size() >= limits::kMaxParticipantsPerRoom) {
+    std::erase_if(flood_closed_, [&](const auto& entry) { return entry.second <= now; });
+  }
+  if (flood_closed_.size() >= limits::kMaxParticipantsPerRoom)
+    flood_closed_.erase(flood_closed_.begin());
+  flood_closed_[participant_id] = until;
+}
+
+bool Room::in_flood_cooldown(uint64_t participant_id, TimePoint now) {
+  const auto it = flood_closed_.find(participant_id);
+  if (it == flood_closed_.end()) return false;
+  if (it->second > now) return true;
+  flood_closed_.erase(it);
+  return false;
+}
+
 JoinResult Room::join(Endpoint& endpoint, const JoinRequest& request) {
   const uint64_t id = request.identity.participant_id;
+  // Closed for a control flood: reconnecting must not hand it a full control budget at once.
+  if (in_flood_cooldown(id, now_())) return JoinResult::kFloodCooldown;
   if (Member* existing = find(id)) {
     // Resume: a reconnect within grace, or a new connection replacing a live one.
     if (existing->endpoint != nullptr && existing->endpoint != &endpoint) {
@@ -65,7 +85,7 @@ JoinResult Room::join(Endpoint& endpoint, const JoinRequest& request) {
     existing->session_id = request.session_id;
     existing->grace_deadline.reset();
     existing->info.set_connection_state(v1::CONNECTION_STATE_CONNECTED);
-    existing->tracks.clear();
+    existing->forget_keyframe_coalescing();
     send_join_accepted(*existing, true);
     broadcast_control(participant_updated(existing->info), id);
     local_member_changed(*existing);
@@ -137,9 +157,8 @@ void Room::leave(uint64_t participant_id, v1::LeaveReason reason) {
 }
 
 void Room::remove(uint64_t participant_id, v1::LeaveReason reason) {
-  auto it = std::find_if(members_.begin(), members_.end(), [&](const auto& m) {
-    return m->info.participant_id() == participant_id;
-  });
+  auto it = std::find_if(members_.begin(), members_.end(),
+                         [&](const auto& m) { return m->info.participant_id() == participant_id; });
   if (it == members_.end()) return;
   const bool was_remote = is_remote(**it);
   members_.erase(it);
@@ -161,13 +180,13 @@ void Room::on_media(uint64_t participant_id, v1::MediaHeader& header,
     return;
   }
   ++stats_.media_in;
-  note_track(*sender, static_cast<uint32_t>(header.kind()), header.track_id());
 
   // Identity comes from the server's own session state, never from the client.
   header.set_sender_participant_id(participant_id);
   header.set_sender_session_id(sender->session_id);
   FrameRef frame = encode_media(header, payload);
   if (drop_if_oversized_audio(frame)) return;
+  note_track(*sender, static_cast<uint32_t>(header.kind()), header.track_id());
   fan_out(frame, sender);
   if (observer_ != nullptr && remote_count_ > 0) observer_->on_local_media(*this, frame);
   close_pending_slow_receivers();
@@ -305,8 +324,13 @@ bool Room::within_control_rate(Member& member) {
     // Sustained abuse, not a burst: the client ignores the rate altogether.
     ++stats_.control_flood_closes;
     Endpoint* endpoint = member.endpoint;
-    remove(member.info.participant_id(), v1::LEAVE_REASON_ERROR);
-    if (endpoint != nullptr) endpoint->close_with_error(close_code::kTooSlow, "control flood");
+    const uint64_t id = member.info.participant_id();
+    remember_flood_close(id, now);
+    remove(id, v1::LEAVE_REASON_ERROR);
+    if (endpoint != nullptr) {
+      endpoint->queue().clear();  // release its queued bytes now, like a slow receiver's
+      endpoint->close_with_error(close_code::kTooSlow, "control flood");
+    }
   }
   return false;
 }
@@ -355,10 +379,10 @@ void Room::handle_control(uint64_t participant_id, const v1::Control& control) {
       auto* pong = reply.mutable_pong();
       pong->set_nonce(control.ping().nonce());
       pong->set_client_time_us(control.ping().client_time_us());
-      pong->set_server_time_us(static_cast<uint64_t>(
-          std::chrono::duration_cast<std::chrono::microseconds>(
-              std::chrono::system_clock::now().time_since_epoch())
-              .count()));
+      pong->set_server_time_us(
+          static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count()));
       send(*member, encode_control(reply));
       return;
     }

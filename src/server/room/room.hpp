@@ -39,7 +39,9 @@ struct JoinRequest {
   v1::MediaState media_state;
 };
 
-enum class JoinResult : uint8_t { kJoined, kResumed, kRoomFull };
+// kFloodCooldown: this participant was closed for a control flood less than
+// limits::kControlFloodWindow ago.
+enum class JoinResult : uint8_t { kJoined, kResumed, kRoomFull, kFloodCooldown };
 
 struct RoomStats {
   uint64_t media_in = 0;
@@ -182,6 +184,11 @@ class Room {
       std::optional<TimePoint> last_request;
     };
     std::vector<PublishedTrack> tracks;
+    // A resumed or moved publisher keeps its tracks (requests for them stay valid); only the
+    // coalescing state starts afresh, so the first request after the move is forwarded.
+    void forget_keyframe_coalescing() {
+      for (PublishedTrack& track : tracks) track.last_request.reset();
+    }
     // Control messages this participant may send (survives reconnects, so they cannot refill it).
     TokenBucket control_budget{limits::kControlBurst, limits::kControlRatePerSecond};
     TimePoint flood_window_start{};
@@ -203,6 +210,8 @@ class Room {
   void close_pending_slow_receivers();
   void handle_control(uint64_t participant_id, const v1::Control& control);
   bool within_control_rate(Member& member);
+  void remember_flood_close(uint64_t participant_id, TimePoint now);
+  bool in_flood_cooldown(uint64_t participant_id, TimePoint now);
   static void note_track(Member& publisher, uint32_t kind, uint32_t track);
   void remove(uint64_t participant_id, v1::LeaveReason reason);
   void roster_changed();
@@ -218,7 +227,10 @@ class Room {
   NowFn now_;
   RoomObserver* observer_;
   std::vector<std::unique_ptr<Member>> members_;  // join order; fan-out iterates this
-  std::vector<uint64_t> pending_slow_;            // receivers to close after the fan-out loop
+  // Participants closed for a control flood, until their cooldown ends (at most
+  // limits::kMaxParticipantsPerRoom entries).
+  std::unordered_map<uint64_t, TimePoint> flood_closed_;
+  std::vector<uint64_t> pending_slow_;  // receivers to close after the fan-out loop
   std::size_t remote_count_ = 0;
   RoomStats stats_;
 };

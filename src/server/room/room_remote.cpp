@@ -12,9 +12,8 @@ namespace {
 
 bool same_participant(const v1::Participant& a, const v1::Participant& b) {
   return a.display_name() == b.display_name() && a.mic_on() == b.mic_on() &&
-         a.camera_on() == b.camera_on() && a.screen_on() == b.screen_on() &&
-         a.role() == b.role() && a.connection_state() == b.connection_state() &&
-         a.receive_only() == b.receive_only();
+         a.camera_on() == b.camera_on() && a.screen_on() == b.screen_on() && a.role() == b.role() &&
+         a.connection_state() == b.connection_state() && a.receive_only() == b.receive_only();
 }
 
 v1::Control participant_control_updated(const v1::Participant& participant) {
@@ -26,8 +25,8 @@ v1::Control participant_control_updated(const v1::Participant& participant) {
 }  // namespace
 
 std::size_t Room::local_member_count() const {
-  return static_cast<std::size_t>(std::count_if(
-      members_.begin(), members_.end(), [this](const auto& m) { return !is_remote(*m); }));
+  return static_cast<std::size_t>(std::count_if(members_.begin(), members_.end(),
+                                                [this](const auto& m) { return !is_remote(*m); }));
 }
 
 std::vector<RemoteMember> Room::local_members() const {
@@ -97,12 +96,13 @@ void Room::upsert_remote_member(const RemoteMember& remote) {
       return;
     }
     if (Endpoint* endpoint = std::exchange(member->endpoint, nullptr)) {
-      endpoint->close_with_error(close_code::kReplaced, "replaced by a newer connection on another node");
+      endpoint->close_with_error(close_code::kReplaced,
+                                 "replaced by a newer connection on another node");
     }
     member->node_id = remote.node_id;
     member->claim_us = remote.claim_us;
     member->grace_deadline.reset();
-    member->tracks.clear();
+    member->forget_keyframe_coalescing();
     ++remote_count_;
     const bool changed = !same_participant(member->info, remote.info);
     member->info = remote.info;
@@ -114,7 +114,7 @@ void Room::upsert_remote_member(const RemoteMember& remote) {
   // A known remote member. A claim older than the one we hold is a late message from the node the
   // participant has left: ignore it.
   if (member->node_id != remote.node_id && remote.claim_us < member->claim_us) return;
-  if (member->node_id != remote.node_id) member->tracks.clear();
+  if (member->node_id != remote.node_id) member->forget_keyframe_coalescing();
   member->node_id = remote.node_id;
   member->claim_us = remote.claim_us;
   const bool was_lost = member->grace_deadline.has_value();

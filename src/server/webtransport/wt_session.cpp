@@ -31,10 +31,12 @@ class WebTransportSession::H3Events final : public h3::SessionHandler {
  public:
   explicit H3Events(WebTransportSession& session) : session_(session) {}
   h3::ConnectDecision on_connect_request(const h3::RequestHeaders& request) override {
-    return session_.on_connect_request(request);
+    h3::ConnectDecision decision{500, {}, "internal error"};
+    contained([&] { decision = session_.on_connect_request(request); });
+    return decision;
   }
   void on_session_established(uint64_t session_id) override {
-    session_.on_session_established(session_id);
+    contained([&] { session_.on_session_established(session_id); });
   }
   void on_session_rejected(int) override {}
   void on_session_closed(uint32_t code, std::string_view reason) override {
@@ -45,7 +47,7 @@ class WebTransportSession::H3Events final : public h3::SessionHandler {
     contained([&] { session_.on_session_stream_data(stream_id, data, fin); });
   }
   void on_stream_reset(int64_t stream_id, uint64_t code) override {
-    session_.on_stream_reset_by_peer(stream_id, code);
+    contained([&] { session_.on_stream_reset_by_peer(stream_id, code); });
   }
   void on_datagram(h3::ByteView payload) override {
     contained([&] { session_.on_session_datagram(payload); });

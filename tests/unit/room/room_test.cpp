@@ -266,10 +266,11 @@ TEST_F(RoomTest, SecondHelloIsAProtocolViolation) {
 
 // --- Control floods (docs/PROTOCOL.md §4a) ---
 
-v1::Control keyframe_request(uint64_t publisher, uint32_t track) {
+v1::Control keyframe_request(uint64_t publisher, uint32_t track,
+                             v1::MediaKind kind = v1::MEDIA_KIND_VIDEO) {
   v1::Control control;
   control.mutable_keyframe_request()->set_publisher_participant_id(publisher);
-  control.mutable_keyframe_request()->set_kind(v1::MEDIA_KIND_VIDEO);
+  control.mutable_keyframe_request()->set_kind(kind);
   control.mutable_keyframe_request()->set_track_id(track);
   return control;
 }
@@ -354,6 +355,46 @@ TEST_F(RoomTest, ControlFloodIsDroppedOverTheBurstThenClosed) {
   EXPECT_EQ(room_.stats().control_flood_closes, 1u);
   EXPECT_EQ(a.count_control([](auto& m) { return m.has_participant_left(); }), 1);
   EXPECT_EQ(room_.participant_count(), 1u);
+}
+
+TEST_F(RoomTest, FloodClosedParticipantCannotRejoinWithAFullBudgetUntilTheWindowEnds) {
+  RecordingEndpoint a, b;
+  join(a, 1, "Ada");
+  join(b, 2, "Bob");
+  const auto messages =
+      static_cast<std::size_t>(limits::kControlBurst) + limits::kControlFloodDrops;
+  for (std::size_t i = 0; i <= messages; ++i) room_.on_control(2, media_state(i % 2));
+  ASSERT_EQ(b.closed_code, 4429u);
+  RecordingEndpoint again;
+  EXPECT_EQ(join(again, 2, "Bob"), JoinResult::kFloodCooldown) << "reconnecting refills nothing";
+  EXPECT_EQ(room_.participant_count(), 1u);
+  now_ += limits::kControlFloodWindow;
+  EXPECT_EQ(join(again, 2, "Bob"), JoinResult::kJoined);
+}
+
+TEST_F(RoomTest, ResumedPublisherKeepsItsTracksForKeyframeRequests) {
+  RecordingEndpoint a, b;
+  join(a, 1, "Ada");
+  join(b, 2, "Bob");
+  send_video(1, true, "k");  // track 0
+  RecordingEndpoint a_again;
+  ASSERT_EQ(join(a_again, 1, "Ada"), JoinResult::kResumed);
+  room_.on_control(2, keyframe_request(1, 0));
+  EXPECT_EQ(keyframe_requests(a_again), 1) << "a receiver that lost the track can still ask";
+  EXPECT_EQ(room_.stats().keyframe_requests_unknown_track, 0u);
+}
+
+TEST_F(RoomTest, OversizedAudioIsNotAPublishedTrack) {
+  RecordingEndpoint a, b;
+  join(a, 1, "Ada");
+  join(b, 2, "Bob");
+  v1::MediaHeader header;
+  header.set_kind(v1::MEDIA_KIND_AUDIO);
+  header.set_track_id(7);
+  const std::vector<uint8_t> payload(limits::kMaxAudioEnvelopeBytes + 1, 1);
+  room_.on_media(1, header, payload);
+  room_.on_control(2, keyframe_request(1, 7, v1::MEDIA_KIND_AUDIO));
+  EXPECT_EQ(room_.stats().keyframe_requests_unknown_track, 1u);
 }
 
 TEST_F(RoomTest, UnchangedMediaStateIsNotBroadcast) {

@@ -176,6 +176,15 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
                  "is behind is closed with 4429")
       ->envname("VIDEOCALL_MAX_SEND_QUEUE_BYTES")
       ->check(CLI::Range(uint64_t{limits::kMaxEnvelopeBytes}, uint64_t{1} << 40));
+  app.add_option("--control-rate", config.control_rate,
+                 "Control messages per second each participant may send (more are dropped; a "
+                 "sustained flood is closed with 4429)")
+      ->envname("VIDEOCALL_CONTROL_RATE")
+      ->check(CLI::Range(1.0, 1e6));
+  app.add_option("--control-burst", config.control_burst,
+                 "Control messages a participant may send at once above --control-rate")
+      ->envname("VIDEOCALL_CONTROL_BURST")
+      ->check(CLI::Range(1.0, 1e6));
 
   try {
     app.parse(argc, argv);

@@ -53,6 +53,9 @@ struct ServerConfig {
 
   // Queues and memory: bytes held by all send queues together (docs/SECURITY.md).
   uint64_t max_send_queue_bytes = limits::kSendQueueProcessBytes;
+  // Control messages per participant: a token bucket (docs/PROTOCOL.md §4a).
+  double control_burst = limits::kControlBurst;
+  double control_rate = limits::kControlRatePerSecond;
 
   // HTTP and REST hardening (docs/SECURITY.md "HTTP and REST").
   // Public base URL of this node; its host goes into WebTransport URLs (default: a valid Host).

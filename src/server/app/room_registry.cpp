@@ -22,7 +22,10 @@ void add_stats(room::RoomStats& into, const room::RoomStats& from) {
 
 std::shared_ptr<room::Room> RoomRegistry::get_or_create(const std::string& meeting_id) {
   auto [it, inserted] = rooms_.try_emplace(meeting_id);
-  if (inserted) it->second = std::make_shared<room::Room>(meeting_id, now_, observer_);
+  if (inserted) {
+    it->second = std::make_shared<room::Room>(meeting_id, now_, observer_);
+    it->second->set_control_rate(control_rate_);
+  }
   return it->second;
 }
 

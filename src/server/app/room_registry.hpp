@@ -18,6 +18,8 @@ class RoomRegistry {
 
   // Rooms created from now on report to `observer` (the cross-node bus); set it before the first.
   void set_observer(room::RoomObserver* observer) { observer_ = observer; }
+  // Rooms created from now on give each member this control budget.
+  void set_control_rate(room::ControlRate rate) { control_rate_ = rate; }
 
   std::shared_ptr<room::Room> get_or_create(const std::string& meeting_id);
   room::Room* find(const std::string& meeting_id) const;
@@ -38,6 +40,7 @@ class RoomRegistry {
  private:
   room::NowFn now_;
   room::RoomObserver* observer_;
+  room::ControlRate control_rate_;
   std::unordered_map<std::string, std::shared_ptr<room::Room>> rooms_;
   room::RoomStats retired_;
 };

@@ -160,6 +160,7 @@ struct ServerContext {
         rooms([] { return room::Clock::now(); }) {
     trusted_proxies = parse_cidrs(config.trusted_proxies);
     join_rate.set_exempt(parse_cidrs(config.join_rate_exempt));
+    rooms.set_control_rate({config.control_burst, config.control_rate});
   }
 
   ServerConfig config;

@@ -100,6 +100,7 @@ JoinResult Room::join(Endpoint& endpoint, const JoinRequest& request) {
   member->endpoint = &endpoint;
   member->session_id = request.session_id;
   member->claim_us = wall_clock_us();
+  member->control_budget = TokenBucket(control_rate_.burst, control_rate_.per_second);
   v1::Participant& info = member->info;
   info.set_participant_id(id);
   info.set_display_name(request.identity.display_name);

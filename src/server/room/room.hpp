@@ -39,6 +39,12 @@ struct JoinRequest {
   v1::MediaState media_state;
 };
 
+// Token bucket for one participant's control messages (--control-burst, --control-rate).
+struct ControlRate {
+  double burst = limits::kControlBurst;
+  double per_second = limits::kControlRatePerSecond;
+};
+
 // kFloodCooldown: this participant was closed for a control flood less than
 // limits::kControlFloodWindow ago.
 enum class JoinResult : uint8_t { kJoined, kResumed, kRoomFull, kFloodCooldown };
@@ -103,6 +109,9 @@ struct RemoteMember {
 class Room {
  public:
   Room(std::string meeting_id, NowFn now, RoomObserver* observer = nullptr);
+
+  // Control messages each new member may send (docs/PROTOCOL.md §4a); before the first join.
+  void set_control_rate(ControlRate rate) { control_rate_ = rate; }
   Room(const Room&) = delete;
   Room& operator=(const Room&) = delete;
 
@@ -230,6 +239,7 @@ class Room {
   // Participants closed for a control flood, until their cooldown ends (at most
   // limits::kMaxParticipantsPerRoom entries).
   std::unordered_map<uint64_t, TimePoint> flood_closed_;
+  ControlRate control_rate_;
   std::vector<uint64_t> pending_slow_;  // receivers to close after the fan-out loop
   std::size_t remote_count_ = 0;
   RoomStats stats_;

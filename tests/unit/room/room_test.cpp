@@ -397,6 +397,16 @@ TEST_F(RoomTest, OversizedAudioIsNotAPublishedTrack) {
   EXPECT_EQ(room_.stats().keyframe_requests_unknown_track, 1u);
 }
 
+TEST_F(RoomTest, ControlRateComesFromTheRoomSettings) {
+  room_.set_control_rate({2, 1});
+  RecordingEndpoint a, b;
+  join(a, 1, "Ada");
+  join(b, 2, "Bob");
+  for (int i = 0; i < 3; ++i) room_.on_control(2, media_state(i % 2 == 0));
+  EXPECT_EQ(updates(a), 2) << "a burst of 2, then dropped";
+  EXPECT_EQ(room_.stats().control_messages_dropped, 1u);
+}
+
 TEST_F(RoomTest, UnchangedMediaStateIsNotBroadcast) {
   RecordingEndpoint a, b;
   join(a, 1, "Ada");

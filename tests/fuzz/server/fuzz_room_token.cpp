@@ -7,6 +7,7 @@
 
 #include "common/limits.hpp"
 #include "server/auth/room_token.hpp"
+#include "server/http/request_validation.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const vc::auth::RoomTokenService tokens(std::vector<uint8_t>(32, 0x5a));
@@ -21,7 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     vc::auth::RoomClaims claims;
     const auto split = rest.find('\n');
     claims.meeting_id = std::string(rest.substr(0, split));
-    claims.display_name = split == std::string_view::npos ? "x" : std::string(rest.substr(split + 1));
+    claims.display_name =
+        split == std::string_view::npos ? "x" : std::string(rest.substr(split + 1));
     if (claims.meeting_id.empty() || claims.meeting_id.find('\0') != std::string::npos ||
         claims.display_name.find('\0') != std::string::npos) {
       return 0;  // C strings in libjwt: the API never passes NULs (validated before)
@@ -36,7 +38,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       return 0;  // libjwt refuses some inputs (e.g. invalid UTF-8 for JSON)
     }
     const auto again = tokens.verify(token, kNow + 1);
-    if (token.size() <= vc::limits::kMaxTokenBytes) {
+    // Verification also applies the REST meeting-id rule (issue 9): only such ids round-trip.
+    if (token.size() <= vc::limits::kMaxTokenBytes &&
+        vc::http::is_valid_meeting_id(claims.meeting_id)) {
       if (!again.claims) abort();
       if (again.claims->meeting_id != claims.meeting_id) abort();
       if (again.claims->display_name != claims.display_name) abort();

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/meeting_id.hpp"
+
 namespace vc::client {
 
 struct ServerUrl {
@@ -24,7 +26,7 @@ std::optional<ServerUrl> parse_server_url(std::string_view url);
 // Percent-encodes a string for use in a path segment or query value.
 std::string url_encode(std::string_view text);
 
-// Meeting ids the server accepts: [A-Za-z0-9_-]{1,64}.
-bool is_valid_meeting_id(std::string_view id);
+// Meeting ids the server accepts: vc::is_valid_meeting_id (common/meeting_id.hpp).
+using vc::is_valid_meeting_id;
 
 }  // namespace vc::client

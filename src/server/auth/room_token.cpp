@@ -15,7 +15,7 @@
 #include <stdexcept>
 
 #include "common/limits.hpp"
-#include "server/http/request_validation.hpp"
+#include "common/meeting_id.hpp"
 
 namespace vc::auth {
 
@@ -215,7 +215,7 @@ VerifyResult RoomTokenService::verify(std::string_view token, int64_t now_unix) 
   }
   const auto role = role_from_name(role_str);
   // The same meeting-id rule as the REST paths, so the media paths never see another shape.
-  if (*pid <= 0 || *pid > kMaxParticipantId || !role || !http::is_valid_meeting_id(mid)) {
+  if (*pid <= 0 || *pid > kMaxParticipantId || !role || !is_valid_meeting_id(mid)) {
     return {std::nullopt, TokenError::kBadClaims};
   }
 

@@ -63,16 +63,6 @@ bool is_clean_utf8(std::string_view s) {
 
 }  // namespace
 
-bool is_valid_meeting_id(std::string_view id) {
-  if (id.empty() || id.size() > limits::kMaxMeetingIdBytes) return false;
-  for (char c : id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 std::optional<std::string> normalize_display_name(std::string_view name) {
   while (!name.empty() && is_ascii_space(static_cast<unsigned char>(name.front()))) {
     name.remove_prefix(1);

@@ -6,10 +6,12 @@
 #include <string>
 #include <string_view>
 
+#include "common/meeting_id.hpp"
+
 namespace vc::http {
 
-// Meeting ids: [A-Za-z0-9_-]{1,64}.
-bool is_valid_meeting_id(std::string_view id);
+// Meeting ids: vc::is_valid_meeting_id (common/meeting_id.hpp).
+using vc::is_valid_meeting_id;
 
 // Trims ASCII whitespace; accepts 1..64 bytes of valid UTF-8 without control characters, bidi
 // controls (U+202A-202E, U+2066-2069, U+200E/200F, U+061C) or zero-width characters (U+200B-200D,

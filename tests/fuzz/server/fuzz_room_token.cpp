@@ -6,8 +6,8 @@
 #include <string_view>
 
 #include "common/limits.hpp"
+#include "common/meeting_id.hpp"
 #include "server/auth/room_token.hpp"
-#include "server/http/request_validation.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const vc::auth::RoomTokenService tokens(std::vector<uint8_t>(32, 0x5a));
@@ -39,8 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     const auto again = tokens.verify(token, kNow + 1);
     // Verification also applies the REST meeting-id rule (issue 9): only such ids round-trip.
-    if (token.size() <= vc::limits::kMaxTokenBytes &&
-        vc::http::is_valid_meeting_id(claims.meeting_id)) {
+    if (token.size() <= vc::limits::kMaxTokenBytes && vc::is_valid_meeting_id(claims.meeting_id)) {
       if (!again.claims) abort();
       if (again.claims->meeting_id != claims.meeting_id) abort();
       if (again.claims->display_name != claims.display_name) abort();

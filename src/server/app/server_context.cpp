@@ -62,18 +62,8 @@ bool RateLimiter::allow(const boost::asio::ip::address& address,
                         std::chrono::steady_clock::time_point now) {
   if (http::in_any(exempt_, address)) return true;
   if (buckets_.size() >= limits::kMaxRateLimitedAddresses) buckets_.clear();
-  auto [it, inserted] = buckets_.try_emplace(address.to_string());
-  Bucket& bucket = it->second;
-  if (inserted) {
-    bucket.tokens = burst_;
-  } else {
-    const double elapsed = std::chrono::duration<double>(now - bucket.updated).count();
-    bucket.tokens = std::min(burst_, bucket.tokens + elapsed * per_second_);
-  }
-  bucket.updated = now;
-  if (bucket.tokens < 1) return false;
-  bucket.tokens -= 1;
-  return true;
+  auto it = buckets_.try_emplace(address.to_string(), burst_, per_second_).first;
+  return it->second.allow(now);
 }
 
 }  // namespace vc::app

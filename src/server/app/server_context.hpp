@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/limits.hpp"
+#include "common/token_bucket.hpp"
 #include "server/app/config.hpp"
 #include "server/app/room_registry.hpp"
 #include "server/auth/left_participants.hpp"
@@ -94,14 +95,10 @@ class RateLimiter {
   void set_exempt(std::vector<http::Cidr> exempt) { exempt_ = std::move(exempt); }
 
  private:
-  struct Bucket {
-    double tokens = 0;
-    std::chrono::steady_clock::time_point updated;
-  };
   double burst_;
   double per_second_;
   std::vector<http::Cidr> exempt_;
-  std::unordered_map<std::string, Bucket> buckets_;
+  std::unordered_map<std::string, TokenBucket> buckets_;
 };
 
 // Holds one connection's place in the limiter; moves from the HTTP to the WebSocket session.

@@ -71,7 +71,7 @@ QuicEndpoint::QuicEndpoint(asio::io_context& io, EndpointConfig config,
       factory_(std::move(factory)),
       socket_(io),
       keys_(config_.stateless_secret ? StatelessKeys(*config_.stateless_secret) : StatelessKeys()),
-      reset_allowance_(config_.stateless_reset_burst) {}
+      reset_allowance_(config_.stateless_reset_burst, config_.stateless_resets_per_second) {}
 
 QuicEndpoint::~QuicEndpoint() {
   close_now();
@@ -243,17 +243,14 @@ bool QuicEndpoint::admit_initial(const ClientInitial& initial, const SocketAddre
 
 void QuicEndpoint::send_stateless_reset(const ConnectionId& dcid, std::size_t received_size,
                                         const SocketAddress& remote, Timestamp now) {
+  // Too short to answer with something shorter (no ping-pong between endpoints): spends nothing.
+  if (received_size <= kMinStatelessResetBytes) return;
   // A global token bucket: resets answer packets nobody authenticated, so their rate is capped.
-  const double elapsed_s = static_cast<double>(now - reset_allowance_at_) / 1e9;
-  reset_allowance_at_ = now;
-  reset_allowance_ = std::min(config_.stateless_reset_burst,
-                              reset_allowance_ + elapsed_s * config_.stateless_resets_per_second);
-  if (reset_allowance_ < 1) return;
+  if (!reset_allowance_.allow(TokenBucket::TimePoint(std::chrono::nanoseconds(now)))) return;
   const std::span<uint8_t> buffer = send_batch_.reserve(1500);
   const std::size_t size =
       buffer.empty() ? 0 : keys_.write_stateless_reset(buffer, dcid, received_size);
   if (size == 0) return;
-  reset_allowance_ -= 1;
   send_batch_.commit(remote, size);
   ++stats_.stateless_resets_sent;
 }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/limits.hpp"
+#include "common/token_bucket.hpp"
 #include "server/quic/quic_connection.hpp"
 #include "server/quic/stateless.hpp"
 #include "server/quic/udp_batch.hpp"
@@ -144,8 +145,7 @@ class QuicEndpoint {
   std::vector<std::weak_ptr<Connection>> flush_list_;
   StatelessKeys keys_;  // per process unless configured: tokens and resets die with it
   std::size_t half_open_ = 0;
-  double reset_allowance_ = 0;
-  Timestamp reset_allowance_at_ = 0;
+  TokenBucket reset_allowance_;  // stateless resets, endpoint-wide
   EndpointStats stats_;
 };
 

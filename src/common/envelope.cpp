@@ -3,6 +3,7 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/wire_format_lite.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace vc {
@@ -154,6 +155,9 @@ FrameRef encode_media(const v1::MediaHeader& header, std::span<const uint8_t> pa
   meta.publisher_id = header.sender_participant_id();
   meta.track_id = header.track_id();
   meta.media_kind = static_cast<uint32_t>(header.kind());
+  meta.spatial_layer = static_cast<uint8_t>(std::min<uint32_t>(header.spatial_layer(), 255));
+  meta.temporal_layer = static_cast<uint8_t>(std::min<uint32_t>(header.temporal_layer(), 255));
+  meta.audio_level = static_cast<uint8_t>(std::min<uint32_t>(header.audio_level(), 127));
 
   FrameRef frame = Frame::allocate(total, meta);
   uint8_t* out = frame.mutable_frame()->mutable_bytes().data();

@@ -21,6 +21,10 @@ struct FrameMeta {
   uint64_t publisher_id = 0;  // 0 for server-originated control
   uint32_t track_id = 0;
   uint32_t media_kind = 0;  // v1::MediaKind
+  // Media routing facts for selective forwarding (copied from the MediaHeader).
+  uint8_t spatial_layer = 0;
+  uint8_t temporal_layer = 0;
+  uint8_t audio_level = 127;  // -dBov, 127 = silence
 };
 
 class FrameRef;

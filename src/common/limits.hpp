@@ -62,6 +62,33 @@ inline constexpr std::size_t kControlFloodDrops = 256;
 inline constexpr auto kControlFloodWindow = 10s;
 inline constexpr std::size_t kMaxTracksPerPublisher = 16;
 
+// Tracks and selective forwarding (docs/PROTOCOL.md §11).
+inline constexpr uint32_t kMaxTrackId = 65535;
+inline constexpr std::size_t kMaxSimulcastLayers = 3;
+inline constexpr uint32_t kMaxTemporalLayers = 3;
+inline constexpr uint32_t kMaxVideoDimension = 7680;
+// Explicit TrackSubscriptions one receiver may hold (tracks of up to ~250 publishers).
+inline constexpr std::size_t kMaxSubscriptionsPerReceiver = 1024;
+// Per track encoding, the frames since its last keyframe kept to start new subscribers at once.
+// Within the video lane, so a whole cached GOP can be queued to a fresh receiver.
+inline constexpr std::size_t kGopCacheBytes = 1u << 20;
+inline constexpr std::size_t kGopCacheFrames = 120;
+// Active speaker (room/dominant_speaker.hpp).
+inline constexpr auto kDominantSpeakerMinHold = 1500ms;
+inline constexpr std::size_t kMaxRecentSpeakers = 9;
+inline constexpr std::size_t kMaxLastN = kMaxRecentSpeakers;
+// Rooms above this many participants forward only the kAudioTopK loudest audio tracks.
+inline constexpr std::size_t kLargeRoomThreshold = 20;
+inline constexpr std::size_t kAudioTopK = 4;
+inline constexpr auto kAudioRankInterval = 250ms;
+// Per-receiver bandwidth estimate (room/bandwidth_estimator.hpp).
+inline constexpr auto kBweSampleInterval = 250ms;
+inline constexpr auto kBweCongestedQueueDelay = 150ms;
+inline constexpr uint64_t kBweInitialBps = 2'000'000;
+inline constexpr uint64_t kBweMinBps = 100'000;
+inline constexpr uint64_t kBweMaxBps = 100'000'000;
+static_assert(kGopCacheBytes <= kReceiverVideoQueueBytes);
+
 // Connections.
 inline constexpr auto kHeartbeatInterval = 10s;
 inline constexpr auto kIdleTimeout = 30s;

@@ -117,6 +117,9 @@ void encode_media(uint64_t node_id, const Frame& frame, std::vector<uint8_t>& ou
   put_u32(out, meta.track_id);
   put_u8(out, static_cast<uint8_t>(meta.media_kind));
   put_u8(out, meta.keyframe ? kFlagKeyframe : 0);
+  put_u8(out, meta.spatial_layer);
+  put_u8(out, meta.temporal_layer);
+  put_u8(out, meta.audio_level);
   put_bytes(out, frame.bytes());
 }
 
@@ -190,7 +193,8 @@ bool decode_media(std::span<const uint8_t> body, MediaMessage& out) {
   uint8_t kind = 0;
   uint8_t flags = 0;
   if (!in.u64(out.meta.publisher_id) || !in.u32(out.meta.track_id) || !in.u8(kind) ||
-      !in.u8(flags)) {
+      !in.u8(flags) || !in.u8(out.meta.spatial_layer) || !in.u8(out.meta.temporal_layer) ||
+      !in.u8(out.meta.audio_level)) {
     return false;
   }
   if (kind != v1::MEDIA_KIND_AUDIO && kind != v1::MEDIA_KIND_VIDEO &&

@@ -29,9 +29,16 @@ void BM_RoomFanout(benchmark::State& state) {
     request.session_id = i + 1;
     room.join(endpoints[i], request);
   }
+  vc::v1::Control publish;
+  vc::v1::Track* track = publish.mutable_publish_track()->mutable_track();
+  track->set_track_id(2);
+  track->set_source(vc::v1::TRACK_SOURCE_CAMERA);
+  track->set_kind(vc::v1::MEDIA_KIND_VIDEO);
+  room.on_control(1, publish);
   const std::string payload(payload_size, 'x');
   vc::v1::MediaHeader header;
   header.set_kind(vc::v1::MEDIA_KIND_VIDEO);
+  header.set_track_id(2);
   header.set_codec(vc::v1::CODEC_VP9);
   uint32_t sequence = 0;
   for (auto _ : state) {

@@ -185,6 +185,15 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
                  "Control messages a participant may send at once above --control-rate")
       ->envname("VIDEOCALL_CONTROL_BURST")
       ->check(CLI::Range(1.0, 1e6));
+  app.add_option("--large-room-threshold", config.large_room_threshold,
+                 "Rooms with more participants than this forward only the --audio-top-k loudest "
+                 "audio tracks")
+      ->envname("VIDEOCALL_LARGE_ROOM_THRESHOLD")
+      ->check(CLI::Range(std::size_t{1}, limits::kMaxParticipantsPerRoom));
+  app.add_option("--audio-top-k", config.audio_top_k,
+                 "Audio tracks each receiver gets in a large room (the loudest)")
+      ->envname("VIDEOCALL_AUDIO_TOP_K")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{32}));
 
   try {
     app.parse(argc, argv);

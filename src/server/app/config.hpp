@@ -56,6 +56,9 @@ struct ServerConfig {
   // Control messages per participant: a token bucket (docs/PROTOCOL.md §4a).
   double control_burst = limits::kControlBurst;
   double control_rate = limits::kControlRatePerSecond;
+  // Selective forwarding (docs/PROTOCOL.md §11.5).
+  std::size_t large_room_threshold = limits::kLargeRoomThreshold;
+  std::size_t audio_top_k = limits::kAudioTopK;
 
   // HTTP and REST hardening (docs/SECURITY.md "HTTP and REST").
   // Public base URL of this node; its host goes into WebTransport URLs (default: a valid Host).

@@ -31,6 +31,7 @@ std::optional<HelloRefusal> RoomMembership::join(ServerContext& ctx, const auth:
   request.session_id = auth::random_id53();
   request.receive_only = hello.receive_only();
   request.media_state = hello.media_state();
+  if (hello.has_subscriptions()) request.subscriptions = hello.subscriptions();
 
   auto room = ctx.rooms.get_or_create(claims.meeting_id);
   entering();

@@ -16,6 +16,15 @@ void add_stats(room::RoomStats& into, const room::RoomStats& from) {
   into.keyframe_requests_unknown_track += from.keyframe_requests_unknown_track;
   into.oversized_audio_dropped += from.oversized_audio_dropped;
   into.keyframe_requests_backed_off += from.keyframe_requests_backed_off;
+  into.tracks_refused += from.tracks_refused;
+  into.media_unknown_track += from.media_unknown_track;
+  into.frames_not_subscribed += from.frames_not_subscribed;
+  into.frames_layer_filtered += from.frames_layer_filtered;
+  into.audio_not_top_k += from.audio_not_top_k;
+  into.gop_cache_starts += from.gop_cache_starts;
+  into.layer_switches += from.layer_switches;
+  into.dominant_speaker_changes += from.dominant_speaker_changes;
+  into.subscription_updates += from.subscription_updates;
 }
 
 }  // namespace
@@ -25,6 +34,7 @@ std::shared_ptr<room::Room> RoomRegistry::get_or_create(const std::string& meeti
   if (inserted) {
     it->second = std::make_shared<room::Room>(meeting_id, now_, observer_);
     it->second->set_control_rate(control_rate_);
+    it->second->set_forwarding(forwarding_);
   }
   return it->second;
 }

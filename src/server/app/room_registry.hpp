@@ -20,6 +20,7 @@ class RoomRegistry {
   void set_observer(room::RoomObserver* observer) { observer_ = observer; }
   // Rooms created from now on give each member this control budget.
   void set_control_rate(room::ControlRate rate) { control_rate_ = rate; }
+  void set_forwarding(room::ForwardingConfig forwarding) { forwarding_ = forwarding; }
 
   std::shared_ptr<room::Room> get_or_create(const std::string& meeting_id);
   room::Room* find(const std::string& meeting_id) const;
@@ -41,6 +42,7 @@ class RoomRegistry {
   room::NowFn now_;
   room::RoomObserver* observer_;
   room::ControlRate control_rate_;
+  room::ForwardingConfig forwarding_;
   std::unordered_map<std::string, std::shared_ptr<room::Room>> rooms_;
   room::RoomStats retired_;
 };

@@ -158,6 +158,7 @@ struct ServerContext {
     trusted_proxies = parse_cidrs(config.trusted_proxies);
     join_rate.set_exempt(parse_cidrs(config.join_rate_exempt));
     rooms.set_control_rate({config.control_burst, config.control_rate});
+    rooms.set_forwarding({config.large_room_threshold, config.audio_top_k});
   }
 
   ServerConfig config;

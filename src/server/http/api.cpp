@@ -58,6 +58,36 @@ std::string_view connection_state_name(v1::ConnectionState state) {
   return state == v1::CONNECTION_STATE_RECONNECTING ? "reconnecting" : "connected";
 }
 
+std::string_view track_source_name(v1::TrackSource source) {
+  switch (source) {
+    case v1::TRACK_SOURCE_CAMERA:
+      return "camera";
+    case v1::TRACK_SOURCE_MICROPHONE:
+      return "microphone";
+    case v1::TRACK_SOURCE_SCREEN:
+      return "screen";
+    case v1::TRACK_SOURCE_SCREEN_AUDIO:
+      return "screen_audio";
+    default:
+      return "unknown";
+  }
+}
+
+nlohmann::json tracks_json(const v1::Participant& p) {
+  nlohmann::json tracks = nlohmann::json::array();
+  for (const v1::Track& track : p.tracks()) {
+    nlohmann::json layers = nlohmann::json::array();
+    for (const v1::VideoLayer& layer : track.layers()) {
+      layers.push_back({{"width", layer.width()}, {"height", layer.height()}});
+    }
+    tracks.push_back({{"track_id", track.track_id()},
+                      {"source", track_source_name(track.source())},
+                      {"muted", track.muted()},
+                      {"layers", std::move(layers)}});
+  }
+  return tracks;
+}
+
 nlohmann::json participant_json(const v1::Participant& p) {
   return {{"participant_id", p.participant_id()},
           {"display_name", p.display_name()},
@@ -66,7 +96,8 @@ nlohmann::json participant_json(const v1::Participant& p) {
           {"screen_on", p.screen_on()},
           {"role", auth::role_name(p.role())},
           {"connection_state", connection_state_name(p.connection_state())},
-          {"receive_only", p.receive_only()}};
+          {"receive_only", p.receive_only()},
+          {"tracks", tracks_json(p)}};
 }
 
 void create_meeting(app::ServerContext& ctx, const RequestInfo& info, Responder respond) {

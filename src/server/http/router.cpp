@@ -98,7 +98,7 @@ std::string metrics_text(const app::ServerContext& ctx) {
   metric("videocall_control_flood_closes_total", "counter",
          "Connections closed (4429) for sustained control floods", rooms.control_flood_closes);
   metric("videocall_keyframe_requests_unknown_track_total", "counter",
-         "Keyframe requests dropped: the publisher never sent that track",
+         "Keyframe requests dropped: no such published video track or encoding",
          rooms.keyframe_requests_unknown_track);
   // Queues and memory (docs/SECURITY.md).
   const room::SendQueueBudget& queues = ctx.send_queue_budget;
@@ -122,6 +122,30 @@ std::string metrics_text(const app::ServerContext& ctx) {
   metric("videocall_keyframe_requests_backed_off_total", "counter",
          "Keyframe requests deferred because the same receiver keeps losing the track",
          rooms.keyframe_requests_backed_off);
+  // Tracks and selective forwarding (docs/PROTOCOL.md §11).
+  metric("videocall_tracks_refused_total", "counter",
+         "PublishTrack/UnpublishTrack refused (invalid, over the track cap, unknown track)",
+         rooms.tracks_refused);
+  metric("videocall_media_unknown_track_total", "counter",
+         "Media on a track or encoding that is not published, dropped", rooms.media_unknown_track);
+  metric("videocall_frames_not_subscribed_total", "counter",
+         "Frames not forwarded to a receiver that paused or did not subscribe to the track",
+         rooms.frames_not_subscribed);
+  metric("videocall_frames_layer_filtered_total", "counter",
+         "Frames not forwarded to a receiver by layer choice (another encoding or temporal layer)",
+         rooms.frames_layer_filtered);
+  metric("videocall_audio_not_top_k_total", "counter",
+         "Audio frames not forwarded in large rooms (not among the loudest)",
+         rooms.audio_not_top_k);
+  metric("videocall_gop_cache_starts_total", "counter",
+         "Subscribers started from cached frames instead of waiting for a keyframe",
+         rooms.gop_cache_starts);
+  metric("videocall_layer_switches_total", "counter",
+         "Spatial layer switches at a keyframe of the target encoding", rooms.layer_switches);
+  metric("videocall_dominant_speaker_changes_total", "counter", "Dominant speaker changes",
+         rooms.dominant_speaker_changes);
+  metric("videocall_subscription_updates_total", "counter", "UpdateSubscriptions received",
+         rooms.subscription_updates);
   metric("videocall_handler_exceptions_total", "counter",
          "Exceptions contained in handlers (that request or connection closed)",
          m.handler_exceptions);

@@ -86,6 +86,12 @@ JoinResult Room::join(Endpoint& endpoint, const JoinRequest& request) {
     existing->grace_deadline.reset();
     existing->info.set_connection_state(v1::CONNECTION_STATE_CONNECTED);
     existing->forget_keyframe_coalescing();
+    // The new connection starts every video track afresh, as its new decoders need.
+    existing->forwarders.clear();
+    existing->bandwidth = BandwidthEstimator{};
+    existing->subscriptions =
+        request.subscriptions ? Subscriptions(*request.subscriptions) : Subscriptions{};
+    existing->allocation_dirty = true;
     send_join_accepted(*existing, true);
     broadcast_control(participant_updated(existing->info), id);
     local_member_changed(*existing);
@@ -110,6 +116,11 @@ JoinResult Room::join(Endpoint& endpoint, const JoinRequest& request) {
   info.set_camera_on(!request.receive_only && request.media_state.camera_on());
   info.set_screen_on(!request.receive_only && request.media_state.screen_on());
   info.set_connection_state(v1::CONNECTION_STATE_CONNECTED);
+  if (request.subscriptions) {
+    v1::UpdateSubscriptions defaults;
+    *defaults.mutable_defaults() = *request.subscriptions;
+    member->subscriptions.apply(defaults);
+  }
   members_.push_back(std::move(member));
   Member& joined = *members_.back();
 
@@ -164,6 +175,8 @@ void Room::remove(uint64_t participant_id, v1::LeaveReason reason) {
   const bool was_remote = is_remote(**it);
   members_.erase(it);
   if (was_remote) --remote_count_;
+  speakers_.remove(participant_id);
+  forget_forwarders_of(participant_id, std::nullopt);
   broadcast_control(participant_left(participant_id, reason), participant_id);
   if (!was_remote) {
     if (observer_ != nullptr) observer_->on_local_member_left(*this, participant_id, reason);
@@ -181,14 +194,22 @@ void Room::on_media(uint64_t participant_id, v1::MediaHeader& header,
     return;
   }
   ++stats_.media_in;
+  PublishedTrack* track = sender->track(header.track_id());
+  if (track == nullptr) {
+    ++stats_.media_unknown_track;  // media only after PublishTrack (docs/PROTOCOL.md §11.1)
+    return;
+  }
 
   // Identity comes from the server's own session state, never from the client.
   header.set_sender_participant_id(participant_id);
   header.set_sender_session_id(sender->session_id);
   FrameRef frame = encode_media(header, payload);
+  if (!track->accepts(frame->meta())) {
+    ++stats_.media_unknown_track;
+    return;
+  }
   if (drop_if_oversized_audio(frame)) return;
-  note_track(*sender, static_cast<uint32_t>(header.kind()), header.track_id());
-  fan_out(frame, sender);
+  route(frame, *sender, *track);
   if (observer_ != nullptr && remote_count_ > 0) observer_->on_local_media(*this, frame);
   close_pending_slow_receivers();
 }
@@ -201,22 +222,6 @@ bool Room::drop_if_oversized_audio(const FrameRef& frame) {
   // stays connected: its oversized frames hurt nobody once dropped (docs/PROTOCOL.md §5).
   ++stats_.oversized_audio_dropped;
   return true;
-}
-
-void Room::fan_out(const FrameRef& frame, const Member* sender) {
-  for (auto& member : members_) {
-    if (member.get() == sender || !receives_media(*member)) continue;
-    const PushResult result = member->endpoint->queue().push(frame);
-    if (result == PushResult::kQueued) {
-      ++stats_.frames_forwarded;
-      stats_.bytes_forwarded += frame->size();
-    } else if (result == PushResult::kReceiverTooSlow) {
-      pending_slow_.push_back(member->info.participant_id());
-      continue;
-    }
-    if (member->endpoint->queue().has_keyframe_needs()) route_keyframe_needs(*member);
-    member->endpoint->on_queue_ready();
-  }
 }
 
 void Room::close_pending_slow_receivers() {
@@ -247,8 +252,11 @@ void Room::route_keyframe_needs(Member& receiver) {
       ++stats_.keyframe_requests_backed_off;
       continue;
     }
-    request_keyframe(need.publisher_id, need.media_kind, need.track_id,
-                     receiver.info.participant_id());
+    const auto it = receiver.forwarders.find(TrackKey{need.publisher_id, need.track_id});
+    const uint8_t spatial = it == receiver.forwarders.end()
+                                ? 0
+                                : it->second.current().value_or(it->second.target().spatial);
+    request_keyframe(need.publisher_id, need.track_id, spatial, receiver.info.participant_id());
   }
 }
 
@@ -259,39 +267,42 @@ void Room::retry_deferred_keyframe_needs(TimePoint now) {
       if (member->endpoint == nullptr || !member->endpoint->queue().awaiting_keyframe(need)) {
         continue;
       }
-      request_keyframe(need.publisher_id, need.media_kind, need.track_id,
-                       member->info.participant_id());
+      const auto it = member->forwarders.find(TrackKey{need.publisher_id, need.track_id});
+      const uint8_t spatial = it == member->forwarders.end()
+                                  ? 0
+                                  : it->second.current().value_or(it->second.target().spatial);
+      request_keyframe(need.publisher_id, need.track_id, spatial, member->info.participant_id());
     }
   }
 }
 
-void Room::request_keyframe(uint64_t publisher_id, uint32_t kind, uint32_t track,
+void Room::request_keyframe(uint64_t publisher_id, uint32_t track_id, uint8_t spatial,
                             uint64_t requester_id) {
   Member* publisher = find(publisher_id);
   if (publisher == nullptr) return;
   // A local publisher in reconnect grace cannot answer; a remote one's node forwards the request.
   if (!is_remote(*publisher) && publisher->endpoint == nullptr) return;
-  auto& tracks = publisher->tracks;
-  auto it = std::find_if(tracks.begin(), tracks.end(),
-                         [&](const auto& t) { return t.kind == kind && t.track == track; });
-  if (it == tracks.end()) {
-    // Only tracks the publisher has sent exist: anything else would reach it as noise.
+  PublishedTrack* track = publisher->track(track_id);
+  if (track == nullptr || !track->is_video() || !track->offers_spatial(spatial)) {
+    // Only video encodings on offer exist: anything else would reach the publisher as noise.
     ++stats_.keyframe_requests_unknown_track;
     return;
   }
   const TimePoint now = now_();
-  if (it->last_request && now - *it->last_request < limits::kKeyframeRequestCoalesceWindow) {
+  auto& last = track->last_keyframe_request[spatial];
+  if (last && now - *last < limits::kKeyframeRequestCoalesceWindow) {
     // One keyframe answers every receiver that asked within the window.
     ++stats_.keyframe_requests_coalesced;
     return;
   }
-  it->last_request = now;
+  last = now;
   ++stats_.keyframe_requests_sent;
   v1::Control control;
   auto* request = control.mutable_keyframe_request();
   request->set_publisher_participant_id(publisher_id);
-  request->set_kind(static_cast<v1::MediaKind>(kind));
-  request->set_track_id(track);
+  request->set_kind(track->info.kind());
+  request->set_track_id(track_id);
+  request->set_spatial_layer(spatial);
   request->set_requester_participant_id(requester_id);
   if (is_remote(*publisher)) {
     ++stats_.remote_keyframe_requests_sent;
@@ -301,16 +312,6 @@ void Room::request_keyframe(uint64_t publisher_id, uint32_t kind, uint32_t track
     return;
   }
   send(*publisher, encode_control(control));
-}
-
-void Room::note_track(Member& publisher, uint32_t kind, uint32_t track) {
-  for (const auto& known : publisher.tracks) {
-    if (known.kind == kind && known.track == track) return;
-  }
-  // Beyond the cap a track is still forwarded; it just cannot be asked for keyframes.
-  if (publisher.tracks.size() < limits::kMaxTracksPerPublisher) {
-    publisher.tracks.push_back({kind, track, std::nullopt});
-  }
 }
 
 bool Room::within_control_rate(Member& member) {
@@ -366,12 +367,29 @@ void Room::handle_control(uint64_t participant_id, const v1::Control& control) {
     case v1::Control::kKeyframeRequest: {
       const v1::KeyframeRequest& request = control.keyframe_request();
       if (request.publisher_participant_id() == participant_id) return;
-      uint32_t kind = static_cast<uint32_t>(request.kind());
-      if (kind == v1::MEDIA_KIND_UNSPECIFIED) kind = v1::MEDIA_KIND_VIDEO;
-      request_keyframe(request.publisher_participant_id(), kind, request.track_id(),
-                       participant_id);
+      // The encoding is the one this receiver is being sent (a client cannot pick another).
+      const TrackKey key{request.publisher_participant_id(), request.track_id()};
+      const auto it = member->forwarders.find(key);
+      const uint8_t spatial = it == member->forwarders.end()
+                                  ? 0
+                                  : it->second.current().value_or(it->second.target().spatial);
+      request_keyframe(key.publisher_id, key.track_id, spatial, participant_id);
       return;
     }
+    case v1::Control::kPublishTrack:
+      publish_track(*member, control.publish_track().track());
+      return;
+    case v1::Control::kUnpublishTrack:
+      unpublish_track(*member, control.unpublish_track().track_id());
+      return;
+    case v1::Control::kUpdateSubscriptions:
+      update_subscriptions(*member, control.update_subscriptions());
+      return;
+    case v1::Control::kReceiverReport:
+      member->bandwidth.on_receiver_report(control.receiver_report().max_bitrate_bps(),
+                                           control.receiver_report().loss_permille());
+      member->allocation_dirty = true;
+      return;
     case v1::Control::kLeave:
       remove(participant_id, v1::LEAVE_REASON_LEFT);
       return;
@@ -405,12 +423,19 @@ void Room::on_timer() {
     }
   }
   for (uint64_t id : expired) remove(id, v1::LEAVE_REASON_TIMED_OUT);
+  if (now >= next_periodic_) {
+    next_periodic_ = now + limits::kBweSampleInterval;
+    sample_bandwidth(now);
+    update_speakers(now);
+  }
   retry_deferred_keyframe_needs(now);
   close_pending_slow_receivers();
 }
 
 std::optional<TimePoint> Room::next_deadline() const {
-  std::optional<TimePoint> next;
+  // Bandwidth samples and speaker ranking run periodically while anyone is here.
+  std::optional<TimePoint> next =
+      members_.empty() ? std::nullopt : std::optional<TimePoint>(next_periodic_);
   for (const auto& member : members_) {
     if (member->grace_deadline && (!next || *member->grace_deadline < *next)) {
       next = member->grace_deadline;

@@ -10,10 +10,19 @@ namespace vc::room {
 
 namespace {
 
+bool same_tracks(const v1::Participant& a, const v1::Participant& b) {
+  if (a.tracks_size() != b.tracks_size()) return false;
+  for (int i = 0; i < a.tracks_size(); ++i) {
+    if (a.tracks(i).SerializeAsString() != b.tracks(i).SerializeAsString()) return false;
+  }
+  return true;
+}
+
 bool same_participant(const v1::Participant& a, const v1::Participant& b) {
   return a.display_name() == b.display_name() && a.mic_on() == b.mic_on() &&
          a.camera_on() == b.camera_on() && a.screen_on() == b.screen_on() && a.role() == b.role() &&
-         a.connection_state() == b.connection_state() && a.receive_only() == b.receive_only();
+         a.connection_state() == b.connection_state() && a.receive_only() == b.receive_only() &&
+         same_tracks(a, b);
 }
 
 v1::Control participant_control_updated(const v1::Participant& participant) {
@@ -78,6 +87,7 @@ void Room::upsert_remote_member(const RemoteMember& remote) {
     added->info = remote.info;
     added->node_id = remote.node_id;
     added->claim_us = remote.claim_us;
+    sync_remote_tracks(*added);
     members_.push_back(std::move(added));
     ++remote_count_;
     v1::Control control;
@@ -106,6 +116,7 @@ void Room::upsert_remote_member(const RemoteMember& remote) {
     ++remote_count_;
     const bool changed = !same_participant(member->info, remote.info);
     member->info = remote.info;
+    sync_remote_tracks(*member);
     if (changed) broadcast_control(participant_control_updated(member->info), id);
     roster_changed();
     return;
@@ -121,6 +132,7 @@ void Room::upsert_remote_member(const RemoteMember& remote) {
   member->grace_deadline.reset();
   if (same_participant(member->info, remote.info) && !was_lost) return;
   member->info = remote.info;
+  sync_remote_tracks(*member);
   broadcast_control(participant_control_updated(member->info), id);
   roster_changed();
 }
@@ -176,8 +188,12 @@ RemoteMediaResult Room::on_remote_media(const FrameRef& frame, uint64_t origin_n
   if (sender->node_id != origin_node) return RemoteMediaResult::kNotFromOwner;
   ++stats_.remote_media_in;
   if (drop_if_oversized_audio(frame)) return RemoteMediaResult::kForwarded;
-  note_track(*sender, static_cast<uint32_t>(frame->meta().media_kind), frame->meta().track_id);
-  fan_out(frame, sender);
+  PublishedTrack* track = sender->track(frame->meta().track_id);
+  if (track == nullptr || !track->accepts(frame->meta())) {
+    ++stats_.media_unknown_track;
+    return RemoteMediaResult::kForwarded;
+  }
+  route(frame, *sender, *track);
   close_pending_slow_receivers();
   return RemoteMediaResult::kForwarded;
 }
@@ -185,10 +201,9 @@ RemoteMediaResult Room::on_remote_media(const FrameRef& frame, uint64_t origin_n
 void Room::on_remote_keyframe_request(const v1::KeyframeRequest& request) {
   const Member* publisher = find(request.publisher_participant_id());
   if (publisher == nullptr || is_remote(*publisher)) return;
-  uint32_t kind = static_cast<uint32_t>(request.kind());
-  if (kind == v1::MEDIA_KIND_UNSPECIFIED) kind = v1::MEDIA_KIND_VIDEO;
-  request_keyframe(request.publisher_participant_id(), kind, request.track_id(),
-                   request.requester_participant_id());
+  const uint32_t spatial = std::min<uint32_t>(request.spatial_layer(), 255);
+  request_keyframe(request.publisher_participant_id(), request.track_id(),
+                   static_cast<uint8_t>(spatial), request.requester_participant_id());
   close_pending_slow_receivers();
 }
 

@@ -276,7 +276,8 @@ void WsClient::send(const v1::Envelope& envelope) {
   send_raw(envelope.SerializeAsString());
 }
 
-void WsClient::send_hello(bool receive_only) {
+void WsClient::send_hello(bool receive_only,
+                          std::optional<v1::SubscriptionDefaults> subscriptions) {
   v1::Envelope envelope;
   auto* hello = envelope.mutable_control()->mutable_hello();
   hello->set_protocol_version(v1::PROTOCOL_VERSION_1);
@@ -284,14 +285,39 @@ void WsClient::send_hello(bool receive_only) {
   hello->set_receive_only(receive_only);
   hello->mutable_media_state()->set_mic_on(true);
   hello->mutable_media_state()->set_camera_on(true);
+  if (subscriptions) *hello->mutable_subscriptions() = *subscriptions;
+  send(envelope);
+}
+
+uint32_t WsClient::track_for(v1::MediaKind kind) {
+  return kind == v1::MEDIA_KIND_AUDIO ? 1 : kind == v1::MEDIA_KIND_VIDEO ? 2 : 3;
+}
+
+void WsClient::publish(v1::MediaKind kind) {
+  const uint32_t track_id = track_for(kind);
+  if (published_tracks_ & (1u << track_id)) return;
+  published_tracks_ |= 1u << track_id;
+  v1::Envelope envelope;
+  v1::Track* track = envelope.mutable_control()->mutable_publish_track()->mutable_track();
+  track->set_track_id(track_id);
+  track->set_kind(kind);
+  track->set_source(kind == v1::MEDIA_KIND_AUDIO   ? v1::TRACK_SOURCE_MICROPHONE
+                    : kind == v1::MEDIA_KIND_VIDEO ? v1::TRACK_SOURCE_CAMERA
+                                                   : v1::TRACK_SOURCE_SCREEN);
+  track->set_codec(kind == v1::MEDIA_KIND_AUDIO ? v1::CODEC_OPUS : v1::CODEC_VP8);
   send(envelope);
 }
 
 void WsClient::send_media(v1::MediaKind kind, const std::string& payload, uint64_t forged_sender,
                           uint32_t sequence) {
+  if (kind == v1::MEDIA_KIND_AUDIO || kind == v1::MEDIA_KIND_VIDEO ||
+      kind == v1::MEDIA_KIND_SCREEN) {
+    publish(kind);  // as a client does before its first frame (docs/PROTOCOL.md §11.1)
+  }
   v1::Envelope envelope;
   auto* media = envelope.mutable_media();
   media->mutable_header()->set_kind(kind);
+  media->mutable_header()->set_track_id(track_for(kind));
   media->mutable_header()->set_sequence(sequence);
   media->mutable_header()->set_keyframe(true);
   media->mutable_header()->set_codec(kind == v1::MEDIA_KIND_AUDIO ? v1::CODEC_OPUS : v1::CODEC_VP8);
@@ -357,8 +383,9 @@ std::optional<v1::Media> WsClient::read_media(std::chrono::milliseconds timeout)
   return std::nullopt;
 }
 
-v1::JoinAccepted WsClient::join(bool receive_only) {
-  send_hello(receive_only);
+v1::JoinAccepted WsClient::join(bool receive_only,
+                                std::optional<v1::SubscriptionDefaults> subscriptions) {
+  send_hello(receive_only, std::move(subscriptions));
   auto control = read_control_until([](const v1::Control& c) { return c.has_join_accepted(); });
   if (!control) throw std::runtime_error("no JoinAccepted");
   return control->join_accepted();

@@ -114,10 +114,14 @@ class WsClient {
 
   void send_raw(const std::string& bytes, bool binary = true);
   void send(const v1::Envelope& envelope);
-  void send_hello(bool receive_only = false);
+  void send_hello(bool receive_only = false,
+                  std::optional<v1::SubscriptionDefaults> subscriptions = std::nullopt);
   void send_media(v1::MediaKind kind, const std::string& payload, uint64_t forged_sender = 0,
                   uint32_t sequence = 0);
   void send_leave();
+  // Publishes the track send_media uses for `kind` (1 microphone, 2 camera, 3 screen), once.
+  void publish(v1::MediaKind kind);
+  static uint32_t track_for(v1::MediaKind kind);
 
   // Next message, or nullopt on close/timeout (then closed()/close_code() tell which).
   std::optional<Message> read(std::chrono::milliseconds timeout = 5s);
@@ -127,7 +131,8 @@ class WsClient {
   // Reads until a media message arrives, skipping control.
   std::optional<v1::Media> read_media(std::chrono::milliseconds timeout = 5s);
   // Hello, then the JoinAccepted.
-  v1::JoinAccepted join(bool receive_only = false);
+  v1::JoinAccepted join(bool receive_only = false,
+                        std::optional<v1::SubscriptionDefaults> subscriptions = std::nullopt);
   // Reads until the server closes; returns the close code (0 if none or timeout).
   uint16_t wait_close(std::chrono::milliseconds timeout = 10s);
   // Drops the TCP connection without a close handshake.
@@ -146,6 +151,7 @@ class WsClient {
   uint16_t close_code_ = 0;
   std::optional<v1::Error> last_error_;
   std::string read_error_;
+  uint32_t published_tracks_ = 0;  // bit per track id
 };
 
 template <class Pred>

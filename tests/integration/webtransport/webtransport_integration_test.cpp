@@ -111,6 +111,7 @@ class WebSocketParticipant {
 v1::MediaHeader media_header(v1::MediaKind kind, uint32_t sequence, bool keyframe) {
   v1::MediaHeader header;
   header.set_kind(kind);
+  header.set_track_id(track_for(kind));
   header.set_sequence(sequence);
   header.set_keyframe(keyframe);
   header.set_codec(kind == v1::MEDIA_KIND_AUDIO ? v1::CODEC_OPUS : v1::CODEC_VP8);
@@ -139,6 +140,8 @@ TEST_F(WebTransportIntegration, WebTransportAndWebSocketParticipantsExchangeMedi
 
   WebSocketParticipant websocket(server, ws_join.token);
   websocket.send(encode_control(hello("ws-test")));
+  websocket.send(encode_control(publish(v1::MEDIA_KIND_VIDEO)));
+  websocket.send(encode_control(publish(v1::MEDIA_KIND_AUDIO)));
 
   wt::WebTransportClient client(wt_options(server, wt_join, "/wt?token=" + wt_join.token));
   Inbox wt_inbox;
@@ -151,6 +154,8 @@ TEST_F(WebTransportIntegration, WebTransportAndWebSocketParticipantsExchangeMedi
   client.poll(5s, [&] { return wt_inbox.join_accepted; });
   ASSERT_TRUE(wt_inbox.join_accepted);
   EXPECT_EQ(wt_inbox.self_id, wt_join.participant_id);
+  ASSERT_TRUE(client.send_control(publish(v1::MEDIA_KIND_VIDEO)));
+  ASSERT_TRUE(client.send_control(publish(v1::MEDIA_KIND_AUDIO)));
 
   // WebTransport -> WebSocket: video on a stream (keyframe first), audio as datagrams.
   const std::string video_payload(3000, 'v');

@@ -132,6 +132,20 @@ inline wt::ClientOptions wt_options(const testing::ServerProcess& server, const 
   return options;
 }
 
+// The microphone (track 1) or camera (track 2), published before media (docs/PROTOCOL.md §11.1).
+inline uint32_t track_for(v1::MediaKind kind) {
+  return kind == v1::MEDIA_KIND_AUDIO ? 1 : 2;
+}
+inline v1::Control publish(v1::MediaKind kind) {
+  v1::Control control;
+  v1::Track* track = control.mutable_publish_track()->mutable_track();
+  track->set_track_id(track_for(kind));
+  track->set_kind(kind);
+  track->set_source(kind == v1::MEDIA_KIND_AUDIO ? v1::TRACK_SOURCE_MICROPHONE
+                                                 : v1::TRACK_SOURCE_CAMERA);
+  return control;
+}
+
 inline v1::Control hello(const char* client) {
   v1::Control control;
   control.mutable_hello()->set_protocol_version(v1::PROTOCOL_VERSION_1);

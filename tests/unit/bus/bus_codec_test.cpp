@@ -12,6 +12,8 @@ TEST(BusCodec, MediaKeepsTheEnvelopeBytesAndRoutingFacts) {
   header.set_kind(v1::MEDIA_KIND_VIDEO);
   header.set_keyframe(true);
   header.set_track_id(3);
+  header.set_spatial_layer(2);
+  header.set_temporal_layer(1);
   header.set_sender_participant_id(42);
   const uint8_t payload[4] = {9, 8, 7, 6};
   FrameRef frame = vc::encode_media(header, payload);
@@ -28,6 +30,8 @@ TEST(BusCodec, MediaKeepsTheEnvelopeBytesAndRoutingFacts) {
   EXPECT_EQ(media.meta.track_id, 3u);
   EXPECT_TRUE(media.meta.keyframe);
   EXPECT_EQ(media.meta.lane, Lane::kVideo);
+  EXPECT_EQ(media.meta.spatial_layer, 2);
+  EXPECT_EQ(media.meta.temporal_layer, 1);
   ASSERT_EQ(media.envelope.size(), frame->size());
   EXPECT_TRUE(std::equal(media.envelope.begin(), media.envelope.end(), frame->bytes().begin()));
 }

@@ -110,8 +110,15 @@ class Node : public RoomDirectory {
   }
   room::Room& demo() { return *rooms.at("demo"); }
   void send_video(uint64_t from) {
+    v1::Control publish;  // repeated publishes of the same track change nothing
+    v1::Track* track = publish.mutable_publish_track()->mutable_track();
+    track->set_track_id(2);
+    track->set_source(v1::TRACK_SOURCE_CAMERA);
+    track->set_kind(v1::MEDIA_KIND_VIDEO);
+    demo().on_control(from, publish);
     v1::MediaHeader header;
     header.set_kind(v1::MEDIA_KIND_VIDEO);
+    header.set_track_id(2);
     header.set_keyframe(true);
     const uint8_t payload[2] = {1, 2};
     demo().on_media(from, header, payload);

@@ -49,12 +49,13 @@ TEST_F(ClusterTest, KeyframeRequestReachesOnlyThePublishersNode) {
   b().join(bob, 3, "Bob");
   c().join(cy, 4, "Cy");
   settle();
-  a().send_video(1);  // node B learns Ada's track from her media: only those can be requested
+  a().send_video(1);  // node B learns Ada's track from her announcement: only those can be requested
   settle();
   const uint64_t c_received = c().bus.stats().received;
   v1::Control request;
   request.mutable_keyframe_request()->set_publisher_participant_id(1);
   request.mutable_keyframe_request()->set_kind(v1::MEDIA_KIND_VIDEO);
+  request.mutable_keyframe_request()->set_track_id(2);
   b().demo().on_control(3, request);
   settle();
   EXPECT_EQ(ada.keyframe_requests, 1);

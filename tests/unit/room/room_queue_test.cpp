@@ -2,6 +2,7 @@
 // and keyframe requests backed off for a receiver that keeps losing video. Virtual time.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -45,9 +46,29 @@ class RoomQueueTest : public ::testing::Test {
     room_.join(endpoint, request);
   }
 
+  // Track 1 is the microphone, 2 the camera, 3 the screen; each is published before its media.
+  static uint32_t track_for(v1::MediaKind kind) {
+    return kind == v1::MEDIA_KIND_AUDIO ? 1 : kind == v1::MEDIA_KIND_VIDEO ? 2 : 3;
+  }
+  void publish(uint64_t from, v1::MediaKind kind) {
+    const uint64_t key = from * 4 + track_for(kind);
+    if (std::find(published_.begin(), published_.end(), key) != published_.end()) return;
+    published_.push_back(key);
+    v1::Control control;
+    v1::Track* track = control.mutable_publish_track()->mutable_track();
+    track->set_track_id(track_for(kind));
+    track->set_kind(kind);
+    track->set_source(kind == v1::MEDIA_KIND_AUDIO   ? v1::TRACK_SOURCE_MICROPHONE
+                      : kind == v1::MEDIA_KIND_VIDEO ? v1::TRACK_SOURCE_CAMERA
+                                                     : v1::TRACK_SOURCE_SCREEN);
+    room_.on_control(from, control);
+  }
+
   void send(uint64_t from, v1::MediaKind kind, bool keyframe, std::size_t bytes) {
+    publish(from, kind);
     v1::MediaHeader header;
     header.set_kind(kind);
+    header.set_track_id(track_for(kind));
     header.set_keyframe(keyframe);
     const std::string payload(bytes, 'm');
     room_.on_media(from, header,
@@ -61,6 +82,7 @@ class RoomQueueTest : public ::testing::Test {
   }
 
   TimePoint now_{};
+  std::vector<uint64_t> published_;
   Room room_;
 };
 

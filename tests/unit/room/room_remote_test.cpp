@@ -68,6 +68,10 @@ RemoteMember remote(uint64_t node, uint64_t id, const std::string& name, uint64_
   member.info.set_display_name(name);
   member.info.set_role(v1::PARTICIPANT_ROLE_PARTICIPANT);
   member.info.set_connection_state(v1::CONNECTION_STATE_CONNECTED);
+  v1::Track* camera = member.info.add_tracks();  // announced by its node
+  camera->set_track_id(2);
+  camera->set_source(v1::TRACK_SOURCE_CAMERA);
+  camera->set_kind(v1::MEDIA_KIND_VIDEO);
   member.claim_us = claim_us;
   return member;
 }
@@ -75,6 +79,7 @@ RemoteMember remote(uint64_t node, uint64_t id, const std::string& name, uint64_
 FrameRef remote_video(uint64_t publisher, bool keyframe = true) {
   v1::MediaHeader header;
   header.set_kind(v1::MEDIA_KIND_VIDEO);
+  header.set_track_id(2);
   header.set_keyframe(keyframe);
   header.set_sender_participant_id(publisher);
   const uint8_t payload[3] = {1, 2, 3};
@@ -92,8 +97,15 @@ class RoomRemoteTest : public ::testing::Test {
     return room_.join(endpoint, request);
   }
   void send_video(uint64_t from) {
+    v1::Control publish;
+    v1::Track* track = publish.mutable_publish_track()->mutable_track();
+    track->set_track_id(2);
+    track->set_source(v1::TRACK_SOURCE_CAMERA);
+    track->set_kind(v1::MEDIA_KIND_VIDEO);
+    room_.on_control(from, publish);  // an update after the first time: no change for peers
     v1::MediaHeader header;
     header.set_kind(v1::MEDIA_KIND_VIDEO);
+    header.set_track_id(2);
     header.set_keyframe(true);
     const uint8_t payload[1] = {7};
     room_.on_media(from, header, payload);
@@ -164,6 +176,7 @@ TEST_F(RoomRemoteTest, KeyframeRequestForRemotePublisherGoesToItsNodeCoalesced) 
   v1::Control request;
   request.mutable_keyframe_request()->set_publisher_participant_id(5);
   request.mutable_keyframe_request()->set_kind(v1::MEDIA_KIND_VIDEO);
+  request.mutable_keyframe_request()->set_track_id(2);
   room_.on_control(1, request);
   room_.on_control(2, request);
   ASSERT_EQ(bus_.keyframe_nodes.size(), 1u);
@@ -181,6 +194,7 @@ TEST_F(RoomRemoteTest, RemoteKeyframeRequestReachesTheLocalPublisher) {
   v1::KeyframeRequest request;
   request.set_publisher_participant_id(1);
   request.set_kind(v1::MEDIA_KIND_VIDEO);
+  request.set_track_id(2);
   request.set_requester_participant_id(5);
   room_.on_remote_keyframe_request(request);
   ASSERT_EQ(a.count(v1::Control::kKeyframeRequest), 1);

@@ -54,18 +54,34 @@ class RoomTest : public ::testing::Test {
     return room_.join(endpoint, request);
   }
 
+  // Publishes `from`'s camera (track 2) once, as a client does before its first frame.
+  void publish_camera(uint64_t from) {
+    if (std::find(published_.begin(), published_.end(), from) != published_.end()) return;
+    published_.push_back(from);
+    v1::Control control;
+    v1::Track* track = control.mutable_publish_track()->mutable_track();
+    track->set_track_id(kCameraTrack);
+    track->set_source(v1::TRACK_SOURCE_CAMERA);
+    track->set_kind(v1::MEDIA_KIND_VIDEO);
+    room_.on_control(from, control);
+  }
+
   void send_video(uint64_t from, bool keyframe, const std::string& payload,
                   uint64_t forged_sender = 0) {
+    publish_camera(from);
     v1::MediaHeader header;
     header.set_kind(v1::MEDIA_KIND_VIDEO);
+    header.set_track_id(kCameraTrack);
     header.set_keyframe(keyframe);
     header.set_sender_participant_id(forged_sender);
     room_.on_media(from, header,
                    {reinterpret_cast<const uint8_t*>(payload.data()), payload.size()});
   }
 
+  static constexpr uint32_t kCameraTrack = 2;
   TimePoint now_{};
   uint64_t session_counter_ = 0;
+  std::vector<uint64_t> published_;
   Room room_;
 };
 
@@ -165,12 +181,13 @@ TEST_F(RoomTest, KeyframeRequestsAreTargetedAndCoalesced) {
     v1::Control control;
     control.mutable_keyframe_request()->set_publisher_participant_id(publisher);
     control.mutable_keyframe_request()->set_kind(v1::MEDIA_KIND_VIDEO);
+    control.mutable_keyframe_request()->set_track_id(kCameraTrack);
     return control;
   };
   auto keyframe_requests = [](const RecordingEndpoint& e) {
     return e.count_control([](auto& m) { return m.has_keyframe_request(); });
   };
-  send_video(1, true, "k");  // Ada's track 0 exists
+  send_video(1, true, "k");  // Ada's camera track exists
   room_.on_control(2, request(1));
   room_.on_control(3, request(1));
   EXPECT_EQ(keyframe_requests(a), 1);
@@ -293,15 +310,15 @@ TEST_F(RoomTest, KeyframeRequestsForTracksThePublisherNeverSentAreDropped) {
   RecordingEndpoint a, b;
   join(a, 1, "Ada");
   join(b, 2, "Bob");
-  send_video(1, true, "k");  // track 0
+  send_video(1, true, "k");  // track 2
   // Slower than the control rate, so only the track check is at work.
-  for (uint32_t track = 1; track <= 1000; ++track) {
+  for (uint32_t track = 3; track <= 1002; ++track) {
     room_.on_control(2, keyframe_request(1, track));
     now_ += std::chrono::milliseconds(100);
   }
   EXPECT_EQ(keyframe_requests(a), 0) << "none of those tracks exists";
   EXPECT_EQ(room_.stats().keyframe_requests_unknown_track, 1000u);
-  room_.on_control(2, keyframe_request(1, 0));
+  room_.on_control(2, keyframe_request(1, kCameraTrack));
   EXPECT_EQ(keyframe_requests(a), 1);
 }
 
@@ -309,18 +326,27 @@ TEST_F(RoomTest, PublishedTracksAreBounded) {
   RecordingEndpoint a, b;
   join(a, 1, "Ada");
   join(b, 2, "Bob");
-  for (uint32_t track = 0; track < 100; ++track) {
+  for (uint32_t track = 1; track <= 100; ++track) {
+    v1::Control control;
+    v1::Track* published = control.mutable_publish_track()->mutable_track();
+    published->set_track_id(track);
+    published->set_source(v1::TRACK_SOURCE_CAMERA);
+    published->set_kind(v1::MEDIA_KIND_VIDEO);
+    room_.on_control(1, control);
+    now_ += std::chrono::milliseconds(100);  // within the control rate
     v1::MediaHeader header;
     header.set_kind(v1::MEDIA_KIND_VIDEO);
     header.set_track_id(track);
+    header.set_keyframe(true);
     const uint8_t payload[1] = {1};
     room_.on_media(1, header, payload);
   }
-  EXPECT_EQ(b.media.size(), 100u) << "tracks beyond the cap are still forwarded";
-  room_.on_control(2, keyframe_request(1, limits::kMaxTracksPerPublisher - 1));
-  EXPECT_EQ(keyframe_requests(a), 1);
+  EXPECT_EQ(b.media.size(), limits::kMaxTracksPerPublisher) << "only published tracks carry media";
+  EXPECT_EQ(room_.stats().tracks_refused, 100 - limits::kMaxTracksPerPublisher);
   room_.on_control(2, keyframe_request(1, limits::kMaxTracksPerPublisher));
-  EXPECT_EQ(keyframe_requests(a), 1) << "not remembered, so not requestable";
+  EXPECT_EQ(keyframe_requests(a), 1);
+  room_.on_control(2, keyframe_request(1, limits::kMaxTracksPerPublisher + 1));
+  EXPECT_EQ(keyframe_requests(a), 1) << "never published, so not requestable";
 }
 
 TEST_F(RoomTest, ControlAtTheRateLimitIsNeverDropped) {
@@ -376,10 +402,10 @@ TEST_F(RoomTest, ResumedPublisherKeepsItsTracksForKeyframeRequests) {
   RecordingEndpoint a, b;
   join(a, 1, "Ada");
   join(b, 2, "Bob");
-  send_video(1, true, "k");  // track 0
+  send_video(1, true, "k");  // track 2
   RecordingEndpoint a_again;
   ASSERT_EQ(join(a_again, 1, "Ada"), JoinResult::kResumed);
-  room_.on_control(2, keyframe_request(1, 0));
+  room_.on_control(2, keyframe_request(1, kCameraTrack));
   EXPECT_EQ(keyframe_requests(a_again), 1) << "a receiver that lost the track can still ask";
   EXPECT_EQ(room_.stats().keyframe_requests_unknown_track, 0u);
 }

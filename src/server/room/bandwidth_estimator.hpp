@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <optional>
 
+#include "common/limits.hpp"
+
 namespace vc::room {
 
 struct BandwidthSample {
@@ -28,7 +30,7 @@ class BandwidthEstimator {
   bool congested() const { return congested_; }
 
  private:
-  uint64_t estimate_bps_ = 0;  // set from limits::kBweInitialBps in the .cpp
+  uint64_t estimate_bps_ = limits::kBweInitialBps;
   bool congested_ = false;
   std::optional<std::chrono::steady_clock::time_point> last_sample_;
   uint64_t last_drained_ = 0;

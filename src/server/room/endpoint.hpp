@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "server/room/send_queue.hpp"
@@ -25,6 +26,9 @@ class Endpoint {
   // The room ends this connection: send Control.error{code, reason} if possible, then close.
   // Must not call back into the room synchronously.
   virtual void close_with_error(uint32_t code, std::string_view reason) = 0;
+
+  // TEMP (sfu-parts adds this)
+  virtual std::optional<uint64_t> transport_bandwidth_bps() const { return std::nullopt; }
 
  private:
   SendQueue queue_;

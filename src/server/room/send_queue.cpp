@@ -138,6 +138,7 @@ FrameRef SendQueue::pop() {
     release(video_bytes_, size);
   }
   ++stats_.sent;
+  drained_bytes_ += size;
   return frame;
 }
 

@@ -114,6 +114,9 @@ class SendQueue {
   bool awaiting_keyframe(const KeyframeNeed& need) const;
 
   const SendQueueStats& stats() const { return stats_; }
+  // TEMP (sfu-parts adds these)
+  uint64_t drained_bytes() const { return drained_bytes_; }
+  std::size_t queued_media_bytes() const { return audio_bytes_ + video_bytes_; }
 
  private:
   PushResult push_video(FrameRef frame);
@@ -137,6 +140,7 @@ class SendQueue {
   std::vector<KeyframeNeed> awaiting_;   // tracks dropping until their next keyframe
   std::vector<KeyframeNeed> new_needs_;  // not yet reported through take_keyframe_needs()
   SendQueueStats stats_;
+  uint64_t drained_bytes_ = 0;
 };
 
 }  // namespace vc::room

@@ -136,11 +136,19 @@ function freshStats(): VcStats {
   };
 }
 
+/** Test hooks of the sending side (src/meeting/publisher.ts). */
+export interface PublisherDebugHooks {
+  /** As if the server sent KeyframeRequest{kind, track_id, spatial_layer}. */
+  keyframeRequest(kind: number, trackId: number, spatialLayer: number): void;
+  /** As if the user pressed the browser's own "Stop sharing": the capture track ends. */
+  endScreenCaptureFromBrowser(): void;
+}
+
 declare global {
   interface Window {
     __vc: VcStats;
     /** Test hooks, present while in a meeting. */
-    __vcDebug?: { dropTransport(): void; sendCorruptVideoFrame(): void; startScreenShare?(): Promise<void> };
+    __vcDebug?: { dropTransport(): void; sendCorruptVideoFrame(): void } & Partial<PublisherDebugHooks>;
   }
 }
 

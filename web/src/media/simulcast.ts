@@ -67,13 +67,15 @@ export interface LoadGovernorOptions {
   windowMs: number;
   /** Healthy time needed before a dropped encoding comes back; doubles after each relapse. */
   restoreAfterMs: number;
+  /** Never fewer encodings than this (the camera keeps 180p and 360p: only the top one is shed). */
+  minLayers?: number;
 }
 
 /**
  * Watches how the encoders keep up and decides how many encodings the camera can afford. A window
  * where more than a tenth of the frames were skipped because an encoder was still busy, or where
  * encoding took longer on average than the interval between frames, drops the top encoding (never
- * below one). After `restoreAfterMs` of windows that were clearly healthy (no skips, encoding in
+ * below `minLayers`). After `restoreAfterMs` of windows that were clearly healthy (no skips, encoding in
  * under half a frame interval) it comes back; every relapse doubles that wait, so a machine on the
  * edge does not flap between two and three encodings.
  */
@@ -122,7 +124,7 @@ export class EncodeLoadGovernor {
     this.encoded = this.skipped = this.latencySumMs = 0;
     if (overloaded) {
       this.healthySince = null;
-      if (this.allowed <= 1) return null;
+      if (this.allowed <= Math.max(1, this.options.minLayers ?? 1)) return null;
       if (this.restored) this.restoreAfterMs *= 2;
       this.allowed--;
       return this.allowed;

@@ -56,6 +56,7 @@ export class VideoSender {
       frameIntervalMs: 1000 / frameRate,
       windowMs: GOVERNOR_WINDOW_MS,
       restoreAfterMs: GOVERNOR_RESTORE_MS,
+      minLayers: Math.min(2, options.maxLayers), // only the top encoding is ever shed
     });
   }
 
@@ -84,11 +85,14 @@ export class VideoSender {
     for (const encoding of this.encodings) encoding.sendCorruptFrameNext = true;
   }
 
-  /** KeyframeRequest: `spatialLayer` names one encoding; undefined means all of them. */
-  requestKeyframe(spatialLayer?: number): void {
+  /**
+   * Next frame a keyframe: `spatialLayer` names one encoding, undefined means all of them.
+   * `requested`: a KeyframeRequest asked for it (counted per encoding in the stats).
+   */
+  requestKeyframe(spatialLayer?: number, requested = false): void {
     for (const encoding of this.encodings) {
       if (spatialLayer !== undefined && encoding.spec.spatialLayer !== spatialLayer) continue;
-      encoding.stats.keyframeRequests++;
+      if (requested) encoding.stats.keyframeRequests++;
       encoding.requestKeyframe();
     }
   }

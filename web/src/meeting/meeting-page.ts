@@ -190,7 +190,8 @@ class MeetingPage {
     window.__vcDebug = {
       dropTransport: () => session.simulateDrop(),
       sendCorruptVideoFrame: () => this.publisher?.sendCorruptVideoFrame(),
-      startScreenShare: async () => this.publisher?.startScreenShare(),
+      keyframeRequest: (kind, trackId, spatialLayer) => this.publisher?.debugHooks().keyframeRequest(kind, trackId, spatialLayer),
+      endScreenCaptureFromBrowser: () => this.publisher?.debugHooks().endScreenCaptureFromBrowser(),
     };
     stats.connection = 'connecting';
     this.setStatus('Connecting…', 'pending');

@@ -8,7 +8,7 @@ import { openScreenCapture, type ScreenCapture } from '../media/screen-capture';
 import { cameraEncodings, screenEncoding, type EncodingSpec } from '../media/simulcast';
 import { VideoSender } from '../media/video-sender';
 import { Codec, MediaKind, codecName, type ControlMessage, type HeaderFields } from '../protocol';
-import { stats, type EncodingStats } from '../stats';
+import { stats, type EncodingStats, type PublisherDebugHooks } from '../stats';
 
 export const TRACK_IDS = { microphone: 1, camera: 2, screen: 3, screenAudio: 4 } as const;
 
@@ -45,6 +45,12 @@ interface LocalTrack {
 /** Screen keyframes are large (a 1080p text slide): periodic ones are rare, requests come first. */
 const SCREEN_KEYFRAME_INTERVAL_MS = 10_000;
 const AUDIO_BITRATE = 32_000;
+/**
+ * On WebTransport, control and media travel on different QUIC streams, so the first frames after a
+ * PublishTrack can reach the server before it and be dropped as media of an unknown track
+ * (PROTOCOL.md §7, §11.1). One more keyframe this much later lets receivers start anyway.
+ */
+const PUBLISH_RACE_KEYFRAME_MS = 300;
 
 export class Publisher {
   private readonly tracks = new Map<number, LocalTrack>();
@@ -53,6 +59,7 @@ export class Publisher {
   private screen: { capture: ScreenCapture; video: VideoSender; audio: AudioSender | null } | null = null;
   private screenStarting = false;
   private started = false;
+  private raceTimer: number | undefined;
 
   constructor(
     private readonly session: PublisherSession,
@@ -73,6 +80,8 @@ export class Publisher {
       this.startMicrophone();
     }
     this.requestKeyframes(); // receivers (new or resumed) can only start decoding at a keyframe
+    window.clearTimeout(this.raceTimer);
+    this.raceTimer = window.setTimeout(() => this.requestKeyframes(), PUBLISH_RACE_KEYFRAME_MS);
   }
 
   /** A peer joined: it needs keyframes of everything we send (the old server has no GOP cache). */
@@ -91,7 +100,7 @@ export class Publisher {
           ? this.camera
           : null;
     // Track id 0 comes from servers that predate tracks: then every encoding gets one.
-    sender?.requestKeyframe(trackId === 0 ? undefined : spatialLayer);
+    sender?.requestKeyframe(trackId === 0 ? undefined : spatialLayer, true);
   }
 
   setMicOn(on: boolean): void {
@@ -110,6 +119,19 @@ export class Publisher {
   /** Test hook (window.__vcDebug): the next camera frame of every encoding is undecodable. */
   sendCorruptVideoFrame(): void {
     this.camera?.sendCorruptFrameNext();
+  }
+
+  /** Hooks for tests (window.__vcDebug) that enter through the same paths as the real events. */
+  debugHooks(): PublisherDebugHooks {
+    return {
+      keyframeRequest: (kind, trackId, spatialLayer) => this.keyframeRequested(kind, trackId, spatialLayer),
+      endScreenCaptureFromBrowser: () => {
+        const track = this.screen?.capture.video;
+        if (!track) return;
+        track.stop(); // stop() alone fires no 'ended'; the browser's own UI does both
+        track.dispatchEvent(new Event('ended'));
+      },
+    };
   }
 
   /** Asks the browser for a screen, window or tab and publishes it (and its audio when offered). */
@@ -143,8 +165,12 @@ export class Publisher {
     this.session.setMediaState({ screenOn: true });
     this.options.onScreenChange(true);
     // The browser's own "Stop sharing" ends the track: the read loop ends and so does the share.
-    capture.video.addEventListener('ended', () => this.stopScreenShare());
-    void video.run().then(() => this.stopScreenShare());
+    // Only this share: a later one must not be stopped by this one's late end.
+    const ended = () => {
+      if (this.screen?.video === video) this.stopScreenShare();
+    };
+    capture.video.addEventListener('ended', ended);
+    void video.run().then(ended);
     if (audio) void audio.run();
   }
 
@@ -164,6 +190,7 @@ export class Publisher {
   }
 
   stop(): void {
+    window.clearTimeout(this.raceTimer);
     this.stopScreenShare();
     this.camera?.stop();
     this.microphone?.stop();
@@ -233,8 +260,13 @@ export class Publisher {
 
   /** Remembers a track's description and publishes it (before any frame of it is sent). */
   private declare(trackId: number, track: LocalTrack): void {
+    const before = this.tracks.get(trackId);
     this.tracks.set(trackId, track);
     this.publish(trackId);
+    if (track.kind === MediaKind.AUDIO || !this.session.isJoined) return;
+    const added = track.layers.filter((layer) => !before?.layers.some((old) => old.spatialLayer === layer.spatialLayer && old.height === layer.height));
+    const sender = trackId === TRACK_IDS.camera ? () => this.camera : () => this.screen?.video;
+    for (const layer of added) window.setTimeout(() => sender()?.requestKeyframe(layer.spatialLayer), PUBLISH_RACE_KEYFRAME_MS);
   }
 
   private setMuted(trackId: number, muted: boolean): void {

@@ -85,6 +85,9 @@ test('busy encoders or slow encoding drop the top encoding, never below one', ()
   assert.equal(window(governor, 2000, 60, 0, 40), 1, 'encoding slower than the frame interval');
   assert.equal(window(governor, 4000, 60, 30, 40), null);
   assert.equal(governor.allowedLayers, 1);
+  const floored = new EncodeLoadGovernor(3, { ...options, minLayers: 2 });
+  assert.equal(window(floored, 0, 60, 30, 40), 2);
+  assert.equal(window(floored, 2000, 60, 30, 40), null, 'kept at minLayers');
 });
 
 test('a dropped encoding returns after a healthy period, and a relapse doubles the wait', () => {

@@ -48,6 +48,7 @@ build-fuzz:
 
 test-unit:
 	ctest --test-dir build/dev --output-on-failure -j $(JOBS)
+	cd web && npm test
 
 test-asan:
 	ctest --test-dir build/asan --output-on-failure -j $(JOBS)

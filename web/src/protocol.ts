@@ -33,13 +33,13 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   return fromBinary(EnvelopeSchema, bytes);
 }
 
-export function helloMessage(state: { micOn: boolean; cameraOn: boolean }): ControlMessage {
+export function helloMessage(state: { micOn: boolean; cameraOn: boolean; screenOn?: boolean }): ControlMessage {
   return {
     case: 'hello',
     value: {
       protocolVersion: ProtocolVersion.PROTOCOL_VERSION_1,
       client: 'web/0.1',
-      mediaState: { micOn: state.micOn, cameraOn: state.cameraOn },
+      mediaState: { micOn: state.micOn, cameraOn: state.cameraOn, screenOn: state.screenOn ?? false },
     },
   };
 }

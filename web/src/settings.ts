@@ -30,6 +30,8 @@ export interface UrlFlags {
   lowCpu: boolean;
   /** ?codec=vp8 forces VP8 instead of the default VP9. */
   codec: 'vp9' | 'vp8';
+  /** ?layers=1..3 overrides how many camera encodings to offer (3 also captures 720p); null: decide from the CPU. */
+  cameraLayers: number | null;
 }
 
 export function urlFlags(): UrlFlags {
@@ -37,6 +39,7 @@ export function urlFlags(): UrlFlags {
   return {
     lowCpu: params.get('lowcpu') === '1',
     codec: params.get('codec') === 'vp8' ? 'vp8' : 'vp9',
+    cameraLayers: ['1', '2', '3'].includes(params.get('layers') ?? '') ? Number(params.get('layers')) : null,
   };
 }
 

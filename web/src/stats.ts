@@ -30,6 +30,45 @@ export interface RosterEntry {
   connection: string;
 }
 
+/** One encoder's output (a simulcast encoding of the camera, or the screen share). */
+export interface EncodingStats {
+  trackId: number;
+  spatialLayer: number;
+  width: number;
+  height: number;
+  /** False once the encoding was dropped (the machine could not afford it) or its track ended. */
+  active: boolean;
+  framesSent: number;
+  keyframesSent: number;
+  bytesSent: number;
+  /** Frames sent per L1T3 temporal layer (index = temporal_layer). */
+  temporalLayers: number[];
+  largestKeyframeBytes: number;
+  /** Every frame not sent, by reason: the encoder was still busy (its queue full)... */
+  skippedEncoderBusy: number;
+  /** ...the transport backlog was over its limit (before encoding, or dropped after)... */
+  skippedBacklog: number;
+  /** ...or the encoded frame would not fit in one envelope (max_envelope_bytes). */
+  skippedOversize: number;
+  keyframeRequests: number;
+  /** Mean time from encode() to the encoded chunk, over the last measurement window. */
+  encodeMs: number;
+}
+
+/** What this page received, per sender track and encoding (tests read layer ids off it). */
+export interface ReceivedTally {
+  senderId: number;
+  trackId: number;
+  kind: number;
+  spatialLayer: number;
+  frames: number;
+  keyframes: number;
+  bytes: number;
+  temporalLayers: number[];
+  width: number;
+  height: number;
+}
+
 export type ConnectionStatus = 'idle' | 'joining' | 'connecting' | 'connected' | 'left' | 'error';
 
 export interface VcStats {
@@ -48,6 +87,15 @@ export interface VcStats {
   /** Keyed by participant id (as a string). Entries are removed when the peer leaves. */
   peers: Record<string, PeerStats>;
   sent: { videoFrames: number; audioFrames: number; videoKeyframes: number; videoDropped: number; keyframeRequestsReceived: number };
+  /** Per encoder, keyed "trackId/spatialLayer" (camera "2/0".."2/2", screen "3/0"). */
+  encodings: Record<string, EncodingStats>;
+  /** Tracks as last published (PublishTrack), keyed by track id; removed on UnpublishTrack. */
+  tracks: Record<string, { source: string; kind: string; muted: boolean; layers: { spatialLayer: number; width: number; height: number }[] }>;
+  /** Encodings the camera can afford now (the load governor's decision). */
+  cameraLayersAllowed: number;
+  screenSharing: boolean;
+  /** Received media, keyed "senderId/trackId/spatialLayer". */
+  received: Record<string, ReceivedTally>;
   videoCodec: string | null;
   rttMs: number | null;
   /** JoinAccepted count (more than 1 after reconnects) and whether the last one resumed the identity. */
@@ -73,6 +121,11 @@ function freshStats(): VcStats {
     receiveOnly: [],
     peers: {},
     sent: { videoFrames: 0, audioFrames: 0, videoKeyframes: 0, videoDropped: 0, keyframeRequestsReceived: 0 },
+    encodings: {},
+    tracks: {},
+    cameraLayersAllowed: 0,
+    screenSharing: false,
+    received: {},
     videoCodec: null,
     rttMs: null,
     joins: 0,
@@ -83,11 +136,19 @@ function freshStats(): VcStats {
   };
 }
 
+/** Test hooks of the sending side (src/meeting/publisher.ts). */
+export interface PublisherDebugHooks {
+  /** As if the server sent KeyframeRequest{kind, track_id, spatial_layer}. */
+  keyframeRequest(kind: number, trackId: number, spatialLayer: number): void;
+  /** As if the user pressed the browser's own "Stop sharing": the capture track ends. */
+  endScreenCaptureFromBrowser(): void;
+}
+
 declare global {
   interface Window {
     __vc: VcStats;
     /** Test hooks, present while in a meeting. */
-    __vcDebug?: { dropTransport(): void; sendCorruptVideoFrame(): void };
+    __vcDebug?: { dropTransport(): void; sendCorruptVideoFrame(): void } & Partial<PublisherDebugHooks>;
   }
 }
 
@@ -116,4 +177,60 @@ export function newPeerStats(): PeerStats {
     audioTargetMs: 0,
     createdAt: performance.now(),
   };
+}
+
+export function newEncodingStats(trackId: number, spatialLayer: number, width: number, height: number): EncodingStats {
+  return {
+    trackId,
+    spatialLayer,
+    width,
+    height,
+    active: true,
+    framesSent: 0,
+    keyframesSent: 0,
+    bytesSent: 0,
+    temporalLayers: [0, 0, 0],
+    largestKeyframeBytes: 0,
+    skippedEncoderBusy: 0,
+    skippedBacklog: 0,
+    skippedOversize: 0,
+    keyframeRequests: 0,
+    encodeMs: 0,
+  };
+}
+
+/** Counts one received media envelope (cheap: one map lookup per frame). */
+export function tallyReceived(header: {
+  senderParticipantId: bigint;
+  trackId: number;
+  kind: number;
+  spatialLayer: number;
+  temporalLayer: number;
+  keyframe: boolean;
+  width: number;
+  height: number;
+}, bytes: number): void {
+  const key = `${header.senderParticipantId}/${header.trackId}/${header.spatialLayer}`;
+  let entry = stats.received[key];
+  if (!entry) {
+    entry = {
+      senderId: Number(header.senderParticipantId),
+      trackId: header.trackId,
+      kind: header.kind,
+      spatialLayer: header.spatialLayer,
+      frames: 0,
+      keyframes: 0,
+      bytes: 0,
+      temporalLayers: [0, 0, 0],
+      width: 0,
+      height: 0,
+    };
+    stats.received[key] = entry;
+  }
+  entry.frames++;
+  entry.bytes += bytes;
+  if (header.keyframe) entry.keyframes++;
+  if (header.temporalLayer < entry.temporalLayers.length) entry.temporalLayers[header.temporalLayer]!++;
+  entry.width = header.width;
+  entry.height = header.height;
 }

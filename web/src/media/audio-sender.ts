@@ -3,6 +3,8 @@ import { Codec, MediaKind, type HeaderFields } from '../protocol';
 import { wallClockUs } from './capture';
 
 export interface AudioSenderOptions {
+  /** MediaHeader.track_id: 1 for the microphone, 4 for screen audio. */
+  trackId: number;
   bitrate: number;
   send(header: Partial<HeaderFields>, payload: Uint8Array): void;
   onSent(): void;
@@ -97,7 +99,7 @@ export class AudioSender {
     this.options.send(
       {
         kind: MediaKind.AUDIO,
-        trackId: 0,
+        trackId: this.options.trackId,
         sequence: this.sequence,
         captureTimeUs: BigInt(Math.round(chunk.timestamp + (this.captureToWallUs ?? 0))),
         keyframe: true,

@@ -1,74 +1,69 @@
-// Camera track -> MediaStreamTrackProcessor (main thread: Chromium has no processor in workers)
-// -> WebCodecs VideoEncoder -> one media envelope per encoded frame.
+// A video track (camera or screen) -> MediaStreamTrackProcessor (main thread: Chromium has no
+// processor in workers) -> one VideoEncoding per simulcast encoding, all fed the same frames.
 import { Codec, MediaKind, type HeaderFields } from '../protocol';
+import type { EncodingStats } from '../stats';
 import { wallClockUs } from './capture';
+import { EncodeLoadGovernor, type EncodingSpec } from './simulcast';
+import { VideoEncoding, chooseCodec, type ChosenCodec } from './video-encoding';
 
 export interface VideoSenderOptions {
+  trackId: number;
+  kind: MediaKind;
   /** Preferred codec; VP9 falls back to VP8 when the browser cannot encode it. */
   preferred: 'vp9' | 'vp8';
-  bitrate: number;
-  frameRate: number;
   keyframeIntervalMs: number;
+  /** Encodings for a source of this size when `layers` may be offered, lowest first. */
+  plan(width: number, height: number, layers: number): EncodingSpec[];
+  /** Most encodings the plan may use; the load governor lowers it when encoding falls behind. */
+  maxLayers: number;
+  /** Passed to the encoder ('text'/'detail' for screens). */
+  contentHint?: string;
   send(header: Partial<HeaderFields>, payload: Uint8Array): void;
-  /** Bytes already queued on the transport; above the limit video is dropped up to a keyframe. */
   backlogBytes(): number;
-  onSent(keyframe: boolean): void;
-  onDropped(): void;
+  maxEnvelopeBytes(): number;
+  /** The encodings on offer changed (first frame, source resize, load); republish the track. */
+  onLayers(codec: Codec, encodings: EncodingSpec[], temporalLayers: number): void;
+  /** A new encoding's stats object (the caller exposes it in window.__vc). */
+  onEncodingStats(stats: EncodingStats): void;
+  onGovernor?(allowedLayers: number): void;
   onError(message: string): void;
 }
 
-interface ChosenCodec {
-  codec: Codec;
-  config: VideoEncoderConfig;
-}
-
-const CANDIDATES: Array<{ name: 'vp9' | 'vp8'; codec: Codec; string: string }> = [
-  { name: 'vp9', codec: Codec.VP9, string: 'vp09.00.10.08' },
-  { name: 'vp8', codec: Codec.VP8, string: 'vp8' },
-];
-const MAX_BACKLOG_BYTES = 512 * 1024;
-const MAX_ENCODE_QUEUE = 3;
-
-/** Finds the first supported codec, preferring temporal layers (L1T3) which also stop VP9's extra keyframes. */
-async function chooseCodec(options: VideoSenderOptions, width: number, height: number): Promise<ChosenCodec> {
-  const ordered = [...CANDIDATES].sort((a, b) => Number(b.name === options.preferred) - Number(a.name === options.preferred));
-  for (const candidate of ordered) {
-    for (const scalabilityMode of ['L1T3', undefined]) {
-      const config: VideoEncoderConfig = {
-        codec: candidate.string,
-        width,
-        height,
-        bitrate: options.bitrate,
-        framerate: options.frameRate,
-        latencyMode: 'realtime',
-        ...(scalabilityMode ? { scalabilityMode } : {}),
-      };
-      const support = await VideoEncoder.isConfigSupported(config).catch(() => null);
-      if (support?.supported) return { codec: candidate.codec, config };
-    }
-  }
-  throw new Error('This browser cannot encode VP9 or VP8 video');
-}
+const GOVERNOR_WINDOW_MS = 2000;
+const GOVERNOR_RESTORE_MS = 20_000;
 
 export class VideoSender {
+  /** False while muted: frames are read and released without encoding. */
   enabled = true;
   codec: Codec | null = null;
-  private encoder: VideoEncoder | null = null;
+  private encodings: VideoEncoding[] = [];
   private chosen: ChosenCodec | null = null;
   private reader: ReadableStreamDefaultReader<VideoFrame> | null = null;
   private stopped = false;
-  private forceKeyframe = true;
-  private dropUntilKeyframe = false;
-  private lastKeyframeAt = 0;
-  private sequence = 0;
+  private sourceWidth = 0;
+  private sourceHeight = 0;
+  private lastEncodedTimestamp = -Infinity;
+  private readonly governor: EncodeLoadGovernor;
   // Offset from the capture clock to the wall clock. The smallest offset seen is the one least
   // inflated by processing delay; recomputing it per frame would let a later frame's offset be
   // applied to an earlier chunk and make capture times jitter or run backwards.
   private captureToWallUs: number | null = null;
-  private width = 0;
-  private height = 0;
+  private statsAt = 0;
 
-  constructor(private readonly track: MediaStreamTrack, private readonly options: VideoSenderOptions) {}
+  constructor(private readonly track: MediaStreamTrack, private readonly options: VideoSenderOptions) {
+    const frameRate = track.getSettings().frameRate || 30;
+    this.governor = new EncodeLoadGovernor(options.maxLayers, {
+      frameIntervalMs: 1000 / frameRate,
+      windowMs: GOVERNOR_WINDOW_MS,
+      restoreAfterMs: GOVERNOR_RESTORE_MS,
+      minLayers: Math.min(2, options.maxLayers), // only the top encoding is ever shed
+    });
+  }
+
+  /** The encodings currently on offer, lowest first. */
+  get specs(): EncodingSpec[] {
+    return this.encodings.map((encoding) => encoding.spec);
+  }
 
   /** Starts reading frames; resolves when the read loop ends (track ended or stop()). */
   async run(): Promise<void> {
@@ -85,103 +80,108 @@ export class VideoSender {
     }
   }
 
-  /** Test hook: replace the next frame with an undecodable "keyframe" to exercise receivers' recovery. */
-  sendCorruptFrameNext = false;
+  /** Test hook: the next frame of every encoding is replaced by an undecodable "keyframe". */
+  sendCorruptFrameNext(): void {
+    for (const encoding of this.encodings) encoding.sendCorruptFrameNext = true;
+  }
 
-  /** Next encoded frame is a keyframe (KeyframeRequest from the server, or a new peer joined). */
-  requestKeyframe(): void {
-    this.forceKeyframe = true;
+  /**
+   * Next frame a keyframe: `spatialLayer` names one encoding, undefined means all of them.
+   * `requested`: a KeyframeRequest asked for it (counted per encoding in the stats).
+   */
+  requestKeyframe(spatialLayer?: number, requested = false): void {
+    for (const encoding of this.encodings) {
+      if (spatialLayer !== undefined && encoding.spec.spatialLayer !== spatialLayer) continue;
+      if (requested) encoding.stats.keyframeRequests++;
+      encoding.requestKeyframe();
+    }
   }
 
   stop(): void {
     this.stopped = true;
     this.reader?.cancel().catch(() => {});
-    if (this.encoder && this.encoder.state !== 'closed') this.encoder.close();
-    this.encoder = null;
+    for (const encoding of this.encodings) encoding.close();
+    this.encodings = [];
     this.captureToWallUs = null; // a new capture track may start a new timestamp base
   }
 
   private async handleFrame(frame: VideoFrame): Promise<void> {
-    if (!this.enabled || this.stopped) return;
+    if (this.stopped) return;
     // displayWidth/Height describe the visible rectangle (the fake camera delivers 640x480 coded
-    // frames with a 640x360 visibleRect); the encoder scales/crops from visibleRect itself.
+    // frames with a 640x360 visibleRect); the encoders scale from visibleRect themselves.
     const width = frame.displayWidth & ~1;
     const height = frame.displayHeight & ~1;
-    if (!this.encoder || this.encoder.state === 'closed' || width !== this.width || height !== this.height) {
-      await this.configure(width, height);
-      if (!this.encoder || this.stopped) return;
+    if (this.encodings.length === 0 || width !== this.sourceWidth || height !== this.sourceHeight) {
+      await this.rebuild(width, height, this.governor.allowedLayers);
+      if (this.stopped || this.encodings.length === 0) return;
     }
-    if (this.encoder.encodeQueueSize > MAX_ENCODE_QUEUE) return; // encoder is behind: skip, refs stay valid
-    const now = performance.now();
-    const keyFrame = this.forceKeyframe || now - this.lastKeyframeAt >= this.options.keyframeIntervalMs;
-    if (keyFrame) {
-      this.forceKeyframe = false;
-      this.lastKeyframeAt = now;
-    }
+    // Muted: the encodings exist (the track is published with its layers) but encode nothing.
+    if (!this.enabled) return;
+    // Screens are paced to the encodings' frame rate (5-15 fps); cameras send what they capture.
+    const maxFps = this.encodings[0]!.spec.maxFps;
+    if (frame.timestamp - this.lastEncodedTimestamp < 1e6 / maxFps - 2000) return;
+    this.lastEncodedTimestamp = frame.timestamp;
     const offsetUs = wallClockUs() - frame.timestamp;
     if (this.captureToWallUs === null || offsetUs < this.captureToWallUs) this.captureToWallUs = offsetUs;
-    this.encoder.encode(frame, { keyFrame });
+    for (const encoding of this.encodings) encoding.encode(frame);
+    this.watchLoad();
   }
 
-  private async configure(width: number, height: number): Promise<void> {
-    if (this.encoder && this.encoder.state !== 'closed') this.encoder.close();
-    this.encoder = null;
+  private watchLoad(): void {
+    const now = performance.now();
+    if (now - this.statsAt >= GOVERNOR_WINDOW_MS) {
+      this.statsAt = now;
+      for (const encoding of this.encodings) encoding.takeEncodeLatency();
+    }
+    const layers = this.governor.evaluate(now);
+    if (layers === null) return;
+    this.options.onGovernor?.(layers);
+    if (this.options.plan(this.sourceWidth, this.sourceHeight, layers).length !== this.encodings.length) {
+      void this.rebuild(this.sourceWidth, this.sourceHeight, layers);
+    }
+  }
+
+  /** (Re)creates the encodings for a source size; encodings whose spec is unchanged are kept. */
+  private async rebuild(width: number, height: number, layers: number): Promise<void> {
+    this.sourceWidth = width;
+    this.sourceHeight = height;
+    const specs = this.options.plan(width, height, layers);
+    if (specs.length === 0) return;
     try {
-      this.chosen ??= await chooseCodec(this.options, width, height);
+      this.chosen ??= await chooseCodec(this.options.preferred, specs[specs.length - 1]!, this.options.contentHint);
     } catch (error) {
       this.options.onError(String(error instanceof Error ? error.message : error));
-      this.stopped = true;
+      this.stop();
       return;
     }
-    const encoder = new VideoEncoder({
-      output: (chunk, metadata) => this.onEncoded(chunk, metadata),
-      error: (error) => {
-        this.options.onError(`Video encoder error: ${error.message}`);
-        this.encoder = null; // recreated on the next frame
-      },
-    });
-    encoder.configure({ ...this.chosen.config, width, height });
-    this.encoder = encoder;
+    if (this.stopped) return;
+    const kept: VideoEncoding[] = [];
+    for (const spec of specs) {
+      const same = this.encodings.find(
+        (encoding) => encoding.spec.spatialLayer === spec.spatialLayer && encoding.spec.width === spec.width && encoding.spec.height === spec.height,
+      );
+      if (same) {
+        kept.push(same);
+        continue;
+      }
+      const encoding = new VideoEncoding(spec, this.chosen, {
+        trackId: this.options.trackId,
+        kind: this.options.kind,
+        keyframeIntervalMs: this.options.keyframeIntervalMs,
+        send: this.options.send,
+        backlogBytes: this.options.backlogBytes,
+        maxEnvelopeBytes: this.options.maxEnvelopeBytes,
+        captureToWallUs: () => this.captureToWallUs ?? 0,
+        onEncoded: (latencyMs) => this.governor.noteEncoded(latencyMs, performance.now()),
+        onBusySkip: () => this.governor.noteBusySkip(performance.now()),
+        onError: this.options.onError,
+      });
+      this.options.onEncodingStats(encoding.stats);
+      kept.push(encoding);
+    }
+    for (const encoding of this.encodings) if (!kept.includes(encoding)) encoding.close();
+    this.encodings = kept;
     this.codec = this.chosen.codec;
-    this.width = width;
-    this.height = height;
-    this.forceKeyframe = true;
-  }
-
-  private onEncoded(chunk: EncodedVideoChunk, metadata?: EncodedVideoChunkMetadata): void {
-    if (this.stopped || this.codec === null) return;
-    const keyframe = chunk.type === 'key';
-    if (keyframe) this.dropUntilKeyframe = false;
-    if (!keyframe && (this.dropUntilKeyframe || this.options.backlogBytes() > MAX_BACKLOG_BYTES)) {
-      // Receivers would decode garbage after a dropped reference frame: drop up to a keyframe.
-      this.dropUntilKeyframe = true;
-      this.forceKeyframe = true;
-      this.options.onDropped();
-      return;
-    }
-    let payload = new Uint8Array(chunk.byteLength);
-    chunk.copyTo(payload);
-    let flaggedKeyframe = keyframe;
-    if (this.sendCorruptFrameNext) {
-      this.sendCorruptFrameNext = false;
-      payload = new Uint8Array(64); // all zeros: not a valid VP8/VP9 frame header
-      flaggedKeyframe = true;
-    }
-    this.sequence = (this.sequence + 1) >>> 0;
-    this.options.send(
-      {
-        kind: MediaKind.VIDEO,
-        trackId: 0,
-        sequence: this.sequence,
-        captureTimeUs: BigInt(Math.round(chunk.timestamp + (this.captureToWallUs ?? 0))),
-        keyframe: flaggedKeyframe,
-        temporalLayer: metadata?.svc?.temporalLayerId ?? 0,
-        codec: this.codec,
-        width: this.width,
-        height: this.height,
-      },
-      payload,
-    );
-    this.options.onSent(keyframe);
+    this.options.onLayers(this.chosen.codec, specs, this.chosen.config.scalabilityMode === 'L1T3' ? 3 : 1);
   }
 }

@@ -4,10 +4,9 @@ import { serverLabel } from '../api';
 import { MeetingError } from '../errors';
 import { ConnectionState, type Participant } from '../gen/videocall_pb';
 import { AudioOutput } from '../media/audio-output';
-import { AudioSender } from '../media/audio-sender';
 import { openCapture, type Capture } from '../media/capture';
-import { VideoSender } from '../media/video-sender';
-import { MediaKind, ParticipantRole, codecName, toNumber } from '../protocol';
+import { cameraCapturePlan } from '../media/simulcast';
+import { ParticipantRole, toNumber } from '../protocol';
 import { displayNameProblem, saveDisplayName, savedDisplayName, urlFlags } from '../settings';
 import { resetStats, stats } from '../stats';
 import { errorCard, warningStrip } from '../ui/banner';
@@ -15,6 +14,7 @@ import { el } from '../ui/icons';
 import { MeetingShell } from '../ui/meeting-shell';
 import { ParticipantsPanel } from '../ui/participants-panel';
 import { Tile, TileGrid } from '../ui/tile';
+import { Publisher } from './publisher';
 import { RemotePeer } from './remote-peer';
 import { MeetingSession } from './session';
 
@@ -26,7 +26,7 @@ import { MeetingSession } from './session';
  */
 const ROSTER_SETTLE_MS = 6_000;
 
-const VIDEO = { width: 640, height: 360, frameRate: 30, bitrate: 800_000, keyframeIntervalMs: 4000 };
+const VIDEO = { frameRate: 30, keyframeIntervalMs: 4000 };
 
 export function renderMeeting(root: HTMLElement, meetingId: string, navigate: (path: string) => void): () => void {
   const page = new MeetingPage(root, meetingId, navigate);
@@ -37,8 +37,9 @@ export function renderMeeting(root: HTMLElement, meetingId: string, navigate: (p
 class MeetingPage {
   private session: MeetingSession | null = null;
   private capture: Capture | null = null;
-  private videoSender: VideoSender | null = null;
-  private audioSender: AudioSender | null = null;
+  /** Our tracks and their senders (camera simulcast, microphone, screen share); from the first join. */
+  private publisher: Publisher | null = null;
+  private cameraLayers = 2;
   private audioOutput: AudioOutput | null = null;
   private readonly peers = new Map<number, RemotePeer>();
   /** Receive-only participants (recorders, viewers): no tile, but always shown as receiving. */
@@ -69,6 +70,8 @@ class MeetingPage {
       toggleCamera: () => this.toggleCamera(),
       leave: () => this.leave(),
       enableAudio: () => void this.audioOutput?.resume(),
+      toggleScreenShare: () => void (this.publisher?.screenSharing ? this.publisher.stopScreenShare() : this.publisher?.startScreenShare()),
+      stopScreenShare: () => this.publisher?.stopScreenShare(),
     });
   }
 
@@ -122,7 +125,10 @@ class MeetingPage {
     this.renderShell();
     this.setStatus('Joining…', 'pending');
     const flags = urlFlags();
-    this.capture = await openCapture({ lowCpu: flags.lowCpu, ...VIDEO });
+    // Simulcast: 720p capture and three encodings only where the CPU can afford them (?layers=N overrides).
+    this.cameraLayers = flags.cameraLayers ?? cameraCapturePlan(navigator.hardwareConcurrency || 2).maxLayers;
+    const size = this.cameraLayers >= 3 ? { width: 1280, height: 720 } : { width: 640, height: 360 };
+    this.capture = await openCapture({ lowCpu: flags.lowCpu, frameRate: VIDEO.frameRate, ...size });
     if (this.finished) return this.capture.stop();
     if (this.capture.warning) this.shell.notices.append(warningStrip(this.capture.warning));
     this.micOn = this.capture.audio !== null;
@@ -148,7 +154,7 @@ class MeetingPage {
           participantJoined: (participant) => {
             stats.rosterEvents.joined++;
             this.addPeer(participant);
-            this.videoSender?.requestKeyframe(); // the newcomer can only start decoding at a keyframe
+            this.publisher?.requestKeyframes(); // the newcomer can only start decoding at a keyframe
           },
           participantLeft: (id) => {
             stats.rosterEvents.left++;
@@ -159,10 +165,7 @@ class MeetingPage {
             this.onUpdated(participant);
           },
           media: (header, payload) => this.peers.get(toNumber(header.senderParticipantId))?.handleMedia(header, payload),
-          keyframeRequested: (kind) => {
-            stats.sent.keyframeRequestsReceived++;
-            if (kind === MediaKind.VIDEO || kind === MediaKind.UNSPECIFIED) this.videoSender?.requestKeyframe();
-          },
+          keyframeRequested: (kind, trackId, spatialLayer) => this.publisher?.keyframeRequested(kind, trackId, spatialLayer),
           reconnecting: (attempt, server) => {
             stats.connection = 'connecting';
             stats.server = server;
@@ -186,9 +189,9 @@ class MeetingPage {
     const session = this.session;
     window.__vcDebug = {
       dropTransport: () => session.simulateDrop(),
-      sendCorruptVideoFrame: () => {
-        if (this.videoSender) this.videoSender.sendCorruptFrameNext = true;
-      },
+      sendCorruptVideoFrame: () => this.publisher?.sendCorruptVideoFrame(),
+      keyframeRequest: (kind, trackId, spatialLayer) => this.publisher?.debugHooks().keyframeRequest(kind, trackId, spatialLayer),
+      endScreenCaptureFromBrowser: () => this.publisher?.debugHooks().endScreenCaptureFromBrowser(),
     };
     stats.connection = 'connecting';
     this.setStatus('Connecting…', 'pending');
@@ -217,47 +220,30 @@ class MeetingPage {
       if (!present.has(toNumber(participant.participantId))) continue;
       this.addPeer(participant);
     }
-    if (this.videoSender || this.audioSender) this.videoSender?.requestKeyframe();
-    else this.startSenders();
+    this.publisher ??= this.createPublisher(this.cameraLayers);
+    this.publisher.onJoined();
     this.syncRoster();
   }
 
-  private startSenders(): void {
-    const session = this.session!;
-    const onError = (message: string) => {
-      stats.lastError = { code: 'media', message };
-      console.error(message);
-    };
-    const flags = urlFlags();
-    if (this.capture?.video) {
-      this.videoSender = new VideoSender(this.capture.video, {
-        preferred: flags.codec,
-        bitrate: VIDEO.bitrate,
-        frameRate: VIDEO.frameRate,
+  private createPublisher(cameraLayers: number): Publisher {
+    return new Publisher(
+      this.session!,
+      { video: this.capture?.video ?? null, audio: this.capture?.audio ?? null },
+      {
+        preferredCodec: urlFlags().codec,
+        cameraFrameRate: VIDEO.frameRate,
+        cameraMaxLayers: cameraLayers,
         keyframeIntervalMs: VIDEO.keyframeIntervalMs,
-        send: (header, payload) => session.sendMedia(header, payload),
-        backlogBytes: () => session.backlogBytes(),
-        onSent: (keyframe) => {
-          stats.sent.videoFrames++;
-          if (keyframe) stats.sent.videoKeyframes++;
-          if (this.videoSender?.codec) stats.videoCodec = codecName(this.videoSender.codec);
+        onError: (message) => {
+          stats.lastError = { code: 'media', message };
+          console.error(message);
         },
-        onDropped: () => stats.sent.videoDropped++,
-        onError,
-      });
-      this.videoSender.enabled = this.cameraOn;
-      void this.videoSender.run();
-    }
-    if (this.capture?.audio) {
-      this.audioSender = new AudioSender(this.capture.audio, {
-        bitrate: 32_000,
-        send: (header, payload) => session.sendMedia(header, payload),
-        onSent: () => stats.sent.audioFrames++,
-        onError,
-      });
-      this.audioSender.enabled = this.micOn;
-      void this.audioSender.run();
-    }
+        onScreenChange: (sharing) => {
+          this.shell.screenShare.set(sharing, true);
+          this.syncRoster();
+        },
+      },
+    );
   }
 
   /** Adds a peer's tile, or updates the one it has (a peer never gets a second tile). */
@@ -373,7 +359,7 @@ class MeetingPage {
     if (!this.capture?.audio) return;
     this.micOn = !this.micOn;
     this.capture.audio.enabled = this.micOn;
-    if (this.audioSender) this.audioSender.enabled = this.micOn;
+    this.publisher?.setMicOn(this.micOn);
     this.sendMediaState();
   }
 
@@ -381,10 +367,7 @@ class MeetingPage {
     if (!this.capture?.video) return;
     this.cameraOn = !this.cameraOn;
     this.capture.video.enabled = this.cameraOn;
-    if (this.videoSender) {
-      this.videoSender.enabled = this.cameraOn;
-      if (this.cameraOn) this.videoSender.requestKeyframe();
-    }
+    this.publisher?.setCameraOn(this.cameraOn);
     this.sendMediaState();
   }
 
@@ -429,9 +412,8 @@ class MeetingPage {
 
   private teardown(): void {
     delete window.__vcDebug;
-    this.videoSender?.stop();
-    this.audioSender?.stop();
-    this.videoSender = this.audioSender = null;
+    this.publisher?.stop();
+    this.publisher = null;
     for (const timer of this.settling.values()) window.clearTimeout(timer);
     this.settling.clear();
     for (const peer of this.peers.values()) peer.close();

@@ -1,6 +1,7 @@
 // Everything the page holds for one remote participant: tile, decoders and stats.
 import type { Participant } from '../gen/videocall_pb';
 import { AudioReceiver } from '../media/audio-receiver';
+import { SpatialLayerFilter } from '../media/layer-filter';
 import type { AudioOutput } from '../media/audio-output';
 import { VideoReceiver } from '../media/video-receiver';
 import { ConnectionState } from '../gen/videocall_pb';
@@ -19,6 +20,7 @@ export class RemotePeer {
   connectionState: ConnectionState;
   private readonly video: VideoReceiver;
   private readonly audio: AudioReceiver;
+  private readonly cameraLayer = new SpatialLayerFilter();
 
   constructor(participant: Participant, audioOutput: AudioOutput | null, requestKeyframe: (kind: MediaKind) => void) {
     this.id = toNumber(participant.participantId);
@@ -70,7 +72,7 @@ export class RemotePeer {
 
   handleMedia(header: HeaderFields, payload: Uint8Array): void {
     if (header.kind === MediaKind.VIDEO) {
-      this.video.handle(header, payload);
+      if (this.cameraLayer.accept(header.spatialLayer, header.keyframe, performance.now())) this.video.handle(header, payload);
     } else if (header.kind === MediaKind.AUDIO) {
       this.audio.handle(header, payload);
       this.tile.noteAudioLevel(header.audioLevel);

@@ -13,6 +13,7 @@ import {
   helloMessage,
   toNumber,
 } from '../protocol';
+import { tallyReceived } from '../stats';
 import { connectTransport, type Transport, type TransportOptions } from '../transport';
 
 export type { Participant };
@@ -29,7 +30,8 @@ export interface SessionEvents {
   participantLeft(participantId: number): void;
   participantUpdated(participant: Participant): void;
   media(header: HeaderFields, payload: Uint8Array): void;
-  keyframeRequested(kind: MediaKind): void;
+  /** The server asks for a keyframe of one of our tracks (`spatialLayer`: the camera encoding). */
+  keyframeRequested(kind: MediaKind, trackId: number, spatialLayer: number): void;
   rtt(milliseconds: number): void;
   /** The transport dropped; the session is trying to resume within the server's grace period. */
   reconnecting(attempt: number, server: string): void;
@@ -76,8 +78,19 @@ function transportOptionsFrom(join: JoinResponse, server: string): TransportOpti
   };
 }
 
+/** What the participant-level MediaState says (Hello and MediaState messages). */
+export interface MediaStateFields {
+  micOn: boolean;
+  cameraOn: boolean;
+  screenOn?: boolean;
+}
+
+/** Until JoinAccepted says otherwise (limits::kMaxEnvelopeBytes). */
+const DEFAULT_MAX_ENVELOPE_BYTES = 1 << 20;
+
 export class MeetingSession {
   private joined = false;
+  private maxEnvelope = DEFAULT_MAX_ENVELOPE_BYTES;
   private ended = false;
   private pingTimer: number | undefined;
   private acceptTimer: number | undefined;
@@ -105,10 +118,20 @@ export class MeetingSession {
     private joinServer: string,
     private readonly meetingId: string,
     private readonly displayName: string,
-    private mediaState: { micOn: boolean; cameraOn: boolean },
+    private mediaState: MediaStateFields,
   ) {
     this.servers.push(joinServer);
     this.learnServers(join);
+  }
+
+  /** JoinAccepted received and the transport up: media and track messages may be sent. */
+  get isJoined(): boolean {
+    return this.joined && !this.ended;
+  }
+
+  /** Largest envelope the server accepts (JoinAccepted.max_envelope_bytes); larger ones close the connection. */
+  get maxEnvelopeBytes(): number {
+    return this.maxEnvelope;
   }
 
   get transportName(): string {
@@ -169,10 +192,10 @@ export class MeetingSession {
     }, JOIN_ACCEPT_TIMEOUT_MS);
   }
 
-  /** Remembered so a reconnect's Hello carries the current state. */
-  setMediaState(state: { micOn: boolean; cameraOn: boolean }): void {
-    this.mediaState = state;
-    this.sendControl({ case: 'mediaState', value: state });
+  /** Remembered so a reconnect's Hello carries the current state; fields not given are kept. */
+  setMediaState(state: Partial<MediaStateFields>): void {
+    this.mediaState = { ...this.mediaState, ...state };
+    this.sendControl({ case: 'mediaState', value: this.mediaState });
   }
 
   sendMedia(header: Partial<HeaderFields>, payload: Uint8Array): void {
@@ -357,7 +380,10 @@ export class MeetingSession {
     }
     const body = envelope.body;
     if (body.case === 'media') {
-      if (body.value.header) this.events.media(body.value.header, body.value.payload);
+      if (body.value.header) {
+        tallyReceived(body.value.header, body.value.payload.byteLength);
+        this.events.media(body.value.header, body.value.payload);
+      }
       return;
     }
     if (body.case !== 'control') return;
@@ -366,6 +392,7 @@ export class MeetingSession {
       case 'joinAccepted': {
         const accepted = message.value;
         this.joined = true;
+        if (accepted.maxEnvelopeBytes > 0) this.maxEnvelope = accepted.maxEnvelopeBytes;
         this.reconnectAttempt = 0;
         window.clearTimeout(this.acceptTimer);
         window.clearInterval(this.pingTimer);
@@ -391,7 +418,7 @@ export class MeetingSession {
         if (message.value.participant) this.events.participantUpdated(message.value.participant);
         break;
       case 'keyframeRequest':
-        this.events.keyframeRequested(message.value.kind);
+        this.events.keyframeRequested(message.value.kind, message.value.trackId, message.value.spatialLayer);
         break;
       case 'error':
         if (message.value.code === CLOSE_SERVER_SHUTTING_DOWN && this.servers.length > 1) {

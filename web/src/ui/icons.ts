@@ -1,5 +1,5 @@
 // Inline SVG icons (stroke style, currentColor) so the app needs no icon font or extra requests.
-const svg = (body: string) =>
+export const svg = (body: string) =>
   `<svg viewBox="0 0 24 24" width="20" height="20" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">${body}</svg>`;
 
 export const icons = {

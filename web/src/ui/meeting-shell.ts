@@ -2,6 +2,7 @@
 // (notices, tile grid, participant panel) and the control bar. Behaviour comes in as callbacks.
 import { el, icons } from './icons';
 import type { ParticipantsPanel } from './participants-panel';
+import { ScreenShareControls } from './screen-share';
 import type { TileGrid } from './tile';
 
 export interface ShellActions {
@@ -9,6 +10,8 @@ export interface ShellActions {
   toggleCamera(): void;
   leave(): void;
   enableAudio(): void;
+  toggleScreenShare(): void;
+  stopScreenShare(): void;
 }
 
 export interface ControlState {
@@ -27,8 +30,11 @@ export class MeetingShell {
   private readonly cameraButton = el('button', 'ctrl');
   private readonly peopleButton = el('button', 'ctrl');
   private readonly audioButton = el('button', 'ctrl ctrl-audio');
+  /** Present button (control bar) and "You are presenting" banner (above the tiles). */
+  readonly screenShare: ScreenShareControls;
 
   constructor(meetingId: string, grid: TileGrid, panel: ParticipantsPanel, actions: ShellActions) {
+    this.screenShare = new ScreenShareControls(actions.toggleScreenShare, actions.stopScreenShare);
     const top = el('header', 'topbar');
     const brand = el('div', 'brand brand-small');
     brand.innerHTML = `<span class="brand-mark">${icons.camera}</span>`;
@@ -56,7 +62,7 @@ export class MeetingShell {
 
     const stage = el('div', 'stage');
     const main = el('div', 'stage-main');
-    main.append(this.notices, grid.element);
+    main.append(this.screenShare.banner, this.notices, grid.element);
     stage.append(main, panel.element);
 
     const controls = el('footer', 'controls');
@@ -80,7 +86,7 @@ export class MeetingShell {
     leave.dataset.testid = 'leave-button';
     leave.innerHTML = `${icons.leave}<span>Leave</span>`;
     leave.addEventListener('click', actions.leave);
-    controls.append(this.micButton, this.cameraButton, this.peopleButton, this.audioButton, leave);
+    controls.append(this.micButton, this.cameraButton, this.screenShare.button, this.peopleButton, this.audioButton, leave);
 
     this.element.append(top, stage, controls);
     this.setPanelOpen(window.innerWidth >= 1100);

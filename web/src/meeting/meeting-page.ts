@@ -2,7 +2,7 @@
 // tiles, participant panel, controls and status in step with it.
 import { serverLabel } from '../api';
 import { MeetingError } from '../errors';
-import { ConnectionState, type Participant } from '../gen/videocall_pb';
+import { ConnectionState, TrackSource, type Participant } from '../gen/videocall_pb';
 import { AudioOutput } from '../media/audio-output';
 import { AudioSender } from '../media/audio-sender';
 import { openCapture, type Capture } from '../media/capture';
@@ -14,9 +14,10 @@ import { errorCard, warningStrip } from '../ui/banner';
 import { el } from '../ui/icons';
 import { MeetingShell } from '../ui/meeting-shell';
 import { ParticipantsPanel } from '../ui/participants-panel';
-import { Tile, TileGrid } from '../ui/tile';
+import { Tile } from '../ui/tile';
 import { RemotePeer } from './remote-peer';
 import { MeetingSession } from './session';
+import { StageController } from './stage-controller';
 
 /**
  * After our own reconnect, peers missing from the new JoinAccepted roster keep their tile (shown as
@@ -55,7 +56,7 @@ class MeetingPage {
   private cameraOn = false;
   private finished = false;
 
-  private readonly grid = new TileGrid();
+  private readonly view = new StageController((message) => this.session?.sendControl(message));
   private readonly panel = new ParticipantsPanel();
   private readonly shell: MeetingShell;
 
@@ -64,11 +65,12 @@ class MeetingPage {
     private readonly meetingId: string,
     private readonly navigate: (path: string) => void,
   ) {
-    this.shell = new MeetingShell(meetingId, this.grid, this.panel, {
+    this.shell = new MeetingShell(meetingId, this.view.stage, this.panel, {
       toggleMic: () => this.toggleMic(),
       toggleCamera: () => this.toggleCamera(),
       leave: () => this.leave(),
       enableAudio: () => void this.audioOutput?.resume(),
+      toggleLayout: () => this.view.toggleMode(),
     });
   }
 
@@ -144,6 +146,7 @@ class MeetingPage {
             stats.transport = via.transport;
             if (this.session) stats.servers = [...this.session.knownServers];
             this.onJoined(selfId, self, roster);
+            this.view.onJoined(); // subscriptions again after every (re)join
           },
           participantJoined: (participant) => {
             stats.rosterEvents.joined++;
@@ -158,12 +161,18 @@ class MeetingPage {
             stats.rosterEvents.updated++;
             this.onUpdated(participant);
           },
-          media: (header, payload) => this.peers.get(toNumber(header.senderParticipantId))?.handleMedia(header, payload),
+          media: (header, payload) => {
+            const id = toNumber(header.senderParticipantId);
+            this.peers.get(id)?.handleMedia(header, payload);
+            if (header.kind === MediaKind.AUDIO) this.view.noteAudioLevel(id, header.audioLevel);
+          },
+          activeSpeakers: (dominant) => this.view.onActiveSpeakers(dominant),
           keyframeRequested: (kind) => {
             stats.sent.keyframeRequestsReceived++;
             if (kind === MediaKind.VIDEO || kind === MediaKind.UNSPECIFIED) this.videoSender?.requestKeyframe();
           },
           reconnecting: (attempt, server) => {
+            this.view.onDisconnected();
             stats.connection = 'connecting';
             stats.server = server;
             this.setStatus(`Reconnecting to ${serverLabel(server)}… (attempt ${attempt})`, 'pending');
@@ -174,6 +183,7 @@ class MeetingPage {
           },
           failed: (error) => this.fail(error),
         },
+        () => this.view.helloDefaults(),
       );
     } catch (error) {
       this.fail(error instanceof MeetingError ? error : new MeetingError('Could not join the meeting', String(error), 'client'));
@@ -276,10 +286,17 @@ class MeetingPage {
       this.syncRoster();
       return;
     }
-    const peer = new RemotePeer(participant, this.audioOutput, (kind) => this.session?.requestKeyframe(id, kind));
+    const peer = new RemotePeer(participant, this.audioOutput, {
+      requestKeyframe: (publisherId, trackId, kind) => this.session?.requestKeyframe(publisherId, kind, trackId),
+      wantedHeight: (key) => this.view.wantedHeight(key),
+      onPin: (key) => this.view.togglePin(key),
+      onPressure: (key, height) => this.view.onPressure(key, height),
+      screenAdded: (owner, video) => this.view.screenAdded(owner, video),
+      screenRemoved: (video) => this.view.screenRemoved(video),
+    });
     this.peers.set(id, peer);
     stats.peers[String(id)] = peer.stats;
-    this.grid.add(peer.tile);
+    this.view.addPeer(peer);
     this.syncRoster();
   }
 
@@ -308,8 +325,8 @@ class MeetingPage {
     if (this.receivers.delete(id)) this.syncRoster();
     const peer = this.peers.get(id);
     if (!peer) return;
+    this.view.removePeer(peer);
     peer.close();
-    this.grid.remove(peer.tile);
     this.peers.delete(id);
     delete stats.peers[String(id)];
     this.syncRoster();
@@ -336,6 +353,7 @@ class MeetingPage {
       cameraOn: peer.cameraOn,
       role: ParticipantRole[peer.role] ?? 'UNSPECIFIED',
       connection: ConnectionState[peer.connectionState] ?? 'UNSPECIFIED',
+      videoLayers: peer.tracks.find((track) => track.source === TrackSource.CAMERA)?.layers.length ?? 0,
     }));
     this.panel.render([
       {
@@ -440,7 +458,7 @@ class MeetingPage {
     this.capture?.stop();
     this.audioOutput?.close();
     this.audioOutput = null;
-    this.grid.dispose();
+    this.view.dispose();
   }
 
   private showCentered(content: HTMLElement): void {
@@ -455,9 +473,16 @@ class MeetingPage {
     video.autoplay = true;
     video.playsInline = true;
     if (this.capture?.video) video.srcObject = new MediaStream([this.capture.video]);
-    this.selfTile = new Tile({ id: 'self', name: this.displayName, isSelf: true, media: video });
+    this.selfTile = new Tile({
+      id: 'self',
+      key: 'self',
+      name: this.displayName,
+      isSelf: true,
+      media: video,
+      onPin: () => this.view.togglePin('self'),
+    });
     this.selfTile.setHasVideo(this.capture?.video !== null);
-    this.grid.add(this.selfTile, true);
+    this.view.addSelf(this.selfTile);
   }
 
   private watchAudioPolicy(): void {

@@ -22,21 +22,17 @@ const BOT_BIN = process.env.VC_BOT_BIN || resolve(WEB_DIR, '..', 'build', 'dev',
 const camera = (id) => `${id}/2`;
 const poll = { timeout: 20_000, polling: 200 };
 
-/** Waits until `predicate(window.__vc)` (a function source taking state and arg) holds in the page. */
-function waitState(participant, predicate, arg, options = poll) {
-  return participant.page.waitForFunction(
-    ({ source, value }) => new Function('vc', 'arg', `return (${source})(vc, arg);`)(window.__vc, value),
-    { source: predicate.toString(), value: arg },
-    options,
-  );
+/** Waits until `predicate(arg)` (which reads window.__vc) holds in the page. */
+function waitState(participant, predicate, arg = null, options = poll) {
+  return participant.page.waitForFunction(predicate, arg, options);
 }
 
 /** Resizes, waits for fresh frames in every tile on screen after the layout settled, and shoots. */
 async function screenshot(participant, name, viewport) {
   await participant.page.setViewportSize(viewport);
-  await waitState(participant, (vc, size) => vc.layout.viewport === size, `${viewport.width}x${viewport.height}`);
+  await waitState(participant, (size) => window.__vc.layout.viewport === size, `${viewport.width}x${viewport.height}`);
   const decoded = await participant.page.evaluate(() => Object.fromEntries(Object.entries(window.__vc.tiles).map(([key, tile]) => [key, tile.framesDecoded])));
-  await waitState(participant, (vc, before) => Object.entries(vc.tiles).every(([key, tile]) => !tile.visible || tile.framesDecoded >= (before[key] ?? 0) + 10), decoded);
+  await waitState(participant, (before) => Object.entries(window.__vc.tiles).every(([key, tile]) => !tile.visible || tile.framesDecoded >= (before[key] ?? 0) + 10), decoded);
   await participant.page.screenshot({ path: join(RESULTS_DIR, `layout-${name}.png`) });
 }
 
@@ -72,7 +68,7 @@ describe('layouts and subscriptions', { timeout: 240_000 }, () => {
     // Every remote camera on screen gets a decoder, decodes, and is subscribed at a height.
     await waitState(
       alice,
-      (vc, keys) => keys.every((key) => vc.tiles[key]?.decoding && vc.tiles[key].framesDecoded >= 15 && typeof vc.subscriptions.current[key] === 'number'),
+      (keys) => keys.every((key) => window.__vc.tiles[key]?.decoding && window.__vc.tiles[key].framesDecoded >= 15 && typeof window.__vc.subscriptions.current[key] === 'number'),
       [camera(ids.bob), camera(ids.carol)],
     );
     const state = await vcState(alice);
@@ -84,7 +80,7 @@ describe('layouts and subscriptions', { timeout: 240_000 }, () => {
       assert.equal(state.tiles[key].visible, true);
     }
     assert.equal(state.layout.mode, 'grid');
-    for (const participant of [bob, carol]) await waitState(participant, (vc) => Object.values(vc.tiles).filter((tile) => tile.framesDecoded > 0).length === 2, null);
+    for (const participant of [bob, carol]) await waitState(participant, () => Object.values(window.__vc.tiles).filter((tile) => tile.framesDecoded > 0).length === 2, null);
     await screenshot(alice, 'grid-desktop', DESKTOP);
     await screenshot(alice, 'grid-phone', PHONE);
     await alice.page.setViewportSize(DESKTOP);
@@ -96,11 +92,11 @@ describe('layouts and subscriptions', { timeout: 240_000 }, () => {
     const carolKey = camera(ids.carol);
     const before = (await vcState(alice)).subscriptions.updatesSent;
     await alice.page.locator(`[data-tile-key="${bobKey}"] [data-testid="pin-button"]`).click();
-    await waitState(alice, (vc, key) => vc.layout.pinned === key && vc.layout.large === key && vc.subscriptions.current[key] === 0, bobKey);
+    await waitState(alice, (key) => window.__vc.layout.pinned === key && window.__vc.layout.large === key && window.__vc.subscriptions.current[key] === 0, bobKey);
     // The others sit in the filmstrip: small tiles, small subscriptions, still decoded.
-    await waitState(alice, (vc, key) => typeof vc.subscriptions.current[key] === 'number' && vc.subscriptions.current[key] > 0 && vc.subscriptions.current[key] <= 360, carolKey);
+    await waitState(alice, (key) => typeof window.__vc.subscriptions.current[key] === 'number' && window.__vc.subscriptions.current[key] > 0 && window.__vc.subscriptions.current[key] <= 360, carolKey);
     // The pinned tile decodes at least 640x360 (the highest layer on offer).
-    await waitState(alice, (vc, key) => vc.tiles[key].width >= 640 && vc.tiles[key].height >= 360, bobKey);
+    await waitState(alice, (key) => window.__vc.tiles[key].width >= 640 && window.__vc.tiles[key].height >= 360, bobKey);
     const state = await vcState(alice);
     assert.ok(state.subscriptions.updatesSent > before, 'the layout change sent an UpdateSubscriptions');
     assert.equal(await alice.page.locator(`[data-testid="spotlight"] [data-tile-key="${bobKey}"]`).count(), 1);
@@ -110,7 +106,7 @@ describe('layouts and subscriptions', { timeout: 240_000 }, () => {
     if (simulcast) {
       // A selecting server sends the filmstrip tile a low layer; the old one sends every layer and
       // the client decodes the one it asked for. Either way it is below the pinned tile's.
-      await waitState(alice, (vc, [pinned, other]) => vc.tiles[other].height > 0 && vc.tiles[other].height < vc.tiles[pinned].height, [bobKey, carolKey]);
+      await waitState(alice, ([pinned, other]) => window.__vc.tiles[other].height > 0 && window.__vc.tiles[other].height < window.__vc.tiles[pinned].height, [bobKey, carolKey]);
     } else {
       t.diagnostic(`publishers offer one layer (${carol.width}x${carol.height}, layers ${JSON.stringify(carol.layersSeen)}): pinned-vs-others size check needs simulcast senders`);
     }
@@ -120,34 +116,34 @@ describe('layouts and subscriptions', { timeout: 240_000 }, () => {
     await alice.page.setViewportSize(DESKTOP);
     // Unpin: back to the grid, nobody at the highest layer any more.
     await alice.page.locator(`[data-tile-key="${bobKey}"] [data-testid="pin-button"]`).click();
-    await waitState(alice, (vc, key) => vc.layout.pinned === null && vc.layout.large === null && vc.subscriptions.current[key] > 0, bobKey);
+    await waitState(alice, (key) => window.__vc.layout.pinned === null && window.__vc.layout.large === null && window.__vc.subscriptions.current[key] > 0, bobKey);
   });
 
   test('speaker view: one large speaker, the rest in the filmstrip, defaults for the last speaker', { timeout: 60_000 }, async () => {
     const { alice } = people;
     await alice.page.getByTestId('layout-toggle').click();
-    await waitState(alice, (vc) => vc.layout.mode === 'speaker' && vc.layout.large !== null && vc.layout.large !== 'self' && vc.subscriptions.defaults.video === 'PAUSED');
+    await waitState(alice, () => window.__vc.layout.mode === 'speaker' && window.__vc.layout.large !== null && window.__vc.layout.large !== 'self' && window.__vc.subscriptions.defaults.video === 'PAUSED');
     const state = await vcState(alice);
     assert.equal(state.subscriptions.defaults.lastN, 1);
     assert.equal(state.subscriptions.current[state.layout.large], 0);
     // The other remote camera is on screen in the filmstrip and decoded.
     const other = [camera(ids.bob), camera(ids.carol)].find((key) => key !== state.layout.large);
-    await waitState(alice, (vc, key) => vc.tiles[key].visible && vc.tiles[key].decoding, other);
+    await waitState(alice, (key) => window.__vc.tiles[key].visible && window.__vc.tiles[key].decoding, other);
     await screenshot(alice, 'speaker-desktop', DESKTOP);
     await screenshot(alice, 'speaker-phone', PHONE);
     await alice.page.setViewportSize(DESKTOP);
     await alice.page.getByTestId('layout-toggle').click();
-    await waitState(alice, (vc) => vc.layout.mode === 'grid' && vc.subscriptions.defaults.video === 'MAX_HEIGHT');
+    await waitState(alice, () => window.__vc.layout.mode === 'grid' && window.__vc.subscriptions.defaults.video === 'MAX_HEIGHT');
   });
 
   test('after a reconnect the page subscribes again', { timeout: 40_000 }, async () => {
     const { alice } = people;
     const before = await vcState(alice);
     await alice.page.evaluate(() => window.__vcDebug.dropTransport());
-    await waitState(alice, (vc, joins) => vc.joins > joins && vc.connection === 'connected', before.joins);
+    await waitState(alice, (joins) => window.__vc.joins > joins && window.__vc.connection === 'connected', before.joins);
     await waitState(
       alice,
-      (vc, [sent, keys]) => vc.subscriptions.updatesSent > sent && keys.every((key) => typeof vc.subscriptions.current[key] === 'number'),
+      ([sent, keys]) => window.__vc.subscriptions.updatesSent > sent && keys.every((key) => typeof window.__vc.subscriptions.current[key] === 'number'),
       [before.subscriptions.updatesSent, [camera(ids.bob), camera(ids.carol)]],
     );
   });
@@ -161,31 +157,31 @@ describe('layouts and subscriptions', { timeout: 240_000 }, () => {
     await alice.page.setViewportSize(PHONE); // 3x3 per page
     bots = spawn(BOT_BIN, ['--server', server.url, '--meeting', MEETING, '--publishers', String(BOTS), '--subscribers', '0',
       '--codec', 'vp8', '--resolution', '320x180', '--fps', '15', '--bitrate-kbps', '150', '--duration', '150', '--no-audio'], { stdio: 'ignore' });
-    await waitState(alice, (vc, count) => vc.roster.length === count, BOTS + 2, { timeout: 30_000, polling: 200 });
-    await waitState(alice, (vc) => vc.layout.pages === 2 && vc.layout.perPage === 9);
-    const remoteOnPage = (vc) => Object.entries(vc.tiles).filter(([, tile]) => tile.visible).map(([key]) => key);
+    await waitState(alice, (count) => window.__vc.roster.length === count, BOTS + 2, { timeout: 30_000, polling: 200 });
+    await waitState(alice, () => window.__vc.layout.pages === 2 && window.__vc.layout.perPage === 9);
+    const remoteOnPage = () => Object.entries(window.__vc.tiles).filter(([, tile]) => tile.visible).map(([key]) => key);
     // Page 1: self + 8 remote tiles decoded, the other 2 paused without a decoder.
-    await waitState(alice, (vc) => {
-      const tiles = Object.values(vc.tiles);
+    await waitState(alice, () => {
+      const tiles = Object.values(window.__vc.tiles);
       const shown = tiles.filter((tile) => tile.visible);
-      return shown.length === 8 && shown.every((tile) => tile.decoding && vc.subscriptions.current[`${tile.publisherId}/${tile.trackId}`] !== 'paused') &&
-        tiles.filter((tile) => !tile.visible).every((tile) => !tile.decoding && vc.subscriptions.current[`${tile.publisherId}/${tile.trackId}`] === 'paused');
+      return shown.length === 8 && shown.every((tile) => tile.decoding && window.__vc.subscriptions.current[`${tile.publisherId}/${tile.trackId}`] !== 'paused') &&
+        tiles.filter((tile) => !tile.visible).every((tile) => !tile.decoding && window.__vc.subscriptions.current[`${tile.publisherId}/${tile.trackId}`] === 'paused');
     });
     const first = remoteOnPage(await vcState(alice));
     await screenshot(alice, 'grid-pages-phone', PHONE);
     await alice.page.getByTestId('page-next').click();
-    await waitState(alice, (vc) => vc.layout.page === 1);
-    await waitState(alice, (vc, previous) => {
-      const shown = Object.entries(vc.tiles).filter(([, tile]) => tile.visible);
-      return shown.length === 2 && shown.every(([key, tile]) => tile.decoding && vc.subscriptions.current[key] !== 'paused' && !previous.includes(key)) &&
-        previous.every((key) => !vc.tiles[key].decoding && vc.subscriptions.current[key] === 'paused');
+    await waitState(alice, () => window.__vc.layout.page === 1);
+    await waitState(alice, (previous) => {
+      const shown = Object.entries(window.__vc.tiles).filter(([, tile]) => tile.visible);
+      return shown.length === 2 && shown.every(([key, tile]) => tile.decoding && window.__vc.subscriptions.current[key] !== 'paused' && !previous.includes(key)) &&
+        previous.every((key) => !window.__vc.tiles[key].decoding && window.__vc.subscriptions.current[key] === 'paused');
     }, first);
     // Bot video decodes on the second page too (a new decoder starts at a keyframe).
-    await waitState(alice, (vc) => Object.values(vc.tiles).filter((tile) => tile.visible).every((tile) => tile.framesDecoded > 0), null, { timeout: 20_000, polling: 200 });
+    await waitState(alice, () => Object.values(window.__vc.tiles).filter((tile) => tile.visible).every((tile) => tile.framesDecoded > 0), null, { timeout: 20_000, polling: 200 });
     await screenshot(alice, 'grid-page2-desktop', DESKTOP);
     await alice.page.setViewportSize(DESKTOP);
     await alice.page.getByTestId('page-prev').click();
-    await waitState(alice, (vc) => vc.layout.page === 0);
+    await waitState(alice, () => window.__vc.layout.page === 0);
     await screenshot(alice, 'grid-many-desktop', DESKTOP);
     const state = await vcState(alice);
     t.diagnostic(`decode pressure: ${JSON.stringify(Object.values(state.tiles).map((tile) => [tile.skippedT2, tile.skippedT1, tile.pressureDowngrades, tile.decoderResets]))}`);

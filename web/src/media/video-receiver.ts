@@ -91,6 +91,9 @@ export class VideoReceiver {
       if (!(this.temporalLayersInUse && header.temporalLayer === 0)) this.needKeyframe = true;
     }
 
+    if (this.decoder && this.decoder.decodeQueueSize > RESET_QUEUE) {
+      this.reset(spatial); // far behind even after skipping and asking for less: the last resort
+    }
     if (this.needKeyframe) {
       if (!header.keyframe) {
         this.maybeRequestKeyframe(spatial);
@@ -152,10 +155,6 @@ export class VideoReceiver {
     const queue = this.decoder!.decodeQueueSize;
     const stats = this.options.tileStats;
     if (temporalLayer === 0) this.skipUpperUntilBase = false;
-    if (queue > RESET_QUEUE) {
-      this.reset(this.layer ?? 0); // far behind: the last resort
-      return true;
-    }
     let skip = false;
     if (temporalLayer >= 1 && this.skipUpperUntilBase) skip = true;
     else if (temporalLayer === 2 && queue > SKIP_T2_QUEUE) skip = true;

@@ -9,6 +9,9 @@ import { newPeerStats, type PeerStats } from '../stats';
 import type { Tile } from '../ui/tile';
 import { CAMERA_TRACK_ID, RemoteVideo, SCREEN_TRACK_ID, type RemoteVideoOptions } from './remote-video';
 
+/** Screen frames still in flight after the roster said the share ended are ignored this long. */
+const SCREEN_LATE_FRAMES_MS = 2000;
+
 export interface RemotePeerHooks {
   requestKeyframe(publisherId: number, trackId: number, kind: MediaKind, spatialLayer: number): void;
   wantedHeight(key: string): number;
@@ -32,6 +35,8 @@ export class RemotePeer {
   /** Published tracks from the roster (empty with a server that predates tracks). */
   tracks: Participant['tracks'] = [];
   private screenOn = false;
+  /** When the roster last said the share ended: late frames must not bring the tile back. */
+  private screenEndedAt = -Infinity;
   private readonly audio: AudioReceiver;
 
   constructor(
@@ -83,7 +88,9 @@ export class RemotePeer {
     this.tile.setReconnecting(participant.connectionState === ConnectionState.RECONNECTING);
     // Camera back on: show the placeholder until a fresh frame is actually drawn.
     if (!this.cameraOn) this.tile.setHasVideo(false);
-    this.screenOn = participant.screenOn || this.trackIdOf(TrackSource.SCREEN) !== undefined;
+    const screenOn = participant.screenOn || this.trackIdOf(TrackSource.SCREEN) !== undefined;
+    if (this.screenOn && !screenOn) this.screenEndedAt = performance.now();
+    this.screenOn = screenOn;
     this.syncScreen();
   }
 
@@ -97,8 +104,8 @@ export class RemotePeer {
     if (header.kind === MediaKind.VIDEO) {
       this.camera.handle(header, payload);
     } else if (header.kind === MediaKind.SCREEN) {
-      if (!this.screen) {
-        // A server that predates tracks reports no screen track: the media itself shows it.
+      if (!this.screen && performance.now() - this.screenEndedAt > SCREEN_LATE_FRAMES_MS) {
+        // A publisher that does not report screen_on: the media itself shows the share.
         this.screenOn = true;
         this.syncScreen();
       }

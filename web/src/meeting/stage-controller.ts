@@ -26,7 +26,7 @@ export class StageController {
 
   constructor(send: (message: ControlMessage) => void) {
     this.stage = new Stage(() => this.refresh());
-    this.subscriptions = new SubscriptionManager(send, stats.subscriptions, this.defaultsFor('grid'));
+    this.subscriptions = new SubscriptionManager(send, () => stats.subscriptions, this.defaultsFor('grid'));
   }
 
   /** Hello's subscription defaults, stated for the current layout. */

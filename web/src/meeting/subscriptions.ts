@@ -48,11 +48,13 @@ export class SubscriptionManager {
   private sentDefaults: DefaultsInit | null = null;
   private defaults: DefaultsInit;
   private timer: number | undefined;
+  private expiryTimer: number | undefined;
   private connected = false;
 
   constructor(
     private readonly send: (message: ControlMessage) => void,
-    private readonly stats: SubscriptionStats,
+    /** Read on each use: the page replaces the stats object when a meeting starts. */
+    private readonly stats: () => SubscriptionStats,
     initial: DefaultsInit,
   ) {
     this.defaults = initial;
@@ -61,6 +63,7 @@ export class SubscriptionManager {
 
   /** Defaults for Hello (also on every reconnect's Hello). */
   helloDefaults(): DefaultsInit {
+    this.recordDefaults();
     this.sentDefaults = { ...this.defaults };
     return this.defaults;
   }
@@ -125,6 +128,7 @@ export class SubscriptionManager {
 
   dispose(): void {
     window.clearTimeout(this.timer);
+    window.clearTimeout(this.expiryTimer);
   }
 
   private schedule(): void {
@@ -164,16 +168,17 @@ export class SubscriptionManager {
         this.sentDefaults = { ...this.defaults };
       }
       this.send({ case: 'updateSubscriptions', value });
-      this.stats.updatesSent++;
-      this.stats.lastUpdate = summary;
+      this.stats().updatesSent++;
+      this.stats().lastUpdate = summary;
     }
-    this.stats.current = Object.fromEntries(this.sent);
+    this.stats().current = Object.fromEntries(this.sent);
     // A pressure cap runs out after PRESSURE_HOLD_MS: look again then, to step back up.
-    if (expiring) this.timer = window.setTimeout(() => this.flush(), PRESSURE_HOLD_MS / 2);
+    window.clearTimeout(this.expiryTimer);
+    if (expiring) this.expiryTimer = window.setTimeout(() => this.flush(), PRESSURE_HOLD_MS / 2);
   }
 
   private recordDefaults(): void {
     const d = this.defaults;
-    this.stats.defaults = { video: VideoDefault[d.video] ?? String(d.video), maxHeight: d.videoMaxHeight, lastN: d.lastN, lastNMaxHeight: d.lastNMaxHeight };
+    this.stats().defaults = { video: VideoDefault[d.video] ?? String(d.video), maxHeight: d.videoMaxHeight, lastN: d.lastN, lastNMaxHeight: d.lastNMaxHeight };
   }
 }

@@ -20,7 +20,7 @@ const BOTS = 8;
 const BOT_BIN = process.env.VC_BOT_BIN || resolve(WEB_DIR, '..', 'build', 'dev', 'src', 'tools', 'videocall-bot');
 
 const camera = (id) => `${id}/2`;
-const poll = { timeout: 20_000, polling: 200 };
+const poll = { timeout: 30_000, polling: 250 };
 
 /** Waits until `predicate(arg)` (which reads window.__vc) holds in the page. */
 function waitState(participant, predicate, arg = null, options = poll) {
@@ -36,7 +36,7 @@ async function screenshot(participant, name, viewport) {
   await participant.page.screenshot({ path: join(RESULTS_DIR, `layout-${name}.png`) });
 }
 
-describe('layouts and subscriptions', { timeout: 240_000 }, () => {
+describe('layouts and subscriptions', { timeout: 600_000 }, () => {
   let server;
   let browser;
   let bots;
@@ -55,7 +55,7 @@ describe('layouts and subscriptions', { timeout: 240_000 }, () => {
     await server?.stop();
   });
 
-  test('three participants: Hello defaults, then per-tile subscriptions and decoders', { timeout: 60_000 }, async (t) => {
+  test('three participants: Hello defaults, then per-tile subscriptions and decoders', { timeout: 150_000 }, async (t) => {
     for (const [label, name] of [['alice', 'Alice Archer'], ['bob', 'Bob Baker'], ['carol', 'Carol Chen']]) {
       people[label] = await newParticipant(browser, label);
       everyone.push(people[label]);
@@ -146,6 +146,31 @@ describe('layouts and subscriptions', { timeout: 240_000 }, () => {
       ([sent, keys]) => window.__vc.subscriptions.updatesSent > sent && keys.every((key) => typeof window.__vc.subscriptions.current[key] === 'number'),
       [before.subscriptions.updatesSent, [camera(ids.bob), camera(ids.carol)]],
     );
+  });
+
+  test('grid pages: the page on screen is subscribed and decoded, the other paused', { timeout: 60_000 }, async () => {
+    const { alice } = people;
+    const [bobKey, carolKey] = [camera(ids.bob), camera(ids.carol)];
+    // Three tiles in pages of two (a test hook; real pages hold 3x3 or 4x4): self + the first peer, then the other.
+    await alice.page.evaluate(() => window.__vcDebug.setGridPageSize(2));
+    await waitState(alice, () => window.__vc.layout.pages === 2 && window.__vc.layout.page === 0);
+    const [first, second] = (await vcState(alice)).tiles[bobKey].visible ? [bobKey, carolKey] : [carolKey, bobKey];
+    const onlyShown = ([shown, hidden]) => {
+      const { tiles, subscriptions } = window.__vc;
+      return tiles[shown].visible && tiles[shown].decoding && typeof subscriptions.current[shown] === 'number' && subscriptions.current[shown] > 0 &&
+        !tiles[hidden].visible && !tiles[hidden].decoding && subscriptions.current[hidden] === 'paused';
+    };
+    await waitState(alice, onlyShown, [first, second]);
+    await alice.page.getByTestId('page-next').click();
+    await waitState(alice, () => window.__vc.layout.page === 1);
+    await waitState(alice, onlyShown, [second, first]);
+    // The tile that came on screen gets a new decoder, which starts at a keyframe and decodes.
+    const decodedBefore = (await vcState(alice)).tiles[second].framesDecoded;
+    await waitState(alice, ([key, before]) => window.__vc.tiles[key].framesDecoded >= before + 15, [second, decodedBefore]);
+    await alice.page.getByTestId('page-prev').click();
+    await waitState(alice, onlyShown, [first, second]);
+    await alice.page.evaluate(() => window.__vcDebug.setGridPageSize(0));
+    await waitState(alice, () => window.__vc.layout.pages === 1);
   });
 
   test('grid pages: only the page on screen is subscribed and decoded', { timeout: 90_000 }, async (t) => {

@@ -157,7 +157,12 @@ declare global {
   interface Window {
     __vc: VcStats;
     /** Test hooks, present while in a meeting. */
-    __vcDebug?: { dropTransport(): void; sendCorruptVideoFrame(): void };
+    __vcDebug?: {
+      dropTransport(): void;
+      sendCorruptVideoFrame(): void;
+      /** Grid pages of this many tiles (0: the normal 3x3 or 4x4), to test paging with few participants. */
+      setGridPageSize?(tiles: number): void;
+    };
   }
 }
 

@@ -105,7 +105,7 @@ export class VideoReceiver {
       if (!header.keyframe || !this.createDecoder(header.codec)) return;
     }
     if (header.keyframe) this.configureFor(header);
-    if (this.skipUnderPressure(header.temporalLayer, now)) return;
+    if (!header.keyframe && this.skipUnderPressure(header.temporalLayer, now)) return;
     try {
       this.decoder!.decode(
         new EncodedVideoChunk({

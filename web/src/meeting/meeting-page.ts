@@ -199,6 +199,7 @@ class MeetingPage {
       sendCorruptVideoFrame: () => {
         if (this.videoSender) this.videoSender.sendCorruptFrameNext = true;
       },
+      setGridPageSize: (tiles) => this.view.stage.setPageSizeOverride(tiles),
     };
     stats.connection = 'connecting';
     this.setStatus('Connecting…', 'pending');

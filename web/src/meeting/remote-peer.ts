@@ -151,7 +151,10 @@ export class RemotePeer {
       trackId,
       source,
       name: this.name,
-      requestKeyframe: (track, kind, spatial) => this.hooks.requestKeyframe(this.id, track, kind, spatial),
+      // Track id 0 (the publisher's track of that kind) while the roster lists no tracks: a
+      // publisher that predates tracks sends track_id 0, and the server matches requests by id.
+      requestKeyframe: (track, kind, spatial) =>
+        this.hooks.requestKeyframe(this.id, this.tracks.some((t) => t.trackId === track) ? track : 0, kind, spatial),
       wantedHeight: (key) => this.hooks.wantedHeight(key),
       onPin: (key) => this.hooks.onPin(key),
       onPressure: (key, height) => this.hooks.onPressure(key, height),

@@ -50,6 +50,7 @@ export class Stage {
   pages = 1;
   perPage = SMALL_PAGE;
   large: string | null = null;
+  private pageSizeOverride = 0;
 
   constructor(private readonly onChange: () => void) {
     this.element.dataset.testid = 'tile-grid';
@@ -134,6 +135,12 @@ export class Stage {
 
   setPage(page: number): void {
     this.page = Math.max(0, Math.min(page, this.pages - 1));
+    this.render();
+  }
+
+  /** Test hook: pages of `tiles` tiles (0 restores the size from the stage). */
+  setPageSizeOverride(tiles: number): void {
+    this.pageSizeOverride = Math.max(0, Math.floor(tiles));
     this.render();
   }
 
@@ -224,6 +231,7 @@ export class Stage {
   }
 
   private pageSizeFor(width: number, height: number): number {
+    if (this.pageSizeOverride > 0) return this.pageSizeOverride;
     return width >= LARGE_STAGE.width && height >= LARGE_STAGE.height ? LARGE_PAGE : SMALL_PAGE;
   }
 

@@ -10,6 +10,7 @@ import {
   type MediaHeader,
   ParticipantRole,
   ProtocolVersion,
+  type SubscriptionDefaultsSchema,
 } from './gen/videocall_pb';
 
 export { Codec, MediaKind, ParticipantRole, ProtocolVersion };
@@ -33,13 +34,18 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   return fromBinary(EnvelopeSchema, bytes);
 }
 
-export function helloMessage(state: { micOn: boolean; cameraOn: boolean; screenOn?: boolean }): ControlMessage {
+/** `subscriptions`: what to receive before the first UpdateSubscriptions (PROTOCOL.md §11.3). */
+export function helloMessage(
+  state: { micOn: boolean; cameraOn: boolean; screenOn?: boolean },
+  subscriptions?: MessageInitShape<typeof SubscriptionDefaultsSchema>,
+): ControlMessage {
   return {
     case: 'hello',
     value: {
       protocolVersion: ProtocolVersion.PROTOCOL_VERSION_1,
       client: 'web/0.1',
       mediaState: { micOn: state.micOn, cameraOn: state.cameraOn, screenOn: state.screenOn ?? false },
+      ...(subscriptions ? { subscriptions } : {}),
     },
   };
 }

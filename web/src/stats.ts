@@ -6,6 +6,10 @@ export interface PeerStats {
   videoKeyframesReceived: number;
   keyframeRequestsSent: number;
   videoDecoderResets: number;
+  /** Frames not decoded on purpose under decode pressure (non-reference temporal layers). */
+  videoFramesSkipped: number;
+  /** Times decode pressure asked the server for a lower layer of this peer's video. */
+  videoPressureDowngrades: number;
   videoCodec: string | null;
   videoWidth: number;
   videoHeight: number;
@@ -28,6 +32,65 @@ export interface RosterEntry {
   role: string;
   /** "CONNECTED", or "RECONNECTING" while the server holds the peer's place. */
   connection: string;
+  /** Simulcast encodings the peer's camera track offers (0 when the server reports no tracks). */
+  videoLayers: number;
+}
+
+/** One remote video tile (a publisher's camera or screen track), for tests and debugging. */
+export interface TileStats {
+  publisherId: number;
+  trackId: number;
+  source: 'camera' | 'screen';
+  /** On screen (current page, in the viewport) and so decoded. */
+  visible: boolean;
+  /** A VideoDecoder exists for the tile right now. */
+  decoding: boolean;
+  large: boolean;
+  /** Device pixels of the tile's height. */
+  pixelHeight: number;
+  /** What this page asks the server for: 'paused', or a max height (0 = highest). */
+  wanted: 'paused' | number;
+  framesDecoded: number;
+  /** Size of the last decoded frame (0 before the first, kept after the decoder closes). */
+  width: number;
+  height: number;
+  spatialLayer: number;
+  /** Spatial layers that frames arrived on (the old server forwards every layer). */
+  layersSeen: number[];
+  decodersCreated: number;
+  skippedT2: number;
+  skippedT1: number;
+  /** Frames of a spatial layer other than the one being decoded (dropped). */
+  skippedOtherLayer: number;
+  pressureDowngrades: number;
+  decoderResets: number;
+}
+
+/** What the page subscribed to (PROTOCOL.md §11.3). */
+export interface SubscriptionStats {
+  /** The defaults sent in Hello (and in the latest UpdateSubscriptions that changed them). */
+  defaults: { video: string; maxHeight: number; lastN: number; lastNMaxHeight: number } | null;
+  updatesSent: number;
+  /** Explicit subscriptions as last sent, keyed "publisher/track". */
+  current: Record<string, 'paused' | number>;
+  /** The latest UpdateSubscriptions in short form, e.g. ["5/2:360", "7/2:paused"]. */
+  lastUpdate: string[];
+}
+
+export interface LayoutStats {
+  mode: 'grid' | 'speaker';
+  /** Zero-based page of the grid and the number of pages. */
+  page: number;
+  pages: number;
+  perPage: number;
+  /** Tile key ("publisher/track" or "self") pinned, the large tile, and the dominant speaker. */
+  pinned: string | null;
+  large: string | null;
+  dominantSpeaker: number | null;
+  /** ActiveSpeakers messages received (0 when the server does not send them). */
+  activeSpeakerEvents: number;
+  /** Window size ("1280x800") the layout was last computed for. */
+  viewport: string;
 }
 
 /** One encoder's output (a simulcast encoding of the camera, or the screen share). */
@@ -106,6 +169,10 @@ export interface VcStats {
   /** AudioContext state: "running" once the browser lets the page play sound. */
   audioOutput: string | null;
   lastError: { code: number | string; message: string } | null;
+  /** Remote video tiles keyed "publisher/track" (camera 2, screen 3). */
+  tiles: Record<string, TileStats>;
+  subscriptions: SubscriptionStats;
+  layout: LayoutStats;
 }
 
 function freshStats(): VcStats {
@@ -133,6 +200,9 @@ function freshStats(): VcStats {
     rosterEvents: { joined: 0, left: 0, updated: 0 },
     audioOutput: null,
     lastError: null,
+    tiles: {},
+    subscriptions: { defaults: null, updatesSent: 0, current: {}, lastUpdate: [] },
+    layout: { mode: 'grid', page: 0, pages: 1, perPage: 0, pinned: null, large: null, dominantSpeaker: null, activeSpeakerEvents: 0, viewport: '' },
   };
 }
 
@@ -148,7 +218,12 @@ declare global {
   interface Window {
     __vc: VcStats;
     /** Test hooks, present while in a meeting. */
-    __vcDebug?: { dropTransport(): void; sendCorruptVideoFrame(): void } & Partial<PublisherDebugHooks>;
+    __vcDebug?: {
+      dropTransport(): void;
+      sendCorruptVideoFrame(): void;
+      /** Grid pages of this many tiles (0: the normal 3x3 or 4x4), to test paging with few participants. */
+      setGridPageSize?(tiles: number): void;
+    } & Partial<PublisherDebugHooks>;
   }
 }
 
@@ -160,6 +235,30 @@ export function resetStats(): void {
   Object.assign(stats, freshStats());
 }
 
+export function newTileStats(publisherId: number, trackId: number, source: 'camera' | 'screen'): TileStats {
+  return {
+    publisherId,
+    trackId,
+    source,
+    visible: false,
+    decoding: false,
+    large: false,
+    pixelHeight: 0,
+    wanted: 'paused',
+    framesDecoded: 0,
+    width: 0,
+    height: 0,
+    spatialLayer: 0,
+    layersSeen: [],
+    decodersCreated: 0,
+    skippedT2: 0,
+    skippedT1: 0,
+    skippedOtherLayer: 0,
+    pressureDowngrades: 0,
+    decoderResets: 0,
+  };
+}
+
 export function newPeerStats(): PeerStats {
   return {
     videoFramesDecoded: 0,
@@ -167,6 +266,8 @@ export function newPeerStats(): PeerStats {
     videoKeyframesReceived: 0,
     keyframeRequestsSent: 0,
     videoDecoderResets: 0,
+    videoFramesSkipped: 0,
+    videoPressureDowngrades: 0,
     videoCodec: null,
     videoWidth: 0,
     videoHeight: 0,

@@ -2,21 +2,22 @@
 // tiles, participant panel, controls and status in step with it.
 import { serverLabel } from '../api';
 import { MeetingError } from '../errors';
-import { ConnectionState, type Participant } from '../gen/videocall_pb';
+import { ConnectionState, TrackSource, type Participant } from '../gen/videocall_pb';
 import { AudioOutput } from '../media/audio-output';
 import { openCapture, type Capture } from '../media/capture';
 import { cameraCapturePlan } from '../media/simulcast';
-import { ParticipantRole, toNumber } from '../protocol';
+import { MediaKind, ParticipantRole, toNumber } from '../protocol';
 import { displayNameProblem, saveDisplayName, savedDisplayName, urlFlags } from '../settings';
 import { resetStats, stats } from '../stats';
 import { errorCard, warningStrip } from '../ui/banner';
 import { el } from '../ui/icons';
 import { MeetingShell } from '../ui/meeting-shell';
 import { ParticipantsPanel } from '../ui/participants-panel';
-import { Tile, TileGrid } from '../ui/tile';
+import { Tile } from '../ui/tile';
 import { Publisher } from './publisher';
 import { RemotePeer } from './remote-peer';
 import { MeetingSession } from './session';
+import { StageController } from './stage-controller';
 
 /**
  * After our own reconnect, peers missing from the new JoinAccepted roster keep their tile (shown as
@@ -56,7 +57,7 @@ class MeetingPage {
   private cameraOn = false;
   private finished = false;
 
-  private readonly grid = new TileGrid();
+  private readonly view = new StageController((message) => this.session?.sendControl(message));
   private readonly panel = new ParticipantsPanel();
   private readonly shell: MeetingShell;
 
@@ -65,13 +66,14 @@ class MeetingPage {
     private readonly meetingId: string,
     private readonly navigate: (path: string) => void,
   ) {
-    this.shell = new MeetingShell(meetingId, this.grid, this.panel, {
+    this.shell = new MeetingShell(meetingId, this.view.stage, this.panel, {
       toggleMic: () => this.toggleMic(),
       toggleCamera: () => this.toggleCamera(),
       leave: () => this.leave(),
       enableAudio: () => void this.audioOutput?.resume(),
       toggleScreenShare: () => void (this.publisher?.screenSharing ? this.publisher.stopScreenShare() : this.publisher?.startScreenShare()),
       stopScreenShare: () => this.publisher?.stopScreenShare(),
+      toggleLayout: () => this.view.toggleMode(),
     });
   }
 
@@ -150,6 +152,7 @@ class MeetingPage {
             stats.transport = via.transport;
             if (this.session) stats.servers = [...this.session.knownServers];
             this.onJoined(selfId, self, roster);
+            this.view.onJoined(); // subscriptions again after every (re)join
           },
           participantJoined: (participant) => {
             stats.rosterEvents.joined++;
@@ -164,9 +167,15 @@ class MeetingPage {
             stats.rosterEvents.updated++;
             this.onUpdated(participant);
           },
-          media: (header, payload) => this.peers.get(toNumber(header.senderParticipantId))?.handleMedia(header, payload),
+          media: (header, payload) => {
+            const id = toNumber(header.senderParticipantId);
+            this.peers.get(id)?.handleMedia(header, payload);
+            if (header.kind === MediaKind.AUDIO) this.view.noteAudioLevel(id, header.audioLevel);
+          },
+          activeSpeakers: (dominant) => this.view.onActiveSpeakers(dominant),
           keyframeRequested: (kind, trackId, spatialLayer) => this.publisher?.keyframeRequested(kind, trackId, spatialLayer),
           reconnecting: (attempt, server) => {
+            this.view.onDisconnected();
             stats.connection = 'connecting';
             stats.server = server;
             this.setStatus(`Reconnecting to ${serverLabel(server)}… (attempt ${attempt})`, 'pending');
@@ -177,6 +186,7 @@ class MeetingPage {
           },
           failed: (error) => this.fail(error),
         },
+        () => this.view.helloDefaults(),
       );
     } catch (error) {
       this.fail(error instanceof MeetingError ? error : new MeetingError('Could not join the meeting', String(error), 'client'));
@@ -192,6 +202,7 @@ class MeetingPage {
       sendCorruptVideoFrame: () => this.publisher?.sendCorruptVideoFrame(),
       keyframeRequest: (kind, trackId, spatialLayer) => this.publisher?.debugHooks().keyframeRequest(kind, trackId, spatialLayer),
       endScreenCaptureFromBrowser: () => this.publisher?.debugHooks().endScreenCaptureFromBrowser(),
+      setGridPageSize: (tiles) => this.view.stage.setPageSizeOverride(tiles),
     };
     stats.connection = 'connecting';
     this.setStatus('Connecting…', 'pending');
@@ -262,10 +273,17 @@ class MeetingPage {
       this.syncRoster();
       return;
     }
-    const peer = new RemotePeer(participant, this.audioOutput, (kind) => this.session?.requestKeyframe(id, kind));
+    const peer = new RemotePeer(participant, this.audioOutput, {
+      requestKeyframe: (publisherId, trackId, kind) => this.session?.requestKeyframe(publisherId, kind, trackId),
+      wantedHeight: (key) => this.view.wantedHeight(key),
+      onPin: (key) => this.view.togglePin(key),
+      onPressure: (key, height) => this.view.onPressure(key, height),
+      screenAdded: (owner, video) => this.view.screenAdded(owner, video),
+      screenRemoved: (video) => this.view.screenRemoved(video),
+    });
     this.peers.set(id, peer);
     stats.peers[String(id)] = peer.stats;
-    this.grid.add(peer.tile);
+    this.view.addPeer(peer);
     this.syncRoster();
   }
 
@@ -294,8 +312,8 @@ class MeetingPage {
     if (this.receivers.delete(id)) this.syncRoster();
     const peer = this.peers.get(id);
     if (!peer) return;
+    this.view.removePeer(peer);
     peer.close();
-    this.grid.remove(peer.tile);
     this.peers.delete(id);
     delete stats.peers[String(id)];
     this.syncRoster();
@@ -322,6 +340,7 @@ class MeetingPage {
       cameraOn: peer.cameraOn,
       role: ParticipantRole[peer.role] ?? 'UNSPECIFIED',
       connection: ConnectionState[peer.connectionState] ?? 'UNSPECIFIED',
+      videoLayers: peer.tracks.find((track) => track.source === TrackSource.CAMERA)?.layers.length ?? 0,
     }));
     this.panel.render([
       {
@@ -422,7 +441,7 @@ class MeetingPage {
     this.capture?.stop();
     this.audioOutput?.close();
     this.audioOutput = null;
-    this.grid.dispose();
+    this.view.dispose();
   }
 
   private showCentered(content: HTMLElement): void {
@@ -437,9 +456,16 @@ class MeetingPage {
     video.autoplay = true;
     video.playsInline = true;
     if (this.capture?.video) video.srcObject = new MediaStream([this.capture.video]);
-    this.selfTile = new Tile({ id: 'self', name: this.displayName, isSelf: true, media: video });
+    this.selfTile = new Tile({
+      id: 'self',
+      key: 'self',
+      name: this.displayName,
+      isSelf: true,
+      media: video,
+      onPin: () => this.view.togglePin('self'),
+    });
     this.selfTile.setHasVideo(this.capture?.video !== null);
-    this.grid.add(this.selfTile, true);
+    this.view.addSelf(this.selfTile);
   }
 
   private watchAudioPolicy(): void {

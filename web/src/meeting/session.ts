@@ -17,6 +17,7 @@ import { tallyReceived } from '../stats';
 import { connectTransport, type Transport, type TransportOptions } from '../transport';
 
 export type { Participant };
+export type HelloSubscriptions = Parameters<typeof helloMessage>[1];
 
 /** Where the session is connected: a server base URL (origin) and the transport's name. */
 export interface ConnectionInfo {
@@ -32,6 +33,8 @@ export interface SessionEvents {
   media(header: HeaderFields, payload: Uint8Array): void;
   /** The server asks for a keyframe of one of our tracks (`spatialLayer`: the camera encoding). */
   keyframeRequested(kind: MediaKind, trackId: number, spatialLayer: number): void;
+  /** The server's dominant speaker changed (PROTOCOL.md §11.5); servers before issue 10 never send it. */
+  activeSpeakers?(dominant: number, recent: number[]): void;
   rtt(milliseconds: number): void;
   /** The transport dropped; the session is trying to resume within the server's grace period. */
   reconnecting(attempt: number, server: string): void;
@@ -119,6 +122,7 @@ export class MeetingSession {
     private readonly meetingId: string,
     private readonly displayName: string,
     private mediaState: MediaStateFields,
+    private readonly subscriptionDefaults?: () => HelloSubscriptions,
   ) {
     this.servers.push(joinServer);
     this.learnServers(join);
@@ -162,6 +166,8 @@ export class MeetingSession {
     displayName: string,
     mediaState: { micOn: boolean; cameraOn: boolean },
     events: SessionEvents,
+    /** Hello's subscription defaults, asked again for each reconnect's Hello. */
+    subscriptionDefaults?: () => HelloSubscriptions,
   ): Promise<MeetingSession> {
     const server = window.location.origin;
     const join = await joinMeeting(meetingId, displayName, server);
@@ -175,7 +181,7 @@ export class MeetingSession {
         'transport',
       );
     }
-    const session = new MeetingSession(transport, events, join, server, meetingId, displayName, mediaState);
+    const session = new MeetingSession(transport, events, join, server, meetingId, displayName, mediaState, subscriptionDefaults);
     session.attach(transport);
     return session;
   }
@@ -185,7 +191,7 @@ export class MeetingSession {
     this.transport = transport;
     transport.onmessage = (bytes) => this.receive(bytes);
     transport.onclose = ({ code, reason }) => this.onClosed(code, reason);
-    transport.send(encodeControl(helloMessage(this.mediaState)));
+    transport.send(encodeControl(helloMessage(this.mediaState, this.subscriptionDefaults?.())));
     window.clearTimeout(this.acceptTimer);
     this.acceptTimer = window.setTimeout(() => {
       this.fail(new MeetingError('Could not join the meeting', 'The server did not accept the connection in time.', 'timeout'));
@@ -210,10 +216,10 @@ export class MeetingSession {
     return this.transport.backlogBytes();
   }
 
-  requestKeyframe(publisherId: number, kind: MediaKind): void {
+  requestKeyframe(publisherId: number, kind: MediaKind, trackId = 0): void {
     this.sendControl({
       case: 'keyframeRequest',
-      value: { publisherParticipantId: BigInt(publisherId), kind, trackId: 0 },
+      value: { publisherParticipantId: BigInt(publisherId), kind, trackId },
     });
   }
 
@@ -419,6 +425,12 @@ export class MeetingSession {
         break;
       case 'keyframeRequest':
         this.events.keyframeRequested(message.value.kind, message.value.trackId, message.value.spatialLayer);
+        break;
+      case 'activeSpeakers':
+        this.events.activeSpeakers?.(
+          toNumber(message.value.dominantParticipantId),
+          message.value.recentParticipantIds.map(toNumber),
+        );
         break;
       case 'error':
         if (message.value.code === CLOSE_SERVER_SHUTTING_DOWN && this.servers.length > 1) {

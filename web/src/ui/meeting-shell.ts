@@ -3,7 +3,12 @@
 import { el, icons } from './icons';
 import type { ParticipantsPanel } from './participants-panel';
 import { ScreenShareControls } from './screen-share';
-import type { TileGrid } from './tile';
+
+/** The tile area: the shell re-lays it out when the side panel opens or closes. */
+export interface TileArea {
+  readonly element: HTMLElement;
+  layout(): void;
+}
 
 export interface ShellActions {
   toggleMic(): void;
@@ -12,6 +17,8 @@ export interface ShellActions {
   enableAudio(): void;
   toggleScreenShare(): void;
   stopScreenShare(): void;
+  /** Switches between grid and speaker view; returns the view now shown. */
+  toggleLayout(): 'grid' | 'speaker';
 }
 
 export interface ControlState {
@@ -30,10 +37,11 @@ export class MeetingShell {
   private readonly cameraButton = el('button', 'ctrl');
   private readonly peopleButton = el('button', 'ctrl');
   private readonly audioButton = el('button', 'ctrl ctrl-audio');
+  private readonly layoutButton = el('button', 'ctrl');
   /** Present button (control bar) and "You are presenting" banner (above the tiles). */
   readonly screenShare: ScreenShareControls;
 
-  constructor(meetingId: string, grid: TileGrid, panel: ParticipantsPanel, actions: ShellActions) {
+  constructor(meetingId: string, grid: TileArea, panel: ParticipantsPanel, actions: ShellActions) {
     this.screenShare = new ScreenShareControls(actions.toggleScreenShare, actions.stopScreenShare);
     const top = el('header', 'topbar');
     const brand = el('div', 'brand brand-small');
@@ -86,15 +94,32 @@ export class MeetingShell {
     leave.dataset.testid = 'leave-button';
     leave.innerHTML = `${icons.leave}<span>Leave</span>`;
     leave.addEventListener('click', actions.leave);
-    controls.append(this.micButton, this.cameraButton, this.screenShare.button, this.peopleButton, this.audioButton, leave);
+    this.layoutButton.dataset.testid = 'layout-toggle';
+    this.layoutButton.addEventListener('click', () => this.showLayout(actions.toggleLayout()));
+    this.showLayout('grid');
+    controls.append(this.micButton, this.cameraButton, this.screenShare.button, this.layoutButton, this.peopleButton, this.audioButton, leave);
 
     this.element.append(top, stage, controls);
-    this.setPanelOpen(window.innerWidth >= 1100);
+    // The panel shows beside the tiles on a wide window and is opened on demand on a narrow one.
+    const wide = window.matchMedia('(min-width: 1100px)');
+    this.setPanelOpen(wide.matches);
+    wide.addEventListener('change', () => {
+      this.setPanelOpen(wide.matches);
+      requestAnimationFrame(() => grid.layout());
+    });
   }
 
   setPanelOpen(open: boolean): void {
     this.element.classList.toggle('panel-open', open);
     this.peopleButton.classList.toggle('active', open);
+  }
+
+  /** The button offers the other view. */
+  showLayout(mode: 'grid' | 'speaker'): void {
+    this.layoutButton.innerHTML = mode === 'grid' ? icons.speakerView : icons.grid;
+    this.layoutButton.title = mode === 'grid' ? 'Speaker view' : 'Grid view';
+    this.layoutButton.setAttribute('aria-label', this.layoutButton.title);
+    this.layoutButton.dataset.mode = mode;
   }
 
   setParticipantCount(count: number): void {

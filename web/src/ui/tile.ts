@@ -7,6 +7,11 @@ export interface TileOptions {
   name: string;
   isSelf: boolean;
   media: HTMLCanvasElement | HTMLVideoElement;
+  /** "self", or "publisher/track" for a remote camera or screen (the stage and tests key on it). */
+  key: string;
+  source?: 'camera' | 'screen';
+  /** Pin or unpin this tile (the pin button on the tile). */
+  onPin?(): void;
 }
 
 const SPEAKING_HOLD_MS = 400;
@@ -20,11 +25,17 @@ export class Tile {
   private speakingTimer: number | undefined;
   private cameraOn = true;
   private hasVideo = false;
+  private readonly pinButton = el('button', 'tile-pin');
+  private decodedSize = '';
 
   constructor(private readonly options: TileOptions) {
+    const screen = options.source === 'screen';
     this.element.dataset.participantId = String(options.id);
-    this.element.dataset.testid = options.isSelf ? 'self-tile' : 'peer-tile';
+    this.element.dataset.testid = options.isSelf ? 'self-tile' : screen ? 'screen-tile' : 'peer-tile';
+    this.element.dataset.tileKey = options.key;
+    this.element.dataset.source = options.source ?? 'camera';
     if (options.isSelf) this.element.classList.add('self');
+    if (screen) this.element.classList.add('screen');
     const mediaBox = el('div', 'tile-media');
     mediaBox.append(options.media);
     const placeholder = el('div', 'tile-placeholder');
@@ -35,14 +46,52 @@ export class Tile {
     const label = el('div', 'tile-label');
     label.append(this.micBadge, this.nameLabel);
     this.element.append(mediaBox, placeholder, label);
+    if (options.onPin) {
+      this.pinButton.dataset.testid = 'pin-button';
+      this.pinButton.innerHTML = icons.pin;
+      this.pinButton.addEventListener('click', (event) => {
+        event.stopPropagation();
+        options.onPin!();
+      });
+      this.element.append(this.pinButton);
+      this.element.addEventListener('dblclick', () => options.onPin!());
+      this.setPinned(false);
+    }
     this.setName(options.name);
     this.setMicOn(true);
     this.refresh();
   }
 
+  get key(): string {
+    return this.options.key;
+  }
+
   setName(name: string): void {
-    this.nameLabel.textContent = this.options.isSelf ? `${name} (You)` : name;
+    const screen = this.options.source === 'screen';
+    this.nameLabel.textContent = this.options.isSelf ? `${name} (You)` : screen ? `${name}’s screen` : name;
     this.avatar.textContent = initials(name);
+  }
+
+  setPinned(pinned: boolean): void {
+    this.element.classList.toggle('pinned', pinned);
+    this.pinButton.title = pinned ? 'Unpin' : 'Pin';
+    this.pinButton.setAttribute('aria-label', this.pinButton.title);
+    this.pinButton.setAttribute('aria-pressed', String(pinned));
+  }
+
+  /** The server's dominant speaker (ActiveSpeakers): a steady highlight, unlike the speaking flash. */
+  setDominant(dominant: boolean): void {
+    this.element.classList.toggle('dominant', dominant);
+  }
+
+  /** For tests and debugging: the size of the last decoded frame and whether a decoder runs. */
+  setDecodeState(decoding: boolean, width: number, height: number): void {
+    const size = `${decoding ? 1 : 0}:${width}x${height}`;
+    if (size === this.decodedSize) return; // called for every decoded frame
+    this.decodedSize = size;
+    this.element.dataset.decoding = String(decoding);
+    this.element.dataset.decodedWidth = String(width);
+    this.element.dataset.decodedHeight = String(height);
   }
 
   setMicOn(on: boolean): void {
@@ -79,46 +128,5 @@ export class Tile {
     const showVideo = this.cameraOn && this.hasVideo;
     this.element.classList.toggle('show-video', showVideo);
     this.status.textContent = !this.cameraOn ? 'Camera off' : this.hasVideo ? '' : 'Connecting video…';
-  }
-}
-
-/** Lays tiles out as large as possible at 16:9 inside the container, recomputing on resize. */
-export class TileGrid {
-  readonly element = el('div', 'tile-grid');
-  private readonly observer = new ResizeObserver(() => this.layout());
-
-  constructor() {
-    this.element.dataset.testid = 'tile-grid';
-    this.observer.observe(this.element);
-  }
-
-  add(tile: Tile, first = false): void {
-    if (first) this.element.prepend(tile.element);
-    else this.element.append(tile.element);
-    this.layout();
-  }
-
-  remove(tile: Tile): void {
-    tile.element.remove();
-    this.layout();
-  }
-
-  dispose(): void {
-    this.observer.disconnect();
-  }
-
-  layout(): void {
-    const count = this.element.children.length;
-    const gap = 12;
-    const width = this.element.clientWidth - gap * 2;
-    const height = this.element.clientHeight - gap * 2;
-    if (!count || width <= 0 || height <= 0) return;
-    let best = 0;
-    for (let cols = 1; cols <= count; cols++) {
-      const rows = Math.ceil(count / cols);
-      const tileWidth = Math.min((width - gap * (cols - 1)) / cols, ((height - gap * (rows - 1)) / rows) * (16 / 9));
-      best = Math.max(best, tileWidth);
-    }
-    this.element.style.setProperty('--tile-width', `${Math.floor(best)}px`);
   }
 }

@@ -1,7 +1,6 @@
-// Unit tests of the sending side's pure decisions (src/media/simulcast.ts, src/media/layer-filter.ts).
+// Unit tests of the sending side's pure decisions (src/media/simulcast.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SpatialLayerFilter } from '../../src/media/layer-filter';
 import {
   EncodeLoadGovernor,
   TemporalDropState,
@@ -143,17 +142,4 @@ test('a lost layer-0 frame or keyframe drops everything until the next keyframe'
     );
     assert.equal(drops.mustDrop(0, true), false);
   }
-});
-
-test('the layer filter follows the highest encoding and switches only at its keyframes', () => {
-  const filter = new SpatialLayerFilter();
-  assert.equal(filter.accept(0, false, 0), false, 'starts at a keyframe');
-  assert.equal(filter.accept(0, true, 10), true);
-  assert.equal(filter.accept(1, false, 20), false, 'higher, but not a keyframe');
-  assert.equal(filter.accept(0, false, 30), true);
-  assert.equal(filter.accept(1, true, 40), true, 'switches up at a keyframe');
-  assert.equal(filter.accept(0, false, 50), false);
-  assert.equal(filter.accept(0, true, 60), false, 'a lower keyframe while the current one flows');
-  assert.equal(filter.accept(1, false, 70), true);
-  assert.equal(filter.accept(0, true, 2000), true, 'the current encoding went silent: falls back');
 });

@@ -228,6 +228,14 @@ describe('browser sending side', { timeout: 300_000 }, () => {
     assert.equal(a.tracks[String(TRACK.screenAudio)].source, 'SCREEN_AUDIO');
     assert.equal(a.screenSharing, true);
     assert.equal(a.encodings['3/0'].skippedOversize, 0);
+    // Bob shows the share as the large tile and decodes it (the sharer's camera goes small).
+    await waitOrExplain(
+      bob,
+      (key) => window.__vc.layout.large === key && window.__vc.tiles[key]?.framesDecoded > 0,
+      `${ids.alice}/${TRACK.screen}`,
+      30_000,
+      [alice, bob],
+    );
 
     // The sharer's view, desktop and phone, with the banner (checked by eye when built).
     await alice.page.setViewportSize({ width: 1280, height: 800 });

@@ -1,5 +1,5 @@
 # videocall-server container image: Debian 12 build stage, slim Debian 12 runtime.
-#   podman build -t videocall .            (or docker build; full build, ~25 min on 2 cores cold)
+#   podman build --format docker -t videocall .   (or docker build)
 #   podman run -p 8080:8080/tcp -p 8080:8080/udp -v videocall-data:/var/lib/videocall videocall
 # Targets: `runtime` (default, last) compiles here; `prebuilt` copies binaries a host build already
 # made (make test-deploy stages them in build/deploy), so tests never compile twice.

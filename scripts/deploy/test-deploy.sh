@@ -125,7 +125,9 @@ else
     strip --strip-debug -o "$STAGE/bin/$(basename $program)" "$BUILD_DIR/$program"
   done
   cp -r web/dist "$STAGE/web"
-  podman build -q --target prebuilt --build-arg BASE=$BASE_IMAGE -t $IMAGE . > /dev/null
+  # Docker format: OCI images cannot carry a HEALTHCHECK.
+  podman build -q --format docker --target prebuilt --build-arg BASE=$BASE_IMAGE -t $IMAGE . \
+    > /dev/null
   missing=$(podman run --rm --entrypoint /bin/sh $IMAGE -c 'ldd /usr/local/bin/videocall-*' |
     grep 'not found' || true)
   [ -z "$missing" ] || fail "libraries missing in the runtime image: $missing"
@@ -140,6 +142,7 @@ else
     podman build -q --build-arg BASE=$BASE_IMAGE -f deploy/compose/$service.Containerfile \
       -t localhost/videocall-$service:latest . > /dev/null
   done
+  podman image prune -f > /dev/null  # layers the rebuilt images replaced
 
   phase "compose: NATS, PostgreSQL, 2 nodes, TLS proxy, checker with videocall-bot"
   project=vcdeploy$$

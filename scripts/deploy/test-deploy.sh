@@ -82,7 +82,7 @@ for bad in "--set replicaCount=2 --set postgresql.enabled=false" \
 done
 node deploy/test/check-manifests.mjs "$rendered"/*.yaml
 if command -v yamllint > /dev/null; then
-  yamllint -s -d '{extends: relaxed, rules: {line-length: {max: 200}}}' \
+  yamllint -s -d '{extends: relaxed, rules: {line-length: disable}}' \
     compose.yaml deploy/compose/check.yaml $chart/Chart.yaml $chart/values.yaml "$rendered"/*.yaml
 else
   skip "yamllint (not installed: apt-get install yamllint)"
@@ -101,9 +101,12 @@ DESTDIR=$scratch BUILD_DIR=$BUILD_DIR scripts/install.sh > /dev/null
 "$scratch/usr/local/bin/videocall-server" --config "$scratch/etc/videocall/videocall.toml" --help \
   > /dev/null || fail "installed server rejects the installed config"
 if command -v systemd-analyze > /dev/null; then
-  # --root resolves ExecStart= and the credential paths inside the scratch install.
-  out=$(systemd-analyze verify --root="$scratch" \
-    "$scratch/etc/systemd/system/videocall-server.service" 2>&1) || fail "systemd-analyze: $out"
+  # verify checks that ExecStart= exists: point it into the scratch install. (--root would also
+  # need systemd's own targets inside the scratch root.) Unknown keys and bad values only warn.
+  sed "s|^ExecStart=/usr/local/bin/|ExecStart=$scratch/usr/local/bin/|" \
+    "$scratch/etc/systemd/system/videocall-server.service" > "$scratch/videocall-server.service"
+  out=$(systemd-analyze verify "$scratch/videocall-server.service" 2>&1) ||
+    fail "systemd-analyze: $out"
   [ -z "$out" ] || fail "systemd-analyze warns: $out"
   echo "systemd-analyze verify: clean"
 else

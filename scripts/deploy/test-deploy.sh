@@ -177,14 +177,31 @@ else
   trap 'rm -rf "$scratch"' EXIT
 
   phase "helm-rendered server pod under podman play kube"
-  "$HELM" template vc $chart --set image.repository=localhost/videocall --set image.tag=test \
+  release=vcplay
+  play=$rendered/play.yaml
+  "$HELM" template $release $chart --set image.repository=localhost/videocall --set image.tag=test \
     --set replicaCount=1 --set nats.enabled=false --set postgresql.enabled=false \
-    --set webtransport.exposure=none 2> /dev/null > "$rendered/play.yaml"
-  podman play kube --down "$rendered/play.yaml" > /dev/null 2>&1 || true
-  podman play kube "$rendered/play.yaml" > "$STAGE/play.log" 2>&1 ||
-    { cat "$STAGE/play.log"; fail "podman play kube"; }
-  trap 'podman play kube --down "$rendered/play.yaml" > /dev/null 2>&1; rm -rf "$scratch"' EXIT
-  pod=vc-videocall-pod
+    --set webtransport.exposure=none 2> /dev/null > "$rendered/play-chart.yaml"
+  # podman 4.3 copies a Secret's `data` values into secret volumes without base64-decoding them,
+  # and ignores `stringData`: hand it the plain values as `data`. Nothing else is changed.
+  python3 - "$rendered/play-chart.yaml" "$play" <<'PY'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+for d in docs:
+    if d["kind"] == "Secret" and "stringData" in d:
+        d["data"] = d.pop("stringData")
+yaml.safe_dump_all(docs, open(sys.argv[2], "w"), sort_keys=False)
+PY
+  play_down() {
+    podman play kube --down "$play" > /dev/null 2>&1 || true
+    # play kube keeps the volumes and secrets it made for ConfigMaps and Secrets.
+    podman volume rm -f $release-videocall-config $release-videocall-secrets > /dev/null 2>&1 || true
+    podman secret rm $release-videocall-secrets > /dev/null 2>&1 || true
+  }
+  play_down
+  podman play kube "$play" > "$STAGE/play.log" 2>&1 || { cat "$STAGE/play.log"; fail "podman play kube"; }
+  trap 'play_down; rm -rf "$scratch"' EXIT
+  pod=$release-videocall-pod-0
   deadline=$((SECONDS + 60))
   until health=$(podman run --rm --pod $pod --entrypoint curl $IMAGE -fsS --max-time 2 \
     http://127.0.0.1:8080/healthz 2> /dev/null); do
@@ -195,8 +212,11 @@ else
     sleep 1
   done
   [ "$health" = ok ] || fail "/healthz answered '$health'"
+  # The server read the chart's config file and the token secret from the Secret volume.
+  podman logs $pod-videocall-server 2>&1 | grep -q 'event=listening' ||
+    fail "the chart's pod did not log event=listening"
   echo "play kube: pod $pod answers /healthz on its loopback"
-  podman play kube --down "$rendered/play.yaml" > /dev/null
+  play_down
   trap 'rm -rf "$scratch"' EXIT
 fi
 

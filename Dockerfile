@@ -58,6 +58,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 # Debian 12's Node.js is 18; the web app needs 20. npm carries the official Node.js binaries.
 ARG NODE_VERSION=20.20.2
+# Behind a TLS-intercepting proxy, hand npm its CA: -v /etc/ssl/certs:/etc/ssl/certs:ro
+# --build-arg NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt (build stage only).
+ARG NODE_EXTRA_CA_CERTS=
 RUN case "$(dpkg --print-architecture)" in amd64) arch=x64 ;; arm64) arch=arm64 ;; \
       *) echo "no Node.js package for $(dpkg --print-architecture)"; exit 1 ;; esac \
  && npm install --prefix /opt/node --ignore-scripts --no-audit --no-fund \

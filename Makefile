@@ -10,7 +10,8 @@ export CCACHE_MAXSIZE ?= 5G
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: run test deps web build build-asan build-fuzz test-unit test-asan test-fuzz test-e2e format clean
+.PHONY: run test deps web build build-asan build-fuzz test-unit test-asan test-fuzz test-e2e test-deploy \
+        install format clean
 
 run: deps web build
 	@echo "videocall-server: open http://localhost:8080/meeting/demo"
@@ -21,6 +22,7 @@ test: deps web build build-asan build-fuzz
 	$(MAKE) test-asan
 	$(MAKE) test-fuzz
 	$(MAKE) test-e2e
+	$(MAKE) test-deploy
 	@echo "make test: all suites passed"
 
 deps:
@@ -58,6 +60,15 @@ test-fuzz:
 
 test-e2e:
 	cd web && VC_SERVER_BIN=$(CURDIR)/$(SERVER) VC_CLI_BIN=$(CURDIR)/$(CLI) npm run e2e
+
+# Image, compose stack, Helm chart, systemd unit (docs/DEPLOYMENT.md "Tests"). Uses what `build`
+# and `web` made; parts this machine cannot run are skipped with a loud message.
+test-deploy:
+	scripts/deploy/test-deploy.sh
+
+# Server, tools, web app, config and systemd unit under PREFIX (/usr/local); after build and web.
+install:
+	scripts/install.sh
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -1,7 +1,10 @@
 #include "server/app/config.hpp"
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <memory>
 
 #include "server/http/client_address.hpp"
 
@@ -59,16 +62,31 @@ CLI::Validator cidr_syntax() {
       "CIDR");
 }
 
-}  // namespace
+// CLI11 reads the config file before the environment and only fills options still unset, so
+// on its own a file would beat VIDEOCALL_*. Dropping the file's entries whose variable is set gives
+// flags > environment > file, while CLI11 still does all parsing and validation.
+class EnvironmentFirstToml : public CLI::ConfigTOML {
+ public:
+  explicit EnvironmentFirstToml(std::map<std::string, std::string> env_by_key)
+      : env_by_key_(std::move(env_by_key)) {}
 
-std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
-  ServerConfig config;
-  CLI::App app{
-      "videocall-server: video meetings over WebSocket (and WebTransport) with a web app, REST API "
-      "and media relay on one port.\nEvery option can also be set as an environment variable, "
-      "shown as (Env:...)."};
-  app.option_defaults()->always_capture_default();
+  std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
+    std::vector<CLI::ConfigItem> items = CLI::ConfigTOML::from_config(input);
+    std::erase_if(items, [this](const CLI::ConfigItem& item) {
+      if (!item.parents.empty()) return false;
+      const auto found = env_by_key_.find(item.name);
+      if (found == env_by_key_.end()) return false;
+      const char* value = std::getenv(found->second.c_str());
+      return value != nullptr && *value != '\0';  // CLI11 ignores empty variables too
+    });
+    return items;
+  }
 
+ private:
+  std::map<std::string, std::string> env_by_key_;  // file key (long flag name) -> variable
+};
+
+void add_options(CLI::App& app, ServerConfig& config) {
   app.add_option("--listen", config.listen_address, "Address to listen on")
       ->envname("VIDEOCALL_LISTEN");
   app.add_option("--port", config.port,
@@ -194,6 +212,57 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
                  "Audio tracks each receiver gets in a large room (the loudest)")
       ->envname("VIDEOCALL_AUDIO_TOP_K")
       ->check(CLI::Range(std::size_t{1}, std::size_t{32}));
+}
+
+// The file named by --config (or VIDEOCALL_CONFIG) holds any long flag as `name = value` (TOML
+// subset: strings, numbers, true/false, [lists]); unknown keys are errors so typos surface.
+void add_config_file(CLI::App& app) {
+  std::map<std::string, std::string> env_by_key;
+  for (const CLI::Option* option : app.get_options()) {
+    if (!option->get_envname().empty() && !option->get_lnames().empty()) {
+      env_by_key.emplace(option->get_lnames().front(), option->get_envname());
+    }
+  }
+  const char* env_file = std::getenv("VIDEOCALL_CONFIG");
+  const bool file_from_env = env_file != nullptr && *env_file != '\0';
+  app.set_config("--config", file_from_env ? env_file : "",
+                 "Config file (TOML): any option as name = value, e.g. port = 8443. Precedence: "
+                 "flags, then environment, then this file",
+                 /*config_required=*/file_from_env)
+      ->envname("VIDEOCALL_CONFIG");
+  app.config_formatter(std::make_shared<EnvironmentFirstToml>(std::move(env_by_key)));
+  app.allow_config_extras(false);
+}
+
+std::string help_text() {
+  return "videocall-server: video meetings over WebSocket (and WebTransport) with a web app, REST "
+         "API and media relay on one port.\nEvery option can also be set as an environment "
+         "variable, shown as (Env:...), or in the --config file.";
+}
+
+}  // namespace
+
+std::vector<std::string> config_file_keys() {
+  ServerConfig config;
+  CLI::App app{help_text()};
+  add_options(app, config);
+  std::vector<std::string> keys;
+  for (const CLI::Option* option : app.get_options()) {
+    // Hidden options (empty group, test-only) can be set too but are not advertised.
+    if (option->get_configurable() && !option->get_group().empty() &&
+        !option->get_lnames().empty()) {
+      keys.push_back(option->get_lnames().front());
+    }
+  }
+  return keys;
+}
+
+std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
+  ServerConfig config;
+  CLI::App app{help_text()};
+  app.option_defaults()->always_capture_default();
+  add_options(app, config);
+  add_config_file(app);
 
   try {
     app.parse(argc, argv);

@@ -137,6 +137,7 @@ FrameRef SendQueue::pop() {
   } else {
     release(video_bytes_, size);
   }
+  drained_bytes_ += size;
   ++stats_.sent;
   return frame;
 }

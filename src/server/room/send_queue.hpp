@@ -106,6 +106,11 @@ class SendQueue {
 
   bool empty() const { return control_.empty() && audio_.empty() && video_.empty(); }
   std::size_t queued_bytes() const { return control_bytes_ + video_bytes_ + audio_bytes_; }
+  // Audio and video bytes waiting (control excluded): what the bandwidth estimator calls queued.
+  std::size_t queued_media_bytes() const { return audio_bytes_ + video_bytes_; }
+  // Bytes handed to the transport by pop() since construction, all lanes; only ever increases
+  // (clear() and drops do not count). The bandwidth estimator's delivery rate is its slope.
+  uint64_t drained_bytes() const { return drained_bytes_; }
 
   // Keyframe needs recorded since the last call (each once); the caller sends the requests.
   std::vector<KeyframeNeed> take_keyframe_needs();
@@ -137,6 +142,7 @@ class SendQueue {
   std::vector<KeyframeNeed> awaiting_;   // tracks dropping until their next keyframe
   std::vector<KeyframeNeed> new_needs_;  // not yet reported through take_keyframe_needs()
   SendQueueStats stats_;
+  uint64_t drained_bytes_ = 0;
 };
 
 }  // namespace vc::room

@@ -87,6 +87,33 @@ inline constexpr auto kBweCongestedQueueDelay = 150ms;
 inline constexpr uint64_t kBweInitialBps = 2'000'000;
 inline constexpr uint64_t kBweMinBps = 100'000;
 inline constexpr uint64_t kBweMaxBps = 100'000'000;
+// Queue delay under which the receiver keeps up and the estimate may grow; between this and
+// kBweCongestedQueueDelay it holds.
+inline constexpr auto kBweClearQueueDelay = 50ms;
+inline constexpr double kBweBackoff = 0.85;  // of the delivery rate, on congestion
+inline constexpr double kBweGrowth = 1.06;   // per clear sample: about x1.26 per second
+inline constexpr auto kBweHoldAfterCongestion = 2s;
+// Delivery rate over this many samples (1 s): one sample that drained nothing while a large frame
+// was being written is not a stall.
+inline constexpr std::size_t kBweRateWindowSamples = 4;
+// Sent less than estimate / this: the receiver is not using its estimate, which then neither grows
+// nor decays (no evidence either way).
+inline constexpr double kBweAppLimitedHeadroom = 2.0;
+inline constexpr uint32_t kBweLossBackoffPermille = 50;  // receiver-reported loss above 5% lowers
+// Dominant speaker tuning (room/dominant_speaker.cpp). Levels are RFC 6464 -dBov (0 loudest):
+// at or above kSpeechLevelFloor a frame counts as silence (background noise), at or below
+// kSpeechLevelFull as full activity.
+inline constexpr uint8_t kSpeechLevelFloor = 70;
+inline constexpr uint8_t kSpeechLevelFull = 25;
+inline constexpr auto kSpeakerShortWindow = 300ms;
+inline constexpr auto kSpeakerLongWindow = 2s;
+// Hysteresis on the short-window activity: speaking starts above On, stops below Off.
+inline constexpr double kSpeakingOnActivity = 0.35;
+inline constexpr double kSpeakingOffActivity = 0.15;
+// A candidate must have been speaking this long to take the floor (longer than a cough or "yes").
+inline constexpr auto kSpeechToTakeFloor = 700ms;
+// While the dominant speaker still speaks, a candidate needs this much more long-window activity.
+inline constexpr double kInterruptActivityRatio = 1.3;
 static_assert(kGopCacheBytes <= kReceiverVideoQueueBytes);
 
 // Connections.

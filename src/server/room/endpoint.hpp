@@ -23,12 +23,14 @@ class Endpoint {
   // Frames were queued: start writing if no write is in flight. Must not call back into the room.
   virtual void on_queue_ready() = 0;
 
+  // The transport's own view of this receiver's downlink in bits per second, if it has one
+  // (WebTransport: the QUIC congestion window over the RTT); the room's BandwidthEstimator takes
+  // it as an upper bound. WebSocket has none: its estimate comes from the send queue alone.
+  virtual std::optional<uint64_t> transport_bandwidth_bps() const { return std::nullopt; }
+
   // The room ends this connection: send Control.error{code, reason} if possible, then close.
   // Must not call back into the room synchronously.
   virtual void close_with_error(uint32_t code, std::string_view reason) = 0;
-
-  // TEMP (sfu-parts adds this)
-  virtual std::optional<uint64_t> transport_bandwidth_bps() const { return std::nullopt; }
 
  private:
   SendQueue queue_;

@@ -137,8 +137,8 @@ FrameRef SendQueue::pop() {
   } else {
     release(video_bytes_, size);
   }
-  ++stats_.sent;
   drained_bytes_ += size;
+  ++stats_.sent;
   return frame;
 }
 

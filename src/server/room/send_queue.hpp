@@ -106,6 +106,11 @@ class SendQueue {
 
   bool empty() const { return control_.empty() && audio_.empty() && video_.empty(); }
   std::size_t queued_bytes() const { return control_bytes_ + video_bytes_ + audio_bytes_; }
+  // Audio and video bytes waiting (control excluded): what the bandwidth estimator calls queued.
+  std::size_t queued_media_bytes() const { return audio_bytes_ + video_bytes_; }
+  // Bytes handed to the transport by pop() since construction, all lanes; only ever increases
+  // (clear() and drops do not count). The bandwidth estimator's delivery rate is its slope.
+  uint64_t drained_bytes() const { return drained_bytes_; }
 
   // Keyframe needs recorded since the last call (each once); the caller sends the requests.
   std::vector<KeyframeNeed> take_keyframe_needs();
@@ -114,9 +119,6 @@ class SendQueue {
   bool awaiting_keyframe(const KeyframeNeed& need) const;
 
   const SendQueueStats& stats() const { return stats_; }
-  // TEMP (sfu-parts adds these)
-  uint64_t drained_bytes() const { return drained_bytes_; }
-  std::size_t queued_media_bytes() const { return audio_bytes_ + video_bytes_; }
 
  private:
   PushResult push_video(FrameRef frame);

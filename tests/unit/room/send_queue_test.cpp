@@ -162,5 +162,32 @@ TEST(SendQueue, MaximumSizeKeyframeFitsTheVideoLane) {
   EXPECT_FALSE(queue.has_keyframe_needs());
 }
 
+// The bandwidth estimator reads these: drained bytes only grow, and only by what pop() hands out.
+TEST(SendQueue, CountsDrainedBytesAndQueuedMediaBytes) {
+  SendQueue queue(SendQueueLimits{.video_bytes = 100, .audio_frames = 8, .control_bytes = 1000});
+  queue.push(frame(Lane::kControl, 5));
+  queue.push(frame(Lane::kAudio, 10));
+  queue.push(frame(Lane::kVideo, 60, 1, true));
+  EXPECT_EQ(queue.queued_media_bytes(), 70u);
+  EXPECT_EQ(queue.queued_bytes(), 75u);
+  EXPECT_EQ(queue.drained_bytes(), 0u);
+  queue.pop();  // control
+  EXPECT_EQ(queue.drained_bytes(), 5u);
+  EXPECT_EQ(queue.queued_media_bytes(), 70u);
+  queue.pop();  // audio
+  EXPECT_EQ(queue.drained_bytes(), 15u);
+  EXPECT_EQ(queue.queued_media_bytes(), 60u);
+  // Overflow drops the queued video: dropped bytes were never drained.
+  EXPECT_EQ(queue.push(frame(Lane::kVideo, 60, 1)), PushResult::kDropped);
+  EXPECT_EQ(queue.queued_media_bytes(), 0u);
+  EXPECT_EQ(queue.drained_bytes(), 15u);
+  queue.push(frame(Lane::kAudio, 20));
+  queue.clear();
+  EXPECT_EQ(queue.drained_bytes(), 15u);
+  queue.push(frame(Lane::kAudio, 20));
+  queue.pop();
+  EXPECT_EQ(queue.drained_bytes(), 35u);
+}
+
 }  // namespace
 }  // namespace vc::room

@@ -123,9 +123,38 @@ class ClientImpl final : public Client,
     });
   }
 
+  void publish_track(const v1::Track& track) override {
+    asio::post(strand_, [self = shared_from_this(), track] { self->remember_and_publish(track); });
+  }
+
+  void unpublish_track(uint32_t track_id) override {
+    asio::post(strand_, [self = shared_from_this(), track_id] {
+      auto& tracks = self->published_;
+      const auto it = std::find_if(tracks.begin(), tracks.end(), [&](const v1::Track& t) {
+        return t.track_id() == track_id;
+      });
+      if (it == tracks.end()) return;
+      tracks.erase(it);
+      if (self->state_ != State::kJoined) return;
+      v1::Control control;
+      control.mutable_unpublish_track()->set_track_id(track_id);
+      self->send_now(encode_control(control));
+    });
+  }
+
   void send_media(const v1::MediaHeader& header, std::span<const uint8_t> payload) override {
-    FrameRef frame = encode_media(header, payload);
-    asio::post(strand_, [self = shared_from_this(), frame = std::move(frame)]() mutable {
+    FrameRef frame;
+    PublishedTrackKey key{header.track_id(), header.kind(), header.codec()};
+    if (header.track_id() == 0) {
+      v1::MediaHeader on_default = header;
+      on_default.set_track_id(default_track_id(header.kind()));
+      key.track_id = on_default.track_id();
+      frame = encode_media(on_default, payload);
+    } else {
+      frame = encode_media(header, payload);
+    }
+    asio::post(strand_, [self = shared_from_this(), key, frame = std::move(frame)]() mutable {
+      self->publish_if_new(key);
       self->queue_media(std::move(frame));
     });
   }
@@ -385,6 +414,8 @@ class ClientImpl final : public Client,
         info.roster.assign(accepted.roster().begin(), accepted.roster().end());
         info.transport = transport_kind_;
         schedule_ping();
+        // A new session knows none of our tracks; a resumed one accepts the same list as updates.
+        for (const auto& track : published_) send_publish(track);
         if (events_.on_joined) events_.on_joined(info);
         // Receivers need a keyframe from us after a (re)join.
         for (const auto& [kind, track] : video_tracks_) {
@@ -472,6 +503,48 @@ class ClientImpl final : public Client,
       if (known.first == kind && known.second == track) return;
     }
     video_tracks_.emplace_back(kind, track);
+  }
+
+  struct PublishedTrackKey {
+    uint32_t track_id;
+    v1::MediaKind kind;
+    v1::Codec codec;
+  };
+
+  void publish_if_new(const PublishedTrackKey& key) {
+    if (key.track_id == 0 || config_.receive_only) return;  // the server drops it and counts it
+    for (const auto& track : published_) {
+      if (track.track_id() == key.track_id) return;
+    }
+    v1::Track track;
+    track.set_track_id(key.track_id);
+    track.set_kind(key.kind);
+    track.set_codec(key.codec);
+    switch (key.kind) {
+      case v1::MEDIA_KIND_AUDIO: track.set_source(v1::TRACK_SOURCE_MICROPHONE); break;
+      case v1::MEDIA_KIND_VIDEO: track.set_source(v1::TRACK_SOURCE_CAMERA); break;
+      case v1::MEDIA_KIND_SCREEN: track.set_source(v1::TRACK_SOURCE_SCREEN); break;
+      default: return;
+    }
+    remember_and_publish(track);
+  }
+
+  void remember_and_publish(const v1::Track& track) {
+    auto it = std::find_if(published_.begin(), published_.end(), [&](const v1::Track& known) {
+      return known.track_id() == track.track_id();
+    });
+    if (it != published_.end()) {
+      *it = track;
+    } else if (published_.size() < limits::kMaxTracksPerPublisher) {
+      published_.push_back(track);
+    }
+    if (state_ == State::kJoined) send_publish(track);
+  }
+
+  void send_publish(const v1::Track& track) {
+    v1::Control control;
+    *control.mutable_publish_track()->mutable_track() = track;
+    send_now(encode_control(control));
   }
 
   void send_control_when_joined(v1::Control control) {
@@ -639,6 +712,7 @@ class ClientImpl final : public Client,
   DecodedEnvelope decoded_;
   std::optional<ClientError> server_error_;
   std::vector<std::pair<uint32_t, uint32_t>> video_tracks_;  // (kind, track) we have sent
+  std::vector<v1::Track> published_;  // re-published after every (re)join
   State state_ = State::kIdle;
   bool ever_joined_ = false;
   bool token_refreshed_ = false;
@@ -654,6 +728,15 @@ class ClientImpl final : public Client,
 };
 
 }  // namespace
+
+uint32_t default_track_id(v1::MediaKind kind) {
+  switch (kind) {
+    case v1::MEDIA_KIND_AUDIO: return kMicrophoneTrackId;
+    case v1::MEDIA_KIND_VIDEO: return kCameraTrackId;
+    case v1::MEDIA_KIND_SCREEN: return kScreenTrackId;
+    default: return 0;
+  }
+}
 
 std::shared_ptr<Client> Client::create(EventLoop& loop, ClientConfig config, ClientEvents events) {
   return std::make_shared<ClientImpl>(loop, std::move(config), std::move(events));

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "server_process.hpp"
 #include "videocall/client.hpp"
@@ -30,6 +31,8 @@ struct Observed {
   int video_received = 0;
   int audio_received = 0;
   uint32_t last_video_sequence = 0;
+  uint32_t last_video_track = 0;
+  std::vector<v1::Track> peer_tracks;  // the latest track list of the last peer that changed
 
   template <class Predicate>
   bool wait_for(Predicate predicate, std::chrono::seconds deadline = 15s) {
@@ -58,9 +61,15 @@ std::shared_ptr<client::Client> make_client(client::EventLoop& loop, const std::
     if (header.kind() == v1::MEDIA_KIND_VIDEO) {
       ++seen.video_received;
       seen.last_video_sequence = header.sequence();
+      seen.last_video_track = header.track_id();
     } else if (header.kind() == v1::MEDIA_KIND_AUDIO) {
       ++seen.audio_received;
     }
+    seen.changed.notify_all();
+  };
+  events.on_participant_updated = [&seen](const v1::Participant& peer) {
+    std::lock_guard lock(seen.mutex);
+    seen.peer_tracks.assign(peer.tracks().begin(), peer.tracks().end());
     seen.changed.notify_all();
   };
   events.on_closed = [&seen](const client::ClientError& error) {
@@ -124,6 +133,45 @@ TEST(ClientWebTransport, WebTransportAndWebSocketClientsExchangeMedia) {
       << wt_seen.video_received << " audio " << wt_seen.audio_received;
   EXPECT_EQ(wt_seen.last_video_sequence, kFrames - 1u);
   EXPECT_EQ(wt->stats().reconnects, 0u);
+
+  // Frames on track 0 went out on the default tracks, which the client published first.
+  EXPECT_EQ(wt_seen.last_video_track, client::kCameraTrackId);
+  const auto has = [](const Observed& s, uint32_t id, v1::TrackSource source) {
+    for (const auto& track : s.peer_tracks) {
+      if (track.track_id() == id && track.source() == source) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(ws_seen.wait_for([&](Observed& s) {
+    return has(s, client::kCameraTrackId, v1::TRACK_SOURCE_CAMERA) &&
+           has(s, client::kMicrophoneTrackId, v1::TRACK_SOURCE_MICROPHONE);
+  })) << "ws sees " << ws_seen.peer_tracks.size() << " tracks of wt";
+
+  // An explicit screen track with two simulcast layers, then its removal.
+  v1::Track screen;
+  screen.set_track_id(client::kScreenTrackId);
+  screen.set_source(v1::TRACK_SOURCE_SCREEN);
+  screen.set_kind(v1::MEDIA_KIND_SCREEN);
+  screen.set_codec(v1::CODEC_VP9);
+  auto* low = screen.add_layers();
+  low->set_width(640);
+  low->set_height(360);
+  auto* high = screen.add_layers();
+  high->set_spatial_layer(1);
+  high->set_width(1920);
+  high->set_height(1080);
+  wt->publish_track(screen);
+  EXPECT_TRUE(ws_seen.wait_for([&](Observed& s) {
+    for (const auto& track : s.peer_tracks) {
+      if (track.track_id() == client::kScreenTrackId) return track.layers_size() == 2;
+    }
+    return false;
+  }));
+  wt->unpublish_track(client::kScreenTrackId);
+  EXPECT_TRUE(ws_seen.wait_for([&](Observed& s) {
+    return !has(s, client::kScreenTrackId, v1::TRACK_SOURCE_SCREEN) &&
+           has(s, client::kCameraTrackId, v1::TRACK_SOURCE_CAMERA);
+  }));
 
   wt->leave();
   ws->leave();

@@ -130,12 +130,11 @@ class ClientImpl final : public Client,
   void unpublish_track(uint32_t track_id) override {
     asio::post(strand_, [self = shared_from_this(), track_id] {
       auto& tracks = self->published_;
-      const auto it = std::find_if(tracks.begin(), tracks.end(), [&](const v1::Track& t) {
-        return t.track_id() == track_id;
-      });
+      const auto it = std::find_if(tracks.begin(), tracks.end(),
+                                   [&](const v1::Track& t) { return t.track_id() == track_id; });
       if (it == tracks.end()) return;
       tracks.erase(it);
-      if (self->state_ != State::kJoined) return;
+      if (!self->transport_opened_) return;
       v1::Control control;
       control.mutable_unpublish_track()->set_track_id(track_id);
       self->send_now(encode_control(control));
@@ -144,7 +143,8 @@ class ClientImpl final : public Client,
 
   void send_media(const v1::MediaHeader& header, std::span<const uint8_t> payload) override {
     FrameRef frame;
-    PublishedTrackKey key{header.track_id(), header.kind(), header.codec()};
+    PublishedTrackKey key{header.track_id(), header.kind(), header.codec(), header.width(),
+                          header.height()};
     if (header.track_id() == 0) {
       v1::MediaHeader on_default = header;
       on_default.set_track_id(default_track_id(header.kind()));
@@ -210,6 +210,8 @@ class ClientImpl final : public Client,
     hello->set_receive_only(config_.receive_only);
     *hello->mutable_media_state() = config_.initial_media_state;
     queue_.push(encode_control(control));
+    // In order behind Hello on the control stream: the server knows our tracks before any frame.
+    for (const auto& track : published_) send_publish(track);
     if (transport_) transport_->flush();
   }
 
@@ -414,8 +416,6 @@ class ClientImpl final : public Client,
         info.roster.assign(accepted.roster().begin(), accepted.roster().end());
         info.transport = transport_kind_;
         schedule_ping();
-        // A new session knows none of our tracks; a resumed one accepts the same list as updates.
-        for (const auto& track : published_) send_publish(track);
         if (events_.on_joined) events_.on_joined(info);
         // Receivers need a keyframe from us after a (re)join.
         for (const auto& [kind, track] : video_tracks_) {
@@ -509,6 +509,8 @@ class ClientImpl final : public Client,
     uint32_t track_id;
     v1::MediaKind kind;
     v1::Codec codec;
+    uint32_t width;
+    uint32_t height;
   };
 
   void publish_if_new(const PublishedTrackKey& key) {
@@ -516,16 +518,9 @@ class ClientImpl final : public Client,
     for (const auto& track : published_) {
       if (track.track_id() == key.track_id) return;
     }
-    v1::Track track;
+    v1::Track track = default_track(key.kind, key.codec, key.width, key.height);
+    if (track.source() == v1::TRACK_SOURCE_UNSPECIFIED) return;
     track.set_track_id(key.track_id);
-    track.set_kind(key.kind);
-    track.set_codec(key.codec);
-    switch (key.kind) {
-      case v1::MEDIA_KIND_AUDIO: track.set_source(v1::TRACK_SOURCE_MICROPHONE); break;
-      case v1::MEDIA_KIND_VIDEO: track.set_source(v1::TRACK_SOURCE_CAMERA); break;
-      case v1::MEDIA_KIND_SCREEN: track.set_source(v1::TRACK_SOURCE_SCREEN); break;
-      default: return;
-    }
     remember_and_publish(track);
   }
 
@@ -538,7 +533,7 @@ class ClientImpl final : public Client,
     } else if (published_.size() < limits::kMaxTracksPerPublisher) {
       published_.push_back(track);
     }
-    if (state_ == State::kJoined) send_publish(track);
+    if (transport_opened_) send_publish(track);  // else it goes out behind the next Hello
   }
 
   void send_publish(const v1::Track& track) {
@@ -712,7 +707,7 @@ class ClientImpl final : public Client,
   DecodedEnvelope decoded_;
   std::optional<ClientError> server_error_;
   std::vector<std::pair<uint32_t, uint32_t>> video_tracks_;  // (kind, track) we have sent
-  std::vector<v1::Track> published_;  // re-published after every (re)join
+  std::vector<v1::Track> published_;                         // re-published after every (re)join
   State state_ = State::kIdle;
   bool ever_joined_ = false;
   bool token_refreshed_ = false;
@@ -731,11 +726,41 @@ class ClientImpl final : public Client,
 
 uint32_t default_track_id(v1::MediaKind kind) {
   switch (kind) {
-    case v1::MEDIA_KIND_AUDIO: return kMicrophoneTrackId;
-    case v1::MEDIA_KIND_VIDEO: return kCameraTrackId;
-    case v1::MEDIA_KIND_SCREEN: return kScreenTrackId;
-    default: return 0;
+    case v1::MEDIA_KIND_AUDIO:
+      return kMicrophoneTrackId;
+    case v1::MEDIA_KIND_VIDEO:
+      return kCameraTrackId;
+    case v1::MEDIA_KIND_SCREEN:
+      return kScreenTrackId;
+    default:
+      return 0;
   }
+}
+
+v1::Track default_track(v1::MediaKind kind, v1::Codec codec, uint32_t width, uint32_t height) {
+  v1::Track track;
+  track.set_track_id(default_track_id(kind));
+  track.set_kind(kind);
+  track.set_codec(codec);
+  switch (kind) {
+    case v1::MEDIA_KIND_AUDIO:
+      track.set_source(v1::TRACK_SOURCE_MICROPHONE);
+      break;
+    case v1::MEDIA_KIND_VIDEO:
+      track.set_source(v1::TRACK_SOURCE_CAMERA);
+      break;
+    case v1::MEDIA_KIND_SCREEN:
+      track.set_source(v1::TRACK_SOURCE_SCREEN);
+      break;
+    default:
+      return track;
+  }
+  if (kind != v1::MEDIA_KIND_AUDIO && width > 0 && height > 0) {
+    v1::VideoLayer* layer = track.add_layers();
+    layer->set_width(width);
+    layer->set_height(height);
+  }
+  return track;
 }
 
 std::shared_ptr<Client> Client::create(EventLoop& loop, ClientConfig config, ClientEvents events) {

@@ -32,6 +32,8 @@ class DominantSpeaker {
   // The `k` participants with the highest short-window activity now (the dominant speaker
   // always included when it has audio), for top-K audio forwarding. `out` is cleared first.
   void loudest(std::size_t k, TimePoint now, std::vector<uint64_t>& out) const;
+  // Participants whose audio levels are being scored.
+  std::size_t audio_publishers() const { return speakers_.size(); }
 
  private:
   // Activity is the exponentially smoothed per-frame activity (0 at background-noise levels, 1 at

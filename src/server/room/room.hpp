@@ -290,6 +290,7 @@ class Room {
   ForwardingConfig forwarding_;
   DominantSpeaker speakers_;
   std::vector<uint64_t> audible_;  // top-K audio publishers, when the room is large
+  bool audio_ranked_ = false;      // audible_ holds a ranking of the room as a large room
   TimePoint next_periodic_{};      // bandwidth samples and audio ranking
   // Scratch for reallocate(), reused so that it does not allocate per call.
   std::vector<AllocationRequest> allocation_requests_;

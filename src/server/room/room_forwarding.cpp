@@ -206,6 +206,9 @@ bool Room::push_media(Member& receiver, const FrameRef& frame) {
 
 bool Room::audible(uint64_t publisher_id) const {
   if (participant_count() <= forwarding_.large_room_threshold) return true;
+  // No choice to make while K or fewer publish audio, nor before the first ranking (a room that
+  // just grew large would otherwise go silent until the next periodic run).
+  if (!audio_ranked_ || speakers_.audio_publishers() <= forwarding_.audio_top_k) return true;
   return std::find(audible_.begin(), audible_.end(), publisher_id) != audible_.end();
 }
 
@@ -289,8 +292,10 @@ void Room::update_speakers(TimePoint now) {
   }
   if (participant_count() > forwarding_.large_room_threshold) {
     speakers_.loudest(forwarding_.audio_top_k, now, audible_);
+    audio_ranked_ = true;
   } else {
     audible_.clear();
+    audio_ranked_ = false;
   }
 }
 

@@ -99,7 +99,8 @@ class SendQueue {
   FrameRef pop();
 
   // The lane pop() would take from next (meaningless when empty()). Lets a transport with one
-  // stream per lane leave frames here, under the drop policy, while that lane's stream is backed up.
+  // stream per lane leave frames here, under the drop policy, while that lane's stream is backed
+  // up.
   Lane next_lane() const {
     return !control_.empty() ? Lane::kControl : !audio_.empty() ? Lane::kAudio : Lane::kVideo;
   }

@@ -203,6 +203,9 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
 
   const Clock::time_point run_started = Clock::now();
   int index = 0;
+  const v1::Codec codec = options.codec == "vp8"   ? v1::CODEC_VP8
+                          : options.codec == "av1" ? v1::CODEC_AV1
+                                                   : v1::CODEC_VP9;
   for (auto& owned : participants) {
     Participant* p = owned.get();
     client::ClientConfig config;
@@ -271,6 +274,15 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
       shared.changed.notify_all();
     };
     p->client = client::Client::create(loop, config, std::move(events));
+    // Published before the join, so the server knows them ahead of the first frame.
+    if (p->publisher && !media_loop.video.empty()) {
+      p->client->publish_track(client::default_track(v1::MEDIA_KIND_VIDEO, codec,
+                                                     static_cast<uint32_t>(options.width),
+                                                     static_cast<uint32_t>(options.height)));
+    }
+    if (p->publisher && !media_loop.audio.empty()) {
+      p->client->publish_track(client::default_track(v1::MEDIA_KIND_AUDIO, v1::CODEC_OPUS));
+    }
   }
 
   // Ramp-up: start joins at the configured rate.
@@ -300,9 +312,6 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
   // Publish for the configured duration (only when everyone is in, so "expected" is exact).
   uint64_t video_sent_per_publisher = 0;
   uint64_t audio_sent_per_publisher = 0;
-  const v1::Codec codec = options.codec == "vp8"   ? v1::CODEC_VP8
-                          : options.codec == "av1" ? v1::CODEC_AV1
-                                                   : v1::CODEC_VP9;
   if (all_joined) {
     std::cerr << "bot: phase=publishing participants=" << total
               << std::endl;  // bench/load samples here

@@ -153,7 +153,11 @@ class Recorder {
     std::string kind = header.kind() == v1::MEDIA_KIND_SCREEN ? "screen"
                        : video                                ? "video"
                                                               : "audio";
-    if (key.track != 0) kind += std::to_string(key.track);
+    // A participant's default tracks (the browser's ids) are plain video/audio/screen; others
+    // carry their track id.
+    if (key.track != 0 && key.track != client::default_track_id(header.kind())) {
+      kind += std::to_string(key.track);
+    }
     track.path =
         (std::filesystem::path(output_dir_) /
          (name + "-" + std::to_string(key.participant) + "-" + utc_stamp() + "-" + kind + ".webm"))

@@ -174,7 +174,7 @@ int run_stream(const StreamOptions& options) {
           for (const auto& frame : encoded) {
             v1::MediaHeader header;
             header.set_kind(v1::MEDIA_KIND_VIDEO);
-            header.set_track_id(0);
+            header.set_track_id(client::default_track_id(header.kind()));
             header.set_sequence(sequence++);
             header.set_capture_time_us(frame.capture_time_us);
             header.set_keyframe(frame.keyframe);
@@ -207,7 +207,7 @@ int run_stream(const StreamOptions& options) {
           }
           v1::MediaHeader header;
           header.set_kind(v1::MEDIA_KIND_AUDIO);
-          header.set_track_id(0);
+          header.set_track_id(client::default_track_id(header.kind()));
           header.set_sequence(sequence++);
           header.set_capture_time_us(frame.capture_time_us);
           header.set_keyframe(true);
@@ -241,6 +241,14 @@ int run_stream(const StreamOptions& options) {
     latch.stop(exit_code_for(why));
   };
   session = client::Client::create(loop, config, std::move(events));
+  // Published before the join, so the server knows both tracks ahead of the first frame.
+  if (video) {
+    session->publish_track(client::default_track(v1::MEDIA_KIND_VIDEO,
+                                                 wire_codec(encoder_options.codec),
+                                                 static_cast<uint32_t>(encoder_options.width),
+                                                 static_cast<uint32_t>(encoder_options.height)));
+  }
+  if (audio) session->publish_track(client::default_track(v1::MEDIA_KIND_AUDIO, v1::CODEC_OPUS));
   const int code = run_client_session(loop, session, latch, options.connection.duration_s, [&] {
     std::lock_guard lock(threads_mutex);
     stop_capture = true;

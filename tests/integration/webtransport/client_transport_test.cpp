@@ -111,6 +111,10 @@ TEST(ClientWebTransport, WebTransportAndWebSocketClientsExchangeMedia) {
   auto wt =
       make_client(loop, server_url(server), "wt", TransportPreference::kWebTransport, wt_seen);
   auto ws = make_client(loop, server_url(server), "ws", TransportPreference::kWebSocket, ws_seen);
+  // wt publishes its tracks up front (they go out right behind Hello); ws publishes by sending:
+  // on its ordered WebSocket the PublishTrack cannot be overtaken by the first frame.
+  wt->publish_track(client::default_track(v1::MEDIA_KIND_VIDEO, v1::CODEC_VP9, 640, 360));
+  wt->publish_track(client::default_track(v1::MEDIA_KIND_AUDIO, v1::CODEC_OPUS));
   wt->start();
   ASSERT_TRUE(wt_seen.wait_for([](Observed& s) { return s.joined || s.closed; }));
   ASSERT_TRUE(wt_seen.joined) << wt_seen.closed->message;
@@ -142,10 +146,15 @@ TEST(ClientWebTransport, WebTransportAndWebSocketClientsExchangeMedia) {
     }
     return false;
   };
-  EXPECT_TRUE(ws_seen.wait_for([&](Observed& s) {
+  EXPECT_TRUE(wt_seen.wait_for([&](Observed& s) {
     return has(s, client::kCameraTrackId, v1::TRACK_SOURCE_CAMERA) &&
            has(s, client::kMicrophoneTrackId, v1::TRACK_SOURCE_MICROPHONE);
-  })) << "ws sees " << ws_seen.peer_tracks.size() << " tracks of wt";
+  })) << "wt sees "
+      << wt_seen.peer_tracks.size() << " tracks of ws";
+  ASSERT_TRUE(ws_seen.joined);
+  bool wt_tracks_in_roster = false;
+  for (const auto& peer : ws_seen.joined->roster) wt_tracks_in_roster |= peer.tracks_size() == 2;
+  EXPECT_TRUE(wt_tracks_in_roster) << "ws joined after wt: its roster lists wt's two tracks";
 
   // An explicit screen track with two simulcast layers, then its removal.
   v1::Track screen;

@@ -337,6 +337,32 @@ TEST_F(RoomForwardingTest, LargeRoomsForwardOnlyTheLoudestAudio) {
   EXPECT_GT(room_.stats().audio_not_top_k, 0u);
 }
 
+TEST_F(RoomForwardingTest, ARoomThatJustGrewLargeKeepsEveryAudioUntilItIsRanked) {
+  room_.set_forwarding(ForwardingConfig{2, 1});
+  Receiver r[3];
+  for (uint64_t id = 1; id <= 3; ++id) join(r[id - 1], id);
+  publish_mic(1);
+  publish_mic(2);
+  // Large from the first frame, before any periodic ranking: both are still heard.
+  audio(1, 30);
+  audio(2, 30);
+  EXPECT_EQ(r[2].frames_of(1, kMic), 1);
+  EXPECT_EQ(r[2].frames_of(2, kMic), 1);
+  EXPECT_EQ(room_.stats().audio_not_top_k, 0u);
+}
+
+TEST_F(RoomForwardingTest, ALargeRoomWithKOrFewerAudioPublishersForwardsAllOfThem) {
+  room_.set_forwarding(ForwardingConfig{2, 1});
+  Receiver r[3];
+  for (uint64_t id = 1; id <= 3; ++id) join(r[id - 1], id);
+  publish_mic(1);
+  for (int i = 0; i < 50; ++i) {
+    audio(1, 127);  // silent, and still the only one: nothing to choose between
+    advance(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(r[2].frames_of(1, kMic), 50);
+}
+
 TEST_F(RoomForwardingTest, OneSlowReceiverDoesNotLowerWhatAnotherGets) {
   Receiver a, fast;
   join(a, 1);

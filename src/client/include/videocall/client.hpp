@@ -114,12 +114,16 @@ struct ClientConfig {
   std::size_t send_queue_audio_frames = 64;
 };
 
-// The track ids the browser uses for a participant's default tracks (docs/PROTOCOL.md §11.1). A frame
-// sent with track_id 0 goes out on the default track of its kind.
+// The track ids the browser uses for a participant's default tracks (docs/PROTOCOL.md §11.1). A
+// frame sent with track_id 0 goes out on the default track of its kind.
 inline constexpr uint32_t kMicrophoneTrackId = 1;
 inline constexpr uint32_t kCameraTrackId = 2;
 inline constexpr uint32_t kScreenTrackId = 3;
 uint32_t default_track_id(v1::MediaKind kind);  // 0 for an unspecified kind
+// The default track of a kind (camera, microphone or screen), one unlayered encoding; a video
+// size, when given, is announced as that encoding's size.
+v1::Track default_track(v1::MediaKind kind, v1::Codec codec, uint32_t width = 0,
+                        uint32_t height = 0);
 
 // All optional. Media payload spans are valid only during the callback.
 struct ClientEvents {
@@ -157,14 +161,16 @@ class Client {
   // Joins (REST, then WebTransport or WebSocket). Results arrive as events.
   virtual void start() = 0;
   // Publishes a track, or updates one already published (same track_id). The server forwards media
-  // only on published tracks; the client re-publishes every track after each (re)join.
+  // only on published tracks. Tracks published before start() go out right behind Hello, so the
+  // server knows them before the first frame; every track is re-published on each reconnect.
   virtual void publish_track(const v1::Track& track) = 0;
   virtual void unpublish_track(uint32_t track_id) = 0;
   // Sends one encoded frame. sender ids are stamped by the server; the rest of the header is ours.
   // Cheap to call from a capture thread: the envelope is encoded here, queued on the strand.
   // track_id 0 means the default track of the header's kind. A frame on a track not yet published
-  // publishes it first: source from the kind (camera, microphone, screen), codec from the header,
-  // one unlayered encoding. Call publish_track beforehand to offer simulcast layers.
+  // publishes it first (default_track with the header's codec and size); over WebTransport the
+  // first frames of such a track can overtake its PublishTrack and be dropped, so publish tracks
+  // before start(), and always to offer simulcast layers.
   virtual void send_media(const v1::MediaHeader& header, std::span<const uint8_t> payload) = 0;
   virtual void request_keyframe(uint64_t publisher_participant_id, v1::MediaKind kind,
                                 uint32_t track_id) = 0;

@@ -233,8 +233,9 @@ std::vector<uint8_t> load_or_create_secret(const std::string& path) {
   std::ifstream existing(path);
   if (existing) {
     struct stat st {};
-    if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
-      // Tighten rather than refuse: the file is ours and only we should read it.
+    // A file we own is tightened rather than refused: only we should read it. One owned by
+    // someone else is a secret the orchestrator mounted (compose, Kubernetes); its mode is theirs.
+    if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0 && st.st_uid == ::geteuid()) {
       if (::chmod(path.c_str(), 0600) != 0) {
         throw std::runtime_error("token secret file " + path + " is readable by others");
       }

@@ -202,7 +202,7 @@ describe('videocall-cli with the browser', { timeout: 120_000 }, () => {
     }
   });
 
-  test('videocall-cli record writes decodable WebM of a browser participant', { timeout: 60_000 , todo: 'KNOWN FAILURE: the expected count sums every simulcast encoding the browser sends; the SFU forwards one' }, async (t) => {
+  test('videocall-cli record writes decodable WebM of a browser participant', { timeout: 60_000 }, async (t) => {
     const meeting = `rec-${Date.now().toString(36)}`;
     const publisher = await newParticipant(browser, 'rec-publisher');
     contexts.push(publisher.context);
@@ -220,7 +220,17 @@ describe('videocall-cli with the browser', { timeout: 120_000 }, () => {
     try {
       recorder = startCli(['record', '--server', server.url, '--meeting', meeting, '-o', outDir]);
       await recorder.waitLine(/^recording meeting \S+ \(1 participants, over (webtransport|websocket)\)$/);
-      const sentNow = async () => ({ at: performance.now(), ...(await publisher.page.evaluate(() => ({ ...window.__vc.sent }))) });
+      // The browser's camera sends simulcast; the recorder (default subscription: every track at its
+      // highest layer) receives one encoding, so count the frames of the highest encoding still active.
+      const sentNow = async () => ({
+        at: performance.now(),
+        ...(await publisher.page.evaluate(() => {
+          const top = Object.values(window.__vc.encodings)
+            .filter((encoding) => encoding.trackId === 2 && encoding.active)
+            .sort((a, b) => b.spatialLayer - a.spatialLayer)[0];
+          return { videoFrames: top?.framesSent ?? 0, videoLayer: top?.spatialLayer ?? -1, audioFrames: window.__vc.sent.audioFrames };
+        })),
+      });
       // The files open at the first frame written (video: the first keyframe, requested by the
       // recorder because it joined mid-stream). Sample the browser's counters as each one opens.
       const opened = {};
@@ -234,6 +244,7 @@ describe('videocall-cli with the browser', { timeout: 120_000 }, () => {
       // The intended recording length: a measured interval, not a synchronisation.
       await new Promise((done) => setTimeout(done, RECORD_MS));
       const stopped = await sentNow();
+      assert.equal(stopped.videoLayer, opened.video.videoLayer, 'the camera kept its top encoding while recording');
       const exit = await recorder.stop('SIGINT');
       assert.deepEqual(exit, { code: 0, signal: null }, `record exit; see test-results/${recorder.logName}`);
       const finished = {};

@@ -20,6 +20,8 @@ export interface PeerStats {
   audioTargetMs: number;
   /** Milliseconds from this peer appearing to its first drawn video frame (null until then). */
   firstVideoFrameMs: number | null;
+  /** performance.now() of the first drawn video frame (null until then); minus joinStartedAt = join to first frame. */
+  firstVideoFrameAt: number | null;
   /** performance.now() when the peer appeared; basis for firstVideoFrameMs. */
   createdAt: number;
 }
@@ -64,7 +66,16 @@ export interface TileStats {
   skippedOtherLayer: number;
   pressureDowngrades: number;
   decoderResets: number;
+  /**
+   * Capture-to-screen latency of the last drawn frames (ms, newest last, at most LATENCY_SAMPLES):
+   * the wall clock when drawn minus the sender's capture_time_us. Sender and receiver share a clock
+   * only on one machine (the benchmark's case); across machines it includes their clock offset.
+   */
+  latencyMs: number[];
 }
+
+/** How many capture-to-screen latencies a tile keeps (bench/browser reads them). */
+export const LATENCY_SAMPLES = 600;
 
 /** What the page subscribed to (PROTOCOL.md §11.3). */
 export interface SubscriptionStats {
@@ -143,6 +154,8 @@ export interface VcStats {
   server: string | null;
   servers: string[];
   connection: ConnectionStatus;
+  /** performance.now() when the user pressed Join (null before): join-to-first-frame basis. */
+  joinStartedAt: number | null;
   /** Everyone else in the meeting (the local participant is not included). */
   roster: RosterEntry[];
   /** Receive-only participants (recorders, viewers): they get everyone's media but have no tile. */
@@ -184,6 +197,7 @@ function freshStats(): VcStats {
     server: null,
     servers: [],
     connection: 'idle',
+    joinStartedAt: null,
     roster: [],
     receiveOnly: [],
     peers: {},
@@ -256,6 +270,7 @@ export function newTileStats(publisherId: number, trackId: number, source: 'came
     skippedOtherLayer: 0,
     pressureDowngrades: 0,
     decoderResets: 0,
+    latencyMs: [],
   };
 }
 
@@ -272,6 +287,7 @@ export function newPeerStats(): PeerStats {
     videoWidth: 0,
     videoHeight: 0,
     firstVideoFrameMs: null,
+    firstVideoFrameAt: null,
     audioBufferedMs: 0,
     audioUnderruns: 0,
     audioPlayedMs: 0,

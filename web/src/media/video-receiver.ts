@@ -11,7 +11,7 @@
 // with the T2 frames that depend on it), then ask for a lower layer (onPressure), and reset the
 // decoder, which freezes the tile until the next keyframe, only when the queue is far behind anyway.
 import { Codec, VIDEO_CODEC_STRINGS, VPX_COLOR_SPACE, codecName, toNumber, type HeaderFields } from '../protocol';
-import type { PeerStats, TileStats } from '../stats';
+import { LATENCY_SAMPLES, type PeerStats, type TileStats } from '../stats';
 
 export interface VideoReceiverOptions {
   canvas: HTMLCanvasElement;
@@ -268,12 +268,18 @@ export class VideoReceiver {
       tile.framesDecoded++;
       tile.width = frame.displayWidth;
       tile.height = frame.displayHeight;
+      // frame.timestamp is the sender's capture_time_us (wall clock, microseconds).
+      if (tile.latencyMs.length >= LATENCY_SAMPLES) tile.latencyMs.shift();
+      tile.latencyMs.push(Date.now() - frame.timestamp / 1000);
       const peer = this.options.peerStats;
       if (peer) {
         peer.videoFramesDecoded++;
         peer.videoWidth = frame.displayWidth;
         peer.videoHeight = frame.displayHeight;
-        peer.firstVideoFrameMs ??= Math.round(performance.now() - peer.createdAt);
+        if (peer.firstVideoFrameAt === null) {
+          peer.firstVideoFrameAt = performance.now();
+          peer.firstVideoFrameMs = Math.round(peer.firstVideoFrameAt - peer.createdAt);
+        }
       }
       this.options.onFrame(frame.displayWidth, frame.displayHeight);
     } finally {

@@ -124,6 +124,7 @@ class MeetingPage {
     this.displayName = name;
     stats.displayName = name;
     stats.connection = 'joining';
+    stats.joinStartedAt = performance.now();
     this.renderShell();
     this.setStatus('Joining…', 'pending');
     const flags = urlFlags();

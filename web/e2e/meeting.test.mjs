@@ -277,13 +277,19 @@ describe('browser meeting', { timeout: 170_000 }, () => {
     const gina = await newParticipant(browser, 'gina');
     everyone.push(gina);
     let joinCalls = 0;
-    // Pretend every token has already expired (the server's stay valid for minutes).
-    await gina.page.route('**/api/v1/meetings/*/join', async (route) => {
-      joinCalls++;
+    // Pretend every token has already expired (the server's stay valid for minutes). The page also
+    // renews an expiring token in the background (about 1 s after joining here): its answer expires
+    // at once too, or a slow machine would drop the transport after the renewal and keep the identity.
+    const expired = async (route) => {
       const response = await route.fetch();
       const body = await response.json();
       await route.fulfill({ response, json: { ...body, expires_at: Math.floor(Date.now() / 1000) } });
+    };
+    await gina.page.route('**/api/v1/meetings/*/join', async (route) => {
+      joinCalls++;
+      await expired(route);
     });
+    await gina.page.route('**/api/v1/meetings/*/token', expired);
     const meeting = `${MEETING}-solo`;
     await joinFromLink(gina, server.url, 'Gina', meeting);
     const firstId = await waitJoined(gina);

@@ -149,7 +149,9 @@ export class Stage {
     const entry = this.entries.get(key);
     const attached = !!entry && entry.tile.element.isConnected;
     return {
-      visible: attached && this.intersecting.get(key) === true,
+      // A tile just attached counts as on screen until the observer says otherwise (a frame later),
+      // so its decoder starts with the server's first frames instead of after them.
+      visible: attached && this.intersecting.get(key) !== false,
       large: this.large === key,
       pixelHeight: this.heights.get(key) ?? 0,
     };

@@ -161,16 +161,19 @@ export class MeetingShell {
   setStatus(text: string, tone: 'ok' | 'pending', transport: string | null, server: string | null, rttMs: number | null): void {
     this.statusPill.className = `status-pill ${tone}`;
     this.statusPill.replaceChildren(el('span', 'dot'));
-    const label = el('span', '', text);
+    const label = el('span', 'status-text', text);
     if (transport && tone === 'ok') {
       const name = el('span', '', transport);
       name.dataset.testid = 'transport-name';
       label.append(' · ', name);
     }
     if (server && tone === 'ok') {
-      const host = el('span', '', server);
-      host.dataset.testid = 'server-name';
-      label.append(' · ', host);
+      // The server address is left out on a phone (styles.css): the pill must fit beside the name.
+      const host = el('span', 'status-server');
+      const address = el('span', '', server);
+      address.dataset.testid = 'server-name';
+      host.append(' · ', address);
+      label.append(host);
     }
     if (rttMs !== null && tone === 'ok') label.append(` · ${rttMs} ms`);
     this.statusPill.append(label);

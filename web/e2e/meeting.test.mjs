@@ -98,8 +98,9 @@ describe('browser meeting', { timeout: 170_000 }, () => {
     assert.equal(a.transport, 'WebTransport'); // preferred when the server offers it (e2e/webtransport.test.mjs covers fallback)
     assert.equal(a.lastError, null);
     assert.equal(b.lastError, null);
-    assert.equal(fromBob.videoWidth, 640);
-    assert.equal(fromBob.videoHeight, 360);
+    // The first frames may be the low layer (Hello's defaults are a guess before the layout exists;
+    // the tile's own subscription follows at once, and the server switches at the next keyframe).
+    await alice.page.waitForFunction((id) => window.__vc.peers[String(id)].videoWidth === 640 && window.__vc.peers[String(id)].videoHeight === 360, ids.bob, { timeout: 15_000, polling: 200 });
 
     // Decoded audio is actually played out through the AudioWorklet jitter buffer.
     const playing = (participant, otherId) =>

@@ -131,20 +131,28 @@ class MeetingPage {
     // Simulcast: 720p capture and three encodings only where the CPU can afford them (?layers=N overrides).
     this.cameraLayers = flags.cameraLayers ?? cameraCapturePlan(navigator.hardwareConcurrency || 2).maxLayers;
     const size = this.cameraLayers >= 3 ? { width: 1280, height: 720 } : { width: 640, height: 360 };
-    this.capture = await openCapture({ lowCpu: flags.lowCpu, frameRate: VIDEO.frameRate, ...size });
-    if (this.finished) return this.capture.stop();
-    if (this.capture.warning) this.shell.notices.append(warningStrip(this.capture.warning));
-    this.micOn = this.capture.audio !== null;
-    this.cameraOn = this.capture.video !== null;
-    this.addSelfTile();
-    this.audioOutput = new AudioOutput();
-    this.watchAudioPolicy();
-    this.updateControls();
+    // The camera and microphone open while the join request and the transport connect (each takes
+    // a few hundred ms); Hello, which states what we send, goes once both are done.
+    const mediaReady = openCapture({ lowCpu: flags.lowCpu, frameRate: VIDEO.frameRate, ...size }).then((capture) => {
+      this.capture = capture;
+      if (this.finished) {
+        capture.stop();
+        throw new MeetingError('Left the meeting', 'The page left before the camera opened.', 'client');
+      }
+      if (capture.warning) this.shell.notices.append(warningStrip(capture.warning));
+      this.micOn = capture.audio !== null;
+      this.cameraOn = capture.video !== null;
+      this.addSelfTile();
+      this.audioOutput = new AudioOutput();
+      this.watchAudioPolicy();
+      this.updateControls();
+      return { micOn: this.micOn, cameraOn: this.cameraOn };
+    });
     try {
       this.session = await MeetingSession.start(
         this.meetingId,
         name,
-        { micOn: this.micOn, cameraOn: this.cameraOn },
+        mediaReady,
         {
           joined: (selfId, self, roster, resumed, via) => {
             stats.joins++;
@@ -190,6 +198,7 @@ class MeetingPage {
         () => this.view.helloDefaults(),
       );
     } catch (error) {
+      if (this.finished) return;
       this.fail(error instanceof MeetingError ? error : new MeetingError('Could not join the meeting', String(error), 'client'));
       return;
     }

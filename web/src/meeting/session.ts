@@ -164,12 +164,14 @@ export class MeetingSession {
   static async start(
     meetingId: string,
     displayName: string,
-    mediaState: { micOn: boolean; cameraOn: boolean },
+    /** What we send, once the devices are open (the join and connect run meanwhile). */
+    mediaReady: Promise<{ micOn: boolean; cameraOn: boolean }>,
     events: SessionEvents,
     /** Hello's subscription defaults, asked again for each reconnect's Hello. */
     subscriptionDefaults?: () => HelloSubscriptions,
   ): Promise<MeetingSession> {
     const server = window.location.origin;
+    mediaReady.catch(() => {}); // handled below; a join failure must not leave it unhandled
     const join = await joinMeeting(meetingId, displayName, server);
     let transport: Transport;
     try {
@@ -180,6 +182,13 @@ export class MeetingSession {
         `The meeting was found but the media connection could not be opened. ${error instanceof Error ? error.message : ''}`,
         'transport',
       );
+    }
+    let mediaState: { micOn: boolean; cameraOn: boolean };
+    try {
+      mediaState = await mediaReady;
+    } catch (error) {
+      transport.close();
+      throw error;
     }
     const session = new MeetingSession(transport, events, join, server, meetingId, displayName, mediaState, subscriptionDefaults);
     session.attach(transport);

@@ -18,6 +18,7 @@
 #include "common/log.hpp"
 #include "http_join.hpp"
 #include "send_queue.hpp"
+#include "subscriptions.hpp"
 #include "transport.hpp"
 
 namespace vc::client {
@@ -90,7 +91,8 @@ class ClientImpl final : public Client,
         retry_timer_(strand_),
         ping_timer_(strand_),
         renew_timer_(strand_),
-        token_(config_.token) {}
+        token_(config_.token),
+        subscriptions_(config_.subscriptions) {}
 
   void start() override {
     asio::post(strand_, [self = shared_from_this()] {
@@ -134,7 +136,7 @@ class ClientImpl final : public Client,
                                    [&](const v1::Track& t) { return t.track_id() == track_id; });
       if (it == tracks.end()) return;
       tracks.erase(it);
-      if (!self->transport_opened_) return;
+      if (!self->hello_sent()) return;
       v1::Control control;
       control.mutable_unpublish_track()->set_track_id(track_id);
       self->send_now(encode_control(control));
@@ -156,6 +158,16 @@ class ClientImpl final : public Client,
     asio::post(strand_, [self = shared_from_this(), key, frame = std::move(frame)]() mutable {
       self->publish_if_new(key);
       self->queue_media(std::move(frame));
+    });
+  }
+
+  void update_subscriptions(const v1::UpdateSubscriptions& update) override {
+    asio::post(strand_, [self = shared_from_this(), update] {
+      self->subscriptions_.apply(update);
+      if (!self->hello_sent()) return;  // stated behind the next Hello
+      v1::Control control;
+      *control.mutable_update_subscriptions() = update;
+      self->send_now(encode_control(control));
     });
   }
 
@@ -209,9 +221,16 @@ class ClientImpl final : public Client,
     hello->set_client(config_.client_name);
     hello->set_receive_only(config_.receive_only);
     *hello->mutable_media_state() = config_.initial_media_state;
+    if (subscriptions_.defaults()) *hello->mutable_subscriptions() = *subscriptions_.defaults();
     queue_.push(encode_control(control));
-    // In order behind Hello on the control stream: the server knows our tracks before any frame.
+    // In order behind Hello on the control stream: the server knows our tracks before any frame,
+    // and a resumed session gets back the subscriptions the server reset.
     for (const auto& track : published_) send_publish(track);
+    if (auto replay = subscriptions_.replay()) {
+      v1::Control update;
+      *update.mutable_update_subscriptions() = std::move(*replay);
+      queue_.push(encode_control(update));
+    }
     if (transport_) transport_->flush();
   }
 
@@ -430,6 +449,7 @@ class ClientImpl final : public Client,
           events_.on_participant_joined(control.participant_joined().participant());
         break;
       case v1::Control::kParticipantLeft:
+        subscriptions_.forget_publisher(control.participant_left().participant_id());
         if (events_.on_participant_left) {
           events_.on_participant_left(control.participant_left().participant_id(),
                                       control.participant_left().reason());
@@ -533,7 +553,13 @@ class ClientImpl final : public Client,
     } else if (published_.size() < limits::kMaxTracksPerPublisher) {
       published_.push_back(track);
     }
-    if (transport_opened_) send_publish(track);  // else it goes out behind the next Hello
+    if (hello_sent()) send_publish(track);  // else it goes out behind the next Hello
+  }
+
+  // Control sent now lands behind this connection's Hello. Not while a reconnect is pending: the
+  // queue keeps control across it, and the next Hello must come first (it re-states everything).
+  bool hello_sent() const {
+    return transport_opened_ && (state_ == State::kConnecting || state_ == State::kJoined);
   }
 
   void send_publish(const v1::Track& track) {
@@ -706,6 +732,7 @@ class ClientImpl final : public Client,
   bool webtransport_stale_ = false;  // WebTransport failed to open: renew before the next try
   DecodedEnvelope decoded_;
   std::optional<ClientError> server_error_;
+  SubscriptionBook subscriptions_;                           // stated again on every (re)connection
   std::vector<std::pair<uint32_t, uint32_t>> video_tracks_;  // (kind, track) we have sent
   std::vector<v1::Track> published_;                         // re-published after every (re)join
   State state_ = State::kIdle;

@@ -201,16 +201,7 @@ class ShapingProxy::Impl {
   }
 
   ~Impl() {
-    std::promise<void> closed;
-    asio::post(io_, [&] {
-      boost::system::error_code ignored;
-      acceptor_.close(ignored);
-      for (auto& weak : connections_) {
-        if (auto connection = weak.lock()) connection->close();
-      }
-      closed.set_value();
-    });
-    closed.get_future().wait();
+    close_all(/*stop_accepting=*/true);
     // Every socket and timer is closed: their aborted handlers run, then run() returns.
     work_.reset();
     thread_.join();
@@ -218,6 +209,19 @@ class ShapingProxy::Impl {
 
   uint16_t port() const { return port_; }
   Shared& shared() { return shared_; }
+
+  void close_all(bool stop_accepting) {
+    std::promise<void> closed;
+    asio::post(io_, [&] {
+      boost::system::error_code ignored;
+      if (stop_accepting) acceptor_.close(ignored);
+      for (auto& weak : connections_) {
+        if (auto connection = weak.lock()) connection->close();
+      }
+      closed.set_value();
+    });
+    closed.get_future().wait();
+  }
 
  private:
   void accept() {
@@ -254,6 +258,10 @@ uint16_t ShapingProxy::port() const {
 ShapingStats ShapingProxy::stats() const {
   Shared& shared = impl_->shared();
   return ShapingStats{shared.connections.load(), shared.to_client.load(), shared.to_target.load()};
+}
+
+void ShapingProxy::drop_connections() {
+  impl_->close_all(/*stop_accepting=*/false);
 }
 
 void ShapingProxy::set_downstream_bps(uint64_t bps) {

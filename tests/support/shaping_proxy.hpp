@@ -53,6 +53,8 @@ class ShapingProxy {
   ShapingStats stats() const;
   // Changes the target -> client rate for every connection from now on.
   void set_downstream_bps(uint64_t bps);
+  // Closes every open connection (new ones are still accepted): a network drop for reconnects.
+  void drop_connections();
 
  private:
   class Impl;

@@ -32,6 +32,13 @@ struct BotOptions {
   std::string transport = "auto";    // auto | webtransport | websocket (ClientConfig::transport)
   std::string subscriber_transport;  // for subscribers; empty: same as `transport`
   int source_addresses = 1;          // WebTransport sockets spread over 127.0.0.1 .. 127.0.0.N
+  // Publishers send a simulcast ladder (media_loop.hpp) instead of one encoding.
+  bool simulcast = false;
+  // Each participant shows N publishers' cameras at view_height (view.hpp); 0: receive all.
+  int view = 0;
+  int view_height = 180;
+  std::string view_mode = "fixed";  // fixed | rotate | speaker
+  int speakers = -1;  // publishers (per room, the first ones) that send audio; -1: all
 };
 
 // Runs the scenario and fills `summary`; returns a tool exit code.

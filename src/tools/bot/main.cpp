@@ -77,6 +77,26 @@ int main(int argc, char** argv) {
                  "(the server admits 64 QUIC connections per address; loopback servers only)")
       ->check(CLI::Range(1, 250))
       ->capture_default_str();
+  app.add_flag("--simulcast", options.simulcast,
+               "Publishers send 180p (150 kbps) and 360p (500 kbps) encodings, plus 720p "
+               "(1.5 Mbps) when --resolution is 720p or more; --bitrate-kbps is not used");
+  app.add_option("--view", options.view,
+                 "Every participant shows N publishers' cameras of its room (participant i from "
+                 "publisher i on) at --view-resolution; other video is paused. 0: receive all")
+      ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
+  app.add_option("--view-resolution", options.view_height,
+                 "Largest video height a --view subscription asks for")
+      ->check(CLI::Range(1, 4320))
+      ->capture_default_str();
+  app.add_option("--view-mode", options.view_mode,
+                 "fixed, rotate (every view moves on by one publisher every 2 s) or speaker (the "
+                 "server shows the N most recent speakers, last_n)")
+      ->check(CLI::IsMember({"fixed", "rotate", "speaker"}))
+      ->capture_default_str();
+  app.add_option("--speakers", options.speakers,
+                 "Only the first K publishers of each room send audio (default: all)")
+      ->check(CLI::Range(0, 1000));
   app.add_option("--output,-o", output, "Also write the JSON summary to this file");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();

@@ -119,23 +119,59 @@ def free_closed_port():
 
 # ---- tests ----
 
+def run_bot_summary(server, args, participants, keys):
+    """Runs videocall-bot against `server`; it must exit 0 with everyone joined. Returns its
+    summary, after printing the sections named in `keys`."""
+    rc, out, err = run([BOT, "--server", server.url] + args, timeout=180)
+    if rc != 0:
+        fail(f"videocall-bot exited {rc}: {err.strip()}")
+    summary = json.loads(out)
+    print(json.dumps({k: summary[k] for k in keys}, indent=1))
+    if summary["participants"]["joined"] != participants:
+        fail(f"not everyone joined: {summary['participants']}")
+    return summary
+
+
 def test_bot_no_loss(workdir):
     server = Server(workdir)
     try:
-        rc, out, err = run([BOT, "--server", server.url, "--publishers", "1", "--subscribers", "20",
-                            "--duration", "5", "--ramp-up", "100"], timeout=180)
-        if rc != 0:
-            fail(f"videocall-bot exited {rc}: {err.strip()}")
-        summary = json.loads(out)
-        print(json.dumps({k: summary[k] for k in ("participants", "video", "audio", "latency_ms")}, indent=1))
-        if summary["participants"]["joined"] != 21:
-            fail(f"not everyone joined: {summary['participants']}")
+        summary = run_bot_summary(server, ["--publishers", "1", "--subscribers", "20", "--duration", "5",
+                                           "--ramp-up", "100"], 21, ("participants", "video", "audio", "latency_ms"))
         for kind in ("video", "audio"):
             stats = summary[kind]
             if stats["expected"] != 20 * stats["sent_per_publisher"] or stats["expected"] == 0:
                 fail(f"{kind}: unexpected expected count {stats}")
             if stats["lost"] != 0 or stats["missing"] != 0 or stats["received"] != stats["expected"]:
                 fail(f"{kind}: loss {stats}")
+    finally:
+        server.stop()
+
+
+def test_bot_simulcast_view(workdir):
+    """--simulcast --view 2 --view-resolution 180 --speakers 1: everyone (3 publishers, 4
+    subscribers) gets every frame of the 2 publishers it views, all of them the 180p encoding, no
+    layer switch, nothing of the publisher it does not view; audio from the one speaker only."""
+    server = Server(workdir)
+    try:
+        summary = run_bot_summary(server, ["--publishers", "3", "--subscribers", "4", "--simulcast", "--view", "2",
+                                           "--view-resolution", "180", "--speakers", "1", "--duration", "4",
+                                           "--transport", "websocket"], 7, ("pre_encode", "video", "audio", "view"))
+        if [layer["height"] for layer in summary["pre_encode"]["layers"]] != [180, 360]:
+            fail(f"expected a 180p + 360p ladder: {summary['pre_encode']}")
+        video, audio = summary["video"], summary["audio"]
+        if video["sent_per_publisher"] == 0 or video["expected"] != 7 * 2 * video["sent_per_publisher"]:
+            fail(f"video: every participant views 2 publishers: {video}")
+        if video["lost"] != 0 or video["received"] < video["expected"]:
+            fail(f"video: loss {video}")
+        if video["received_by_layer"] != [video["received"], 0, 0] or video["layer_switches"] != 0:
+            fail(f"video: only the 180p encoding, no switch: {video}")
+        if summary["view"]["unviewed_video_received"] != 0:
+            fail(f"video of publishers not viewed arrived: {summary['view']}")
+        # The speaker hears nobody; the 6 others hear it.
+        if audio["expected"] != 6 * audio["sent_per_publisher"] or audio["received"] != audio["expected"]:
+            fail(f"audio: one speaker: {audio}")
+        if not summary["ok"]:
+            fail("summary not ok")
     finally:
         server.stop()
 

@@ -4,8 +4,10 @@
 #include "common/envelope.hpp"
 #include "http_join.hpp"
 #include "send_queue.hpp"
+#include "subscriptions.hpp"
 #include "transport.hpp"
 #include "url.hpp"
+#include "videocall/client.hpp"
 
 namespace vc::client {
 namespace {
@@ -230,6 +232,45 @@ TEST(CloseCodes, RefusedCodesAreFinalAndTransientOnesRetry) {
   EXPECT_FALSE(is_retryable_close_code(4409));
   EXPECT_TRUE(is_retryable_close_code(4503));
   EXPECT_TRUE(is_retryable_close_code(1006));
+}
+
+TEST(SubscriptionBook, KeepsWhatTheServerKeepsForReplay) {
+  SubscriptionBook book(std::nullopt);
+  EXPECT_FALSE(book.defaults());
+  EXPECT_FALSE(book.replay());
+
+  v1::UpdateSubscriptions update;
+  *update.add_set() = track_subscription(7, 2, 180);
+  *update.add_set() = track_subscription(8, 2, 0, /*paused=*/true);
+  *update.add_set() = track_subscription(0, 2, 180);  // invalid: the server skips it
+  book.apply(update);
+  ASSERT_TRUE(book.replay());
+  EXPECT_EQ(book.replay()->set_size(), 2);
+  EXPECT_FALSE(book.replay()->has_defaults());  // defaults travel in Hello
+
+  v1::UpdateSubscriptions change;
+  *change.add_set() = track_subscription(7, 2, 360);  // replaces
+  v1::TrackRef* removed = change.add_remove();
+  removed->set_publisher_participant_id(8);
+  removed->set_track_id(2);
+  *change.mutable_defaults() = video_defaults(0, /*paused=*/true);
+  book.apply(change);
+  const auto replay = book.replay();
+  ASSERT_TRUE(replay);
+  ASSERT_EQ(replay->set_size(), 1);
+  EXPECT_EQ(replay->set(0).max_height(), 360u);
+  ASSERT_TRUE(book.defaults());
+  EXPECT_EQ(book.defaults()->video(), v1::VIDEO_DEFAULT_PAUSED);
+
+  book.forget_publisher(7);
+  EXPECT_FALSE(book.replay());
+}
+
+TEST(SubscriptionBook, DefaultsHelperPicksTheMode) {
+  EXPECT_EQ(video_defaults(0).video(), v1::VIDEO_DEFAULT_ALL);
+  EXPECT_EQ(video_defaults(180).video(), v1::VIDEO_DEFAULT_MAX_HEIGHT);
+  EXPECT_EQ(video_defaults(180).video_max_height(), 180u);
+  EXPECT_EQ(video_defaults(180, true).video(), v1::VIDEO_DEFAULT_PAUSED);
 }
 
 }  // namespace

@@ -112,6 +112,12 @@ struct ClientConfig {
   // Outgoing queue bounds (see SendQueue for the drop policy).
   std::size_t send_queue_video_bytes = 2u << 20;
   std::size_t send_queue_audio_frames = 64;
+
+  // What to receive of tracks with no explicit subscription, sent in Hello (docs/PROTOCOL.md
+  // §11.3), e.g. VIDEO_DEFAULT_MAX_HEIGHT 180 for a grid of small tiles. Absent: Hello carries
+  // none and the server forwards every track at its highest layer. Client::update_subscriptions
+  // with new defaults replaces these for later reconnects too.
+  std::optional<v1::SubscriptionDefaults> subscriptions;
 };
 
 // The track ids the browser uses for a participant's default tracks (docs/PROTOCOL.md §11.1). A
@@ -124,6 +130,14 @@ uint32_t default_track_id(v1::MediaKind kind);  // 0 for an unspecified kind
 // size, when given, is announced as that encoding's size.
 v1::Track default_track(v1::MediaKind kind, v1::Codec codec, uint32_t width = 0,
                         uint32_t height = 0);
+
+// One TrackSubscription for UpdateSubscriptions.set: the publisher's track at most max_height
+// (0: its highest layer), or nothing of it when paused.
+v1::TrackSubscription track_subscription(uint64_t publisher_participant_id, uint32_t track_id,
+                                         uint32_t max_height, bool paused = false);
+// Defaults for ClientConfig::subscriptions or UpdateSubscriptions.defaults: every video track at
+// most max_height (0: highest), or none of them when paused.
+v1::SubscriptionDefaults video_defaults(uint32_t max_height, bool paused = false);
 
 // All optional. Media payload spans are valid only during the callback.
 struct ClientEvents {
@@ -172,6 +186,12 @@ class Client {
   // first frames of such a track can overtake its PublishTrack and be dropped, so publish tracks
   // before start(), and always to offer simulcast layers.
   virtual void send_media(const v1::MediaHeader& header, std::span<const uint8_t> payload) = 0;
+  // Changes what this client receives (docs/PROTOCOL.md §11.3): `set` adds or replaces per-track
+  // subscriptions (track_subscription()), `remove` returns tracks to the defaults, `defaults`,
+  // when present, replaces them. The client keeps the result and states it again on every
+  // reconnect (defaults in Hello, explicit entries right behind it); entries of a publisher that
+  // left are forgotten, as the server forgets them. Callable before start().
+  virtual void update_subscriptions(const v1::UpdateSubscriptions& update) = 0;
   virtual void request_keyframe(uint64_t publisher_participant_id, v1::MediaKind kind,
                                 uint32_t track_id) = 0;
   virtual void set_media_state(const v1::MediaState& state) = 0;

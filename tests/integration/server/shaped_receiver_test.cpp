@@ -108,7 +108,9 @@ void read_frames(WsClient& client, Tally& tally, const std::atomic<bool>& stop) 
 TEST(ShapedReceiver, SlowReceiverGetsTheLowEncodingAndTheFastOneKeepsTheTop) {
   ServerProcess server;
   const uint16_t port = server.port();
-  ShapingProxy proxy({.target_port = port, .downstream_bps = kShapedBps});
+  // An Ethernet-sized MSS, so the server's kernel buffers about as much as it would on a real
+  // path (loopback's 64 KiB segments make it buffer seconds of this rate).
+  ShapingProxy proxy({.target_port = port, .downstream_bps = kShapedBps, .upstream_mss = 1460});
   const auto pub = join_meeting(port, "shaped", "Publisher");
   const auto fast = join_meeting(port, "shaped", "Direct");
   const auto slow = join_meeting(port, "shaped", "Shaped");

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/limits.hpp"
+
 namespace vc::quic {
 namespace {
 

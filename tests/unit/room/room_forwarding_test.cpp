@@ -396,9 +396,10 @@ TEST_F(RoomForwardingTest, TheTransportsHintCapsOnlyItsOwnReceiver) {
     }
     int samples = 0;
   } hinted;
-  Receiver plain;
-  join(plain, 1);
+  Receiver publisher, plain;
+  join(publisher, 1);
   join(hinted, 2);
+  join(plain, 3);
   publish_camera(1);
   for (int i = 0; i < 120; ++i) {
     simulcast_frame(1, static_cast<uint8_t>(i % 3), i % 30 == 0);

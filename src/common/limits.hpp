@@ -105,6 +105,10 @@ inline constexpr uint32_t kBweLossBackoffPermille = 50;  // receiver-reported lo
 // fill at least this much of the window (cwnd-limited), and holds this long after the last time.
 inline constexpr double kBweCwndLimitedFraction = 0.8;
 inline constexpr auto kBweTransportHintHold = 1s;
+// Unsent bytes the kernel may hold per accepted TCP socket (TCP_NOTSENT_LOWAT; http/listener.cpp).
+// Without it the send buffer autotunes to megabytes (seconds of video on a slow link), hiding the
+// backlog from the receiver's SendQueue and so from its bandwidth estimate.
+inline constexpr std::size_t kTcpNotSentLowatBytes = 64u << 10;
 // Dominant speaker tuning (room/dominant_speaker.cpp). Levels are RFC 6464 -dBov (0 loudest):
 // at or above kSpeechLevelFloor a frame counts as silence (background noise), at or below
 // kSpeechLevelFull as full activity.

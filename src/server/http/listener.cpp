@@ -75,7 +75,7 @@ void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
   // Bound what the kernel holds unsent (it would autotune to megabytes): a slow receiver's backlog
   // then stays in its SendQueue, where the drop policy and the bandwidth estimate see it
   // (docs/PROTOCOL.md §11.6). In-flight data is not limited by this.
-  constexpr int kNotSentLowat = 64 << 10;  // TMP
+  constexpr int kNotSentLowat = static_cast<int>(limits::kTcpNotSentLowatBytes);
   ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NOTSENT_LOWAT, &kNotSentLowat,
                sizeof(kNotSentLowat));
   start_http_session(ctx_, std::move(socket),

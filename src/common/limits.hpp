@@ -1,4 +1,5 @@
-// Tuning constants for the whole system live here, so they can be reviewed and changed in one place.
+// Tuning constants for the whole system live here, so they can be reviewed and changed in one
+// place.
 #pragma once
 
 #include <chrono>
@@ -10,8 +11,8 @@ namespace vc::limits {
 using namespace std::chrono_literals;
 
 // Protocol.
-inline constexpr std::size_t kMaxEnvelopeBytes = 1u << 20;   // one encoded frame plus header
-inline constexpr std::size_t kMaxControlBytes = 64u << 10;   // a control message from a client
+inline constexpr std::size_t kMaxEnvelopeBytes = 1u << 20;  // one encoded frame plus header
+inline constexpr std::size_t kMaxControlBytes = 64u << 10;  // a control message from a client
 inline constexpr std::size_t kMaxDisplayNameBytes = 64;
 inline constexpr std::size_t kMaxMeetingIdBytes = 64;
 
@@ -100,6 +101,14 @@ inline constexpr std::size_t kBweRateWindowSamples = 4;
 // nor decays (no evidence either way).
 inline constexpr double kBweAppLimitedHeadroom = 2.0;
 inline constexpr uint32_t kBweLossBackoffPermille = 50;  // receiver-reported loss above 5% lowers
+// WebTransport's hint (quic/congestion_hint.hpp): cwnd / RTT counts only while bytes in flight
+// fill at least this much of the window (cwnd-limited), and holds this long after the last time.
+inline constexpr double kBweCwndLimitedFraction = 0.8;
+inline constexpr auto kBweTransportHintHold = 1s;
+// Unsent bytes the kernel may hold per accepted TCP socket (TCP_NOTSENT_LOWAT; http/listener.cpp).
+// Without it the send buffer autotunes to megabytes (seconds of video on a slow link), hiding the
+// backlog from the receiver's SendQueue and so from its bandwidth estimate.
+inline constexpr std::size_t kTcpNotSentLowatBytes = 64u << 10;
 // Dominant speaker tuning (room/dominant_speaker.cpp). Levels are RFC 6464 -dBov (0 loudest):
 // at or above kSpeechLevelFloor a frame counts as silence (background noise), at or below
 // kSpeechLevelFull as full activity.
@@ -170,8 +179,8 @@ inline constexpr std::size_t kMaxRememberedLeftParticipants = 100000;
 // WebTransport (QUIC endpoint, HTTP/3 layer, sessions).
 inline constexpr std::size_t kMaxQuicConnections = 10000;
 inline constexpr std::size_t kMaxQuicConnectionsPerAddress = 64;
-inline constexpr std::size_t kQuicMaxStreamsBidi = 8;   // control stream + CONNECT + spare
-inline constexpr std::size_t kQuicMaxStreamsUni = 16;   // H3 control/QPACK + media kinds + spare
+inline constexpr std::size_t kQuicMaxStreamsBidi = 8;  // control stream + CONNECT + spare
+inline constexpr std::size_t kQuicMaxStreamsUni = 16;  // H3 control/QPACK + media kinds + spare
 inline constexpr std::size_t kQuicStreamReceiveWindow = 2u << 20;
 inline constexpr std::size_t kQuicConnectionReceiveWindow = 8u << 20;
 // Media is moved from the SendQueue (where the drop policy applies) into a QUIC stream only while

@@ -1,5 +1,9 @@
 #include "shaping_proxy.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -52,6 +56,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
       // Small and fixed (no autotuning), so backpressure reaches the target after little data.
       target_.set_option(tcp::socket::receive_buffer_size(shared_.options.upstream_receive_buffer),
                          ec);
+    }
+    if (!ec && shared_.options.upstream_mss > 0) {
+      // Advertised in our SYN: the target's kernel then segments (and sizes its autotuned send
+      // buffer) as on that path, not for loopback's 64 KiB segments.
+      const int mss = shared_.options.upstream_mss;
+      if (::setsockopt(target_.native_handle(), IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss)) != 0) {
+        ec = boost::system::error_code(errno, boost::system::system_category());
+      }
     }
     if (ec) return close();
     target_.async_connect(target, [self = shared_from_this()](boost::system::error_code error) {

@@ -7,8 +7,9 @@
 // backpressure, as it would behind a slow access link.
 //
 // What lies between the target's writer and the bucket: the target's own socket send buffer (the
-// kernel may autotune it; the proxy cannot shrink it), the proxy's receive buffer (set small with
-// `upstream_receive_buffer`), and at most `max_pending_bytes` in the proxy.
+// kernel may autotune it; the proxy cannot shrink it, but `upstream_mss` bounds the autotuning),
+// the proxy's receive buffer (set small with `upstream_receive_buffer`), and at most
+// `max_pending_bytes` in the proxy.
 //
 // Runs its own thread and io_context; every method is thread-safe.
 #pragma once
@@ -34,6 +35,11 @@ struct ShapingOptions {
   std::size_t max_pending_bytes = 64u << 10;
   // SO_RCVBUF of the proxy's socket to the target (0: the kernel's default, autotuned).
   int upstream_receive_buffer = 32 << 10;
+  // TCP_MAXSEG of the proxy's socket to the target, advertised in its SYN (0: the kernel's, 64 KiB
+  // less headers on loopback). On loopback the target's kernel sizes its send buffer from the
+  // segment size (ten segments' worth, twice, about 2.5 MiB), which would hide the shaped rate
+  // from the target for many seconds; 1460 makes it size the buffer as on an Ethernet path.
+  int upstream_mss = 0;
 };
 
 struct ShapingStats {

@@ -1,5 +1,9 @@
 #include "server/http/listener.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <cerrno>
 
 #include "common/limits.hpp"
@@ -68,6 +72,12 @@ void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
   }
   ++ctx_.metrics.connections_accepted;
   socket.set_option(tcp::no_delay(true), remote_ec);  // media latency beats packet count
+  // Bound what the kernel holds unsent (it would autotune to megabytes): a slow receiver's backlog
+  // then stays in its SendQueue, where the drop policy and the bandwidth estimate see it
+  // (docs/PROTOCOL.md §11.6). In-flight data is not limited by this.
+  constexpr int kNotSentLowat = static_cast<int>(limits::kTcpNotSentLowatBytes);
+  ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NOTSENT_LOWAT, &kNotSentLowat,
+               sizeof(kNotSentLowat));
   start_http_session(ctx_, std::move(socket),
                      app::ConnectionSlot(ctx_.connections, remote.address()), tls_);
   accept();

@@ -1,8 +1,7 @@
 // QuicConnection: the thin adapter around ngtcp2 0.12 + GnuTLS (ngtcp2's pre-1.0 API changes
-// between releases, so nothing outside this file, quic_connection.cpp and stateless.cpp includes
-// ngtcp2 or sees
-// its types beyond ngtcp2_vec in SendStream). One class serves both roles: the server endpoint and
-// the native WebTransport client.
+// between releases, so nothing outside this file, quic_connection.cpp, congestion_hint.cpp and
+// stateless.cpp includes ngtcp2 or sees its types beyond ngtcp2_vec in SendStream). One class
+// serves both roles: the server endpoint and the native WebTransport client.
 //
 // Sans-I/O: it is fed packets and timestamps and produces packets into a PacketSink. It keeps
 // stream data until acknowledged, returns flow-control credit as the application consumes data,
@@ -124,6 +123,14 @@ struct ConnectionStats {
   uint64_t datagrams_dropped = 0;
 };
 
+// The congestion controller's state, read on demand (congestion_hint.hpp turns it into a hint).
+struct CongestionInfo {
+  uint64_t cwnd_bytes = 0;
+  uint64_t bytes_in_flight = 0;
+  uint64_t smoothed_rtt_ns = 0;
+  bool has_rtt_sample = false;  // before the first one, smoothed_rtt is ngtcp2's initial guess
+};
+
 // First look at a received packet, before any connection is involved.
 enum class PacketKind : uint8_t {
   kRoutable,            // route by `dcid`; a new connection may start if it is an Initial
@@ -211,6 +218,8 @@ class QuicConnection {
   std::optional<uint64_t> peer_close_error() const;
   // Set once the peer's transport parameters are known (datagram support etc.).
   bool peer_accepts_datagrams() const;
+  // Congestion window, bytes in flight and smoothed RTT now (a copy; no per-packet cost).
+  CongestionInfo congestion_info() const;
 
  private:
   struct Callbacks;

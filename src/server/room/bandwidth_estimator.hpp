@@ -1,8 +1,8 @@
 // BandwidthEstimator: one receiver's downlink estimate, from its own transport (docs/PROTOCOL.md
 // §11.6). Sans-I/O: the room samples the receiver's send queue on its timer (bytes drained since
 // the last sample, bytes still waiting) and passes the transport's own hint when it has one
-// (WebTransport: ngtcp2's congestion window / RTT). The estimate only decides what this receiver is
-// sent.
+// (WebTransport: ngtcp2's congestion window / RTT, only while the connection is cwnd-limited; see
+// quic/congestion_hint.hpp). The estimate only decides what this receiver is sent.
 //
 // Rules (constants in common/limits.hpp, "Per-receiver bandwidth estimate"):
 //  - delivery rate = bytes drained over the last kBweRateWindowSamples samples / their time span;
@@ -35,7 +35,8 @@ struct BandwidthSample {
   std::chrono::steady_clock::time_point now;
   uint64_t drained_bytes_total = 0;  // monotonically increasing count of bytes the transport took
   uint64_t queued_bytes = 0;         // media bytes waiting in the receiver's send queue now
-  std::optional<uint64_t> transport_bps;  // transport's own estimate, if any
+  // The transport's own estimate, if any: an upper bound (absent: the queue alone decides).
+  std::optional<uint64_t> transport_bps;
 };
 
 class BandwidthEstimator {

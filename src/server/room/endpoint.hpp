@@ -24,9 +24,11 @@ class Endpoint {
   virtual void on_queue_ready() = 0;
 
   // The transport's own view of this receiver's downlink in bits per second, if it has one
-  // (WebTransport: the QUIC congestion window over the RTT); the room's BandwidthEstimator takes
-  // it as an upper bound. WebSocket has none: its estimate comes from the send queue alone.
-  virtual std::optional<uint64_t> transport_bandwidth_bps() const { return std::nullopt; }
+  // (WebTransport: the QUIC congestion window over the RTT while cwnd-limited,
+  // quic/congestion_hint.hpp); the room's BandwidthEstimator takes it as an upper bound. Called
+  // once per bandwidth sample (it may keep state). WebSocket has none: its estimate comes from the
+  // send queue alone.
+  virtual std::optional<uint64_t> transport_bandwidth_bps() { return std::nullopt; }
 
   // The room ends this connection: send Control.error{code, reason} if possible, then close.
   // Must not call back into the room synchronously.

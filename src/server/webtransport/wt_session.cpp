@@ -268,6 +268,11 @@ void WebTransportSession::detach_from_room() {
   membership_.leave(*this);
 }
 
+std::optional<uint64_t> WebTransportSession::transport_bandwidth_bps() {
+  if (state_ != State::kJoined) return std::nullopt;  // the connection may be going away
+  return congestion_hint_.on_sample(connection_.quic().congestion_info(), quic::monotonic_now());
+}
+
 void WebTransportSession::close_with_error(uint32_t code, std::string_view reason) {
   if (state_ == State::kClosing || state_ == State::kClosed) return;
   state_ = State::kClosing;

@@ -22,6 +22,7 @@
 #include "server/app/server_context.hpp"
 #include "server/h3/connection.hpp"
 #include "server/h3/record_reader.hpp"
+#include "server/quic/congestion_hint.hpp"
 #include "server/quic/endpoint.hpp"
 #include "server/room/endpoint.hpp"
 
@@ -88,6 +89,7 @@ class WebTransportSession final : public quic::QuicApplication,
   // room::Endpoint
   void on_queue_ready() override;
   void close_with_error(uint32_t code, std::string_view reason) override;
+  std::optional<uint64_t> transport_bandwidth_bps() override;
 
   // app::LiveConnection
   void shut_down() override;
@@ -121,6 +123,7 @@ class WebTransportSession final : public quic::QuicApplication,
   std::unordered_map<int64_t, h3::RecordReader> readers_;
   std::unordered_map<uint32_t, int64_t> media_streams_;  // media kind -> our uni stream
   DecodedEnvelope decoded_;
+  quic::CongestionHint congestion_hint_;
   boost::asio::steady_timer deadline_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -384,5 +384,40 @@ TEST_F(RoomForwardingTest, OneSlowReceiverDoesNotLowerWhatAnotherGets) {
   EXPECT_EQ(fast.frames_of(1, kCamera, 0), 0);
 }
 
+TEST_F(RoomForwardingTest, TheTransportsHintCapsOnlyItsOwnReceiver) {
+  // A receiver that keeps up (its queue never backs up) but whose transport reports a narrow
+  // path (WebTransport's cwnd / RTT, quic/congestion_hint.hpp): the room samples the hint and
+  // the receiver steps down to the lowest encoding; a receiver without a hint keeps the top one.
+  class Hinted : public Receiver {
+   public:
+    std::optional<uint64_t> transport_bandwidth_bps() override {
+      ++samples;
+      return 200'000;
+    }
+    int samples = 0;
+  } hinted;
+  Receiver publisher, plain;
+  join(publisher, 1);
+  join(hinted, 2);
+  join(plain, 3);
+  publish_camera(1);
+  for (int i = 0; i < 120; ++i) {
+    simulcast_frame(1, static_cast<uint8_t>(i % 3), i % 30 == 0);
+    advance(std::chrono::milliseconds(33));
+  }
+  EXPECT_GT(hinted.samples, 10);
+  const int low_before = hinted.frames_of(1, kCamera, 0);
+  const int high_before = hinted.frames_of(1, kCamera, 2);
+  for (int i = 120; i < 240; ++i) {
+    simulcast_frame(1, static_cast<uint8_t>(i % 3), i % 30 == 0);
+    advance(std::chrono::milliseconds(33));
+  }
+  EXPECT_GT(hinted.frames_of(1, kCamera, 0) - low_before, 40);
+  EXPECT_EQ(hinted.frames_of(1, kCamera, 2), high_before) << "top encoding despite the hint";
+  EXPECT_EQ(hinted.frames_of(1, kCamera, 1), 0);
+  EXPECT_GT(plain.frames_of(1, kCamera, 2), 200);
+  EXPECT_EQ(plain.frames_of(1, kCamera, 0), 0);
+}
+
 }  // namespace
 }  // namespace vc::room

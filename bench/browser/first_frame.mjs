@@ -59,14 +59,13 @@ async function measureTransport(browser, url, transport) {
         const peer = window.__vc.peers[String(hostId)];
         if (peer?.firstVideoFrameAt == null || window.__vc.joinStartedAt == null) return null;
         // Total, and the part until the host's tile existed (camera opened, connected, joined).
-        const tile = window.__vc.tiles[`${hostId}/2`];
-        return { total: peer.firstVideoFrameAt - window.__vc.joinStartedAt, joined: peer.createdAt - window.__vc.joinStartedAt, early: tile?.framesBeforeDecoder ?? 0, requests: peer.keyframeRequestsSent };
+        return { total: peer.firstVideoFrameAt - window.__vc.joinStartedAt, joined: peer.createdAt - window.__vc.joinStartedAt, requests: peer.keyframeRequestsSent };
       },
       host.id,
       { timeout: 30_000, polling: 'raf' },
     );
-    const { total, joined, early, requests } = await first.jsonValue();
-    process.stderr.write(`  join ${run}: first frame ${total.toFixed(0)} ms (peer tile at ${joined.toFixed(0)} ms), ${early} frames before the decoder, ${requests} keyframe requests\n`);
+    const { total, joined, requests } = await first.jsonValue();
+    process.stderr.write(`  join ${run}: first frame ${total.toFixed(0)} ms (peer tile at ${joined.toFixed(0)} ms), ${requests} keyframe requests\n`);
     firstFrameMs.push(total);
     joinedMs.push(joined);
     if (run === 0) {

@@ -60,8 +60,6 @@ export interface TileStats {
   /** Spatial layers that frames arrived on (the old server forwards every layer). */
   layersSeen: number[];
   decodersCreated: number;
-  /** Frames kept while the tile had no decoder yet, and fed to it when it started (first-frame speed). */
-  framesBeforeDecoder: number;
   skippedT2: number;
   skippedT1: number;
   /** Frames of a spatial layer other than the one being decoded (dropped). */
@@ -267,7 +265,6 @@ export function newTileStats(publisherId: number, trackId: number, source: 'came
     spatialLayer: 0,
     layersSeen: [],
     decodersCreated: 0,
-    framesBeforeDecoder: 0,
     skippedT2: 0,
     skippedT1: 0,
     skippedOtherLayer: 0,

@@ -6,15 +6,6 @@ import { newTileStats, stats, type PeerStats, type TileStats } from '../stats';
 import { Tile } from '../ui/tile';
 import { trackKey } from './subscriptions';
 
-/**
- * Frames that arrive before the tile has its decoder (the server starts a new subscription at the
- * layer's last keyframe at once; the layout puts the tile on screen a frame later) are kept from the
- * latest keyframe, within these bounds, and fed to the decoder when it starts: the first frame shows
- * without waiting for another keyframe.
- */
-const EARLY_MAX_FRAMES = 90;
-const EARLY_MAX_BYTES = 2 << 20;
-
 /** Track ids every client uses (issue 10 contract). */
 export const CAMERA_TRACK_ID = 2;
 export const SCREEN_TRACK_ID = 3;
@@ -39,8 +30,6 @@ export class RemoteVideo {
   readonly stats: TileStats;
   private readonly canvas = document.createElement('canvas');
   private receiver: VideoReceiver | null = null;
-  private early: { header: HeaderFields; payload: Uint8Array }[] = [];
-  private earlyBytes = 0;
 
   constructor(private readonly options: RemoteVideoOptions) {
     this.key = trackKey(options.publisherId, options.trackId);
@@ -71,7 +60,6 @@ export class RemoteVideo {
   /** A decoder exists exactly while the tile is on screen (and so subscribed). */
   setOnScreen(onScreen: boolean): void {
     if (onScreen === (this.receiver !== null)) return;
-    this.dropEarly();
     if (!onScreen) {
       this.receiver!.close();
       this.receiver = null;
@@ -92,39 +80,10 @@ export class RemoteVideo {
       onPressure: () => this.options.onPressure(this.key, this.stats.height),
     });
     this.tile.setDecodeState(true, this.stats.width, this.stats.height);
-    // Only what the newest frame depends on (L1T3): the keyframe, every T0 frame, and what came
-    // after the last T0. A whole GOP at once would overrun the decode queue.
-    const early = this.early;
-    this.dropEarly();
-    let lastBase = 0;
-    early.forEach((frame, index) => {
-      if (frame.header.temporalLayer === 0) lastBase = index;
-    });
-    early.forEach((frame, index) => {
-      if (index === 0 || frame.header.temporalLayer === 0 || index > lastBase) this.receiver!.handle(frame.header, frame.payload);
-    });
   }
 
   handle(header: HeaderFields, payload: Uint8Array): void {
-    if (this.receiver) {
-      this.receiver.handle(header, payload);
-      return;
-    }
-    if (header.keyframe) this.dropEarly();
-    else if (this.early.length === 0) return; // nothing decodable before a keyframe
-    if (this.early.length >= EARLY_MAX_FRAMES || this.earlyBytes + payload.byteLength > EARLY_MAX_BYTES) {
-      this.dropEarly();
-      return;
-    }
-    // A copy: the transport may reuse the buffer the payload views.
-    this.early.push({ header, payload: payload.slice() });
-    this.earlyBytes += payload.byteLength;
-    this.stats.framesBeforeDecoder++;
-  }
-
-  private dropEarly(): void {
-    this.early = [];
-    this.earlyBytes = 0;
+    this.receiver?.handle(header, payload);
   }
 
   setName(name: string): void {
@@ -132,7 +91,6 @@ export class RemoteVideo {
   }
 
   close(): void {
-    this.dropEarly();
     this.receiver?.close();
     this.receiver = null;
     delete stats.tiles[this.key];

@@ -240,13 +240,17 @@ bool Room::route_video(Member& receiver, const Member& sender, PublishedTrack& t
   const FrameMeta& meta = frame->meta();
   if (!forwarder.started()) {
     // A new subscriber starts from the cached frames since the target encoding's last keyframe
-    // (this frame included when it belongs to it), so its first picture needs no round trip.
+    // (this frame included when it belongs to it), so its first picture needs no round trip. The
+    // replay is the base temporal layer only: the burst a new decoder must chew through is short.
     const GopCache& cache = track.gop[forwarder.target().spatial];
     if (cache.has_keyframe()) {
       ++stats_.gop_cache_starts;
-      forwarder.start_from_cache();
-      for (const FrameRef& cached : cache.frames()) {
-        if (cached->meta().temporal_layer > forwarder.target().max_temporal) continue;
+      const auto& frames = cache.frames();
+      forwarder.start_from_cache(std::any_of(frames.begin(), frames.end(), [](const FrameRef& f) {
+        return !VideoForwarder::replays(f->meta().temporal_layer);
+      }));
+      for (const FrameRef& cached : frames) {
+        if (!VideoForwarder::replays(cached->meta().temporal_layer)) continue;
         if (!push_media(receiver, cached)) return false;
       }
       if (receiver.endpoint->queue().has_keyframe_needs()) route_keyframe_needs(receiver);

@@ -28,11 +28,15 @@ class VideoForwarder {
 
   ForwardDecision on_frame(uint8_t spatial, uint8_t temporal, bool keyframe);
 
-  // Starts the target encoding from cached frames (they begin with its keyframe).
-  void start_from_cache() {
+  // Starts the target encoding from cached frames (they begin with its keyframe). Only their
+  // temporal-layer-0 frames are replayed (4x fewer to decode on a three-layer stream); when that
+  // left some out, upper layers resume at the next T0, whose references were all replayed.
+  void start_from_cache(bool skipped_upper_layers) {
     current_ = target_.spatial;
-    temporal_cap_ = target_.max_temporal;
+    temporal_cap_ = skipped_upper_layers ? 0 : target_.max_temporal;
   }
+  // A cached frame of this temporal layer is part of the replay.
+  static bool replays(uint8_t temporal) { return temporal == 0; }
   // The receiver lost video (queue overflow): start over at the next keyframe.
   void restart() { current_.reset(); }
 

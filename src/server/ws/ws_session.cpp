@@ -179,7 +179,9 @@ class WsSession final : public room::Endpoint,
       fail(kInternal, "internal error");
     }
     rx_.consume(rx_.size());
-    if (state_ != State::kClosed) read_next();
+    // Once our close frame is out, Beast's close operation reads until the peer's reply: a read of
+    // ours would compete with it for the stream's read side and can stall the handshake.
+    if (state_ != State::kClosed && !close_sent_) read_next();
   }
 
   void on_message(std::span<const uint8_t> bytes, bool binary) {
@@ -252,7 +254,8 @@ class WsSession final : public room::Endpoint,
         close_sent_ = true;
         websocket::close_reason reason(static_cast<std::uint16_t>(close_code_));
         reason.reason.assign(close_reason_.data(), close_reason_.size());
-        ws_.async_close(reason, [self = this->shared_from_this()](beast::error_code) {});
+        ws_.async_close(reason,
+                        [self = this->shared_from_this()](beast::error_code) { self->finish(); });
         return;
       }
     } else {

@@ -1,6 +1,7 @@
 #include "server_harness.hpp"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -13,7 +14,9 @@
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -140,6 +143,14 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_args, ServerOptions 
 
 ServerProcess::~ServerProcess() {
   if (pid_ > 0) terminate(10s);
+  // A failed test shows what the server said (VC_TEST_SERVER_LOG=1: every test): a flake on a
+  // loaded CI machine is otherwise blind.
+  if (::testing::Test::HasFailure() || std::getenv("VC_TEST_SERVER_LOG") != nullptr) {
+    const std::string log = stderr_text();
+    constexpr std::size_t kTail = 16 * 1024;
+    std::cerr << "---- videocall-server stderr (last " << kTail << " bytes) ----\n"
+              << (log.size() > kTail ? log.substr(log.size() - kTail) : log) << "---- end ----\n";
+  }
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
 }

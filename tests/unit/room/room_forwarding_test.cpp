@@ -218,7 +218,7 @@ TEST_F(RoomForwardingTest, PausedAndUnsubscribedTracksForwardNothing) {
   EXPECT_GE(room_.stats().frames_not_subscribed, 3u);
   // Subscribing starts the stream from the cached keyframe at once.
   subscribe(2, 1, kCamera, 180);
-  video(1, 0, 1, false);
+  video(1, 0, 0, false);
   EXPECT_EQ(b.frames_of(1, kCamera), 2);
   EXPECT_EQ(room_.stats().gop_cache_starts, 1u);
   // Unsubscribing (pause) stops the frames.
@@ -237,10 +237,34 @@ TEST_F(RoomForwardingTest, NewSubscriberStartsFromTheCacheWithoutAKeyframeReques
   video(1, 0, 1, false);
   join(c, 3);
   video(1, 0, 2, false);
-  EXPECT_EQ(c.frames_of(1, kCamera), 4);
-  ASSERT_FALSE(c.media.empty());
+  // The replay is the base layer only (here the keyframe): upper layers wait for the next T0,
+  // since the T2 frames reference the T1 frame that was not replayed.
+  ASSERT_EQ(c.frames_of(1, kCamera), 1);
   EXPECT_TRUE(c.media.front().keyframe());
+  video(1, 0, 1, false);
+  EXPECT_EQ(c.frames_of(1, kCamera), 1);
+  video(1, 0, 0, false);
+  video(1, 0, 2, false);
+  video(1, 0, 1, false);
+  EXPECT_EQ(c.frames_of(1, kCamera), 4);
+  EXPECT_EQ(b.frames_of(1, kCamera), 8);  // the subscriber from the start misses nothing
   EXPECT_TRUE(a.keyframe_requests().empty());
+}
+
+TEST_F(RoomForwardingTest, ReplayOfALongGopIsItsBaseLayer) {
+  Receiver a, b, c;
+  join(a, 1);
+  join(b, 2);
+  publish_camera(1, 1);
+  const uint8_t pattern[4] = {0, 2, 1, 2};  // L1T3
+  for (int i = 0; i < 40; ++i) video(1, 0, pattern[i % 4], i == 0);
+  join(c, 3);
+  video(1, 0, 0, false);  // the 11th T0 since the keyframe
+  ASSERT_EQ(c.frames_of(1, kCamera), 11);
+  for (const auto& header : c.media) EXPECT_EQ(header.temporal_layer(), 0u);
+  EXPECT_TRUE(c.media.front().keyframe());
+  EXPECT_EQ(room_.stats().gop_cache_starts, 2u);  // b at the keyframe, c mid-GOP
+  EXPECT_EQ(b.frames_of(1, kCamera), 41);         // b's start skipped nothing: all layers flow
 }
 
 TEST_F(RoomForwardingTest, SpatialSwitchWaitsForTheTargetKeyframeAndAsksForIt) {

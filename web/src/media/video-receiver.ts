@@ -25,6 +25,11 @@ export interface VideoReceiverOptions {
   onFrame(width: number, height: number): void;
   /** Skipping temporal layers did not keep up: the page asks the server for a lower layer. */
   onPressure(): void;
+  /**
+   * The track announces temporal layers: a new subscriber's replay carries only T0 frames, so a
+   * sequence gap before a T0 frame is expected from the first frame on.
+   */
+  temporallyLayered?(): boolean;
 }
 
 const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
@@ -88,7 +93,8 @@ export class VideoReceiver {
     } else if (previous !== null && header.sequence !== ((previous + 1) >>> 0)) {
       // A gap: harmless when the missing frames were upper temporal layers (a server drops those
       // under pressure) and this frame is a base frame; otherwise a reference is gone.
-      if (!(this.temporalLayersInUse && header.temporalLayer === 0)) this.needKeyframe = true;
+      const layered = this.temporalLayersInUse || this.options.temporallyLayered?.() === true;
+      if (!(layered && header.temporalLayer === 0)) this.needKeyframe = true;
     }
 
     if (this.decoder && this.decoder.decodeQueueSize > RESET_QUEUE) {

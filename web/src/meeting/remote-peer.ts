@@ -158,6 +158,7 @@ export class RemotePeer {
       wantedHeight: (key) => this.hooks.wantedHeight(key),
       onPin: (key) => this.hooks.onPin(key),
       onPressure: (key, height) => this.hooks.onPressure(key, height),
+      temporalLayers: (track) => this.tracks.find((t) => t.trackId === track)?.temporalLayers ?? 0,
     };
     if (source === 'camera') options.peerStats = this.stats;
     return new RemoteVideo(options);

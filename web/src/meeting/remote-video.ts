@@ -22,6 +22,8 @@ export interface RemoteVideoOptions {
   wantedHeight(key: string): number;
   onPin(key: string): void;
   onPressure(key: string, decodedHeight: number): void;
+  /** Temporal layers the roster says the track has (0 or 1: none). */
+  temporalLayers(trackId: number): number;
 }
 
 export class RemoteVideo {
@@ -78,6 +80,7 @@ export class RemoteVideo {
         this.tile.setDecodeState(true, width, height);
       },
       onPressure: () => this.options.onPressure(this.key, this.stats.height),
+      temporallyLayered: () => this.options.temporalLayers(this.options.trackId) > 1,
     });
     this.tile.setDecodeState(true, this.stats.width, this.stats.height);
   }

@@ -19,7 +19,9 @@ std::vector<SimulcastLayer> simulcast_layers(int width, int height, int min_laye
   std::vector<SimulcastLayer> layers;
   if (width <= 0 || height <= 0) return layers;
   for (const SimulcastRung& rung : kCameraLadder) {
-    if (rung.height > height && static_cast<int>(layers.size()) >= min_layers) break;
+    // Upscaled rungs only to reach min_layers > 1; a single encoding is the source's own size.
+    const bool enough = min_layers <= 1 || static_cast<int>(layers.size()) >= min_layers;
+    if (rung.height > height && enough) break;
     layers.push_back({even_width_for(rung.height, width, height), rung.height, rung.bitrate_kbps});
   }
   if (layers.empty()) layers.push_back({width, height, kCameraLadder[0].bitrate_kbps});

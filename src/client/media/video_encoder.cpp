@@ -22,6 +22,17 @@ int log2_floor(int value) {
   return result;
 }
 
+// L1T3 reference structure (media.hpp): T0 references and updates LAST only; T1 references LAST
+// and updates GOLDEN; T2 references LAST and GOLDEN and updates nothing. Dropping T2, or T1 and T2,
+// leaves every remaining frame's references as the encoder had them.
+constexpr int kTemporalPattern[] = {0, 2, 1, 2};
+constexpr vpx_enc_frame_flags_t kTemporalFlags[kMaxTemporalLayers] = {
+    VP8_EFLAG_NO_REF_GF | VP8_EFLAG_NO_REF_ARF | VP8_EFLAG_NO_UPD_GF | VP8_EFLAG_NO_UPD_ARF,
+    VP8_EFLAG_NO_REF_GF | VP8_EFLAG_NO_REF_ARF | VP8_EFLAG_NO_UPD_LAST | VP8_EFLAG_NO_UPD_ARF,
+    VP8_EFLAG_NO_REF_ARF | VP8_EFLAG_NO_UPD_LAST | VP8_EFLAG_NO_UPD_GF | VP8_EFLAG_NO_UPD_ARF |
+        VP8_EFLAG_NO_UPD_ENTROPY,
+};
+
 class VpxEncoder final : public VideoEncoder {
  public:
   ~VpxEncoder() override {
@@ -52,8 +63,10 @@ class VpxEncoder final : public VideoEncoder {
     config.rc_buf_optimal_sz = 600;
     config.rc_buf_sz = 1000;
     config.rc_dropframe_thresh = 0;  // a dropped frame would look like loss to receivers
-    config.kf_mode = VPX_KF_AUTO;
-    config.kf_max_dist = static_cast<unsigned>(options.fps * options.keyframe_interval_s);
+    keyframe_interval_frames_ = options.fps * options.keyframe_interval_s;
+    // With temporal layers we place keyframes ourselves, at the start of the pattern.
+    config.kf_mode = layered() ? VPX_KF_DISABLED : VPX_KF_AUTO;
+    config.kf_max_dist = static_cast<unsigned>(keyframe_interval_frames_);
     if (vpx_codec_enc_init(&codec_, iface, &config, 0) != VPX_CODEC_OK) {
       return {MediaErrorKind::kCodec,
               std::string("libvpx init failed: ") + vpx_codec_error_detail(&codec_)};
@@ -85,7 +98,18 @@ class VpxEncoder final : public VideoEncoder {
     image.stride[VPX_PLANE_Y] = frame.stride_y();
     image.stride[VPX_PLANE_U] = frame.stride_uv();
     image.stride[VPX_PLANE_V] = frame.stride_uv();
-    const vpx_enc_frame_flags_t flags = force_keyframe ? VPX_EFLAG_FORCE_KF : 0;
+    vpx_enc_frame_flags_t flags = force_keyframe ? VPX_EFLAG_FORCE_KF : 0;
+    int temporal_layer = 0;
+    if (layered()) {
+      if (keyframe_interval_frames_ > 0 && frames_since_keyframe_ >= keyframe_interval_frames_) {
+        flags = VPX_EFLAG_FORCE_KF;
+      }
+      if (flags & VPX_EFLAG_FORCE_KF) pattern_index_ = 0;
+      temporal_layer = kTemporalPattern[pattern_index_ % std::size(kTemporalPattern)];
+      flags |= kTemporalFlags[temporal_layer];
+      ++pattern_index_;
+      ++frames_since_keyframe_;
+    }
     if (vpx_codec_encode(&codec_, &image, pts_++, 1, flags, VPX_DL_REALTIME) != VPX_CODEC_OK) {
       return {MediaErrorKind::kCodec,
               std::string("libvpx encode failed: ") + vpx_codec_error_detail(&codec_)};
@@ -100,16 +124,28 @@ class VpxEncoder final : public VideoEncoder {
       encoded.capture_time_us = frame.capture_time_us;
       encoded.width = frame.width;
       encoded.height = frame.height;
+      encoded.temporal_layer = temporal_layer;
+      if (encoded.keyframe && layered()) {
+        // A keyframe refreshes every reference: whatever its slot, it is a base frame.
+        encoded.temporal_layer = 0;
+        pattern_index_ = 1;
+        frames_since_keyframe_ = 1;
+      }
       out.push_back(std::move(encoded));
     }
     return {};
   }
 
  private:
+  bool layered() const { return options_.temporal_layers > 1; }
+
   VideoEncoderOptions options_;
   vpx_codec_ctx_t codec_{};
   bool initialised_ = false;
   vpx_codec_pts_t pts_ = 0;
+  int keyframe_interval_frames_ = 0;
+  std::size_t pattern_index_ = 0;  // position in kTemporalPattern of the next frame
+  int frames_since_keyframe_ = 0;
 };
 
 class AomEncoder final : public VideoEncoder {
@@ -202,6 +238,12 @@ MediaError create_video_encoder(const VideoEncoderOptions& options,
   }
   if (options.fps <= 0 || options.bitrate_kbps <= 0) {
     return {MediaErrorKind::kUnsupportedFormat, "fps and bitrate must be positive"};
+  }
+  if (options.temporal_layers != 1 && options.temporal_layers != kMaxTemporalLayers) {
+    return {MediaErrorKind::kUnsupportedFormat, "temporal layers must be 1 or 3"};
+  }
+  if (options.temporal_layers > 1 && options.codec == VideoCodec::kAv1) {
+    return {MediaErrorKind::kUnsupportedFormat, "temporal layers need VP8 or VP9"};
   }
   if (options.codec == VideoCodec::kAv1) {
     auto encoder = std::make_unique<AomEncoder>();

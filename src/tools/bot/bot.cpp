@@ -12,6 +12,7 @@
 
 #include "media_loop.hpp"
 #include "participant.hpp"
+#include "publishing.hpp"
 #include "summary.hpp"
 #include "tool_support.hpp"
 #include "videocall/client.hpp"
@@ -48,20 +49,13 @@ void raise_fd_limit() {
 void send_video_tick(Participant& p, const EncodedLoop& media_loop, v1::Codec codec) {
   const uint32_t restart = p.keyframe_layers.exchange(0);
   for (std::size_t s = 0; s < media_loop.video.size(); ++s) {
-    const VideoLayerLoop& layer = media_loop.video[s];
+    const VideoLayerLoop& encoding = media_loop.video[s];
     if (restart & (1u << s)) p.video_index[s] = 0;
-    const EncodedPacket& packet = layer.frames[p.video_index[s]];
-    p.video_index[s] = (p.video_index[s] + 1) % layer.frames.size();
-    v1::MediaHeader header;
-    header.set_kind(v1::MEDIA_KIND_VIDEO);
-    header.set_sequence(p.video_sequence[s]++);
+    const media::EncodedFrame& frame = encoding.frames[p.video_index[s]];
+    p.video_index[s] = (p.video_index[s] + 1) % encoding.frames.size();
+    v1::MediaHeader header = camera_header(frame, codec, p.video_sequence[s]++);
     header.set_capture_time_us(wall_now_us());
-    header.set_keyframe(packet.keyframe);
-    header.set_codec(codec);
-    header.set_spatial_layer(static_cast<uint32_t>(s));
-    header.set_width(static_cast<uint32_t>(layer.width));
-    header.set_height(static_cast<uint32_t>(layer.height));
-    p.client->send_media(header, packet.data);
+    p.client->send_media(header, frame.data);
   }
 }
 
@@ -125,12 +119,12 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
   }
   uint64_t loop_bytes = 0;
   nlohmann::json layers = nlohmann::json::array();
-  for (const VideoLayerLoop& layer : media_loop.video) {
+  for (const VideoLayerLoop& encoding : media_loop.video) {
     uint64_t bytes = 0;
-    for (const auto& packet : layer.frames) bytes += packet.data.size();
+    for (const auto& frame : encoding.frames) bytes += frame.data.size();
     loop_bytes += bytes;
-    layers.push_back({{"width", layer.width},
-                      {"height", layer.height},
+    layers.push_back({{"width", encoding.layer.width},
+                      {"height", encoding.layer.height},
                       {"kbps", bytes * 8.0 / 1000.0 / options.loop_s}});
   }
   summary["pre_encode"] = {
@@ -161,7 +155,7 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
 
   const Clock::time_point run_started = Clock::now();
   int index = 0;
-  const v1::Codec codec = wire_codec(options.codec);
+  const v1::Codec codec = wire_codec(video_codec_named(options.codec));
   for (auto& owned : participants) {
     Participant* p = owned.get();
     client::ClientConfig config;
@@ -218,7 +212,7 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
     p->client = client::Client::create(loop, config, std::move(events));
     // Published before the join, so the server knows them ahead of the first frame.
     if (p->publisher && !media_loop.video.empty()) {
-      p->client->publish_track(camera_track(media_loop, codec));
+      p->client->publish_track(camera_track(codec, loop_layers(media_loop), options.fps));
     }
     if (p->speaker && !media_loop.audio.empty()) {
       p->client->publish_track(client::default_track(v1::MEDIA_KIND_AUDIO, v1::CODEC_OPUS));

@@ -10,6 +10,7 @@
 int main(int argc, char** argv) {
   vc::tools::BotOptions options;
   std::string resolution = "640x360";
+  std::string view_resolution = std::to_string(options.view_height);
   std::string output;
   std::string log_level = "warn";
   CLI::App app{
@@ -85,9 +86,9 @@ int main(int argc, char** argv) {
                  "publisher i on) at --view-resolution; other video is paused. 0: receive all")
       ->check(CLI::Range(0, 1000))
       ->capture_default_str();
-  app.add_option("--view-resolution", options.view_height,
-                 "Largest video height a --view subscription asks for")
-      ->check(CLI::Range(1, 4320))
+  app.add_option("--view-resolution", view_resolution,
+                 std::string("Largest video height a --view subscription asks for (") +
+                     vc::tools::kVideoHeightHelp + ")")
       ->capture_default_str();
   app.add_option("--view-mode", options.view_mode,
                  "fixed, rotate (every view moves on by one publisher every 2 s) or speaker (the "
@@ -118,6 +119,12 @@ int main(int argc, char** argv) {
   }
   options.width = size->first;
   options.height = size->second;
+  const auto view_height = vc::tools::parse_video_height(view_resolution);
+  if (!view_height) {
+    std::cerr << vc::tools::bad_video_height_message("--view-resolution", view_resolution) << "\n";
+    return vc::tools::kExitUsage;
+  }
+  options.view_height = *view_height;
   vc::log::init(log_level);
 
   nlohmann::json summary;

@@ -2,51 +2,39 @@
 
 #include <algorithm>
 
+#include "publishing.hpp"
+
 namespace vc::tools {
 
 namespace {
 
-media::VideoCodec media_codec(const std::string& codec) {
-  return codec == "vp8"   ? media::VideoCodec::kVp8
-         : codec == "av1" ? media::VideoCodec::kAv1
-                          : media::VideoCodec::kVp9;
-}
-
 // The encodings to pre-encode: --resolution at --bitrate-kbps, or the simulcast ladder.
-std::vector<VideoLayerLoop> video_layers(const BotOptions& options) {
-  if (!options.simulcast) return {{options.width, options.height, options.bitrate_kbps, {}}};
-  std::vector<VideoLayerLoop> layers;
-  for (const SimulcastRung& rung : kSimulcastLadder) {
-    if (static_cast<int>(layers.size()) >= kMinSimulcastLayers && rung.height > options.height) {
-      break;
-    }
-    // Same aspect ratio as --resolution, even width (I420).
-    const int width = std::max(2, rung.height * options.width / options.height / 2 * 2);
-    layers.push_back({width, rung.height, rung.bitrate_kbps, {}});
-  }
-  return layers;
+std::vector<media::SimulcastLayer> video_layers(const BotOptions& options) {
+  if (!options.simulcast) return {{options.width, options.height, options.bitrate_kbps}};
+  return media::simulcast_layers(options.width, options.height, kMinSimulcastLayers);
 }
 
-media::MediaError encode_layer(const BotOptions& options, int frames, VideoLayerLoop& layer) {
-  media::VideoSourceOptions source_options{layer.width, layer.height, options.fps,
-                                           /*realtime=*/false};
-  auto source = media::open_test_pattern(source_options);
-  media::VideoEncoderOptions encoder_options;
-  encoder_options.codec = media_codec(options.codec);
-  encoder_options.width = layer.width;
-  encoder_options.height = layer.height;
+// One test pattern at the top encoding's size, through the shared simulcast encoder.
+media::MediaError encode_video(const BotOptions& options, int frames, EncodedLoop& loop) {
+  media::SimulcastEncoderOptions encoder_options;
+  encoder_options.codec = video_codec_named(options.codec);
+  encoder_options.layers = video_layers(options);
   encoder_options.fps = options.fps;
-  encoder_options.bitrate_kbps = layer.bitrate_kbps;
   encoder_options.keyframe_interval_s = 3600;  // only frame 0
-  std::unique_ptr<media::VideoEncoder> encoder;
-  if (auto error = media::create_video_encoder(encoder_options, encoder)) return error;
+  std::unique_ptr<media::SimulcastEncoder> encoder;
+  if (auto error = media::SimulcastEncoder::create(encoder_options, encoder)) return error;
+  const media::SimulcastLayer& top = encoder->layers().back();
+  auto source = media::open_test_pattern({top.width, top.height, options.fps, /*realtime=*/false});
+  for (const media::SimulcastLayer& layer : encoder->layers()) loop.video.push_back({layer, {}});
   media::I420Frame frame;
   std::vector<media::EncodedFrame> encoded;
   for (int i = 0; i < frames; ++i) {
     if (auto error = source->read(frame)) return error;
     encoded.clear();
-    if (auto error = encoder->encode(frame, i == 0, encoded)) return error;
-    for (auto& out : encoded) layer.frames.push_back({std::move(out.data), out.keyframe});
+    if (auto error = encoder->encode(frame, i == 0 ? ~0u : 0u, encoded)) return error;
+    for (auto& out : encoded) {
+      loop.video[static_cast<std::size_t>(out.spatial_layer)].frames.push_back(std::move(out));
+    }
   }
   return {};
 }
@@ -56,10 +44,7 @@ media::MediaError encode_layer(const BotOptions& options, int frames, VideoLayer
 media::MediaError pre_encode(const BotOptions& options, EncodedLoop& loop) {
   const int video_frames = std::max(1, static_cast<int>(options.fps * options.loop_s));
   if (options.video) {
-    loop.video = video_layers(options);
-    for (VideoLayerLoop& layer : loop.video) {
-      if (auto error = encode_layer(options, video_frames, layer)) return error;
-    }
+    if (auto error = encode_video(options, video_frames, loop)) return error;
   }
   if (options.audio) {
     auto tone = media::open_tone(440, /*realtime=*/false);
@@ -78,26 +63,10 @@ media::MediaError pre_encode(const BotOptions& options, EncodedLoop& loop) {
   return {};
 }
 
-v1::Codec wire_codec(const std::string& codec) {
-  return codec == "vp8" ? v1::CODEC_VP8 : codec == "av1" ? v1::CODEC_AV1 : v1::CODEC_VP9;
-}
-
-v1::Track camera_track(const EncodedLoop& loop, v1::Codec codec) {
-  const VideoLayerLoop& low = loop.video.front();
-  v1::Track track =
-      client::default_track(v1::MEDIA_KIND_VIDEO, codec, static_cast<uint32_t>(low.width),
-                            static_cast<uint32_t>(low.height));
-  if (loop.video.size() == 1) return track;  // as before simulcast: nothing announced
-  // Announced rates let the server choose encodings before it has measured them.
-  track.mutable_layers(0)->set_max_bitrate_bps(static_cast<uint32_t>(low.bitrate_kbps) * 1000);
-  for (std::size_t s = 1; s < loop.video.size(); ++s) {
-    v1::VideoLayer* layer = track.add_layers();
-    layer->set_spatial_layer(static_cast<uint32_t>(s));
-    layer->set_width(static_cast<uint32_t>(loop.video[s].width));
-    layer->set_height(static_cast<uint32_t>(loop.video[s].height));
-    layer->set_max_bitrate_bps(static_cast<uint32_t>(loop.video[s].bitrate_kbps) * 1000);
-  }
-  return track;
+std::vector<media::SimulcastLayer> loop_layers(const EncodedLoop& loop) {
+  std::vector<media::SimulcastLayer> layers;
+  for (const VideoLayerLoop& encoding : loop.video) layers.push_back(encoding.layer);
+  return layers;
 }
 
 }  // namespace vc::tools

@@ -1,13 +1,11 @@
-// The bot's pre-encoded media: a short loop per video encoding (one, or a simulcast ladder) and an
-// Opus loop, encoded once at start and replayed by every publisher.
+// The bot's pre-encoded media: a short loop per video encoding (one, or the simulcast ladder of
+// media::simulcast_layers) and an Opus loop, encoded once at start and replayed by every publisher.
 #pragma once
 
 #include <cstdint>
-#include <string>
 #include <vector>
 
 #include "bot.hpp"
-#include "videocall/client.hpp"
 #include "videocall/media.hpp"
 
 namespace vc::tools {
@@ -19,10 +17,8 @@ struct EncodedPacket {
 
 // One encoding of the video loop: frames[0] is a keyframe, a keyframe request restarts there.
 struct VideoLayerLoop {
-  int width = 0;
-  int height = 0;
-  int bitrate_kbps = 0;
-  std::vector<EncodedPacket> frames;
+  media::SimulcastLayer layer;
+  std::vector<media::EncodedFrame> frames;
 };
 
 struct EncodedLoop {
@@ -30,19 +26,12 @@ struct EncodedLoop {
   std::vector<EncodedPacket> audio;
 };
 
-// The simulcast ladder: encodings of height ≤ --resolution's, at least the two lowest.
-struct SimulcastRung {
-  int height;
-  int bitrate_kbps;
-};
-inline constexpr SimulcastRung kSimulcastLadder[] = {{180, 150}, {360, 500}, {720, 1500}};
+// Simulcast always offers at least the two lowest rungs, even for a smaller --resolution.
 inline constexpr int kMinSimulcastLayers = 2;
 
 media::MediaError pre_encode(const BotOptions& options, EncodedLoop& loop);
 
-v1::Codec wire_codec(const std::string& codec);
-// The camera track a publisher announces: the loop's encodings as its layers. Temporal layers
-// are not offered (the encoder makes none: every frame is temporal layer 0).
-v1::Track camera_track(const EncodedLoop& loop, v1::Codec codec);
+// The loop's encodings (for the camera track).
+std::vector<media::SimulcastLayer> loop_layers(const EncodedLoop& loop);
 
 }  // namespace vc::tools

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <optional>
 
 #include "commands.hpp"
 #include "session.hpp"
@@ -20,6 +21,8 @@ namespace {
 struct RecordOptions {
   ConnectionOptions connection;
   std::string output_dir = ".";
+  std::string view_resolution;  // empty: every camera at its highest encoding
+  bool pause_video = false;
 };
 
 const char* codec_name(v1::Codec codec) {
@@ -81,9 +84,17 @@ class Recorder {
     Track& track = tracks_[key];
     if (track.failed) return;
     const bool gap = track.has_sequence && header.sequence() != track.last_sequence + 1;
+    // Sequences count per encoding: another spatial layer is the server switching encodings.
+    const bool switched = track.has_sequence && header.spatial_layer() != track.spatial_layer;
     track.has_sequence = true;
     track.last_sequence = header.sequence();
-    if (video && (gap || !track.writer) && !header.keyframe()) {
+    track.spatial_layer = header.spatial_layer();
+    if (header.temporal_layer() > 0) track.temporal_layers_in_use = true;
+    // As the browser: a gap before a base frame is upper temporal layers the server dropped, which
+    // nothing after them references.
+    const bool lost_reference =
+        gap && !(track.temporal_layers_in_use && header.temporal_layer() == 0);
+    if (video && (lost_reference || switched || !track.writer) && !header.keyframe()) {
       // Frames before the next keyframe cannot be decoded: skip them and ask for one.
       track.waiting_keyframe = true;
     }
@@ -98,7 +109,9 @@ class Recorder {
       std::cerr << "error: " << error.message << "\n";
       track.failed = true;
       latch_.stop(kExitBadFile);
+      return;
     }
+    if (video) ++track.frames_by_size[{header.width(), header.height()}];
   }
 
   void finish_all() {
@@ -118,9 +131,14 @@ class Recorder {
     std::string path;
     bool has_sequence = false;
     uint32_t last_sequence = 0;
+    uint32_t spatial_layer = 0;
+    bool temporal_layers_in_use = false;
     bool waiting_keyframe = false;
     bool failed = false;
     std::chrono::steady_clock::time_point last_keyframe_request{};
+    // Video frames per size: a simulcast publisher's encodings differ in size, and the server
+    // may switch encodings (at a keyframe) as the receiver's bandwidth changes.
+    std::map<std::pair<uint32_t, uint32_t>, uint64_t> frames_by_size;
   };
 
   void ask_keyframe(const Key& key, Track& track) {
@@ -176,8 +194,13 @@ class Recorder {
     if (!track.writer) return;
     if (media::MediaError error = track.writer->finish())
       std::cerr << "error: " << error.message << "\n";
-    std::cout << "finished " << track.path << " frames=" << track.writer->frames_written()
-              << std::endl;
+    std::cout << "finished " << track.path << " frames=" << track.writer->frames_written();
+    const char* separator = " sizes=";
+    for (const auto& [size, frames] : track.frames_by_size) {
+      std::cout << separator << size.first << "x" << size.second << ":" << frames;
+      separator = ",";
+    }
+    std::cout << std::endl;
     track.writer.reset();
   }
 
@@ -189,6 +212,12 @@ class Recorder {
 };
 
 int run_record(const RecordOptions& options) {
+  std::optional<int> max_height;
+  if (!options.view_resolution.empty() &&
+      !(max_height = parse_video_height(options.view_resolution))) {
+    std::cerr << bad_video_height_message("--view-resolution", options.view_resolution) << "\n";
+    return kExitUsage;
+  }
   std::error_code ec;
   std::filesystem::create_directories(options.output_dir, ec);
   if (ec || !std::filesystem::is_directory(options.output_dir)) {
@@ -203,6 +232,12 @@ int run_record(const RecordOptions& options) {
   options.connection.apply_to(config);
   config.receive_only = true;
   config.client_name = "videocall-cli-record/0.1";
+  // The Hello defaults (PROTOCOL.md §11.3): the server chooses each camera's encoding from them.
+  if (options.pause_video) {
+    config.subscriptions = client::video_defaults(0, /*paused=*/true);
+  } else if (max_height) {
+    config.subscriptions = client::video_defaults(static_cast<uint32_t>(*max_height));
+  }
 
   client::ClientEvents events;
   events.on_joined = [recorder](const client::JoinInfo& info) { recorder->on_joined(info); };
@@ -242,6 +277,14 @@ std::function<int()> add_record_command(CLI::App& app) {
   options->connection.add_to(*command, "recorder");
   command->add_option("--output-dir,-o", options->output_dir, "Directory for the .webm files")
       ->capture_default_str();
+  auto* resolution =
+      command->add_option("--view-resolution", options->view_resolution,
+                          std::string("Largest video height to receive (") + kVideoHeightHelp +
+                              "): each camera's highest encoding at most this tall, else its "
+                              "lowest (default: the highest)");
+  command
+      ->add_flag("--pause-video", options->pause_video, "Receive and record no video, only audio")
+      ->excludes(resolution);
   return [options] { return run_record(*options); };
 }
 

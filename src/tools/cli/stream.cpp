@@ -1,12 +1,14 @@
 // videocall-cli stream: capture (camera, test pattern or file), encode (VP9/VP8/AV1 + Opus) and
 // publish to a meeting. Sources are opened before connecting, so device and file errors surface
 // at once with their own exit codes.
+#include <array>
 #include <atomic>
 #include <iostream>
 #include <mutex>
 #include <thread>
 
 #include "commands.hpp"
+#include "publishing.hpp"
 #include "session.hpp"
 #include "tool_support.hpp"
 #include "videocall/media.hpp"
@@ -24,6 +26,8 @@ struct StreamOptions {
   std::string resolution = "640x360";
   int fps = 30;
   int bitrate_kbps = 800;
+  bool simulcast = false;
+  int temporal_layers = 0;  // 0: L1T3 for VP8/VP9, none for AV1 (libaom wrapper makes none)
   int threads = 2;
   std::string audio_source = "tone";
   std::string audio_device;
@@ -32,6 +36,8 @@ struct StreamOptions {
   int audio_bitrate_kbps = 32;
   bool loop_files = true;
 };
+
+constexpr uint32_t kAllLayers = ~0u;
 
 int media_exit_code(const media::MediaError& error) {
   switch (error.kind) {
@@ -43,18 +49,6 @@ int media_exit_code(const media::MediaError& error) {
     default:
       return kExitFailure;
   }
-}
-
-v1::Codec wire_codec(media::VideoCodec codec) {
-  switch (codec) {
-    case media::VideoCodec::kVp8:
-      return v1::CODEC_VP8;
-    case media::VideoCodec::kVp9:
-      return v1::CODEC_VP9;
-    case media::VideoCodec::kAv1:
-      return v1::CODEC_AV1;
-  }
-  return v1::CODEC_UNSPECIFIED;
 }
 
 int run_stream(const StreamOptions& options) {
@@ -100,18 +94,33 @@ int run_stream(const StreamOptions& options) {
     return kExitUsage;
   }
 
-  media::VideoEncoderOptions encoder_options;
-  encoder_options.codec = options.codec == "vp8"   ? media::VideoCodec::kVp8
-                          : options.codec == "av1" ? media::VideoCodec::kAv1
-                                                   : media::VideoCodec::kVp9;
-  encoder_options.width = size->first;
-  encoder_options.height = size->second;
+  // Simulcast: the browser's ladder up to --resolution; else one encoding at --bitrate-kbps.
+  media::SimulcastEncoderOptions encoder_options;
+  encoder_options.codec = video_codec_named(options.codec);
+  encoder_options.layers =
+      options.simulcast
+          ? media::simulcast_layers(size->first, size->second)
+          : std::vector<media::SimulcastLayer>{{size->first, size->second, options.bitrate_kbps}};
+  if (options.simulcast && encoder_options.layers.size() < 2) {
+    std::cerr << "error: --simulcast needs a --resolution at least "
+              << media::kCameraLadder[1].height << " pixels high (the encodings are "
+              << media::kCameraLadder[0].height << "p, " << media::kCameraLadder[1].height
+              << "p and " << media::kCameraLadder[2].height << "p, never upscaled)\n";
+    return kExitUsage;
+  }
+  encoder_options.temporal_layers = options.temporal_layers > 0 ? options.temporal_layers
+                                    : encoder_options.codec == media::VideoCodec::kAv1
+                                        ? 1
+                                        : media::kMaxTemporalLayers;
+  if (encoder_options.temporal_layers > 1 && encoder_options.codec == media::VideoCodec::kAv1) {
+    std::cerr << "error: --temporal-layers 3 needs --codec vp8 or vp9\n";
+    return kExitUsage;
+  }
   encoder_options.fps = video ? video->fps() : options.fps;
-  encoder_options.bitrate_kbps = options.bitrate_kbps;
   encoder_options.threads = options.threads;
-  std::unique_ptr<media::VideoEncoder> video_encoder;
+  std::unique_ptr<media::SimulcastEncoder> video_encoder;
   if (video) {
-    if ((error = media::create_video_encoder(encoder_options, video_encoder))) {
+    if ((error = media::SimulcastEncoder::create(encoder_options, video_encoder))) {
       std::cerr << "error: " << error.message << "\n";
       return media_exit_code(error);
     }
@@ -125,7 +134,8 @@ int run_stream(const StreamOptions& options) {
 
   client::EventLoop loop(1);
   StopLatch latch;
-  std::atomic<bool> keyframe_wanted{true};
+  // Bit s: encoding s owes a keyframe (join, a receiver's request for it, local drops).
+  std::atomic<uint32_t> keyframe_layers{kAllLayers};
   std::atomic<bool> capturing{false};
   std::atomic<bool> stop_capture{false};
   std::atomic<uint64_t> video_frames_sent{0};
@@ -138,6 +148,8 @@ int run_stream(const StreamOptions& options) {
   config.client_name = "videocall-cli/0.1";
   config.initial_media_state.set_camera_on(video != nullptr);
   config.initial_media_state.set_mic_on(audio != nullptr);
+  // stream uses nothing it receives: no video is forwarded to it (audio always is, §11.3).
+  config.subscriptions = client::video_defaults(0, /*paused=*/true);
 
   std::shared_ptr<client::Client> session;
   auto start_capture = [&] {
@@ -146,10 +158,8 @@ int run_stream(const StreamOptions& options) {
     if (video) {
       threads.emplace_back([&] {
         media::I420Frame captured;
-        media::I420Frame scaled;
-        scaled.allocate(encoder_options.width, encoder_options.height);
         std::vector<media::EncodedFrame> encoded;
-        uint32_t sequence = 0;
+        std::array<uint32_t, std::size(media::kCameraLadder)> sequences{};  // per encoding
         const v1::Codec codec = wire_codec(encoder_options.codec);
         while (!stop_capture.load()) {
           if (media::MediaError read_error = video->read(captured)) {
@@ -159,30 +169,17 @@ int run_stream(const StreamOptions& options) {
                            : media_exit_code(read_error));
             return;
           }
-          const media::I420Frame* input = &captured;
-          if (captured.width != scaled.width || captured.height != scaled.height) {
-            media::scale_i420(captured, scaled);
-            input = &scaled;
-          }
           encoded.clear();
           if (media::MediaError encode_error =
-                  video_encoder->encode(*input, keyframe_wanted.exchange(false), encoded)) {
+                  video_encoder->encode(captured, keyframe_layers.exchange(0), encoded)) {
             std::cerr << "error: " << encode_error.message << "\n";
             latch.stop(kExitFailure);
             return;
           }
           for (const auto& frame : encoded) {
-            v1::MediaHeader header;
-            header.set_kind(v1::MEDIA_KIND_VIDEO);
-            header.set_track_id(client::default_track_id(header.kind()));
-            header.set_sequence(sequence++);
-            header.set_capture_time_us(frame.capture_time_us);
-            header.set_keyframe(frame.keyframe);
-            header.set_codec(codec);
-            header.set_width(static_cast<uint32_t>(frame.width));
-            header.set_height(static_cast<uint32_t>(frame.height));
-            session->send_media(header, frame.data);
-            ++video_frames_sent;
+            const auto layer = static_cast<std::size_t>(frame.spatial_layer);
+            session->send_media(camera_header(frame, codec, sequences[layer]++), frame.data);
+            if (layer == 0) ++video_frames_sent;
           }
         }
       });
@@ -225,13 +222,16 @@ int run_stream(const StreamOptions& options) {
     std::cerr << "joined meeting " << info.meeting_id << " as participant " << info.participant_id
               << (info.resumed ? " (resumed)" : "") << " with " << info.roster.size()
               << " others over " << client::to_string(info.transport) << "\n";
-    keyframe_wanted = true;
+    keyframe_layers = kAllLayers;
     start_capture();
   };
   events.on_keyframe_request = [&](const v1::KeyframeRequest& request) {
-    if (request.kind() != v1::MEDIA_KIND_AUDIO) keyframe_wanted = true;
+    // The server names the encoding it needs (PROTOCOL.md §4); only that one pays for a keyframe.
+    if (request.kind() != v1::MEDIA_KIND_AUDIO && request.spatial_layer() < 32) {
+      keyframe_layers |= 1u << request.spatial_layer();
+    }
   };
-  events.on_local_video_dropped = [&](v1::MediaKind, uint32_t) { keyframe_wanted = true; };
+  events.on_local_video_dropped = [&](v1::MediaKind, uint32_t) { keyframe_layers = kAllLayers; };
   events.on_reconnecting = [](const client::ClientError& why, std::chrono::milliseconds delay) {
     std::cerr << "connection lost (" << why.message << "); reconnecting in " << delay.count()
               << " ms\n";
@@ -243,10 +243,14 @@ int run_stream(const StreamOptions& options) {
   session = client::Client::create(loop, config, std::move(events));
   // Published before the join, so the server knows both tracks ahead of the first frame.
   if (video) {
-    session->publish_track(client::default_track(v1::MEDIA_KIND_VIDEO,
-                                                 wire_codec(encoder_options.codec),
-                                                 static_cast<uint32_t>(encoder_options.width),
-                                                 static_cast<uint32_t>(encoder_options.height)));
+    session->publish_track(camera_track(wire_codec(encoder_options.codec), video_encoder->layers(),
+                                        encoder_options.fps, encoder_options.temporal_layers));
+    std::cerr << "publishing " << media::to_string(encoder_options.codec) << " L1T"
+              << encoder_options.temporal_layers << " camera:";
+    for (const auto& layer : video_encoder->layers()) {
+      std::cerr << " " << layer.width << "x" << layer.height << "@" << layer.bitrate_kbps << "kbps";
+    }
+    std::cerr << "\n";
   }
   if (audio) session->publish_track(client::default_track(v1::MEDIA_KIND_AUDIO, v1::CODEC_OPUS));
   const int code = run_client_session(loop, session, latch, options.connection.duration_s, [&] {
@@ -286,9 +290,20 @@ std::function<int()> add_stream_command(CLI::App& app) {
   command->add_option("--fps", options->fps, "Frames per second")
       ->check(CLI::Range(1, 120))
       ->capture_default_str();
-  command->add_option("--bitrate-kbps", options->bitrate_kbps, "Video bitrate")
-      ->check(CLI::Range(20, 50000))
-      ->capture_default_str();
+  auto* bitrate = command->add_option("--bitrate-kbps", options->bitrate_kbps, "Video bitrate")
+                      ->check(CLI::Range(20, 50000))
+                      ->capture_default_str();
+  command
+      ->add_flag("--simulcast", options->simulcast,
+                 "Send 180p (150 kbps) and 360p (500 kbps) encodings, plus 720p (1.5 Mbps) when "
+                 "--resolution is 720p or more (the browser's ladder, same aspect ratio), so each "
+                 "receiver gets the size it asks for; needs a --resolution at least 360 high")
+      ->excludes(bitrate);
+  command
+      ->add_option("--temporal-layers", options->temporal_layers,
+                   "1, or 3 for L1T3 like the browser (the server drops upper layers for receivers "
+                   "short of bandwidth); default 3 for vp8/vp9, 1 for av1")
+      ->check(CLI::IsMember({1, 3}));
   command->add_option("--encoder-threads", options->threads, "Encoder threads")
       ->check(CLI::Range(1, 16))
       ->capture_default_str();

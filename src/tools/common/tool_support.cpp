@@ -1,6 +1,7 @@
 #include "tool_support.hpp"
 
 #include <charconv>
+#include <string_view>
 
 namespace vc::tools {
 
@@ -35,6 +36,26 @@ std::optional<std::pair<int, int>> parse_resolution(const std::string& text) {
     return std::nullopt;
   }
   return std::make_pair(width, height);
+}
+
+std::optional<int> parse_video_height(const std::string& text) {
+  if (text.find('x') != std::string::npos) {
+    const auto size = parse_resolution(text);
+    if (!size) return std::nullopt;
+    return size->second;
+  }
+  std::string_view digits = text;
+  if (!digits.empty() && (digits.back() == 'p' || digits.back() == 'P')) digits.remove_suffix(1);
+  int height = 0;
+  const char* end = digits.data() + digits.size();
+  if (digits.empty() || std::from_chars(digits.data(), end, height).ptr != end) return std::nullopt;
+  if (height <= 0 || height > 4320) return std::nullopt;
+  return height;
+}
+
+std::string bad_video_height_message(const std::string& option, const std::string& text) {
+  return "error: " + option + " must be " + kVideoHeightHelp + " (1 to 4320 high), not '" + text +
+         "'";
 }
 
 std::string sanitise_for_filename(const std::string& name) {

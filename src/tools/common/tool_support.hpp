@@ -27,6 +27,13 @@ int exit_code_for(const client::ClientError& error);
 // "1280x720" -> (1280, 720); nullopt unless both are positive and even.
 std::optional<std::pair<int, int>> parse_resolution(const std::string& text);
 
+// A video height for subscriptions (--view-resolution): "360", "360p" or "640x360" -> 360;
+// nullopt unless 1..4320.
+std::optional<int> parse_video_height(const std::string& text);
+inline constexpr const char* kVideoHeightHelp = "HEIGHT, HEIGHTp or WIDTHxHEIGHT, e.g. 180p";
+// "error: OPTION must be ..." for a value parse_video_height refused.
+std::string bad_video_height_message(const std::string& option, const std::string& text);
+
 // Makes a display name safe for a file name: [A-Za-z0-9_-], at most 32 characters.
 std::string sanitise_for_filename(const std::string& name);
 

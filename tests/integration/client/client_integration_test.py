@@ -448,9 +448,10 @@ def test_record_stream(workdir):
         server.stop()
 
 
-def main():
+def main(tests=None):
+    """Runs the test named by argv[1], looked up in `tests` (a module's globals; default: these)."""
     name = sys.argv[1]
-    test = globals().get(f"test_{name}")
+    test = (tests or globals()).get(f"test_{name}")
     if test is None:
         print(f"unknown test {name}")
         return 2

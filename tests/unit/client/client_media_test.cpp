@@ -9,6 +9,7 @@ extern "C" {
 #include <filesystem>
 #include <fstream>
 
+#include "publishing.hpp"
 #include "tool_support.hpp"
 #include "videocall/media.hpp"
 #include "videocall/webm_writer.hpp"
@@ -75,6 +76,169 @@ TEST(VideoEncoder, RejectsOddSizes) {
   options.width = 321;
   std::unique_ptr<VideoEncoder> encoder;
   EXPECT_EQ(create_video_encoder(options, encoder).kind, MediaErrorKind::kUnsupportedFormat);
+}
+
+TEST(Simulcast, LadderFollowsTheSourceLikeTheBrowser) {
+  auto heights = [](const std::vector<SimulcastLayer>& layers) {
+    std::vector<int> out;
+    for (const auto& layer : layers) out.push_back(layer.height);
+    return out;
+  };
+  EXPECT_EQ(heights(simulcast_layers(1280, 720)), (std::vector<int>{180, 360, 720}));
+  EXPECT_EQ(heights(simulcast_layers(640, 360)), (std::vector<int>{180, 360}));
+  EXPECT_EQ(heights(simulcast_layers(1920, 1080)), (std::vector<int>{180, 360, 720}));
+  const auto wide = simulcast_layers(640, 360);
+  EXPECT_EQ(wide[0].width, 320);
+  EXPECT_EQ(wide[0].bitrate_kbps, 150);
+  EXPECT_EQ(wide[1].bitrate_kbps, 500);
+  EXPECT_EQ(simulcast_layers(480, 360)[0].width, 240);  // 4:3 keeps its aspect ratio
+  // Below the lowest rung: one encoding at the source's size, unless more are demanded.
+  const auto small = simulcast_layers(160, 120);
+  ASSERT_EQ(small.size(), 1u);
+  EXPECT_EQ(small[0].width, 160);
+  EXPECT_EQ(heights(simulcast_layers(320, 180, 2)), (std::vector<int>{180, 360}));
+  EXPECT_TRUE(simulcast_layers(0, 360).empty());
+}
+
+TEST(Simulcast, EncodesEveryLayerAndKeyframesOnlyWhereAsked) {
+  SimulcastEncoderOptions options;
+  options.codec = VideoCodec::kVp8;
+  options.layers = simulcast_layers(640, 360);
+  std::unique_ptr<SimulcastEncoder> encoder;
+  ASSERT_FALSE(SimulcastEncoder::create(options, encoder));
+  auto source = open_test_pattern({640, 360, 30, /*realtime=*/false});
+  I420Frame frame;
+  std::vector<EncodedFrame> out;
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_FALSE(source->read(frame));
+    // Frame 2 asks for a keyframe on layer 1 only.
+    ASSERT_FALSE(encoder->encode(frame, i == 2 ? 0b10u : 0u, out));
+  }
+  ASSERT_EQ(out.size(), 8u);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const int layer = static_cast<int>(i % 2);
+    EXPECT_EQ(out[i].spatial_layer, layer);
+    EXPECT_EQ(out[i].height, layer == 0 ? 180 : 360);
+    EXPECT_EQ(out[i].width, layer == 0 ? 320 : 640);
+  }
+  EXPECT_TRUE(out[0].keyframe && out[1].keyframe);  // the first frame of every encoding
+  EXPECT_FALSE(out[4].keyframe) << "layer 0 was not asked for a keyframe";
+  EXPECT_TRUE(out[5].keyframe);
+  EXPECT_FALSE(out[7].keyframe);
+  options.layers.clear();
+  EXPECT_EQ(SimulcastEncoder::create(options, encoder).kind, MediaErrorKind::kUnsupportedFormat);
+}
+
+// FNV-1a of a decoded image's luma: equal hashes, equal pictures.
+uint64_t luma_hash(const vpx_image_t& image) {
+  uint64_t hash = 1469598103934665603ull;
+  for (unsigned y = 0; y < image.d_h; ++y) {
+    for (unsigned x = 0; x < image.d_w; ++x) {
+      hash =
+          (hash ^ image.planes[VPX_PLANE_Y][y * image.stride[VPX_PLANE_Y] + x]) * 1099511628211ull;
+    }
+  }
+  return hash;
+}
+
+// Decodes the frames of temporal layer <= max_layer; the hash of each decoded picture, 0 for a
+// frame left out.
+std::vector<uint64_t> decode_up_to(VideoCodec codec, const std::vector<EncodedFrame>& frames,
+                                   int max_layer) {
+  vpx_codec_ctx_t decoder;
+  EXPECT_EQ(vpx_codec_dec_init(&decoder,
+                               codec == VideoCodec::kVp9 ? vpx_codec_vp9_dx() : vpx_codec_vp8_dx(),
+                               nullptr, 0),
+            VPX_CODEC_OK);
+  std::vector<uint64_t> hashes;
+  for (const auto& frame : frames) {
+    if (frame.temporal_layer > max_layer) {
+      hashes.push_back(0);
+      continue;
+    }
+    EXPECT_EQ(vpx_codec_decode(&decoder, frame.data.data(),
+                               static_cast<unsigned>(frame.data.size()), nullptr, 0),
+              VPX_CODEC_OK);
+    vpx_codec_iter_t iter = nullptr;
+    const vpx_image_t* image = vpx_codec_get_frame(&decoder, &iter);
+    hashes.push_back(image ? luma_hash(*image) : 1);
+  }
+  vpx_codec_destroy(&decoder);
+  return hashes;
+}
+
+TEST(VideoEncoder, TemporalLayersDecodeWithoutTheUpperOnes) {
+  for (VideoCodec codec : {VideoCodec::kVp8, VideoCodec::kVp9}) {
+    VideoEncoderOptions options;
+    options.codec = codec;
+    options.width = 320;
+    options.height = 180;
+    options.bitrate_kbps = 300;
+    options.temporal_layers = kMaxTemporalLayers;
+    std::unique_ptr<VideoEncoder> encoder;
+    ASSERT_FALSE(create_video_encoder(options, encoder));
+    auto source = open_test_pattern({320, 180, 30, /*realtime=*/false});
+    I420Frame frame;
+    std::vector<EncodedFrame> frames;
+    for (int i = 0; i < 24; ++i) {
+      ASSERT_FALSE(source->read(frame));
+      ASSERT_FALSE(encoder->encode(frame, i == 13, frames));
+    }
+    ASSERT_EQ(frames.size(), 24u) << to_string(codec);
+    // T0 T2 T1 T2 ..., restarted by the keyframe asked for at frame 13.
+    const int expected[] = {0, 2, 1, 2, 0, 2, 1, 2, 0, 2, 1, 2, 0, 0, 2, 1, 2, 0};
+    for (std::size_t i = 0; i < std::size(expected); ++i) {
+      EXPECT_EQ(frames[i].temporal_layer, expected[i]) << to_string(codec) << " frame " << i;
+      EXPECT_EQ(frames[i].keyframe, i == 0 || i == 13) << to_string(codec) << " frame " << i;
+    }
+    // Leaving out T2, or T1 and T2, changes none of the pictures that remain.
+    const auto all = decode_up_to(codec, frames, 2);
+    for (int max_layer : {0, 1}) {
+      const auto some = decode_up_to(codec, frames, max_layer);
+      for (std::size_t i = 0; i < frames.size(); ++i) {
+        if (frames[i].temporal_layer <= max_layer) {
+          EXPECT_EQ(some[i], all[i])
+              << to_string(codec) << " frame " << i << " up to T" << max_layer;
+        }
+      }
+    }
+  }
+  VideoEncoderOptions av1;
+  av1.codec = VideoCodec::kAv1;
+  av1.temporal_layers = kMaxTemporalLayers;
+  std::unique_ptr<VideoEncoder> encoder;
+  EXPECT_EQ(create_video_encoder(av1, encoder).kind, MediaErrorKind::kUnsupportedFormat);
+}
+
+TEST(Simulcast, CameraTrackAnnouncesEveryLayer) {
+  const auto layers = simulcast_layers(1280, 720);
+  const v1::Track track = tools::camera_track(v1::CODEC_VP9, layers, 30);
+  EXPECT_EQ(track.track_id(), client::kCameraTrackId);
+  EXPECT_EQ(track.source(), v1::TRACK_SOURCE_CAMERA);
+  ASSERT_EQ(track.layers_size(), 3);
+  for (int s = 0; s < 3; ++s) {
+    EXPECT_EQ(track.layers(s).spatial_layer(), static_cast<uint32_t>(s));
+    EXPECT_EQ(track.layers(s).height(), static_cast<uint32_t>(layers[s].height));
+    EXPECT_EQ(track.layers(s).max_bitrate_bps(), layers[s].bitrate_kbps * 1000u);
+    EXPECT_EQ(track.layers(s).max_fps(), 30u);
+  }
+  EXPECT_EQ(track.temporal_layers(), 0u);
+  EXPECT_EQ(tools::camera_track(v1::CODEC_VP9, layers, 30, 3).temporal_layers(), 3u);
+  const v1::Track single = tools::camera_track(v1::CODEC_VP8, {{640, 360, 800}}, 30);
+  ASSERT_EQ(single.layers_size(), 1);
+  EXPECT_EQ(single.layers(0).width(), 640u);
+  EncodedFrame frame;
+  frame.spatial_layer = 2;
+  frame.width = 1280;
+  frame.height = 720;
+  frame.keyframe = true;
+  frame.temporal_layer = 1;
+  const v1::MediaHeader header = tools::camera_header(frame, v1::CODEC_VP9, 7);
+  EXPECT_EQ(header.spatial_layer(), 2u);
+  EXPECT_EQ(header.temporal_layer(), 1u);
+  EXPECT_EQ(header.track_id(), client::kCameraTrackId);
+  EXPECT_EQ(header.sequence(), 7u);
+  EXPECT_TRUE(header.keyframe());
 }
 
 TEST(TestPattern, ChangesEveryFrameAndPacesCaptureTimes) {
@@ -180,6 +344,14 @@ TEST(ToolSupport, ParsesResolutionsAndSanitisesNames) {
   EXPECT_FALSE(tools::parse_resolution("1281x720"));
   EXPECT_FALSE(tools::parse_resolution("1280"));
   EXPECT_FALSE(tools::parse_resolution("x720"));
+  EXPECT_EQ(tools::parse_video_height("180p"), 180);
+  EXPECT_EQ(tools::parse_video_height("360"), 360);
+  EXPECT_EQ(tools::parse_video_height("1280x720"), 720);
+  EXPECT_FALSE(tools::parse_video_height("0"));
+  EXPECT_FALSE(tools::parse_video_height("p"));
+  EXPECT_FALSE(tools::parse_video_height("360i"));
+  EXPECT_FALSE(tools::parse_video_height("9000"));
+  EXPECT_FALSE(tools::parse_video_height("1281x720"));
   EXPECT_EQ(tools::sanitise_for_filename("Ada L./../x"), "Ada_L_____x");
   EXPECT_EQ(tools::sanitise_for_filename(""), "participant");
 }

@@ -110,7 +110,14 @@ struct EncodedFrame {
   uint64_t capture_time_us = 0;
   int width = 0;
   int height = 0;
+  int spatial_layer = 0;   // the simulcast encoding (SimulcastEncoder), 0 = lowest
+  int temporal_layer = 0;  // L1T3: 0, 1 or 2 (VideoEncoderOptions::temporal_layers)
 };
+
+// L1T3, the browser's scalabilityMode: a 4-frame pattern T0 T2 T1 T2. A frame of layer t references
+// only frames of layers <= t, so a receiver (or the server) can drop T2, or T1 and T2, and still
+// decode the rest; keyframes start the pattern.
+inline constexpr int kMaxTemporalLayers = 3;
 
 struct VideoEncoderOptions {
   VideoCodec codec = VideoCodec::kVp9;
@@ -120,6 +127,7 @@ struct VideoEncoderOptions {
   int bitrate_kbps = 800;
   int threads = 2;
   int keyframe_interval_s = 10;  // periodic keyframes bound how long a lost one hurts
+  int temporal_layers = 1;       // 1, or kMaxTemporalLayers for L1T3 (VP8 and VP9 only)
 };
 
 class VideoEncoder {
@@ -131,6 +139,55 @@ class VideoEncoder {
 };
 MediaError create_video_encoder(const VideoEncoderOptions& options,
                                 std::unique_ptr<VideoEncoder>& out);
+
+// ---- simulcast ----
+
+// One rung of the camera ladder: the browser's CAMERA_LADDER (web/src/media/simulcast.ts), the
+// sizes and rates every publisher offers (docs/PROTOCOL.md §11).
+struct SimulcastRung {
+  int height;
+  int bitrate_kbps;
+};
+inline constexpr SimulcastRung kCameraLadder[] = {{180, 150}, {360, 500}, {720, 1500}};
+
+struct SimulcastLayer {
+  int width = 0;
+  int height = 0;
+  int bitrate_kbps = 0;
+};
+
+// The encodings a source of width x height offers, lowest first: every rung of kCameraLadder the
+// source reaches, with the source's aspect ratio (even widths). Rungs above the source are added
+// (upscaled) only up to `min_layers`; with no rung reached and min_layers <= 1, one encoding at
+// the source's own size and the lowest rung's rate. Empty for a non-positive size.
+std::vector<SimulcastLayer> simulcast_layers(int width, int height, int min_layers = 1);
+
+struct SimulcastEncoderOptions {
+  VideoCodec codec = VideoCodec::kVp9;
+  std::vector<SimulcastLayer> layers;  // lowest first; one entry is a plain single encoding
+  int fps = 30;
+  int threads = 2;  // per encoder
+  int keyframe_interval_s = 10;
+  int temporal_layers = 1;  // in every encoding
+};
+
+// One encoder per layer, all fed the same frames (scaled to each layer's size), as the browser's
+// video sender does. Each encoding has its own keyframes: a request names the layers it is for.
+class SimulcastEncoder {
+ public:
+  static MediaError create(const SimulcastEncoderOptions& options,
+                           std::unique_ptr<SimulcastEncoder>& out);
+  // Encodes `frame` (any size) on every layer, lowest first, appending to `out` frames that carry
+  // their spatial_layer. Bit s of `keyframe_layers` forces a keyframe on layer s.
+  MediaError encode(const I420Frame& frame, uint32_t keyframe_layers,
+                    std::vector<EncodedFrame>& out);
+  const std::vector<SimulcastLayer>& layers() const { return layers_; }
+
+ private:
+  std::vector<SimulcastLayer> layers_;
+  std::vector<std::unique_ptr<VideoEncoder>> encoders_;
+  std::vector<I420Frame> scaled_;  // per layer, reused
+};
 
 // ---- audio ----
 

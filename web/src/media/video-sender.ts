@@ -47,6 +47,9 @@ export class VideoSender {
   private sourceWidth = 0;
   private sourceHeight = 0;
   private lastEncodedTimestamp = -Infinity;
+  /** Added to the current track's frame timestamps (setTrack); 0 for the first track. */
+  private timestampOffset = 0;
+  private rebaseTimestamps = false;
   private readonly governor: EncodeLoadGovernor;
   // Offset from the capture clock to the wall clock. The smallest offset seen is the one least
   // inflated by processing delay; recomputing it per frame would let a later frame's offset be
@@ -108,8 +111,9 @@ export class VideoSender {
     if (this.stopped) return;
     if (track) {
       this.reader = new MediaStreamTrackProcessor<VideoFrame>({ track, maxBufferSize: 2 }).readable.getReader();
-      // A new capture track has its own timestamp base: pacing and capture times start over.
-      this.lastEncodedTimestamp = -Infinity;
+      // A new capture track has its own timestamp base (it may start near 0 again): its frames are
+      // rebased to follow the last one encoded, since the encoders expect timestamps to increase.
+      this.rebaseTimestamps = true;
       this.captureToWallUs = null;
       this.requestKeyframe();
     }
@@ -157,11 +161,22 @@ export class VideoSender {
     if (!this.enabled) return;
     // Screens are paced to the encodings' frame rate (5-15 fps); cameras send what they capture.
     const maxFps = this.encodings[0]!.spec.maxFps;
-    if (frame.timestamp - this.lastEncodedTimestamp < 1e6 / maxFps - 2000) return;
-    this.lastEncodedTimestamp = frame.timestamp;
-    const offsetUs = wallClockUs() - frame.timestamp;
+    if (this.rebaseTimestamps) {
+      this.rebaseTimestamps = false;
+      if (this.lastEncodedTimestamp > -Infinity) this.timestampOffset = Math.max(0, this.lastEncodedTimestamp + 1e6 / maxFps - frame.timestamp);
+    }
+    const timestamp = frame.timestamp + this.timestampOffset;
+    if (timestamp - this.lastEncodedTimestamp < 1e6 / maxFps - 2000) return;
+    this.lastEncodedTimestamp = timestamp;
+    const offsetUs = wallClockUs() - timestamp;
     if (this.captureToWallUs === null || offsetUs < this.captureToWallUs) this.captureToWallUs = offsetUs;
-    for (const encoding of this.encodings) encoding.encode(frame);
+    // Same picture, new timestamp: wraps the frame's buffer, copies nothing.
+    const input = timestamp === frame.timestamp ? frame : new VideoFrame(frame, { timestamp });
+    try {
+      for (const encoding of this.encodings) encoding.encode(input);
+    } finally {
+      if (input !== frame) input.close();
+    }
     this.watchLoad();
   }
 

@@ -60,6 +60,8 @@ class MeetingPage {
   private selfRole = ParticipantRole.UNSPECIFIED;
   private displayName = '';
   private finished = false;
+  /** The last MediaState told to the server (Hello's, then each change). */
+  private sentMediaState = '';
 
   private readonly view = new StageController((message) => this.session?.sendControl(message));
   private readonly panel = new ParticipantsPanel();
@@ -133,6 +135,7 @@ class MeetingPage {
     this.updateControls();
     // The devices are open already (pre-join); Hello states what we send.
     const mediaReady = Promise.resolve({ micOn: media.micOn, cameraOn: media.cameraOn });
+    this.sentMediaState = JSON.stringify({ micOn: media.micOn, cameraOn: media.cameraOn });
     try {
       this.session = await MeetingSession.start(
         this.meetingId,
@@ -369,8 +372,13 @@ class MeetingPage {
     this.shell.setParticipantCount(this.peers.size + this.receivers.size + 1);
   }
 
+  /** MediaState only when it changed (device-list changes also come here). */
   private sendMediaState(): void {
-    this.session?.setMediaState({ micOn: this.micOn, cameraOn: this.cameraOn });
+    const state = { micOn: this.micOn, cameraOn: this.cameraOn };
+    if (this.session && JSON.stringify(state) !== this.sentMediaState) {
+      this.sentMediaState = JSON.stringify(state);
+      this.session.setMediaState(state);
+    }
     this.updateControls();
     this.syncRoster();
   }

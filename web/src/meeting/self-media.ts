@@ -6,6 +6,7 @@ import { deviceName } from '../media/device-preferences';
 import { speakerChoiceSupported, type DeviceKind } from '../media/devices';
 import type { LocalMedia } from '../media/local-media';
 import type { DeviceMenuSection } from '../ui/device-menu';
+import { stats } from '../stats';
 import { el } from '../ui/icons';
 import { Tile } from '../ui/tile';
 import type { Publisher } from './publisher';
@@ -38,10 +39,17 @@ export class SelfMedia {
       microphoneChanged: (track) => {
         if (track) this.hooks.publisher()?.setMicrophoneTrack(track);
         else this.hooks.publisher()?.setMicOn(false);
+        this.noteDevices();
         this.hooks.stateChanged();
       },
-      speakerChanged: (deviceId) => this.hooks.audioOutput()?.setSpeaker(deviceId),
-      devicesChanged: () => this.hooks.stateChanged(),
+      speakerChanged: (deviceId) => {
+        this.hooks.audioOutput()?.setSpeaker(deviceId);
+        this.noteDevices();
+      },
+      devicesChanged: () => {
+        this.noteDevices();
+        this.hooks.stateChanged();
+      },
       notice: (message) => this.hooks.toast(message),
     });
   }
@@ -119,5 +127,14 @@ export class SelfMedia {
   private showCamera(track: MediaStreamTrack | null): void {
     this.video.srcObject = track ? new MediaStream([track]) : null;
     this.tile?.setHasVideo(track !== null);
+    this.noteDevices();
+  }
+
+  private noteDevices(): void {
+    stats.localDevices = {
+      camera: this.local.camera ? this.local.currentId('camera') : null,
+      microphone: this.local.microphone ? this.local.currentId('microphone') : null,
+      speaker: this.local.currentId('speaker'),
+    };
   }
 }

@@ -1,7 +1,7 @@
 // Pre-join screen and device handling in the call (issue 12, items 1 and 2): preview, level meter,
 // device lists and connection check before joining; joining muted with the camera off (the peer
-// sees it); the second-tab warning; camera and microphone switches that keep the call going; camera
-// off stopping the track. Screenshots go to test-results/ (prejoin-*.png, device-menu-*.png).
+// sees it); the second-tab warning; camera and microphone switches that keep the call going; the
+// fallback when a device in use disappears; camera off stopping the track. Screenshots go to test-results/ (prejoin-*.png, device-menu-*.png).
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -166,6 +166,23 @@ describe('pre-join screen and devices', { timeout: 200_000 }, () => {
     await micMenu.waitFor({ state: 'hidden' });
     await page.screenshot({ path: join(RESULTS_DIR, 'meeting-phone.png') });
     await page.setViewportSize(DESKTOP);
+  });
+
+  test('an unplugged microphone falls back to the default one, with a toast', { timeout: 30_000 }, async () => {
+    const { page } = alice;
+    const unplugged = await page.evaluate(() => window.__vc.localDevices.microphone);
+    assert.notEqual(unplugged, 'default', 'the previous test chose another microphone');
+    // Fake devices cannot be unplugged: the page's device list loses it and the browser's event fires.
+    await page.evaluate((id) => {
+      const devices = navigator.mediaDevices;
+      const original = devices.enumerateDevices.bind(devices);
+      devices.enumerateDevices = async () => (await original()).filter((device) => device.deviceId !== id);
+      devices.dispatchEvent(new Event('devicechange'));
+    }, unplugged);
+    await page.getByTestId('toast').filter({ hasText: /was disconnected\. Switched to/ }).waitFor({ timeout: 10_000 });
+    await page.waitForFunction(() => window.__vc.localDevices.microphone === 'default', null, { timeout: 10_000 });
+    await framesKeepComing(bob, ids.alice, 'audio', 50);
+    await page.screenshot({ path: join(RESULTS_DIR, 'device-unplugged-toast.png') });
   });
 
   test('camera off stops the track; on again resumes from a keyframe', { timeout: 40_000 }, async () => {

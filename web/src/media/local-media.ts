@@ -100,7 +100,7 @@ export class LocalMedia {
       this.cameraOn = opened;
       if (opened) this.listener.cameraChanged(this.camera);
       else this.listener.notice(this.cameraProblem ?? 'The camera could not be opened.');
-      this.listener.devicesChanged();
+      await this.refreshDevices(false); // a first camera permission reveals the camera names
       return opened;
     });
   }

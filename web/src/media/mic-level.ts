@@ -17,7 +17,7 @@ export class MicLevelMeter {
   private level = 0;
   private frame = 0;
 
-  constructor(track: MediaStreamTrack, private readonly onLevel: (level: number) => void) {
+  constructor(private readonly track: MediaStreamTrack, private readonly onLevel: (level: number) => void) {
     this.clone = track.clone();
     void this.read();
     this.frame = requestAnimationFrame(() => this.draw());
@@ -41,7 +41,7 @@ export class MicLevelMeter {
       data.copyTo(samples, { planeIndex: 0, format: 'f32-planar' });
       data.close();
       // Fast attack, slow release: the bar follows speech without flickering.
-      const now = this.clone.enabled ? levelOf(samples) : 0;
+      const now = this.track.enabled ? levelOf(samples) : 0; // muted: the clone still hears, the call does not
       this.level = now > this.level ? now : this.level * 0.9 + now * 0.1;
     }
     reader.cancel().catch(() => {});

@@ -185,7 +185,10 @@ export class PrejoinPage {
     }
     saveDisplayName(name);
     this.joinButton.disabled = true;
-    await this.mediaStarted; // a quick click must not join before the camera and mic are open
+    // A quick click (or an unanswered permission prompt) must not join before the devices are open.
+    const waiting = window.setTimeout(() => (this.joinButton.textContent = 'Waiting for camera and microphone…'), 300);
+    await this.mediaStarted;
+    window.clearTimeout(waiting);
     if (this.done) return;
     savePreferences({ cameraOn: this.media.cameraOn, micOn: this.media.micOn });
     this.finish();

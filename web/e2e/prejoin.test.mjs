@@ -16,11 +16,16 @@ const peerState = (participant, id) => participant.page.evaluate((peer) => windo
 async function framesKeepComing(viewer, publisherId, kind, count, timeout = 15_000) {
   const field = kind === 'video' ? 'videoFramesDecoded' : 'audioFramesDecoded';
   const before = (await peerState(viewer, publisherId))[field];
-  await viewer.page.waitForFunction(
-    ({ id, field, target }) => window.__vc.peers[String(id)][field] >= target,
-    { id: publisherId, field, target: before + count },
-    { timeout },
-  );
+  try {
+    await viewer.page.waitForFunction(
+      ({ id, field, target }) => window.__vc.peers[String(id)][field] >= target,
+      { id: publisherId, field, target: before + count },
+      { timeout },
+    );
+  } catch (error) {
+    const seen = await peerState(viewer, publisherId);
+    throw new Error(`${error.message}; ${field} ${before} -> ${seen[field]}; viewer's peer state ${JSON.stringify(seen)}`);
+  }
 }
 
 describe('pre-join screen and devices', { timeout: 200_000 }, () => {
@@ -195,7 +200,12 @@ describe('pre-join screen and devices', { timeout: 200_000 }, () => {
     await page.waitForFunction(() => window.__cameraTrack.readyState === 'ended', null, { timeout: 5_000 });
     await bob.page.waitForFunction((id) => window.__vc.roster.find((peer) => peer.id === id)?.cameraOn === false, ids.alice, { timeout: 10_000 });
     await page.getByTestId('camera-toggle').click();
-    await framesKeepComing(bob, ids.alice, 'video', 15);
+    try {
+      await framesKeepComing(bob, ids.alice, 'video', 15);
+    } catch (error) {
+      const { sent, tracks, encodings, lastError, localDevices } = await vcState(alice);
+      throw new Error(`${error.message}; alice: ${JSON.stringify({ sent, tracks, encodings, lastError, localDevices })}`);
+    }
     assert.ok((await vcState(alice)).sent.videoKeyframes > keyframesBefore, 'a keyframe after the camera came back');
     assert.equal(await page.evaluate(() => window.__cameraTrack.readyState), 'ended');
   });

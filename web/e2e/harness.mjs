@@ -220,16 +220,22 @@ export async function newParticipant(browser, label) {
   return { page, context, label, uncaught };
 }
 
-/** Joins through the home page form, the way a user would. */
+/** Joins through the home page form, the way a user would (home, then the pre-join screen). */
 export async function joinFromHome(participant, baseUrl, name, meetingId) {
   const { page } = participant;
   await page.goto(`${baseUrl}/?lowcpu=1`);
   await page.getByTestId('name-input').fill(name);
   await page.getByTestId('meeting-input').fill(meetingId);
   await page.getByTestId('join-button').click();
+  await clickPrejoinJoin(page);
 }
 
-/** Opens a meeting link directly; a new context has no remembered name, so the prompt appears. */
+/** On the pre-join screen (name already filled in): "Join now". */
+export async function clickPrejoinJoin(page) {
+  await page.getByTestId('prejoin').getByTestId('join-button').click();
+}
+
+/** Opens a meeting link directly: the pre-join screen, whose name field a new context leaves empty. */
 export async function joinFromLink(participant, baseUrl, name, meetingId) {
   const { page } = participant;
   await page.goto(`${baseUrl}/meeting/${meetingId}?lowcpu=1`);

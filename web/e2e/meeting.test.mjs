@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   RESULTS_DIR,
+  clickPrejoinJoin,
   joinFromHome,
   joinFromLink,
   launchBrowser,
@@ -266,6 +267,7 @@ describe('browser meeting', { timeout: 170_000 }, () => {
     await frank.page.getByTestId('name-input').fill('Frank');
     await frank.page.getByTestId('new-meeting-button').click();
     await frank.page.waitForURL(/\/meeting\/[a-z]{3}-[a-z]{4}-[a-z]{3}\?lowcpu=1$/);
+    await clickPrejoinJoin(frank.page);
     await waitJoined(frank);
     const state = await vcState(frank);
     assert.match(state.meetingId, /^[a-z]{3}-[a-z]{4}-[a-z]{3}$/);
@@ -349,6 +351,7 @@ describe('browser meeting', { timeout: 170_000 }, () => {
     await alice.page.getByTestId('error-banner').waitFor({ timeout: 15_000 });
     await alice.page.screenshot({ path: join(RESULTS_DIR, 'alice-server-gone.png') });
     await erin.page.getByTestId('join-button').click();
+    await clickPrejoinJoin(erin.page);
     const banner = erin.page.getByTestId('error-banner');
     await banner.waitFor({ timeout: 15_000 });
     assert.match(await banner.textContent(), /Cannot reach the server/);

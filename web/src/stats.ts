@@ -170,6 +170,8 @@ export interface VcStats {
   /** Encodings the camera can afford now (the load governor's decision). */
   cameraLayersAllowed: number;
   screenSharing: boolean;
+  /** Device ids in use (camera null while off), as the device menus show them. */
+  localDevices: { camera: string | null; microphone: string | null; speaker: string | null };
   /** Received media, keyed "senderId/trackId/spatialLayer". */
   received: Record<string, ReceivedTally>;
   videoCodec: string | null;
@@ -206,6 +208,7 @@ function freshStats(): VcStats {
     tracks: {},
     cameraLayersAllowed: 0,
     screenSharing: false,
+    localDevices: { camera: null, microphone: null, speaker: null },
     received: {},
     videoCodec: null,
     rttMs: null,

@@ -31,6 +31,18 @@ export class AudioOutput {
     return this.context.state === 'suspended';
   }
 
+  /**
+   * Plays through this output device ("default" or null: the system's). Only where the browser has
+   * AudioContext.setSinkId (the choice is hidden elsewhere); a failure keeps the current device.
+   */
+  setSpeaker(deviceId: string | null): void {
+    const context = this.context as AudioContext & { setSinkId?: (id: string) => Promise<void> };
+    if (!context.setSinkId) return;
+    context.setSinkId(deviceId === null || deviceId === 'default' ? '' : deviceId).catch((error: unknown) => {
+      console.warn(`could not switch the speaker: ${String(error)}`);
+    });
+  }
+
   resume(): Promise<void> {
     return this.context.resume();
   }

@@ -29,25 +29,44 @@ export class AudioSender {
   private stopped = false;
   private sequence = 0;
   private level = 127;
+  private sampleRate = 0;
+  private channels = 0;
   // Offset from the capture clock to the wall clock. The smallest offset seen is the one least
   // inflated by processing delay; recomputing it per frame would let a later frame's offset be
   // applied to an earlier chunk and make capture times jitter or run backwards.
   private captureToWallUs: number | null = null;
 
-  constructor(private readonly track: MediaStreamTrack, private readonly options: AudioSenderOptions) {}
+  constructor(private track: MediaStreamTrack, private readonly options: AudioSenderOptions) {}
 
+  /** Reads until stop() or until the current track ends by itself; setTrack switches tracks. */
   async run(): Promise<void> {
-    const processor = new MediaStreamTrackProcessor<AudioData>({ track: this.track });
-    this.reader = processor.readable.getReader();
+    this.setTrack(this.track);
     while (!this.stopped) {
-      const { value: data, done } = await this.reader.read().catch(() => ({ value: undefined, done: true }));
-      if (done || !data) break;
+      const reader = this.reader;
+      if (!reader) break;
+      const { value: data, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+      if (done || !data) {
+        if (reader !== this.reader) continue; // replaced by setTrack: read the new one
+        break;
+      }
       try {
         this.handleData(data);
       } finally {
         data.close();
       }
     }
+  }
+
+  /**
+   * Switches the microphone without a new encoder: Opus frames are independent, so receivers hear
+   * the new device from its first packet. A different sample rate or channel count reconfigures.
+   */
+  setTrack(track: MediaStreamTrack): void {
+    this.reader?.cancel().catch(() => {});
+    this.track = track;
+    if (this.stopped) return;
+    this.reader = new MediaStreamTrackProcessor<AudioData>({ track }).readable.getReader();
+    this.captureToWallUs = null; // a new capture track may start a new timestamp base
   }
 
   stop(): void {
@@ -59,7 +78,9 @@ export class AudioSender {
 
   private handleData(data: AudioData): void {
     if (!this.enabled || this.stopped) return;
-    if (!this.encoder || this.encoder.state === 'closed') this.configure(data);
+    if (!this.encoder || this.encoder.state === 'closed' || data.sampleRate !== this.sampleRate || data.numberOfChannels !== this.channels) {
+      this.configure(data);
+    }
     if (!this.encoder) return;
     this.level = audioLevel(data);
     const offsetUs = wallClockUs() - data.timestamp;
@@ -69,6 +90,9 @@ export class AudioSender {
 
   private configure(data: AudioData): void {
     this.captureToWallUs = null; // a new capture track may start a new timestamp base
+    if (this.encoder && this.encoder.state !== 'closed') this.encoder.close();
+    this.sampleRate = data.sampleRate;
+    this.channels = data.numberOfChannels;
     const encoder = new AudioEncoder({
       output: (chunk) => this.onEncoded(chunk),
       error: (error) => {

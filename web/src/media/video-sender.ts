@@ -27,6 +27,8 @@ export interface VideoSenderOptions {
   onEncodingStats(stats: EncodingStats): void;
   onGovernor?(allowedLayers: number): void;
   onError(message: string): void;
+  /** Screens: the sender ends when its track ends. Cameras wait for the next track instead. */
+  endsWithTrack?: boolean;
 }
 
 const GOVERNOR_WINDOW_MS = 2000;
@@ -39,10 +41,15 @@ export class VideoSender {
   private encodings: VideoEncoding[] = [];
   private chosen: ChosenCodec | null = null;
   private reader: ReadableStreamDefaultReader<VideoFrame> | null = null;
+  /** Wakes the read loop waiting for a track (setTrack, stop). */
+  private wake: (() => void) | null = null;
   private stopped = false;
   private sourceWidth = 0;
   private sourceHeight = 0;
   private lastEncodedTimestamp = -Infinity;
+  /** Added to the current track's frame timestamps (setTrack); 0 for the first track. */
+  private timestampOffset = 0;
+  private rebaseTimestamps = false;
   private readonly governor: EncodeLoadGovernor;
   // Offset from the capture clock to the wall clock. The smallest offset seen is the one least
   // inflated by processing delay; recomputing it per frame would let a later frame's offset be
@@ -50,8 +57,8 @@ export class VideoSender {
   private captureToWallUs: number | null = null;
   private statsAt = 0;
 
-  constructor(private readonly track: MediaStreamTrack, private readonly options: VideoSenderOptions) {
-    const frameRate = track.getSettings().frameRate || 30;
+  constructor(private track: MediaStreamTrack | null, private readonly options: VideoSenderOptions) {
+    const frameRate = track?.getSettings().frameRate || 30;
     this.governor = new EncodeLoadGovernor(options.maxLayers, {
       frameIntervalMs: 1000 / frameRate,
       windowMs: GOVERNOR_WINDOW_MS,
@@ -65,19 +72,53 @@ export class VideoSender {
     return this.encodings.map((encoding) => encoding.spec);
   }
 
-  /** Starts reading frames; resolves when the read loop ends (track ended or stop()). */
+  /**
+   * Reads frames until stop(), from whichever track is current (setTrack). Resolves when stopped,
+   * or, with `endsWithTrack` (screens), when the track ends by itself.
+   */
   async run(): Promise<void> {
-    const processor = new MediaStreamTrackProcessor<VideoFrame>({ track: this.track, maxBufferSize: 2 });
-    this.reader = processor.readable.getReader();
+    this.setTrack(this.track);
     while (!this.stopped) {
-      const { value: frame, done } = await this.reader.read().catch(() => ({ value: undefined, done: true }));
-      if (done || !frame) break;
+      const reader = this.reader;
+      if (!reader) {
+        await new Promise<void>((resolve) => (this.wake = resolve)); // camera off: until a new track
+        continue;
+      }
+      const { value: frame, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+      if (done || !frame) {
+        if (reader !== this.reader) continue; // replaced by setTrack: read the new one
+        this.reader = null; // the track ended by itself (device gone)
+        if (this.options.endsWithTrack) break;
+        continue;
+      }
       try {
         await this.handleFrame(frame);
       } finally {
         frame.close();
       }
     }
+  }
+
+  /**
+   * Switches the source without touching the encodings (a camera switch or the camera coming back
+   * on); null pauses sending until the next track. The first frame of a new track is a keyframe of
+   * every encoding, so receivers resume at once; a different size rebuilds the encodings.
+   */
+  setTrack(track: MediaStreamTrack | null): void {
+    this.reader?.cancel().catch(() => {});
+    this.reader = null;
+    this.track = track;
+    if (this.stopped) return;
+    if (track) {
+      this.reader = new MediaStreamTrackProcessor<VideoFrame>({ track, maxBufferSize: 2 }).readable.getReader();
+      // A new capture track has its own timestamp base (it may start near 0 again): its frames are
+      // rebased to follow the last one encoded, since the encoders expect timestamps to increase.
+      this.rebaseTimestamps = true;
+      this.captureToWallUs = null;
+      this.requestKeyframe();
+    }
+    this.wake?.();
+    this.wake = null;
   }
 
   /** Test hook: the next frame of every encoding is replaced by an undecodable "keyframe". */
@@ -100,6 +141,7 @@ export class VideoSender {
   stop(): void {
     this.stopped = true;
     this.reader?.cancel().catch(() => {});
+    this.wake?.();
     for (const encoding of this.encodings) encoding.close();
     this.encodings = [];
     this.captureToWallUs = null; // a new capture track may start a new timestamp base
@@ -119,11 +161,22 @@ export class VideoSender {
     if (!this.enabled) return;
     // Screens are paced to the encodings' frame rate (5-15 fps); cameras send what they capture.
     const maxFps = this.encodings[0]!.spec.maxFps;
-    if (frame.timestamp - this.lastEncodedTimestamp < 1e6 / maxFps - 2000) return;
-    this.lastEncodedTimestamp = frame.timestamp;
-    const offsetUs = wallClockUs() - frame.timestamp;
+    if (this.rebaseTimestamps) {
+      this.rebaseTimestamps = false;
+      if (this.lastEncodedTimestamp > -Infinity) this.timestampOffset = Math.max(0, this.lastEncodedTimestamp + 1e6 / maxFps - frame.timestamp);
+    }
+    const timestamp = frame.timestamp + this.timestampOffset;
+    if (timestamp - this.lastEncodedTimestamp < 1e6 / maxFps - 2000) return;
+    this.lastEncodedTimestamp = timestamp;
+    const offsetUs = wallClockUs() - timestamp;
     if (this.captureToWallUs === null || offsetUs < this.captureToWallUs) this.captureToWallUs = offsetUs;
-    for (const encoding of this.encodings) encoding.encode(frame);
+    // Same picture, new timestamp: wraps the frame's buffer, copies nothing.
+    const input = timestamp === frame.timestamp ? frame : new VideoFrame(frame, { timestamp });
+    try {
+      for (const encoding of this.encodings) encoding.encode(input);
+    } finally {
+      if (input !== frame) input.close();
+    }
     this.watchLoad();
   }
 

@@ -1,22 +1,24 @@
-// The meeting page: asks for a name if needed, captures camera/mic, runs the session, and keeps the
-// tiles, participant panel, controls and status in step with it.
+// The meeting page: shows the pre-join screen, then runs the session with the devices chosen there,
+// and keeps the tiles, participant panel, controls and status in step with it.
 import { serverLabel } from '../api';
 import { MeetingError } from '../errors';
 import { ConnectionState, TrackSource, type Participant } from '../gen/videocall_pb';
 import { AudioOutput } from '../media/audio-output';
-import { openCapture, type Capture } from '../media/capture';
 import { cameraCapturePlan } from '../media/simulcast';
 import { MediaKind, ParticipantRole, toNumber } from '../protocol';
-import { displayNameProblem, saveDisplayName, savedDisplayName, urlFlags } from '../settings';
+import { urlFlags } from '../settings';
+import { PrejoinPage, type PrejoinResult } from '../prejoin/prejoin-page';
+import { TabPresence } from '../prejoin/tab-presence';
 import { resetStats, stats } from '../stats';
 import { errorCard, warningStrip } from '../ui/banner';
 import { el } from '../ui/icons';
 import { MeetingShell } from '../ui/meeting-shell';
 import { ParticipantsPanel } from '../ui/participants-panel';
-import { Tile } from '../ui/tile';
+import { Toasts } from '../ui/toast';
 import { Publisher } from './publisher';
 import { RemotePeer } from './remote-peer';
 import { MeetingSession } from './session';
+import { SelfMedia } from './self-media';
 import { StageController } from './stage-controller';
 
 /**
@@ -37,7 +39,12 @@ export function renderMeeting(root: HTMLElement, meetingId: string, navigate: (p
 
 class MeetingPage {
   private session: MeetingSession | null = null;
-  private capture: Capture | null = null;
+  private prejoin: PrejoinPage | null = null;
+  /** Our camera and microphone, from the pre-join screen on. */
+  private self: SelfMedia | null = null;
+  /** Tells other tabs of this browser that we are in this meeting (and hears theirs). */
+  private readonly presence: TabPresence;
+  private readonly toasts = new Toasts();
   /** Our tracks and their senders (camera simulcast, microphone, screen share); from the first join. */
   private publisher: Publisher | null = null;
   private cameraLayers = 2;
@@ -51,11 +58,10 @@ class MeetingPage {
   /** Our identities from before a token-refreshing rejoin: never shown as someone else. */
   private readonly formerSelfIds = new Set<number>();
   private selfRole = ParticipantRole.UNSPECIFIED;
-  private selfTile: Tile | null = null;
   private displayName = '';
-  private micOn = false;
-  private cameraOn = false;
   private finished = false;
+  /** The last MediaState told to the server (Hello's, then each change). */
+  private sentMediaState = '';
 
   private readonly view = new StageController((message) => this.session?.sendControl(message));
   private readonly panel = new ParticipantsPanel();
@@ -67,87 +73,69 @@ class MeetingPage {
     private readonly navigate: (path: string) => void,
   ) {
     this.shell = new MeetingShell(meetingId, this.view.stage, this.panel, {
-      toggleMic: () => this.toggleMic(),
-      toggleCamera: () => this.toggleCamera(),
+      toggleMic: () => this.self?.toggleMic(),
+      toggleCamera: () => void this.self?.toggleCamera(),
+      microphoneMenu: () => this.self?.microphoneMenu() ?? [],
+      cameraMenu: () => this.self?.cameraMenu() ?? [],
+      selectDevice: (kind, id) => this.self?.select(kind, id),
       leave: () => this.leave(),
       enableAudio: () => void this.audioOutput?.resume(),
       toggleScreenShare: () => void (this.publisher?.screenSharing ? this.publisher.stopScreenShare() : this.publisher?.startScreenShare()),
       stopScreenShare: () => this.publisher?.stopScreenShare(),
       toggleLayout: () => this.view.toggleMode(),
     });
+    this.shell.element.append(this.toasts.element);
+    this.presence = new TabPresence(meetingId, (inCall) => this.prejoin?.setOtherTab(inCall));
   }
 
   enter(): void {
     resetStats();
     stats.meetingId = this.meetingId;
-    const name = savedDisplayName();
-    if (displayNameProblem(name)) this.askName();
-    else void this.join(name.trim());
+    const flags = urlFlags();
+    // Simulcast: 720p capture and three encodings only where the CPU can afford them (?layers=N overrides).
+    this.cameraLayers = flags.cameraLayers ?? cameraCapturePlan(navigator.hardwareConcurrency || 2).maxLayers;
+    const size = this.cameraLayers >= 3 ? { width: 1280, height: 720 } : { width: 640, height: 360 };
+    this.prejoin = new PrejoinPage(this.meetingId, { lowCpu: flags.lowCpu, camera: { ...size, frameRate: VIDEO.frameRate } }, (result) => {
+      this.prejoin = null;
+      void this.join(result);
+    });
+    this.root.replaceChildren(this.prejoin.element);
+    this.prejoin.start();
   }
 
   dispose(): void {
     if (!this.finished) this.session?.leave();
     this.finished = true;
+    this.prejoin?.dispose();
+    this.prejoin = null;
+    this.presence.close();
     this.teardown();
   }
 
-  private askName(): void {
-    const page = el('main', 'home');
-    const form = el('form', 'card home-card');
-    form.noValidate = true;
-    form.append(el('h1', 'home-title', 'What is your name?'), el('p', 'home-subtitle', `Joining meeting “${this.meetingId}”`));
-    const input = el('input', 'input');
-    input.dataset.testid = 'name-input';
-    input.placeholder = 'Your name';
-    input.maxLength = 64;
-    const problem = el('p', 'form-error');
-    const button = el('button', 'btn btn-primary', 'Join meeting');
-    button.type = 'submit';
-    button.dataset.testid = 'join-button';
-    form.append(input, problem, button);
-    page.append(form);
-    this.root.replaceChildren(page);
-    input.focus();
-    form.addEventListener('submit', (event) => {
-      event.preventDefault();
-      const issue = displayNameProblem(input.value);
-      if (issue) {
-        problem.textContent = issue;
-        return;
-      }
-      saveDisplayName(input.value.trim());
-      void this.join(input.value.trim());
-    });
-  }
-
-  private async join(name: string): Promise<void> {
+  private async join({ name, media }: PrejoinResult): Promise<void> {
     this.displayName = name;
     stats.displayName = name;
     stats.connection = 'joining';
     stats.joinStartedAt = performance.now();
+    this.presence.setInCall(true);
+    this.audioOutput = new AudioOutput();
+    this.audioOutput.setSpeaker(media.speakerId);
+    this.self = new SelfMedia(media, {
+      publisher: () => this.publisher,
+      audioOutput: () => this.audioOutput,
+      stateChanged: () => this.sendMediaState(),
+      toast: (message) => this.toasts.show(message),
+    });
     this.renderShell();
     this.setStatus('Joining…', 'pending');
-    const flags = urlFlags();
-    // Simulcast: 720p capture and three encodings only where the CPU can afford them (?layers=N overrides).
-    this.cameraLayers = flags.cameraLayers ?? cameraCapturePlan(navigator.hardwareConcurrency || 2).maxLayers;
-    const size = this.cameraLayers >= 3 ? { width: 1280, height: 720 } : { width: 640, height: 360 };
-    // The camera and microphone open while the join request and the transport connect (each takes
-    // a few hundred ms); Hello, which states what we send, goes once both are done.
-    const mediaReady = openCapture({ lowCpu: flags.lowCpu, frameRate: VIDEO.frameRate, ...size }).then((capture) => {
-      this.capture = capture;
-      if (this.finished) {
-        capture.stop();
-        throw new MeetingError('Left the meeting', 'The page left before the camera opened.', 'client');
-      }
-      if (capture.warning) this.shell.notices.append(warningStrip(capture.warning));
-      this.micOn = capture.audio !== null;
-      this.cameraOn = capture.video !== null;
-      this.addSelfTile();
-      this.audioOutput = new AudioOutput();
-      this.watchAudioPolicy();
-      this.updateControls();
-      return { micOn: this.micOn, cameraOn: this.cameraOn };
-    });
+    const problems = [media.cameraOn ? null : media.cameraProblem, media.micProblem].filter((problem) => problem !== null);
+    if (problems.length) this.shell.notices.append(warningStrip(problems.join(' ')));
+    this.view.addSelf(this.self.createTile(name, () => this.view.togglePin('self')));
+    this.watchAudioPolicy();
+    this.updateControls();
+    // The devices are open already (pre-join); Hello states what we send.
+    const mediaReady = Promise.resolve({ micOn: media.micOn, cameraOn: media.cameraOn });
+    this.sentMediaState = JSON.stringify({ micOn: media.micOn, cameraOn: media.cameraOn });
     try {
       this.session = await MeetingSession.start(
         this.meetingId,
@@ -249,7 +237,7 @@ class MeetingPage {
   private createPublisher(cameraLayers: number): Publisher {
     return new Publisher(
       this.session!,
-      { video: this.capture?.video ?? null, audio: this.capture?.audio ?? null },
+      { video: this.self?.local.camera ?? null, audio: this.self?.local.microphone ?? null },
       {
         preferredCodec: urlFlags().codec,
         cameraFrameRate: VIDEO.frameRate,
@@ -384,24 +372,13 @@ class MeetingPage {
     this.shell.setParticipantCount(this.peers.size + this.receivers.size + 1);
   }
 
-  private toggleMic(): void {
-    if (!this.capture?.audio) return;
-    this.micOn = !this.micOn;
-    this.capture.audio.enabled = this.micOn;
-    this.publisher?.setMicOn(this.micOn);
-    this.sendMediaState();
-  }
-
-  private toggleCamera(): void {
-    if (!this.capture?.video) return;
-    this.cameraOn = !this.cameraOn;
-    this.capture.video.enabled = this.cameraOn;
-    this.publisher?.setCameraOn(this.cameraOn);
-    this.sendMediaState();
-  }
-
+  /** MediaState only when it changed (device-list changes also come here). */
   private sendMediaState(): void {
-    this.session?.setMediaState({ micOn: this.micOn, cameraOn: this.cameraOn });
+    const state = { micOn: this.micOn, cameraOn: this.cameraOn };
+    if (this.session && JSON.stringify(state) !== this.sentMediaState) {
+      this.sentMediaState = JSON.stringify(state);
+      this.session.setMediaState(state);
+    }
     this.updateControls();
     this.syncRoster();
   }
@@ -448,7 +425,9 @@ class MeetingPage {
     for (const peer of this.peers.values()) peer.close();
     this.peers.clear();
     this.receivers.clear();
-    this.capture?.stop();
+    this.self?.stop();
+    this.self = null;
+    this.presence.setInCall(false);
     this.audioOutput?.close();
     this.audioOutput = null;
     this.view.dispose();
@@ -458,24 +437,6 @@ class MeetingPage {
     const page = el('main', 'home');
     page.append(content);
     this.root.replaceChildren(page);
-  }
-
-  private addSelfTile(): void {
-    const video = el('video', 'self-video');
-    video.muted = true;
-    video.autoplay = true;
-    video.playsInline = true;
-    if (this.capture?.video) video.srcObject = new MediaStream([this.capture.video]);
-    this.selfTile = new Tile({
-      id: 'self',
-      key: 'self',
-      name: this.displayName,
-      isSelf: true,
-      media: video,
-      onPin: () => this.view.togglePin('self'),
-    });
-    this.selfTile.setHasVideo(this.capture?.video !== null);
-    this.view.addSelf(this.selfTile);
   }
 
   private watchAudioPolicy(): void {
@@ -495,14 +456,17 @@ class MeetingPage {
   }
 
   private updateControls(): void {
-    this.shell.setControls({
-      micOn: this.micOn,
-      cameraOn: this.cameraOn,
-      hasMic: !!this.capture?.audio,
-      hasCamera: !!this.capture?.video,
-    });
-    this.selfTile?.setMicOn(this.micOn);
-    this.selfTile?.setCameraOn(this.cameraOn);
+    this.shell.setControls({ micOn: this.micOn, cameraOn: this.cameraOn, hasMic: !!this.self?.hasMic, hasCamera: !!this.self?.hasCamera });
+    this.self?.tile?.setMicOn(this.micOn);
+    this.self?.tile?.setCameraOn(this.cameraOn);
+  }
+
+  private get micOn(): boolean {
+    return this.self?.micOn ?? false;
+  }
+
+  private get cameraOn(): boolean {
+    return this.self?.cameraOn ?? false;
   }
 
   private setStatus(text: string, tone: 'ok' | 'pending'): void {

@@ -63,6 +63,7 @@ export class Publisher {
 
   constructor(
     private readonly session: PublisherSession,
+    /** The current camera and microphone tracks; replaced by setCameraTrack/setMicrophoneTrack. */
     private readonly media: { video: MediaStreamTrack | null; audio: MediaStreamTrack | null },
     private readonly options: PublisherOptions,
   ) {}
@@ -116,6 +117,24 @@ export class Publisher {
     this.setMuted(TRACK_IDS.camera, !on);
   }
 
+  /**
+   * A new camera track (another device, or the camera back on), or null (camera off: the track was
+   * stopped so the camera light goes out). The sender keeps its encodings; the new track's first
+   * frame is a keyframe. A camera that was off since the join starts its sender here.
+   */
+  setCameraTrack(track: MediaStreamTrack | null): void {
+    this.media.video = track;
+    if (this.camera) this.camera.setTrack(track);
+    else if (this.started && track) this.startCamera();
+  }
+
+  /** A new microphone track (another device); the encoder carries on. */
+  setMicrophoneTrack(track: MediaStreamTrack): void {
+    this.media.audio = track;
+    if (this.microphone) this.microphone.setTrack(track);
+    else if (this.started) this.startMicrophone();
+  }
+
   /** Test hook (window.__vcDebug): the next camera frame of every encoding is undecodable. */
   sendCorruptVideoFrame(): void {
     this.camera?.sendCorruptFrameNext();
@@ -156,6 +175,7 @@ export class Publisher {
       plan: (width, height) => [screenEncoding(width, height, capture.frameRate)],
       maxLayers: 1,
       contentHint: capture.video.contentHint || 'text',
+      endsWithTrack: true,
       ...this.videoPlumbing(TRACK_IDS.screen, TrackSource.SCREEN, MediaKind.SCREEN),
     });
     const audio = capture.audio ? this.audioSender(capture.audio, TRACK_IDS.screenAudio) : null;

@@ -1,8 +1,10 @@
 // Static frame of the meeting view: top bar (meeting id, copy link, connection status), the stage
 // (notices, tile grid, participant panel) and the control bar. Behaviour comes in as callbacks.
+import { DeviceMenu, type DeviceMenuSection } from './device-menu';
 import { el, icons } from './icons';
 import type { ParticipantsPanel } from './participants-panel';
 import { ScreenShareControls } from './screen-share';
+import { showToggle } from './toggle-button';
 
 /** The tile area: the shell re-lays it out when the side panel opens or closes. */
 export interface TileArea {
@@ -13,6 +15,10 @@ export interface TileArea {
 export interface ShellActions {
   toggleMic(): void;
   toggleCamera(): void;
+  /** What the device menus beside the mic and camera buttons list, and a choice made there. */
+  microphoneMenu(): DeviceMenuSection[];
+  cameraMenu(): DeviceMenuSection[];
+  selectDevice(kind: string, deviceId: string): void;
   leave(): void;
   enableAudio(): void;
   toggleScreenShare(): void;
@@ -97,7 +103,12 @@ export class MeetingShell {
     this.layoutButton.dataset.testid = 'layout-toggle';
     this.layoutButton.addEventListener('click', () => this.showLayout(actions.toggleLayout()));
     this.showLayout('grid');
-    controls.append(this.micButton, this.cameraButton, this.screenShare.button, this.layoutButton, this.peopleButton, this.audioButton, leave);
+    // Each device button shares a pill with its menu button (switch devices during the call).
+    const micGroup = el('div', 'ctrl-group');
+    micGroup.append(this.micButton, new DeviceMenu('Microphone and speaker', 'mic-menu', actions.microphoneMenu, actions.selectDevice).element);
+    const cameraGroup = el('div', 'ctrl-group');
+    cameraGroup.append(this.cameraButton, new DeviceMenu('Camera', 'camera-menu', actions.cameraMenu, actions.selectDevice).element);
+    controls.append(micGroup, cameraGroup, this.screenShare.button, this.layoutButton, this.peopleButton, this.audioButton, leave);
 
     this.element.append(top, stage, controls);
     // The panel shows beside the tiles on a wide window and is opened on demand on a narrow one.
@@ -145,16 +156,8 @@ export class MeetingShell {
   }
 
   setControls(state: ControlState): void {
-    const set = (button: HTMLButtonElement, on: boolean, available: boolean, onIcon: string, offIcon: string, what: string) => {
-      button.innerHTML = on ? onIcon : offIcon;
-      button.classList.toggle('off', !on);
-      button.disabled = !available;
-      button.title = !available ? `No ${what} available` : on ? `Turn ${what} off` : `Turn ${what} on`;
-      button.setAttribute('aria-label', button.title);
-      button.setAttribute('aria-pressed', String(!on));
-    };
-    set(this.micButton, state.micOn, state.hasMic, icons.mic, icons.micOff, 'microphone');
-    set(this.cameraButton, state.cameraOn, state.hasCamera, icons.camera, icons.cameraOff, 'camera');
+    showToggle(this.micButton, state.micOn, state.hasMic, icons.mic, icons.micOff, 'microphone');
+    showToggle(this.cameraButton, state.cameraOn, state.hasCamera, icons.camera, icons.cameraOff, 'camera');
   }
 
   /** e.g. "Connected · WebTransport · 127.0.0.1:8081 · 3 ms" (the server node in use). */

@@ -1,0 +1,11 @@
+// The look of an on/off device button (microphone, camera), shared by the pre-join screen and the
+// meeting's control bar.
+
+export function showToggle(button: HTMLButtonElement, on: boolean, available: boolean, onIcon: string, offIcon: string, what: string): void {
+  button.innerHTML = on ? onIcon : offIcon;
+  button.classList.toggle('off', !on);
+  button.disabled = !available;
+  button.title = !available ? `No ${what} available` : on ? `Turn ${what} off` : `Turn ${what} on`;
+  button.setAttribute('aria-label', button.title);
+  button.setAttribute('aria-pressed', String(!on));
+}

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "backoff.hpp"
+#include "chat_receiver.hpp"
 #include "common/envelope.hpp"
 #include "common/limits.hpp"
 #include "common/log.hpp"
@@ -185,6 +186,25 @@ class ClientImpl final : public Client,
     *control.mutable_media_state() = state;
     asio::post(strand_,
                [self = shared_from_this(), state] { self->config_.initial_media_state = state; });
+    send_control_when_joined(std::move(control));
+  }
+
+  void send_chat(const std::string& text, uint64_t client_message_id) override {
+    v1::Control control;
+    control.mutable_send_chat()->set_text(text);
+    control.mutable_send_chat()->set_client_message_id(client_message_id);
+    send_control_when_joined(std::move(control));
+  }
+
+  void raise_hand(bool raised) override {
+    v1::Control control;
+    control.mutable_raise_hand()->set_raised(raised);
+    send_control_when_joined(std::move(control));
+  }
+
+  void send_reaction(const std::string& emoji) override {
+    v1::Control control;
+    control.mutable_send_reaction()->set_emoji(emoji);
     send_control_when_joined(std::move(control));
   }
 
@@ -482,7 +502,8 @@ class ClientImpl final : public Client,
         break;
       }
       default:
-        break;  // Pong and anything newer than us
+        chat_.handle(control, events_);  // chat, reactions, refusals; else Pong or newer
+        break;
     }
   }
 
@@ -732,6 +753,7 @@ class ClientImpl final : public Client,
   bool webtransport_stale_ = false;  // WebTransport failed to open: renew before the next try
   DecodedEnvelope decoded_;
   std::optional<ClientError> server_error_;
+  ChatReceiver chat_;                                        // de-duplicates chat by message id
   SubscriptionBook subscriptions_;                           // stated again on every (re)connection
   std::vector<std::pair<uint32_t, uint32_t>> video_tracks_;  // (kind, track) we have sent
   std::vector<v1::Track> published_;                         // re-published after every (re)join

@@ -7,7 +7,8 @@ import { AudioOutput } from '../media/audio-output';
 import { openCapture, type Capture } from '../media/capture';
 import { cameraCapturePlan } from '../media/simulcast';
 import { MediaKind, ParticipantRole, toNumber } from '../protocol';
-import { displayNameProblem, saveDisplayName, savedDisplayName, urlFlags } from '../settings';
+import { SocialFeatures } from '../features/social';
+import { displayNameProblem, savedDisplayName, urlFlags } from '../settings';
 import { resetStats, stats } from '../stats';
 import { errorCard, warningStrip } from '../ui/banner';
 import { el } from '../ui/icons';
@@ -16,6 +17,7 @@ import { ParticipantsPanel } from '../ui/participants-panel';
 import { Tile } from '../ui/tile';
 import { Publisher } from './publisher';
 import { RemotePeer } from './remote-peer';
+import { askName } from './name-prompt';
 import { MeetingSession } from './session';
 import { StageController } from './stage-controller';
 
@@ -60,6 +62,12 @@ class MeetingPage {
   private readonly view = new StageController((message) => this.session?.sendControl(message));
   private readonly panel = new ParticipantsPanel();
   private readonly shell: MeetingShell;
+  private readonly social: SocialFeatures = new SocialFeatures({
+    send: (message) => this.session?.sendControl(message),
+    selfId: () => this.selfId,
+    tileElement: (id) => (id === this.selfId ? this.selfTile?.element : this.peers.get(id)?.tile.element) ?? null,
+    setChatOpen: (open) => this.shell.setChatOpen(open),
+  });
 
   constructor(
     private readonly root: HTMLElement,
@@ -74,14 +82,14 @@ class MeetingPage {
       toggleScreenShare: () => void (this.publisher?.screenSharing ? this.publisher.stopScreenShare() : this.publisher?.startScreenShare()),
       stopScreenShare: () => this.publisher?.stopScreenShare(),
       toggleLayout: () => this.view.toggleMode(),
-    });
+    }, this.social);
   }
 
   enter(): void {
     resetStats();
     stats.meetingId = this.meetingId;
     const name = savedDisplayName();
-    if (displayNameProblem(name)) this.askName();
+    if (displayNameProblem(name)) askName(this.root, this.meetingId, (chosen) => void this.join(chosen));
     else void this.join(name.trim());
   }
 
@@ -89,35 +97,6 @@ class MeetingPage {
     if (!this.finished) this.session?.leave();
     this.finished = true;
     this.teardown();
-  }
-
-  private askName(): void {
-    const page = el('main', 'home');
-    const form = el('form', 'card home-card');
-    form.noValidate = true;
-    form.append(el('h1', 'home-title', 'What is your name?'), el('p', 'home-subtitle', `Joining meeting “${this.meetingId}”`));
-    const input = el('input', 'input');
-    input.dataset.testid = 'name-input';
-    input.placeholder = 'Your name';
-    input.maxLength = 64;
-    const problem = el('p', 'form-error');
-    const button = el('button', 'btn btn-primary', 'Join meeting');
-    button.type = 'submit';
-    button.dataset.testid = 'join-button';
-    form.append(input, problem, button);
-    page.append(form);
-    this.root.replaceChildren(page);
-    input.focus();
-    form.addEventListener('submit', (event) => {
-      event.preventDefault();
-      const issue = displayNameProblem(input.value);
-      if (issue) {
-        problem.textContent = issue;
-        return;
-      }
-      saveDisplayName(input.value.trim());
-      void this.join(input.value.trim());
-    });
   }
 
   private async join(name: string): Promise<void> {
@@ -160,11 +139,14 @@ class MeetingPage {
             stats.server = via.server;
             stats.transport = via.transport;
             if (this.session) stats.servers = [...this.session.knownServers];
+            this.social.joined(selfId);
+            for (const participant of self ? [self, ...roster] : roster) this.social.participant(participant);
             this.onJoined(selfId, self, roster);
             this.view.onJoined(); // subscriptions again after every (re)join
           },
           participantJoined: (participant) => {
             stats.rosterEvents.joined++;
+            this.social.participant(participant);
             this.addPeer(participant);
             this.publisher?.requestKeyframes(); // the newcomer can only start decoding at a keyframe
           },
@@ -174,8 +156,12 @@ class MeetingPage {
           },
           participantUpdated: (participant) => {
             stats.rosterEvents.updated++;
+            this.social.participant(participant);
             this.onUpdated(participant);
           },
+          chat: (messages, live) => this.social.chat(messages, live),
+          reaction: (id, emoji) => this.social.reaction(id, emoji),
+          refused: (code, message, request) => this.social.refused(code, message, request),
           media: (header, payload) => {
             const id = toNumber(header.senderParticipantId);
             this.peers.get(id)?.handleMedia(header, payload);
@@ -319,6 +305,7 @@ class MeetingPage {
 
   private removePeer(id: number): void {
     this.settled(id);
+    this.social.left(id);
     if (this.receivers.delete(id)) this.syncRoster();
     const peer = this.peers.get(id);
     if (!peer) return;
@@ -360,6 +347,7 @@ class MeetingPage {
         isHost: this.selfRole === ParticipantRole.HOST,
         micOn: this.micOn,
         cameraOn: this.cameraOn,
+        handPosition: this.social.handPosition(this.selfId ?? 0),
       },
       ...[...this.peers.values()].map((peer) => ({
         id: peer.id,
@@ -368,6 +356,7 @@ class MeetingPage {
         isHost: peer.role === ParticipantRole.HOST,
         micOn: peer.micOn,
         cameraOn: peer.cameraOn,
+        handPosition: this.social.handPosition(peer.id),
       })),
       ...[...this.receivers.values()].map((receiver) => ({
         id: toNumber(receiver.participantId),
@@ -377,8 +366,10 @@ class MeetingPage {
         micOn: false,
         cameraOn: false,
         receiveOnly: true,
+        handPosition: this.social.handPosition(toNumber(receiver.participantId)),
       })),
     ]);
+    this.social.paintTiles();
     stats.receiveOnly = [...this.receivers.values()].map((r) => ({ id: toNumber(r.participantId), name: r.displayName }));
     this.shell.setReceiveOnly([...this.receivers.values()].map((r) => r.displayName));
     this.shell.setParticipantCount(this.peers.size + this.receivers.size + 1);

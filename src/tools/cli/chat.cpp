@@ -51,6 +51,7 @@ class ChatPrinter {
     for (const auto& p : info.roster) on_participant(p);
     if (started_ || !client_) return;  // a resumed session: everything was sent already
     started_ = true;
+    if (options_.json) print_json({{"type", "joined"}, {"participant_id", self_}});
     for (std::size_t i = 0; i < options_.send.size(); ++i) {
       pending_chat_.insert(i + 1);
       client_->send_chat(options_.send[i], i + 1);
@@ -145,9 +146,12 @@ class ChatPrinter {
     std::cout << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
   }
 
-  // Without --follow the command ends once everything it sent came back or was refused.
+  // Without --follow the command ends once everything it sent came back or was refused; with
+  // nothing to send it follows.
   void maybe_done() {
-    if (options_.follow || !started_) return;
+    const bool sends = !options_.send.empty() || !options_.react.empty() || options_.raise_hand ||
+                       options_.lower_hand;
+    if (options_.follow || !sends || !started_) return;
     if (pending_chat_.empty() && pending_reactions_ == 0 && !pending_hand_) {
       latch_.stop(refused_ ? kExitFailure : kExitOk);
     }
@@ -222,7 +226,7 @@ std::function<int()> add_chat_command(CLI::App& app) {
   command->add_flag("--lower-hand", options->lower_hand, "Lower this participant's hand");
   command->add_flag("--follow,-f", options->follow,
                     "Keep printing incoming chat until --duration or Ctrl-C (default: exit once "
-                    "what was sent is confirmed)");
+                    "what was sent is confirmed; with nothing to send, follow)");
   command->add_flag("--json", options->json, "Print one JSON object per line");
   return [options] { return run_chat(*options); };
 }

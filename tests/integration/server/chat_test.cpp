@@ -9,9 +9,20 @@
 namespace vc::test {
 namespace {
 
-std::string ws_target(const std::string& token) {
-  return "/ws?token=" + token;
-}
+// A server with Ada and Bob joined to `meeting` over WebSocket.
+struct Pair {
+  explicit Pair(const std::string& meeting)
+      : ja(join_meeting(server.port(), meeting, "Ada")),
+        jb(join_meeting(server.port(), meeting, "Bob")),
+        a(server.port(), "/ws?token=" + ja.token),
+        b(server.port(), "/ws?token=" + jb.token) {
+    a.join();
+    b.join();
+  }
+  ServerProcess server;
+  JoinInfo ja, jb;
+  WsClient a, b;
+};
 
 v1::Envelope chat(const std::string& text, uint64_t client_id) {
   v1::Envelope envelope;
@@ -26,14 +37,10 @@ bool is_chat(const v1::Control& c, const std::string& text) {
 }
 
 TEST(ServerChat, MessagesReachOthersAndLateJoinersGetTheHistory) {
-  ServerProcess server;
-  const uint16_t port = server.port();
-  const auto ja = join_meeting(port, "talk", "Ada");
-  const auto jb = join_meeting(port, "talk", "Bob");
-  WsClient a(port, ws_target(ja.token));
-  a.join();
-  WsClient b(port, ws_target(jb.token));
-  b.join();
+  Pair pair("talk");
+  const uint16_t port = pair.server.port();
+  const JoinInfo &ja = pair.ja, &jb = pair.jb;
+  WsClient &a = pair.a, &b = pair.b;
 
   v1::Envelope forged = chat("hi Bob", 7);
   a.send(forged);
@@ -50,7 +57,7 @@ TEST(ServerChat, MessagesReachOthersAndLateJoinersGetTheHistory) {
       [](const v1::Control& c) { return is_chat(c, "hello Ada\nsecond line"); }));
 
   const auto jc = join_meeting(port, "talk", "Cy");
-  WsClient c(port, ws_target(jc.token));
+  WsClient c(port, "/ws?token=" + jc.token);
   c.join();
   const auto history =
       c.read_control_until([](const v1::Control& m) { return m.has_chat_history(); });
@@ -61,14 +68,9 @@ TEST(ServerChat, MessagesReachOthersAndLateJoinersGetTheHistory) {
 }
 
 TEST(ServerChat, OversizeInvalidAndFloodedMessagesAreRefusedWithoutClosing) {
-  ServerProcess server;
-  const uint16_t port = server.port();
-  const auto ja = join_meeting(port, "limits", "Ada");
-  const auto jb = join_meeting(port, "limits", "Bob");
-  WsClient a(port, ws_target(ja.token));
-  a.join();
-  WsClient b(port, ws_target(jb.token));
-  b.join();
+  Pair pair("limits");
+  const JoinInfo& ja = pair.ja;
+  WsClient &a = pair.a, &b = pair.b;
 
   a.send(chat(std::string(limits::kMaxChatTextBytes + 1, 'x'), 1));
   auto refused = a.read_control_until([](const v1::Control& c) { return c.has_refused(); });
@@ -111,14 +113,10 @@ TEST(ServerChat, OversizeInvalidAndFloodedMessagesAreRefusedWithoutClosing) {
 }
 
 TEST(ServerChat, RaisedHandsAreOrderedAndShownToLateJoiners) {
-  ServerProcess server;
-  const uint16_t port = server.port();
-  const auto ja = join_meeting(port, "hands", "Ada");
-  const auto jb = join_meeting(port, "hands", "Bob");
-  WsClient a(port, ws_target(ja.token));
-  a.join();
-  WsClient b(port, ws_target(jb.token));
-  b.join();
+  Pair pair("hands");
+  const uint16_t port = pair.server.port();
+  const JoinInfo &ja = pair.ja, &jb = pair.jb;
+  WsClient &a = pair.a, &b = pair.b;
   const auto raise = [](WsClient& client) {
     v1::Envelope envelope;
     envelope.mutable_control()->mutable_raise_hand()->set_raised(true);
@@ -138,7 +136,7 @@ TEST(ServerChat, RaisedHandsAreOrderedAndShownToLateJoiners) {
   ASSERT_TRUE(ada_up);
 
   const auto jc = join_meeting(port, "hands", "Cy");
-  WsClient c(port, ws_target(jc.token));
+  WsClient c(port, "/ws?token=" + jc.token);
   const auto accepted = c.join();
   uint64_t ada_at = 0;
   uint64_t bob_at = 0;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/close_codes.hpp"
+#include "recorder.hpp"
 #include "server/room/chat_history.hpp"
 #include "server/room/chat_text.hpp"
 #include "server/room/room.hpp"
@@ -14,43 +15,26 @@
 namespace vc::room {
 namespace {
 
-class Recorder : public Endpoint {
- public:
-  void on_queue_ready() override {
-    while (FrameRef frame = queue().pop()) {
-      DecodedEnvelope decoded;
-      ASSERT_EQ(decode_envelope(frame->bytes(), SIZE_MAX, decoded), EnvelopeError::kNone);
-      if (decoded.body == DecodedEnvelope::Body::kControl) control.push_back(decoded.control);
-    }
-  }
-  void close_with_error(uint32_t code, std::string_view) override { closed_code = code; }
+using test::Recorder;
 
-  std::vector<v1::ChatMessage> chat() const {
-    std::vector<v1::ChatMessage> out;
-    for (const auto& c : control) {
-      if (c.has_chat_message()) out.push_back(c.chat_message());
-      if (c.has_chat_history()) {
-        for (const auto& m : c.chat_history().messages()) out.push_back(m);
-      }
+std::vector<v1::ChatMessage> chat_of(const Recorder& r) {
+  std::vector<v1::ChatMessage> out;
+  for (const auto& c : r.control) {
+    if (c.has_chat_message()) out.push_back(c.chat_message());
+    if (c.has_chat_history()) {
+      for (const auto& m : c.chat_history().messages()) out.push_back(m);
     }
-    return out;
   }
-  std::vector<v1::Refused> refused() const {
-    std::vector<v1::Refused> out;
-    for (const auto& c : control) {
-      if (c.has_refused()) out.push_back(c.refused());
-    }
-    return out;
-  }
-  int count(v1::Control::MessageCase which) const {
-    int n = 0;
-    for (const auto& c : control) n += c.message_case() == which ? 1 : 0;
-    return n;
-  }
+  return out;
+}
 
-  std::vector<v1::Control> control;
-  uint32_t closed_code = 0;
-};
+std::vector<v1::Refused> refused_of(const Recorder& r) {
+  std::vector<v1::Refused> out;
+  for (const auto& c : r.control) {
+    if (c.has_refused()) out.push_back(c.refused());
+  }
+  return out;
+}
 
 class SocialObserver : public RoomObserver {
  public:
@@ -166,20 +150,18 @@ TEST_F(RoomSocialTest, ChatIsStampedByTheServerAndReachesEveryoneWithEcho) {
   Recorder ada, bob;
   join(ada, 1, "Ada");
   join(bob, 2, "Bob");
-  v1::Control forged;
-  forged.mutable_send_chat()->set_text("hi");
-  room_.on_control(1, forged);
+  say(1, "hi");
   say(1, "hello bob", 77);
-  ASSERT_EQ(bob.chat().size(), 2u);
-  const v1::ChatMessage& got = bob.chat().back();
+  ASSERT_EQ(chat_of(bob).size(), 2u);
+  const v1::ChatMessage got = chat_of(bob).back();
   EXPECT_EQ(got.sender_participant_id(), 1u);
   EXPECT_EQ(got.sender_display_name(), "Ada");
   EXPECT_EQ(got.text(), "hello bob");
   EXPECT_NE(got.message_id(), 0u);
   EXPECT_GT(got.sent_at_ms(), 0u);
-  ASSERT_EQ(ada.chat().size(), 2u);
-  EXPECT_EQ(ada.chat().back().client_message_id(), 77u);
-  EXPECT_EQ(ada.chat().back().message_id(), got.message_id());
+  ASSERT_EQ(chat_of(ada).size(), 2u);
+  EXPECT_EQ(chat_of(ada).back().client_message_id(), 77u);
+  EXPECT_EQ(chat_of(ada).back().message_id(), got.message_id());
   // Nothing left the room yet: no remote member, nothing for the bus.
   EXPECT_TRUE(observer_.chat.empty());
 }
@@ -214,21 +196,21 @@ TEST_F(RoomSocialTest, TooLongInvalidAndFloodedChatIsRefusedWithoutClosing) {
   join(bob, 2, "Bob");
   say(1, std::string(limits::kMaxChatTextBytes + 1, 'x'), 5);
   say(1, "bad\x1b", 6);
-  ASSERT_EQ(ada.refused().size(), 2u);
-  EXPECT_EQ(ada.refused()[0].code(), close_code::kTooLarge);
-  EXPECT_EQ(ada.refused()[0].client_message_id(), 5u);
-  EXPECT_EQ(ada.refused()[0].request(), static_cast<uint32_t>(v1::Control::kSendChat));
-  EXPECT_EQ(ada.refused()[1].code(), close_code::kInvalidContent);
+  ASSERT_EQ(refused_of(ada).size(), 2u);
+  EXPECT_EQ(refused_of(ada)[0].code(), close_code::kTooLarge);
+  EXPECT_EQ(refused_of(ada)[0].client_message_id(), 5u);
+  EXPECT_EQ(refused_of(ada)[0].request(), static_cast<uint32_t>(v1::Control::kSendChat));
+  EXPECT_EQ(refused_of(ada)[1].code(), close_code::kInvalidContent);
   // The burst passes, the next one is over the rate; time refills the bucket.
   for (int i = 0; i < static_cast<int>(limits::kChatBurst); ++i) say(1, "m" + std::to_string(i));
-  EXPECT_EQ(bob.chat().size(), static_cast<std::size_t>(limits::kChatBurst));
+  EXPECT_EQ(chat_of(bob).size(), static_cast<std::size_t>(limits::kChatBurst));
   say(1, "one too many", 9);
-  ASSERT_EQ(ada.refused().size(), 3u);
-  EXPECT_EQ(ada.refused()[2].code(), close_code::kTooSlow);
-  EXPECT_EQ(bob.chat().size(), static_cast<std::size_t>(limits::kChatBurst));
+  ASSERT_EQ(refused_of(ada).size(), 3u);
+  EXPECT_EQ(refused_of(ada)[2].code(), close_code::kTooSlow);
+  EXPECT_EQ(chat_of(bob).size(), static_cast<std::size_t>(limits::kChatBurst));
   now_ += std::chrono::seconds(2);
   say(1, "later");
-  EXPECT_EQ(bob.chat().back().text(), "later");
+  EXPECT_EQ(chat_of(bob).back().text(), "later");
   EXPECT_EQ(ada.closed_code, 0u);
   EXPECT_EQ(room_.participant_count(), 2u);
   EXPECT_EQ(room_.stats().chat_refused, 3u);
@@ -240,13 +222,13 @@ TEST_F(RoomSocialTest, ViewersChatWaitingParticipantsNeitherSendNorSee) {
   join(viewer, 2, "Viewer", v1::PARTICIPANT_ROLE_PARTICIPANT, /*receive_only=*/true);
   join(waiting, 3, "Wait", v1::PARTICIPANT_ROLE_WAITING);
   say(2, "from the audience");
-  ASSERT_EQ(ada.chat().size(), 1u);
-  EXPECT_EQ(ada.chat()[0].sender_participant_id(), 2u);
+  ASSERT_EQ(chat_of(ada).size(), 1u);
+  EXPECT_EQ(chat_of(ada)[0].sender_participant_id(), 2u);
   say(3, "let me in");
-  ASSERT_EQ(waiting.refused().size(), 1u);
-  EXPECT_EQ(waiting.refused()[0].code(), close_code::kForbidden);
-  EXPECT_TRUE(waiting.chat().empty());
-  EXPECT_EQ(ada.chat().size(), 1u);
+  ASSERT_EQ(refused_of(waiting).size(), 1u);
+  EXPECT_EQ(refused_of(waiting)[0].code(), close_code::kForbidden);
+  EXPECT_TRUE(chat_of(waiting).empty());
+  EXPECT_EQ(chat_of(ada).size(), 1u);
 }
 
 TEST_F(RoomSocialTest, HandsAreOrderedByRaiseAndLoweredBySelf) {
@@ -280,12 +262,12 @@ TEST_F(RoomSocialTest, ReactionsFromTheAllowedSetAreRateLimited) {
   join(ada, 1, "Ada");
   join(bob, 2, "Bob");
   react(1, "not an emoji");
-  ASSERT_EQ(ada.refused().size(), 1u);
-  EXPECT_EQ(ada.refused()[0].code(), close_code::kInvalidContent);
+  ASSERT_EQ(refused_of(ada).size(), 1u);
+  EXPECT_EQ(refused_of(ada)[0].code(), close_code::kInvalidContent);
   for (int i = 0; i < static_cast<int>(limits::kReactionBurst) + 1; ++i) react(1, kThumbsUp);
   EXPECT_EQ(bob.count(v1::Control::kReaction), static_cast<int>(limits::kReactionBurst));
-  ASSERT_EQ(ada.refused().size(), 2u);
-  EXPECT_EQ(ada.refused()[1].code(), close_code::kTooSlow);
+  ASSERT_EQ(refused_of(ada).size(), 2u);
+  EXPECT_EQ(refused_of(ada)[1].code(), close_code::kTooSlow);
   v1::Reaction seen;
   for (const auto& c : bob.control) {
     if (c.has_reaction()) seen = c.reaction();
@@ -319,8 +301,8 @@ TEST_F(RoomSocialTest, ChatCrossesNodesOnlyForMembersTheSendingNodeOwns) {
   EXPECT_FALSE(room_.on_remote_chat(incoming, 43));  // not the owner
   EXPECT_TRUE(room_.on_remote_chat(incoming, 42));
   EXPECT_FALSE(room_.on_remote_chat(incoming, 42));  // a duplicate
-  ASSERT_EQ(ada.chat().back().text(), "from node 42");
-  EXPECT_EQ(ada.chat().back().sender_display_name(), "Remote");
+  ASSERT_EQ(chat_of(ada).back().text(), "from node 42");
+  EXPECT_EQ(chat_of(ada).back().sender_display_name(), "Remote");
   incoming.set_sender_participant_id(1);  // a local member: never from another node
   incoming.set_message_id(1235);
   EXPECT_FALSE(room_.on_remote_chat(incoming, 42));
@@ -329,7 +311,7 @@ TEST_F(RoomSocialTest, ChatCrossesNodesOnlyForMembersTheSendingNodeOwns) {
   // A history from another node: only the unknown messages go to local members, oldest first.
   Recorder late;
   join(late, 3, "Late");
-  const std::size_t before = late.chat().size();
+  const std::size_t before = chat_of(late).size();
   v1::ChatMessage older;
   older.set_message_id(99);
   older.set_sender_participant_id(9);
@@ -337,8 +319,8 @@ TEST_F(RoomSocialTest, ChatCrossesNodesOnlyForMembersTheSendingNodeOwns) {
   older.set_text("before we followed the room");
   const std::vector<v1::ChatMessage> history = {older, room_.chat_history().messages().back()};
   room_.merge_chat_history(history);
-  ASSERT_EQ(late.chat().size(), before + 1);
-  EXPECT_EQ(late.chat().back().message_id(), 99u);
+  ASSERT_EQ(chat_of(late).size(), before + 1);
+  EXPECT_EQ(chat_of(late).back().message_id(), 99u);
   EXPECT_EQ(room_.chat_history().messages().front().message_id(), 99u);
 }
 

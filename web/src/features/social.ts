@@ -13,7 +13,6 @@ import './social.css';
 
 export interface SocialHost {
   send(message: ControlMessage): void;
-  selfId(): number | null;
   /** The camera tile element of a participant (ours included), if it has one. */
   tileElement(participantId: number): HTMLElement | null;
   /** Opens or closes the chat panel in the page layout. */
@@ -37,6 +36,7 @@ export class SocialFeatures {
   private order: number[] = [];
   private nextClientId = 1;
   private chatOpen = false;
+  private selfId: number | null = null;
 
   constructor(private readonly host: SocialHost) {
     this.panel = new ChatPanel(
@@ -100,14 +100,16 @@ export class SocialFeatures {
     if (open) this.panel.focus();
   }
 
+  /** Call before the JoinAccepted's participants are passed to participant(). */
   joined(selfId: number): void {
+    this.selfId = selfId;
     this.panel.setSelf(selfId);
   }
 
   /** `live`: a ChatMessage; false for a ChatHistory (on join, or older messages from another node). */
   chat(messages: ChatMessage[], live: boolean): void {
     const added = this.panel.add(messages.map(toEntry));
-    this.unread.note(added, this.host.selfId(), live);
+    this.unread.note(added, this.selfId, live);
     this.refreshBadge();
   }
 
@@ -163,8 +165,7 @@ export class SocialFeatures {
   }
 
   private get handUp(): boolean {
-    const self = this.host.selfId();
-    return self !== null && (this.hands.get(self) ?? 0) > 0;
+    return this.selfId !== null && (this.hands.get(this.selfId) ?? 0) > 0;
   }
 
   private toggleHand(): void {

@@ -64,7 +64,6 @@ class MeetingPage {
   private readonly shell: MeetingShell;
   private readonly social: SocialFeatures = new SocialFeatures({
     send: (message) => this.session?.sendControl(message),
-    selfId: () => this.selfId,
     tileElement: (id) => (id === this.selfId ? this.selfTile?.element : this.peers.get(id)?.tile.element) ?? null,
     setChatOpen: (open) => this.shell.setChatOpen(open),
   });

@@ -149,17 +149,35 @@ describe('chat, raised hands and reactions', { timeout: 300_000 }, () => {
   test('a reaction floats over the sender’s tile; reduced motion fades it in place', async () => {
     const { alice, bob, carol } = people;
     await carol.page.emulateMedia({ reducedMotion: 'reduce' });
+    // Read the reaction the moment it appears (it is gone after 3 s, a loaded machine is slow).
+    const seen = (participant, id) =>
+      participant.page
+        .waitForFunction(
+          (tile) => {
+            const node = document.querySelector(`.tile[data-participant-id="${tile}"] [data-testid="reaction"]`);
+            return node ? { text: node.textContent, animation: getComputedStyle(node).animationName } : null;
+          },
+          id,
+          { timeout: 15_000, polling: 20 },
+        )
+        .then((handle) => handle.jsonValue());
+    const onBob = seen(bob, ids.alice);
+    const onCarol = seen(carol, ids.alice);
+    const onSelf = seen(alice, 'self');
     await alice.page.getByTestId('reaction-toggle').click();
+    await alice.page.screenshot({ path: join(RESULTS_DIR, 'chat-reactions-menu-desktop.png') });
     await alice.page.locator('[data-testid="reaction-choice"][data-emoji="\u{1F44D}"]').click();
-    const onBob = cameraTile(bob, ids.alice).getByTestId('reaction');
-    await onBob.waitFor({ timeout: 15_000 });
-    assert.equal(await onBob.textContent(), '\u{1F44D}');
-    assert.equal(await onBob.evaluate((node) => getComputedStyle(node).animationName), 'reaction-rise');
-    const onCarol = cameraTile(carol, ids.alice).getByTestId('reaction');
-    await onCarol.waitFor({ timeout: 15_000 });
-    assert.equal(await onCarol.evaluate((node) => getComputedStyle(node).animationName), 'reaction-fade');
-    // Our own reaction shows on our own tile too, and every one disappears after a few seconds.
-    await alice.page.getByTestId('self-tile').getByTestId('reaction').waitFor({ timeout: 15_000 });
-    await onBob.waitFor({ state: 'detached', timeout: 10_000 });
+    assert.deepEqual(await onBob, { text: '\u{1F44D}', animation: 'reaction-rise' });
+    await bob.page.screenshot({ path: join(RESULTS_DIR, 'chat-reaction-desktop.png') });
+    assert.deepEqual(await onCarol, { text: '\u{1F44D}', animation: 'reaction-fade' });
+    assert.deepEqual(await onSelf, { text: '\u{1F44D}', animation: 'reaction-rise' }, 'our own reaction shows on our tile');
+    await alice.page.setViewportSize(PHONE);
+    await alice.page.getByTestId('reaction-toggle').click();
+    await alice.page.getByTestId('reaction-menu').waitFor({ state: 'visible' });
+    await alice.page.screenshot({ path: join(RESULTS_DIR, 'chat-reactions-menu-phone.png') });
+    await alice.page.keyboard.press('Escape');
+    await alice.page.setViewportSize(DESKTOP);
+    // Every one disappears after a few seconds.
+    await cameraTile(bob, ids.alice).getByTestId('reaction').waitFor({ state: 'detached', timeout: 10_000 });
   });
 });

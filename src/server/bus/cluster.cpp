@@ -434,7 +434,9 @@ void Cluster::handle_chat_history_reply(std::span<const uint8_t> body) {
   meeting_scratch_.assign(meeting_id);
   if (links_.find(meeting_scratch_) == links_.end()) return;  // we no longer follow that room
   if (room::Room* room = rooms_.find_room(meeting_scratch_)) {
-    room->merge_chat_history({history.messages().begin(), history.messages().end()});
+    const std::vector<v1::ChatMessage> messages(history.messages().begin(),
+                                                history.messages().end());
+    room->merge_chat_history(messages);
   }
 }
 

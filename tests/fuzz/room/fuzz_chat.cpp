@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
+#include <vector>
 
 #include "common/limits.hpp"
 #include "common/utf8.hpp"
@@ -62,7 +63,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   v1::ChatHistory history;
   if (history.ParseFromArray(data, static_cast<int>(size))) {
-    room.merge_chat_history({history.messages().begin(), history.messages().end()});
+    const std::vector<v1::ChatMessage> messages(history.messages().begin(),
+                                                history.messages().end());
+    room.merge_chat_history(messages);
   }
   if (room.chat_history().messages().size() > limits::kChatHistoryMessages ||
       room.chat_history().bytes() > limits::kChatHistoryBytes) {

@@ -9,6 +9,25 @@ namespace {
 constexpr std::size_t kRememberedMessageIds = 2 * limits::kChatHistoryMessages;
 }  // namespace
 
+v1::Control chat_control(const std::string& text, uint64_t client_message_id) {
+  v1::Control control;
+  control.mutable_send_chat()->set_text(text);
+  control.mutable_send_chat()->set_client_message_id(client_message_id);
+  return control;
+}
+
+v1::Control raise_hand_control(bool raised) {
+  v1::Control control;
+  control.mutable_raise_hand()->set_raised(raised);
+  return control;
+}
+
+v1::Control reaction_control(const std::string& emoji) {
+  v1::Control control;
+  control.mutable_send_reaction()->set_emoji(emoji);
+  return control;
+}
+
 bool ChatReceiver::first_time(uint64_t message_id) {
   if (!seen_.insert(message_id).second) return false;
   order_.push_back(message_id);

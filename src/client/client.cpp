@@ -190,22 +190,11 @@ class ClientImpl final : public Client,
   }
 
   void send_chat(const std::string& text, uint64_t client_message_id) override {
-    v1::Control control;
-    control.mutable_send_chat()->set_text(text);
-    control.mutable_send_chat()->set_client_message_id(client_message_id);
-    send_control_when_joined(std::move(control));
+    send_control_when_joined(chat_control(text, client_message_id));
   }
-
-  void raise_hand(bool raised) override {
-    v1::Control control;
-    control.mutable_raise_hand()->set_raised(raised);
-    send_control_when_joined(std::move(control));
-  }
-
+  void raise_hand(bool raised) override { send_control_when_joined(raise_hand_control(raised)); }
   void send_reaction(const std::string& emoji) override {
-    v1::Control control;
-    control.mutable_send_reaction()->set_emoji(emoji);
-    send_control_when_joined(std::move(control));
+    send_control_when_joined(reaction_control(emoji));
   }
 
   void leave() override {

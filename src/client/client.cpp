@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "backoff.hpp"
+#include "chat_receiver.hpp"
 #include "common/envelope.hpp"
 #include "common/limits.hpp"
 #include "common/log.hpp"
@@ -186,6 +187,14 @@ class ClientImpl final : public Client,
     asio::post(strand_,
                [self = shared_from_this(), state] { self->config_.initial_media_state = state; });
     send_control_when_joined(std::move(control));
+  }
+
+  void send_chat(const std::string& text, uint64_t client_message_id) override {
+    send_control_when_joined(chat_control(text, client_message_id));
+  }
+  void raise_hand(bool raised) override { send_control_when_joined(raise_hand_control(raised)); }
+  void send_reaction(const std::string& emoji) override {
+    send_control_when_joined(reaction_control(emoji));
   }
 
   void leave() override {
@@ -482,7 +491,8 @@ class ClientImpl final : public Client,
         break;
       }
       default:
-        break;  // Pong and anything newer than us
+        chat_.handle(control, events_);  // chat, reactions, refusals; else Pong or newer
+        break;
     }
   }
 
@@ -732,6 +742,7 @@ class ClientImpl final : public Client,
   bool webtransport_stale_ = false;  // WebTransport failed to open: renew before the next try
   DecodedEnvelope decoded_;
   std::optional<ClientError> server_error_;
+  ChatReceiver chat_;                                        // de-duplicates chat by message id
   SubscriptionBook subscriptions_;                           // stated again on every (re)connection
   std::vector<std::pair<uint32_t, uint32_t>> video_tracks_;  // (kind, track) we have sent
   std::vector<v1::Track> published_;                         // re-published after every (re)join

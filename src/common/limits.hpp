@@ -61,6 +61,20 @@ inline constexpr double kControlBurst = 64;
 inline constexpr double kControlRatePerSecond = 32;
 inline constexpr std::size_t kControlFloodDrops = 256;
 inline constexpr auto kControlFloodWindow = 10s;
+
+// Chat, raised hands and reactions (docs/PROTOCOL.md §12). Every chat message and reaction also
+// spends the control budget above; these buckets are per participant and survive reconnects.
+inline constexpr std::size_t kMaxChatTextBytes = 4000;  // longer: Refused 4413
+inline constexpr double kChatBurst = 10;
+inline constexpr double kChatRatePerSecond = 1;  // over it: Refused 4429
+inline constexpr double kReactionBurst = 6;
+inline constexpr double kReactionRatePerSecond = 2;
+// Recent chat kept per room for late joiners (oldest evicted first), in count and bytes of text.
+inline constexpr std::size_t kChatHistoryMessages = 100;
+inline constexpr std::size_t kChatHistoryBytes = 64u << 10;
+// The history fits one envelope, with room for the per-message fields.
+static_assert(kChatHistoryBytes + kChatHistoryMessages * 256 < kMaxEnvelopeBytes);
+static_assert(kMaxChatTextBytes < kMaxControlBytes);
 inline constexpr std::size_t kMaxTracksPerPublisher = 16;
 
 // Tracks and selective forwarding (docs/PROTOCOL.md §11).

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/limits.hpp"
+#include "common/utf8.hpp"
 
 namespace vc::log {
 
@@ -17,33 +18,6 @@ void init(std::string_view level) {
 }
 
 namespace {
-
-// Length of the valid UTF-8 sequence at the start of `s` and its code point; 0 if invalid
-// (overlong forms, surrogates and values above U+10FFFF are invalid).
-std::size_t decode_utf8(std::string_view s, char32_t& code_point) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  const unsigned char lead = byte(0);
-  std::size_t length = 0;
-  char32_t min = 0;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2, min = 0x80, code_point = lead & 0x1F;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3, min = 0x800, code_point = lead & 0x0F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4, min = 0x10000, code_point = lead & 0x07;
-  } else {
-    return 0;
-  }
-  if (s.size() < length) return 0;
-  for (std::size_t i = 1; i < length; ++i) {
-    if ((byte(i) & 0xC0) != 0x80) return 0;
-    code_point = (code_point << 6) | (byte(i) & 0x3F);
-  }
-  if (code_point < min || code_point > 0x10FFFF || (code_point >= 0xD800 && code_point <= 0xDFFF)) {
-    return 0;
-  }
-  return length;
-}
 
 // Code points that move or reorder text on a terminal: C1 controls, line/paragraph separators,
 // bidi marks, embeddings, overrides and isolates.
@@ -64,7 +38,7 @@ std::string escape(std::string_view text) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
       char32_t code_point = 0;
-      const std::size_t length = decode_utf8(text.substr(i), code_point);
+      const std::size_t length = utf8::decode(text.substr(i), code_point);
       if (length == 0) {
         // Invalid, or a valid sequence cut by the truncation above.
         out += fmt::format("\\x{:02X}", c);

@@ -25,6 +25,11 @@ void add_stats(room::RoomStats& into, const room::RoomStats& from) {
   into.layer_switches += from.layer_switches;
   into.dominant_speaker_changes += from.dominant_speaker_changes;
   into.subscription_updates += from.subscription_updates;
+  into.chat_messages += from.chat_messages;
+  into.chat_refused += from.chat_refused;
+  into.reactions += from.reactions;
+  into.reactions_refused += from.reactions_refused;
+  into.hands_raised += from.hands_raised;
 }
 
 }  // namespace

@@ -44,12 +44,18 @@ void put_header(std::vector<uint8_t>& out, MessageType type, uint64_t node_id) {
   put_u64(out, node_id);
 }
 
-void put_participant(std::vector<uint8_t>& out, const v1::Participant& info, uint64_t claim_us) {
-  put_u64(out, claim_us);
-  const std::size_t size = info.ByteSizeLong();
-  put_u32(out, static_cast<uint32_t>(size));
+void put_message(std::vector<uint8_t>& out, const google::protobuf::MessageLite& message) {
+  const std::size_t size = message.ByteSizeLong();
   const std::size_t at = out.size();
   out.resize(at + size);
+  message.SerializeWithCachedSizesToArray(out.data() + at);
+}
+
+void put_participant(std::vector<uint8_t>& out, const v1::Participant& info, uint64_t claim_us) {
+  put_u64(out, claim_us);
+  put_u32(out, static_cast<uint32_t>(info.ByteSizeLong()));
+  const std::size_t at = out.size();
+  out.resize(at + info.GetCachedSize());
   info.SerializeWithCachedSizesToArray(out.data() + at);
 }
 
@@ -174,11 +180,35 @@ void encode_roster_reply(uint64_t node_id, uint64_t query_id, std::string_view m
   for (const auto& member : members) put_participant(out, member.info, member.claim_us);
 }
 
+void encode_chat(uint64_t node_id, const v1::ChatMessage& message, std::vector<uint8_t>& out) {
+  put_header(out, MessageType::kChat, node_id);
+  put_message(out, message);
+}
+
+void encode_reaction(uint64_t node_id, const v1::Reaction& reaction, std::vector<uint8_t>& out) {
+  put_header(out, MessageType::kReaction, node_id);
+  put_message(out, reaction);
+}
+
+void encode_chat_history_query(uint64_t node_id, std::vector<uint8_t>& out) {
+  put_header(out, MessageType::kChatHistoryQuery, node_id);
+}
+
+void encode_chat_history_reply(uint64_t node_id, std::string_view meeting_id,
+                               const room::ChatHistory& history, std::vector<uint8_t>& out) {
+  put_header(out, MessageType::kChatHistoryReply, node_id);
+  put_u16(out, static_cast<uint16_t>(meeting_id.size()));
+  put_bytes(out, {reinterpret_cast<const uint8_t*>(meeting_id.data()), meeting_id.size()});
+  v1::ChatHistory body;
+  for (const v1::ChatMessage& message : history.messages()) *body.add_messages() = message;
+  put_message(out, body);
+}
+
 bool decode_header(std::span<const uint8_t> data, MessageHeader& out) {
   if (data.size() < kHeaderBytes || data[0] != kMagic || data[1] != kFormatVersion) return false;
   const uint8_t type = data[2];
   if (type < static_cast<uint8_t>(MessageType::kMedia) ||
-      type > static_cast<uint8_t>(MessageType::kRosterReply)) {
+      type > static_cast<uint8_t>(MessageType::kChatHistoryReply)) {
     return false;
   }
   out.type = static_cast<MessageType>(type);
@@ -276,6 +306,31 @@ bool decode_roster_reply(std::span<const uint8_t> body, uint64_t& query_id,
   meeting_id = {reinterpret_cast<const char*>(meeting.data()), meeting.size()};
   if (!Subjects::valid_meeting_id(meeting_id)) return false;
   return read_members(in, count, out);
+}
+
+bool decode_chat(std::span<const uint8_t> body, v1::ChatMessage& out) {
+  return body.size() <= limits::kMaxEnvelopeBytes &&
+         out.ParseFromArray(body.data(), static_cast<int>(body.size())) && out.message_id() != 0 &&
+         out.sender_participant_id() != 0;
+}
+
+bool decode_reaction(std::span<const uint8_t> body, v1::Reaction& out) {
+  return body.size() <= limits::kMaxControlBytes &&
+         out.ParseFromArray(body.data(), static_cast<int>(body.size())) &&
+         out.participant_id() != 0;
+}
+
+bool decode_chat_history_reply(std::span<const uint8_t> body, std::string_view& meeting_id,
+                               v1::ChatHistory& out) {
+  Reader in(body);
+  uint16_t length = 0;
+  std::span<const uint8_t> meeting;
+  if (!in.u16(length) || !in.bytes(length, meeting)) return false;
+  meeting_id = {reinterpret_cast<const char*>(meeting.data()), meeting.size()};
+  const std::span<const uint8_t> rest = in.rest();
+  return Subjects::valid_meeting_id(meeting_id) && rest.size() <= limits::kMaxEnvelopeBytes &&
+         out.ParseFromArray(rest.data(), static_cast<int>(rest.size())) &&
+         static_cast<std::size_t>(out.messages_size()) <= limits::kChatHistoryMessages;
 }
 
 std::string Subjects::room_media(std::string_view meeting_id) const {

@@ -19,15 +19,19 @@ namespace vc::bus {
 inline constexpr uint8_t kFormatVersion = 1;
 
 enum class MessageType : uint8_t {
-  kMedia = 1,            // room subject: one encoded envelope from a local publisher
-  kMemberUpsert = 2,     // room subject: a local member joined / changed / is reconnecting
-  kMemberLeft = 3,       // room subject: a local member left
-  kSnapshot = 4,         // room subject: all local members of the sender for that room
-  kKeyframeRequest = 5,  // node subject: ask the publisher's node for a keyframe
-  kHeartbeat = 6,        // heartbeat subject
-  kGoodbye = 7,          // heartbeat subject: the sender is shutting down
-  kRosterQuery = 8,      // room subject: a node without members there asks who is in the room
-  kRosterReply = 9,      // node subject of the asker: the replier's local members of that room
+  kMedia = 1,              // room subject: one encoded envelope from a local publisher
+  kMemberUpsert = 2,       // room subject: a local member joined / changed / is reconnecting
+  kMemberLeft = 3,         // room subject: a local member left
+  kSnapshot = 4,           // room subject: all local members of the sender for that room
+  kKeyframeRequest = 5,    // node subject: ask the publisher's node for a keyframe
+  kHeartbeat = 6,          // heartbeat subject
+  kGoodbye = 7,            // heartbeat subject: the sender is shutting down
+  kRosterQuery = 8,        // room subject: a node without members there asks who is in the room
+  kRosterReply = 9,        // node subject of the asker: the replier's local members of that room
+  kChat = 10,              // room subject: a chat message a local member sent (ChatMessage)
+  kReaction = 11,          // room subject: a reaction of a local member (Reaction)
+  kChatHistoryQuery = 12,  // room subject: a node that starts following the room asks for chat
+  kChatHistoryReply = 13,  // node subject of the asker: the replier's chat history of that room
 };
 
 struct MessageHeader {
@@ -56,6 +60,13 @@ void encode_roster_query(uint64_t node_id, uint64_t query_id, std::vector<uint8_
 void encode_roster_reply(uint64_t node_id, uint64_t query_id, std::string_view meeting_id,
                          std::span<const room::RemoteMember> members, std::vector<uint8_t>& out);
 
+// Chat, reactions and chat history (docs/PROTOCOL.md §8 and §12): protobuf bodies.
+void encode_chat(uint64_t node_id, const v1::ChatMessage& message, std::vector<uint8_t>& out);
+void encode_reaction(uint64_t node_id, const v1::Reaction& reaction, std::vector<uint8_t>& out);
+void encode_chat_history_query(uint64_t node_id, std::vector<uint8_t>& out);
+void encode_chat_history_reply(uint64_t node_id, std::string_view meeting_id,
+                               const room::ChatHistory& history, std::vector<uint8_t>& out);
+
 bool decode_header(std::span<const uint8_t> data, MessageHeader& out);
 bool decode_media(std::span<const uint8_t> body, MediaMessage& out);
 bool decode_member_upsert(std::span<const uint8_t> body, room::RemoteMember& out);
@@ -66,6 +77,10 @@ bool decode_snapshot(std::span<const uint8_t> body, bool& want_reply,
 bool decode_keyframe_request(std::span<const uint8_t> body, std::string_view& meeting_id,
                              v1::KeyframeRequest& out);
 bool decode_roster_query(std::span<const uint8_t> body, uint64_t& query_id);
+bool decode_chat(std::span<const uint8_t> body, v1::ChatMessage& out);
+bool decode_reaction(std::span<const uint8_t> body, v1::Reaction& out);
+bool decode_chat_history_reply(std::span<const uint8_t> body, std::string_view& meeting_id,
+                               v1::ChatHistory& out);
 bool decode_roster_reply(std::span<const uint8_t> body, uint64_t& query_id,
                          std::string_view& meeting_id, std::vector<room::RemoteMember>& out);
 

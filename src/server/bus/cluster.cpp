@@ -80,8 +80,10 @@ Cluster::RoomLink* Cluster::link(const room::Room& room) {
   fresh.control_subject = subjects_.room_control(room.meeting_id());
   RoomLink& linked = links_.emplace(room.meeting_id(), std::move(fresh)).first->second;
   stats_.rooms_linked = links_.size();
-  // Announce ourselves and ask the nodes already in the room for their members.
+  // Announce ourselves and ask the nodes already in the room for their members and chat.
   resync(room, linked, /*force=*/true);
+  encode_chat_history_query(node_id_, scratch_);
+  publish_control(linked);
   return &linked;
 }
 
@@ -166,6 +168,20 @@ void Cluster::on_local_media(const room::Room& room, const FrameRef& frame) {
   }
 }
 
+void Cluster::on_local_chat(const room::Room& room, const v1::ChatMessage& message) {
+  auto it = links_.find(room.meeting_id());
+  if (it == links_.end()) return;
+  encode_chat(node_id_, message, scratch_);
+  publish_control(it->second);
+}
+
+void Cluster::on_local_reaction(const room::Room& room, const v1::Reaction& reaction) {
+  auto it = links_.find(room.meeting_id());
+  if (it == links_.end()) return;
+  encode_reaction(node_id_, reaction, scratch_);
+  publish_control(it->second);
+}
+
 void Cluster::on_remote_keyframe_request(const room::Room& room, uint64_t publisher_node,
                                          const v1::KeyframeRequest& request) {
   if (!bus_connected_) return;
@@ -208,6 +224,10 @@ void Cluster::on_bus_message(std::string_view subject, std::span<const uint8_t> 
     case MessageType::kRosterReply:
       ++stats_.control_received;
       handle_roster_reply(header.body);
+      return;
+    case MessageType::kChatHistoryReply:
+      ++stats_.control_received;
+      handle_chat_history_reply(header.body);
       return;
     default: {
       const std::string_view meeting = subjects_.meeting_of(subject);
@@ -292,6 +312,35 @@ void Cluster::handle_room_message(std::string_view meeting_id, const MessageHead
       }
       break;
     }
+    case MessageType::kChat: {
+      ++stats_.control_received;
+      v1::ChatMessage message;
+      if (!decode_chat(header.body, message)) {
+        ++stats_.malformed;
+        return;
+      }
+      if (!room->on_remote_chat(message, header.node_id)) ++stats_.chat_refused;
+      break;
+    }
+    case MessageType::kReaction: {
+      ++stats_.control_received;
+      v1::Reaction reaction;
+      if (!decode_reaction(header.body, reaction)) {
+        ++stats_.malformed;
+        return;
+      }
+      if (!room->on_remote_reaction(reaction, header.node_id)) ++stats_.chat_refused;
+      break;
+    }
+    case MessageType::kChatHistoryQuery: {
+      ++stats_.control_received;
+      if (room->local_member_count() == 0 || room->chat_history().empty() || !bus_connected_) {
+        break;
+      }
+      encode_chat_history_reply(node_id_, meeting, room->chat_history(), scratch_);
+      if (publish_scratch(subjects_.node(header.node_id))) ++stats_.control_published;
+      break;
+    }
     case MessageType::kRosterQuery: {
       ++stats_.control_received;
       uint64_t query_id = 0;
@@ -373,6 +422,22 @@ void Cluster::finish_roster_queries(room::TimePoint now) {
     }
   }
   for (RosterQuery& query : finished) query.done(std::move(query.members));
+}
+
+void Cluster::handle_chat_history_reply(std::span<const uint8_t> body) {
+  std::string_view meeting_id;
+  v1::ChatHistory history;
+  if (!decode_chat_history_reply(body, meeting_id, history)) {
+    ++stats_.malformed;
+    return;
+  }
+  meeting_scratch_.assign(meeting_id);
+  if (links_.find(meeting_scratch_) == links_.end()) return;  // we no longer follow that room
+  if (room::Room* room = rooms_.find_room(meeting_scratch_)) {
+    const std::vector<v1::ChatMessage> messages(history.messages().begin(),
+                                                history.messages().end());
+    room->merge_chat_history(messages);
+  }
 }
 
 void Cluster::handle_keyframe_request(std::span<const uint8_t> body) {

@@ -77,6 +77,9 @@ struct ClusterStats {
   uint64_t rejected_unauthenticated = 0;
   uint64_t rejected_replayed = 0;
   uint64_t rejected_not_owner = 0;
+  // Chat or reactions from another node the room refused (sender not owned by that node, bad
+  // text or emoji, a message id already known).
+  uint64_t chat_refused = 0;
 };
 
 // The members other nodes reported for a room (deduplicated by participant, newest claim wins).
@@ -116,6 +119,8 @@ class Cluster final : public room::RoomObserver, public BusHandler {
   void on_local_media(const room::Room& room, const FrameRef& frame) override;
   void on_remote_keyframe_request(const room::Room& room, uint64_t publisher_node,
                                   const v1::KeyframeRequest& request) override;
+  void on_local_chat(const room::Room& room, const v1::ChatMessage& message) override;
+  void on_local_reaction(const room::Room& room, const v1::Reaction& reaction) override;
 
   // BusHandler
   void on_bus_message(std::string_view subject, std::span<const uint8_t> data) override;
@@ -155,6 +160,7 @@ class Cluster final : public room::RoomObserver, public BusHandler {
   void handle_room_message(std::string_view meeting_id, const MessageHeader& header);
   void handle_keyframe_request(std::span<const uint8_t> body);
   void handle_roster_reply(std::span<const uint8_t> body);
+  void handle_chat_history_reply(std::span<const uint8_t> body);
   void finish_roster_queries(room::TimePoint now);
 
   Bus& bus_;

@@ -92,6 +92,9 @@ void ClusterRuntime::write_metrics(const MetricWriter& metric) const {
   metric("videocall_cluster_rejected_not_owner_total", "counter",
          "Bus media refused: sent by a node that does not own the publisher",
          cluster.rejected_not_owner);
+  metric("videocall_cluster_chat_refused_total", "counter",
+         "Chat messages or reactions from other nodes refused (not the sender's node, invalid)",
+         cluster.chat_refused);
 }
 
 }  // namespace vc::bus

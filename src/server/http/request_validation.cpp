@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/limits.hpp"
+#include "common/utf8.hpp"
 
 namespace vc::http {
 
@@ -24,39 +25,13 @@ bool is_invisible_formatting(uint32_t cp) {
 // Strict UTF-8 (no overlongs, no surrogates, <= U+10FFFF) without C0/C1 control characters or
 // invisible formatting.
 bool is_clean_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    uint32_t cp = 0;
-    std::size_t len = 0;
-    if (c < 0x80) {
-      cp = c;
-      len = 1;
-    } else if ((c & 0xe0) == 0xc0) {
-      cp = c & 0x1f;
-      len = 2;
-    } else if ((c & 0xf0) == 0xe0) {
-      cp = c & 0x0f;
-      len = 3;
-    } else if ((c & 0xf8) == 0xf0) {
-      cp = c & 0x07;
-      len = 4;
-    } else {
-      return false;
-    }
-    if (i + len > s.size()) return false;
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) {
-      return false;  // overlong
-    }
-    if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+  while (!s.empty()) {
+    char32_t cp = 0;
+    const std::size_t len = utf8::decode(s, cp);
+    if (len == 0) return false;
     if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) return false;
     if (is_invisible_formatting(cp)) return false;
-    i += len;
+    s.remove_prefix(len);
   }
   return true;
 }

@@ -122,6 +122,18 @@ std::string metrics_text(const app::ServerContext& ctx) {
   metric("videocall_keyframe_requests_backed_off_total", "counter",
          "Keyframe requests deferred because the same receiver keeps losing the track",
          rooms.keyframe_requests_backed_off);
+  // Chat, raised hands and reactions (docs/PROTOCOL.md §12).
+  metric("videocall_chat_messages_total", "counter", "Chat messages accepted from local members",
+         rooms.chat_messages);
+  metric("videocall_chat_refused_total", "counter",
+         "Chat messages refused (too long, invalid text, over the rate, not allowed)",
+         rooms.chat_refused);
+  metric("videocall_reactions_total", "counter", "Reactions accepted from local members",
+         rooms.reactions);
+  metric("videocall_reactions_refused_total", "counter",
+         "Reactions refused (not in the allowed set, over the rate, not allowed)",
+         rooms.reactions_refused);
+  metric("videocall_hands_raised_total", "counter", "Hands raised", rooms.hands_raised);
   // Tracks and selective forwarding (docs/PROTOCOL.md §11).
   metric("videocall_tracks_refused_total", "counter",
          "PublishTrack/UnpublishTrack refused (invalid, over the track cap, unknown track)",

@@ -148,6 +148,7 @@ void Room::send_join_accepted(Member& member, bool resumed) {
     if (other.get() != &member) *accepted->add_roster() = other->info;
   }
   send(member, encode_control(control));
+  send_chat_history(member);
 }
 
 void Room::disconnect(uint64_t participant_id, const Endpoint& endpoint) {
@@ -392,6 +393,15 @@ void Room::handle_control(uint64_t participant_id, const v1::Control& control) {
       return;
     case v1::Control::kLeave:
       remove(participant_id, v1::LEAVE_REASON_LEFT);
+      return;
+    case v1::Control::kSendChat:
+      handle_chat(*member, control.send_chat());
+      return;
+    case v1::Control::kSendReaction:
+      handle_reaction(*member, control.send_reaction());
+      return;
+    case v1::Control::kRaiseHand:
+      handle_raise_hand(*member, control.raise_hand().raised());
       return;
     case v1::Control::kPing: {
       v1::Control reply;

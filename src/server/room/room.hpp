@@ -8,8 +8,10 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <random>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -17,6 +19,7 @@
 #include "common/limits.hpp"
 #include "common/token_bucket.hpp"
 #include "server/room/bandwidth_estimator.hpp"
+#include "server/room/chat_history.hpp"
 #include "server/room/dominant_speaker.hpp"
 #include "server/room/endpoint.hpp"
 #include "server/room/keyframe_retry.hpp"
@@ -89,6 +92,12 @@ struct RoomStats {
   uint64_t layer_switches = 0;    // spatial switches at a keyframe
   uint64_t dominant_speaker_changes = 0;
   uint64_t subscription_updates = 0;
+  // Chat, raised hands and reactions (docs/PROTOCOL.md §12).
+  uint64_t chat_messages = 0;      // accepted here from local members
+  uint64_t chat_refused = 0;       // SendChat answered with Refused
+  uint64_t reactions = 0;          // accepted here from local members
+  uint64_t reactions_refused = 0;  // SendReaction answered with Refused
+  uint64_t hands_raised = 0;
 };
 
 class Room;
@@ -111,6 +120,10 @@ class RoomObserver {
   // A receiver here needs a keyframe from a publisher on node `publisher_node` (coalesced here).
   virtual void on_remote_keyframe_request(const Room& /*room*/, uint64_t /*publisher_node*/,
                                           const v1::KeyframeRequest& /*request*/) {}
+  // A local member's chat message or reaction, accepted and stamped (called only while the room
+  // has a remote member, like on_local_media).
+  virtual void on_local_chat(const Room& /*room*/, const v1::ChatMessage& /*message*/) {}
+  virtual void on_local_reaction(const Room& /*room*/, const v1::Reaction& /*reaction*/) {}
 };
 
 // A participant connected to another server node, as that node announced it.
@@ -187,6 +200,15 @@ class Room {
   // A receiver on another node asks a local publisher for a keyframe (coalesced like local ones).
   void on_remote_keyframe_request(const v1::KeyframeRequest& request);
 
+  // --- Chat, raised hands and reactions from other nodes (room_social.cpp, PROTOCOL.md §12). ---
+  // Accepted only when `origin_node` owns the sender; the text or emoji is checked again.
+  bool on_remote_chat(const v1::ChatMessage& message, uint64_t origin_node);
+  bool on_remote_reaction(const v1::Reaction& reaction, uint64_t origin_node);
+  // Another node's history (the answer to a query when this node started following the room):
+  // merged by message id; messages new here go to local members as one ChatHistory.
+  void merge_chat_history(std::span<const v1::ChatMessage> messages);
+  const ChatHistory& chat_history() const { return chat_; }
+
   std::size_t local_member_count() const;
   std::size_t remote_member_count() const { return remote_count_; }
   // Local members (connected or in grace) with their claim times, for a snapshot to other nodes.
@@ -234,6 +256,9 @@ class Room {
     std::size_t flood_window_drops = 0;
     // Keyframe requests this member (as a receiver) caused, backed off while they keep failing.
     KeyframeRetry keyframe_retry;
+    // Chat messages and reactions it may send (PROTOCOL.md §12), kept across reconnects.
+    TokenBucket chat_budget{limits::kChatBurst, limits::kChatRatePerSecond};
+    TokenBucket reaction_budget{limits::kReactionBurst, limits::kReactionRatePerSecond};
   };
 
   Member* find(uint64_t participant_id);
@@ -270,6 +295,15 @@ class Room {
   bool audible(uint64_t publisher_id) const;
   void sync_remote_tracks(Member& member);
   void remove(uint64_t participant_id, v1::LeaveReason reason);
+  // Chat, raised hands and reactions (room_social.cpp).
+  void handle_chat(Member& sender, const v1::SendChat& chat);
+  void handle_reaction(Member& sender, const v1::SendReaction& reaction);
+  void handle_raise_hand(Member& member, bool raised);
+  void refuse(Member& member, uint32_t code, std::string_view message, uint32_t request,
+              uint64_t client_message_id = 0);
+  void send_to_chat_members(const FrameRef& frame);
+  void send_chat_history(Member& member);
+  uint64_t new_chat_message_id();
   void roster_changed();
   bool is_remote(const Member& member) const { return member.node_id != 0; }
   void fan_out(const FrameRef& frame, const Member* sender);
@@ -298,6 +332,9 @@ class Room {
   std::vector<TrackKey> allocation_keys_;
   std::vector<uint64_t> pending_slow_;  // receivers to close after the fan-out loop
   std::size_t remote_count_ = 0;
+  ChatHistory chat_;
+  std::mt19937_64 chat_ids_{std::random_device{}()};
+  uint64_t last_hand_raised_us_ = 0;  // hands raised here are strictly ordered
   RoomStats stats_;
 };
 

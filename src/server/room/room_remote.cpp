@@ -22,7 +22,7 @@ bool same_participant(const v1::Participant& a, const v1::Participant& b) {
   return a.display_name() == b.display_name() && a.mic_on() == b.mic_on() &&
          a.camera_on() == b.camera_on() && a.screen_on() == b.screen_on() && a.role() == b.role() &&
          a.connection_state() == b.connection_state() && a.receive_only() == b.receive_only() &&
-         same_tracks(a, b);
+         a.hand_raised_at_us() == b.hand_raised_at_us() && same_tracks(a, b);
 }
 
 v1::Control participant_control_updated(const v1::Participant& participant) {

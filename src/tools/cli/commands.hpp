@@ -9,7 +9,7 @@
 
 namespace vc::tools {
 
-// Connection options shared by stream and record.
+// Connection options shared by stream, record and chat.
 struct ConnectionOptions {
   std::string server = "http://127.0.0.1:8080";
   std::string meeting;
@@ -28,5 +28,6 @@ struct ConnectionOptions {
 std::function<int()> add_stream_command(CLI::App& app);
 std::function<int()> add_record_command(CLI::App& app);
 std::function<int()> add_info_command(CLI::App& app);
+std::function<int()> add_chat_command(CLI::App& app);
 
 }  // namespace vc::tools

@@ -1,4 +1,4 @@
-// videocall-cli: stream, record and info. Exit codes: docs/CLIENT.md
+// videocall-cli: stream, record, chat and info. Exit codes: docs/CLIENT.md
 // (tools/common/tool_support.hpp).
 #include <iostream>
 
@@ -44,7 +44,8 @@ void ConnectionOptions::apply_to(client::ClientConfig& config) const {
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "videocall-cli: stream to, record from, and inspect devices for videocall-cpp meetings"};
+      "videocall-cli: stream to, record from, chat in, and inspect devices for videocall-cpp "
+      "meetings"};
   app.require_subcommand(1);
   std::string log_level = "warn";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
   auto stream = vc::tools::add_stream_command(app);
   auto record = vc::tools::add_record_command(app);
   auto info = vc::tools::add_info_command(app);
+  auto chat = vc::tools::add_chat_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -62,5 +64,6 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("stream")) return stream();
   if (app.got_subcommand("record")) return record();
   if (app.got_subcommand("info")) return info();
+  if (app.got_subcommand("chat")) return chat();
   return vc::tools::kExitUsage;
 }

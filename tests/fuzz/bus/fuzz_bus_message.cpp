@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 
+#include "common/limits.hpp"
 #include "server/bus/bus_auth.hpp"
 #include "server/bus/bus_codec.hpp"
 #include "server/bus/cluster.hpp"
@@ -72,6 +73,16 @@ void check_decoders(const bus::MessageHeader& header) {
       std::vector<room::RemoteMember> members;
       if (bus::decode_roster_reply(header.body, query_id, meeting, members) &&
           !bus::Subjects::valid_meeting_id(meeting)) {
+        abort();
+      }
+      break;
+    }
+    case bus::MessageType::kChatHistoryReply: {
+      std::string_view meeting;
+      v1::ChatHistory history;
+      if (bus::decode_chat_history_reply(header.body, meeting, history) &&
+          (!bus::Subjects::valid_meeting_id(meeting) ||
+           static_cast<std::size_t>(history.messages_size()) > limits::kChatHistoryMessages)) {
         abort();
       }
       break;

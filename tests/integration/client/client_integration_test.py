@@ -354,6 +354,54 @@ def test_refused_token(workdir):
         server.stop()
 
 
+def test_cli_chat(workdir):
+    """videocall-cli chat: a follower prints another participant's messages as JSON lines, a late
+    follower gets the history, and a too long message is refused (exit 1) without ending anyone."""
+    server = Server(workdir)
+    follower = None
+    late = None
+    try:
+        base = [CLI, "chat", "--server", server.url, "--meeting", "clichat"]
+        follower = subprocess.Popen(base + ["--name", "Follower", "--json", "--follow"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        wait_for_line(follower, r'"type":"joined"', 30)
+        rc, out, err = run(base + ["--name", "Ada", "--send", "hello from the cli", "--send", "two\nlines",
+                                   "--react", "\U0001F44D", "--raise-hand"], timeout=60)
+        if rc != 0:
+            fail(f"chat --send exited {rc}: {err}")
+        if "Ada: hello from the cli" not in out or "Ada: two\\nlines" not in out:
+            fail(f"the sender prints its own messages (newline escaped): {out!r}")
+        line = wait_for_line(follower, r'^\{.*"type":"chat".*\}$', 30).group(0)
+        got = json.loads(line)
+        if got["text"] != "hello from the cli" or got["sender"] != "Ada" or got["sent_at_ms"] <= 0:
+            fail(f"unexpected chat line {line}")
+        second = json.loads(wait_for_line(follower, r'^\{.*"type":"chat".*\}$', 30).group(0))
+        if second["text"] != "two\nlines":
+            fail(f"unexpected second message {second}")
+        wait_for_line(follower, r'^(?=.*"type":"reaction")(?=.*"name":"Ada").*$', 30)
+        wait_for_line(follower, r'^(?=.*"type":"hand")(?=.*"name":"Ada")(?=.*"raised":true).*$', 30)
+
+        rc, out, err = run(base + ["--name", "Mallory", "--send", "x" * 4001], timeout=60)
+        if rc != 1 or "refused (4413)" not in err:
+            fail(f"a too long message must be refused with 4413 (exit 1), got {rc}: {err}")
+
+        late = subprocess.Popen(base + ["--name", "Late", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        history = [json.loads(wait_for_line(late, r'^\{.*"type":"chat".*\}$', 30).group(0))["text"] for _ in range(2)]
+        if history != ["hello from the cli", "two\nlines"]:
+            fail(f"a late joiner gets the history in order, got {history}")
+        if follower.poll() is not None:
+            fail("the follower must still be connected")
+    finally:
+        for proc in (follower, late):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        server.stop()
+
+
 def test_missing_device(workdir):
     # Device errors are found before connecting, so no server is needed.
     expect_exit([CLI, "stream", "--meeting", "m1", "--video-device", "/dev/video-does-not-exist"],

@@ -180,5 +180,40 @@ TEST_F(ClusterNodes, DatabaseOutageRefusesJoinsWith503WhileCallsContinue) {
   EXPECT_EQ(accepted.status, 200) << accepted.body;
 }
 
+// Chat, raised hands and reactions across nodes (docs/PROTOCOL.md §8 and §12): a message sent on
+// node A reaches members on node B and B's history; a node that starts following the room learns
+// the history from the others; hands and reactions cross too.
+TEST_F(ClusterNodes, ChatHistoryHandsAndReactionsSpanNodes) {
+  Participant& ada = join("Ada", 0);
+  ada.client().send_chat("said before node B followed the room", 1);
+  ASSERT_TRUE(ada.wait_chat("said before node B followed the room", 5s));
+
+  // Node B had nobody in the room: it asks node A for the history when Bob arrives.
+  Participant& bob = join("Bob", 1);
+  ASSERT_TRUE(bob.wait_roster(1, 5s));
+  ASSERT_TRUE(ada.wait_roster(1, 5s));  // node A knows Bob: it now publishes to the bus
+  ASSERT_TRUE(bob.wait_chat("said before node B followed the room", 5s))
+      << "a node that starts following a room learns its history from the others";
+
+  ada.client().send_chat("hello from node A", 2);
+  ASSERT_TRUE(bob.wait_chat("hello from node A", 5s));
+  bob.client().send_chat("hello from node B", 3);
+  ASSERT_TRUE(ada.wait_chat("hello from node B", 5s));
+
+  // A late joiner on node B gets node B's history: node A's messages included, in order.
+  Participant& cy = join("Cy", 1);
+  ASSERT_TRUE(cy.wait_chat("hello from node B", 5s));
+  const std::vector<std::string> expected = {"said before node B followed the room",
+                                             "hello from node A", "hello from node B"};
+  EXPECT_EQ(cy.chat_texts(), expected);
+
+  ada.client().raise_hand(true);
+  EXPECT_TRUE(bob.wait_hand(ada.id(), true, 5s)) << "a raised hand crosses nodes";
+  ada.client().send_reaction("\xF0\x9F\x91\x8F");
+  EXPECT_TRUE(cy.wait_reaction(ada.id(), 5s)) << "a reaction crosses nodes";
+  ada.client().raise_hand(false);
+  EXPECT_TRUE(cy.wait_hand(ada.id(), false, 5s));
+}
+
 }  // namespace
 }  // namespace vc::scale_test

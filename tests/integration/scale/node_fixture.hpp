@@ -29,9 +29,9 @@ class Node {
        const std::string& database_url)
       : dir_(std::move(dir)) {
     argv_ = {
-        VC_SERVER_BIN, "--listen",   "127.0.0.1",           "--port",    "0",          "--no-quic",
-        "--data-dir",  dir_,         "--token-secret-file", secret_file, "--nats-url", nats_url,
-        "--database",  database_url, "--log-level",         "info",
+        VC_SERVER_BIN, "--listen", "127.0.0.1", "--port", "0", "--no-quic", "--data-dir", dir_,
+        "--token-secret-file", secret_file, "--nats-url", nats_url, "--database", database_url,
+        "--log-level", "info",
         // Every client of the test joins from loopback, faster than the join rate limit allows.
         "--join-rate-exempt", "127.0.0.1"};
     start();
@@ -93,6 +93,7 @@ class Participant {
     };
     events.on_participant_updated = [this](const v1::Participant& p) {
       std::lock_guard lock(mutex_);
+      if (p.participant_id() == id_) return;  // our own raised hand comes back too
       roster_[p.participant_id()] = p;
       changed_.notify_all();
     };
@@ -111,6 +112,16 @@ class Participant {
         stats.max_gap = std::max(stats.max_gap, now - stats.last);
       stats.last = now;
       ++stats.count;
+      changed_.notify_all();
+    };
+    events.on_chat = [this](const v1::ChatMessage& message) {
+      std::lock_guard lock(mutex_);
+      chat_.push_back(message);
+      changed_.notify_all();
+    };
+    events.on_reaction = [this](const v1::Reaction& reaction) {
+      std::lock_guard lock(mutex_);
+      reactions_.push_back(reaction);
       changed_.notify_all();
     };
     events.on_closed = [this](const client::ClientError&) {
@@ -186,6 +197,38 @@ class Participant {
     std::lock_guard lock(mutex_);
     return leaves_[id];
   }
+  // Chat, hands and reactions (docs/PROTOCOL.md §12).
+  client::Client& client() { return *client_; }
+  bool wait_chat(const std::string& text, std::chrono::milliseconds timeout) {
+    return wait_for(
+        [&] {
+          return std::any_of(chat_.begin(), chat_.end(),
+                             [&](const v1::ChatMessage& m) { return m.text() == text; });
+        },
+        timeout);
+  }
+  std::vector<std::string> chat_texts() {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> texts;
+    for (const auto& m : chat_) texts.push_back(m.text());
+    return texts;
+  }
+  bool wait_reaction(uint64_t from, std::chrono::milliseconds timeout) {
+    return wait_for(
+        [&] {
+          return std::any_of(reactions_.begin(), reactions_.end(),
+                             [&](const v1::Reaction& r) { return r.participant_id() == from; });
+        },
+        timeout);
+  }
+  bool wait_hand(uint64_t of, bool raised, std::chrono::milliseconds timeout) {
+    return wait_for(
+        [&] {
+          const auto it = roster_.find(of);
+          return it != roster_.end() && (it->second.hand_raised_at_us() != 0) == raised;
+        },
+        timeout);
+  }
   std::size_t roster_size() {
     std::lock_guard lock(mutex_);
     return roster_.size();
@@ -208,6 +251,8 @@ class Participant {
   std::map<uint64_t, v1::Participant> roster_;
   std::map<uint64_t, int> leaves_;
   std::map<uint64_t, MediaStats> media_;
+  std::vector<v1::ChatMessage> chat_;
+  std::vector<v1::Reaction> reactions_;
   std::shared_ptr<client::Client> client_;
 };
 

@@ -5,26 +5,15 @@
 #include <string>
 #include <vector>
 
+#include "recorder.hpp"
 #include "server/room/room.hpp"
 
 namespace vc::room {
 namespace {
 
-class Receiver : public Endpoint {
+// The shared recorder plus what these tests ask of it.
+class Receiver : public test::Recorder {
  public:
-  void on_queue_ready() override {
-    while (FrameRef frame = queue().pop()) {
-      DecodedEnvelope decoded;
-      ASSERT_EQ(decode_envelope(frame->bytes(), SIZE_MAX, decoded), EnvelopeError::kNone);
-      if (decoded.body == DecodedEnvelope::Body::kMedia) {
-        media.push_back(decoded.header);
-      } else {
-        control.push_back(decoded.control);
-      }
-    }
-  }
-  void close_with_error(uint32_t code, std::string_view) override { closed_code = code; }
-
   int frames_of(uint64_t publisher, uint32_t track, int spatial = -1) const {
     int n = 0;
     for (const auto& h : media) {
@@ -40,10 +29,6 @@ class Receiver : public Endpoint {
     }
     return out;
   }
-
-  std::vector<v1::MediaHeader> media;
-  std::vector<v1::Control> control;
-  uint32_t closed_code = 0;
 };
 
 constexpr uint32_t kMic = 1;

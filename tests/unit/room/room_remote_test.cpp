@@ -5,37 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "recorder.hpp"
 #include "server/room/room.hpp"
 
 namespace vc::room {
 namespace {
 
-class Recorder : public Endpoint {
- public:
-  void on_queue_ready() override {
-    while (FrameRef frame = queue().pop()) {
-      DecodedEnvelope decoded;
-      ASSERT_EQ(decode_envelope(frame->bytes(), SIZE_MAX, decoded), EnvelopeError::kNone);
-      if (decoded.body == DecodedEnvelope::Body::kMedia) {
-        media.push_back(decoded.header);
-      } else {
-        control.push_back(decoded.control);
-      }
-    }
-  }
-  void close_with_error(uint32_t code, std::string_view) override { closed_code = code; }
-
-  int count(v1::Control::MessageCase which) const {
-    int n = 0;
-    for (const auto& c : control) n += c.message_case() == which ? 1 : 0;
-    return n;
-  }
-  const v1::Control& last() const { return control.back(); }
-
-  std::vector<v1::MediaHeader> media;
-  std::vector<v1::Control> control;
-  uint32_t closed_code = 0;
-};
+using test::Recorder;
 
 class BusRecorder : public RoomObserver {
  public:
@@ -88,7 +64,9 @@ FrameRef remote_video(uint64_t publisher, bool keyframe = true) {
 
 class RoomRemoteTest : public ::testing::Test {
  protected:
-  RoomRemoteTest() : room_("demo", [this] { return now_; }, &bus_) {}
+  RoomRemoteTest()
+      : room_(
+            "demo", [this] { return now_; }, &bus_) {}
 
   JoinResult join(Recorder& endpoint, uint64_t id, const std::string& name) {
     JoinRequest request;

@@ -9,6 +9,7 @@ import { MediaKind, ParticipantRole, toNumber } from '../protocol';
 import { urlFlags } from '../settings';
 import { PrejoinPage, type PrejoinResult } from '../prejoin/prejoin-page';
 import { TabPresence } from '../prejoin/tab-presence';
+import { SocialFeatures } from '../features/social';
 import { resetStats, stats } from '../stats';
 import { errorCard, warningStrip } from '../ui/banner';
 import { el } from '../ui/icons';
@@ -66,6 +67,11 @@ class MeetingPage {
   private readonly view = new StageController((message) => this.session?.sendControl(message));
   private readonly panel = new ParticipantsPanel();
   private readonly shell: MeetingShell;
+  private readonly social: SocialFeatures = new SocialFeatures({
+    send: (message) => this.session?.sendControl(message),
+    tileElement: (id) => (id === this.selfId ? this.self?.tile?.element : this.peers.get(id)?.tile.element) ?? null,
+    setChatOpen: (open) => this.shell.setChatOpen(open),
+  });
 
   constructor(
     private readonly root: HTMLElement,
@@ -83,7 +89,7 @@ class MeetingPage {
       toggleScreenShare: () => void (this.publisher?.screenSharing ? this.publisher.stopScreenShare() : this.publisher?.startScreenShare()),
       stopScreenShare: () => this.publisher?.stopScreenShare(),
       toggleLayout: () => this.view.toggleMode(),
-    });
+    }, this.social);
     this.shell.element.append(this.toasts.element);
     this.presence = new TabPresence(meetingId, (inCall) => this.prejoin?.setOtherTab(inCall));
   }
@@ -148,11 +154,14 @@ class MeetingPage {
             stats.server = via.server;
             stats.transport = via.transport;
             if (this.session) stats.servers = [...this.session.knownServers];
+            this.social.joined(selfId);
+            for (const participant of self ? [self, ...roster] : roster) this.social.participant(participant);
             this.onJoined(selfId, self, roster);
             this.view.onJoined(); // subscriptions again after every (re)join
           },
           participantJoined: (participant) => {
             stats.rosterEvents.joined++;
+            this.social.participant(participant);
             this.addPeer(participant);
             this.publisher?.requestKeyframes(); // the newcomer can only start decoding at a keyframe
           },
@@ -162,8 +171,12 @@ class MeetingPage {
           },
           participantUpdated: (participant) => {
             stats.rosterEvents.updated++;
+            this.social.participant(participant);
             this.onUpdated(participant);
           },
+          chat: (messages, live) => this.social.chat(messages, live),
+          reaction: (id, emoji) => this.social.reaction(id, emoji),
+          refused: (code, message, request) => this.social.refused(code, message, request),
           media: (header, payload) => {
             const id = toNumber(header.senderParticipantId);
             this.peers.get(id)?.handleMedia(header, payload);
@@ -307,6 +320,7 @@ class MeetingPage {
 
   private removePeer(id: number): void {
     this.settled(id);
+    this.social.left(id);
     if (this.receivers.delete(id)) this.syncRoster();
     const peer = this.peers.get(id);
     if (!peer) return;
@@ -348,6 +362,7 @@ class MeetingPage {
         isHost: this.selfRole === ParticipantRole.HOST,
         micOn: this.micOn,
         cameraOn: this.cameraOn,
+        handPosition: this.social.handPosition(this.selfId ?? 0),
       },
       ...[...this.peers.values()].map((peer) => ({
         id: peer.id,
@@ -356,6 +371,7 @@ class MeetingPage {
         isHost: peer.role === ParticipantRole.HOST,
         micOn: peer.micOn,
         cameraOn: peer.cameraOn,
+        handPosition: this.social.handPosition(peer.id),
       })),
       ...[...this.receivers.values()].map((receiver) => ({
         id: toNumber(receiver.participantId),
@@ -365,8 +381,10 @@ class MeetingPage {
         micOn: false,
         cameraOn: false,
         receiveOnly: true,
+        handPosition: this.social.handPosition(toNumber(receiver.participantId)),
       })),
     ]);
+    this.social.paintTiles();
     stats.receiveOnly = [...this.receivers.values()].map((r) => ({ id: toNumber(r.participantId), name: r.displayName }));
     this.shell.setReceiveOnly([...this.receivers.values()].map((r) => r.displayName));
     this.shell.setParticipantCount(this.peers.size + this.receivers.size + 1);

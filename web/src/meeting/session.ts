@@ -2,7 +2,7 @@
 // Media capture/playback and UI live elsewhere; this class only speaks the wire protocol.
 import { joinMeeting, refreshToken, serverOrigin, type JoinResponse } from '../api';
 import { MeetingError, closeCodeText } from '../errors';
-import type { Participant } from '../gen/videocall_pb';
+import type { ChatMessage, Participant } from '../gen/videocall_pb';
 import {
   type ControlMessage,
   type HeaderFields,
@@ -35,6 +35,11 @@ export interface SessionEvents {
   keyframeRequested(kind: MediaKind, trackId: number, spatialLayer: number): void;
   /** The server's dominant speaker changed (PROTOCOL.md §11.5); servers before issue 10 never send it. */
   activeSpeakers?(dominant: number, recent: number[]): void;
+  /** Chat (PROTOCOL.md §12): `live` for a ChatMessage, false for a ChatHistory (join, other nodes). */
+  chat?(messages: ChatMessage[], live: boolean): void;
+  reaction?(participantId: number, emoji: string): void;
+  /** One request was refused (`request`: its Control field number); the connection stays up. */
+  refused?(code: number, message: string, request: number): void;
   rtt(milliseconds: number): void;
   /** The transport dropped; the session is trying to resume within the server's grace period. */
   reconnecting(attempt: number, server: string): void;
@@ -453,6 +458,18 @@ export class MeetingSession {
             message.value.code,
           ),
         );
+        break;
+      case 'chatMessage':
+        this.events.chat?.([message.value], true);
+        break;
+      case 'chatHistory':
+        this.events.chat?.(message.value.messages, false);
+        break;
+      case 'reaction':
+        this.events.reaction?.(toNumber(message.value.participantId), message.value.emoji);
+        break;
+      case 'refused':
+        this.events.refused?.(message.value.code, message.value.message, message.value.request);
         break;
       case 'pong':
         this.events.rtt((Date.now() * 1000 - toNumber(message.value.clientTimeUs)) / 1000);

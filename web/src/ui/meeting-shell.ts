@@ -27,6 +27,15 @@ export interface ShellActions {
   toggleLayout(): 'grid' | 'speaker';
 }
 
+/** Chat, hands and reactions (features/social.ts): extra controls and the chat side panel. */
+export interface SocialParts {
+  /** Control-bar items placed before the participants button. */
+  readonly controls: HTMLElement[];
+  readonly chatButton: HTMLElement;
+  readonly panel: { readonly element: HTMLElement };
+  chatOpened(open: boolean): void;
+}
+
 export interface ControlState {
   micOn: boolean;
   cameraOn: boolean;
@@ -47,7 +56,10 @@ export class MeetingShell {
   /** Present button (control bar) and "You are presenting" banner (above the tiles). */
   readonly screenShare: ScreenShareControls;
 
-  constructor(meetingId: string, grid: TileArea, panel: ParticipantsPanel, actions: ShellActions) {
+  private social: SocialParts | null = null;
+
+  constructor(meetingId: string, grid: TileArea, panel: ParticipantsPanel, actions: ShellActions, social?: SocialParts) {
+    this.social = social ?? null;
     this.screenShare = new ScreenShareControls(actions.toggleScreenShare, actions.stopScreenShare);
     const top = el('header', 'topbar');
     const brand = el('div', 'brand brand-small');
@@ -78,6 +90,7 @@ export class MeetingShell {
     const main = el('div', 'stage-main');
     main.append(this.screenShare.banner, this.notices, grid.element);
     stage.append(main, panel.element);
+    if (social) stage.append(social.panel.element);
 
     const controls = el('footer', 'controls');
     this.micButton.dataset.testid = 'mic-toggle';
@@ -108,21 +121,37 @@ export class MeetingShell {
     micGroup.append(this.micButton, new DeviceMenu('Microphone and speaker', 'mic-menu', actions.microphoneMenu, actions.selectDevice).element);
     const cameraGroup = el('div', 'ctrl-group');
     cameraGroup.append(this.cameraButton, new DeviceMenu('Camera', 'camera-menu', actions.cameraMenu, actions.selectDevice).element);
-    controls.append(micGroup, cameraGroup, this.screenShare.button, this.layoutButton, this.peopleButton, this.audioButton, leave);
+    controls.append(micGroup, cameraGroup, this.screenShare.button, this.layoutButton);
+    if (social) controls.append(...social.controls);
+    controls.append(this.peopleButton);
+    if (social) {
+      social.chatButton.addEventListener('click', () => requestAnimationFrame(() => grid.layout()));
+      controls.append(social.chatButton);
+    }
+    controls.append(this.audioButton, leave);
 
     this.element.append(top, stage, controls);
     // The panel shows beside the tiles on a wide window and is opened on demand on a narrow one.
     const wide = window.matchMedia('(min-width: 1100px)');
     this.setPanelOpen(wide.matches);
     wide.addEventListener('change', () => {
-      this.setPanelOpen(wide.matches);
+      if (!this.element.classList.contains('chat-open')) this.setPanelOpen(wide.matches);
       requestAnimationFrame(() => grid.layout());
     });
   }
 
+  /** One side panel at a time: opening the participant list closes the chat, and back. */
   setPanelOpen(open: boolean): void {
+    if (open) this.setChatOpen(false);
     this.element.classList.toggle('panel-open', open);
     this.peopleButton.classList.toggle('active', open);
+  }
+
+  setChatOpen(open: boolean): void {
+    if (!this.social) return;
+    if (open) this.setPanelOpen(false);
+    this.element.classList.toggle('chat-open', open);
+    this.social.chatOpened(open);
   }
 
   /** The button offers the other view. */

@@ -10,6 +10,8 @@ export interface PanelEntry {
   cameraOn: boolean;
   /** Gets everyone's media but publishes nothing (a recorder or viewer). */
   receiveOnly?: boolean;
+  /** Place in the raised-hands queue (1 = first up); absent when the hand is down. */
+  handPosition?: number;
 }
 
 export class ParticipantsPanel {
@@ -23,8 +25,11 @@ export class ParticipantsPanel {
   }
 
   render(entries: PanelEntry[]): void {
-    // Receive-only participants are listed last, so the people on camera stay at the top.
-    entries = [...entries.filter((e) => !e.receiveOnly), ...entries.filter((e) => e.receiveOnly)];
+    // Raised hands first, in the order they went up; receive-only participants are listed last,
+    // so the people on camera stay at the top.
+    const hands = entries.filter((e) => e.handPosition !== undefined).sort((a, b) => a.handPosition! - b.handPosition!);
+    const rest = entries.filter((e) => e.handPosition === undefined);
+    entries = [...hands, ...rest.filter((e) => !e.receiveOnly), ...rest.filter((e) => e.receiveOnly)];
     this.heading.textContent = `Participants (${entries.length})`;
     this.list.replaceChildren(
       ...entries.map((entry) => {
@@ -48,7 +53,17 @@ export class ParticipantsPanel {
           state.innerHTML = (entry.micOn ? icons.mic : icons.micOff) + (entry.cameraOn ? icons.camera : icons.cameraOff);
           state.classList.toggle('muted', !entry.micOn);
         }
-        item.append(avatar, name, state);
+        if (entry.handPosition !== undefined) {
+          const hand = el('span', 'panel-hand');
+          hand.dataset.testid = 'panel-hand';
+          hand.innerHTML = icons.hand;
+          hand.append(String(entry.handPosition));
+          hand.title = `Hand raised (${entry.handPosition} in the queue)`;
+          hand.setAttribute('aria-label', hand.title);
+          item.append(avatar, name, hand, state);
+        } else {
+          item.append(avatar, name, state);
+        }
         return item;
       }),
     );

@@ -150,6 +150,13 @@ struct ClientEvents {
   std::function<void(const v1::KeyframeRequest&)> on_keyframe_request;
   // Our own send queue dropped video: the encoder should emit a keyframe next.
   std::function<void(v1::MediaKind, uint32_t track_id)> on_local_video_dropped;
+  // Chat (docs/PROTOCOL.md §12): every message once, live or from the history the server sends
+  // after a join, oldest first. Our own messages come back too, with our client_message_id.
+  std::function<void(const v1::ChatMessage&)> on_chat;
+  // Someone reacted (participant id stamped by the server; ours come back too).
+  std::function<void(const v1::Reaction&)> on_reaction;
+  // The server refused one request (a too long or too fast chat message, ...); still connected.
+  std::function<void(const v1::Refused&)> on_refused;
   // The transport dropped and a reconnect is scheduled.
   std::function<void(const ClientError&, std::chrono::milliseconds retry_in)> on_reconnecting;
   // Final: the client will not reconnect. Called exactly once, and no other callback follows it,
@@ -195,6 +202,12 @@ class Client {
   virtual void request_keyframe(uint64_t publisher_participant_id, v1::MediaKind kind,
                                 uint32_t track_id) = 0;
   virtual void set_media_state(const v1::MediaState& state) = 0;
+  // Chat, raised hand and reactions (docs/PROTOCOL.md §12), sent while joined (dropped
+  // otherwise). Raised hands are in Participant.hand_raised_at_us (on_participant_updated; ours
+  // too). The allowed reactions are listed in docs/PROTOCOL.md §12.3.
+  virtual void send_chat(const std::string& text, uint64_t client_message_id = 0) = 0;
+  virtual void raise_hand(bool raised) = 0;
+  virtual void send_reaction(const std::string& emoji) = 0;
   // Sends Leave, closes, and ends with on_closed(kLocalClose).
   virtual void leave() = 0;
   virtual ClientStats stats() const = 0;

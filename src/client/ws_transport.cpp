@@ -198,6 +198,9 @@ class WebSocketTransport final : public Transport,
         listener->on_transport_message({static_cast<const uint8_t*>(data.data()), data.size()});
       }
       buffer.consume(bytes);
+      // Our close frame is out: Beast's close operation reads until the server's reply. A read of
+      // ours would compete with it and can hold the handshake until its timeout.
+      if (close_sent_) co_return;
     }
   }
 

@@ -245,7 +245,7 @@ describe('videocall-cli with the browser', { timeout: 120_000 }, () => {
       assert.deepEqual(exit, { code: 0, signal: null }, `record exit; see test-results/${recorder.logName}`);
       const finished = {};
       for (const kind of ['video', 'audio']) {
-        const { match } = await recorder.waitLine(new RegExp(`^finished (\\S+-${kind}\\.webm) frames=(\\d+)$`));
+        const { match } = await recorder.waitLine(new RegExp(`^finished (\\S+-${kind}\\.webm) frames=(\\d+)( sizes=\\S+)?$`));
         assert.equal(match[1], opened[kind].path);
         finished[kind] = Number(match[2]);
       }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -19,6 +20,8 @@ class Recorder : public Endpoint {
       ASSERT_EQ(decode_envelope(frame->bytes(), SIZE_MAX, decoded), EnvelopeError::kNone);
       if (decoded.body == DecodedEnvelope::Body::kMedia) {
         media.push_back(decoded.header);
+        payloads.emplace_back(reinterpret_cast<const char*>(decoded.payload.data()),
+                              decoded.payload.size());
       } else {
         control.push_back(decoded.control);
       }
@@ -31,9 +34,16 @@ class Recorder : public Endpoint {
     for (const auto& c : control) n += c.message_case() == which ? 1 : 0;
     return n;
   }
+  template <typename Pred>
+  int count_control(Pred pred) const {
+    int n = 0;
+    for (const auto& c : control) n += pred(c) ? 1 : 0;
+    return n;
+  }
   const v1::Control& last() const { return control.back(); }
 
   std::vector<v1::MediaHeader> media;
+  std::vector<std::string> payloads;
   std::vector<v1::Control> control;
   uint32_t closed_code = 0;
 };

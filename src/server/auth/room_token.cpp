@@ -142,6 +142,8 @@ std::string_view to_string(TokenError error) {
 std::string_view role_name(v1::ParticipantRole role) {
   switch (role) {
     case v1::PARTICIPANT_ROLE_HOST: return "host";
+    case v1::PARTICIPANT_ROLE_CO_HOST: return "co-host";
+    case v1::PARTICIPANT_ROLE_VIEWER: return "viewer";
     case v1::PARTICIPANT_ROLE_WAITING: return "waiting";
     default: return "participant";
   }
@@ -149,7 +151,9 @@ std::string_view role_name(v1::ParticipantRole role) {
 
 std::optional<v1::ParticipantRole> role_from_name(std::string_view name) {
   if (name == "host") return v1::PARTICIPANT_ROLE_HOST;
+  if (name == "co-host") return v1::PARTICIPANT_ROLE_CO_HOST;
   if (name == "participant") return v1::PARTICIPANT_ROLE_PARTICIPANT;
+  if (name == "viewer") return v1::PARTICIPANT_ROLE_VIEWER;
   if (name == "waiting") return v1::PARTICIPANT_ROLE_WAITING;
   return std::nullopt;
 }

@@ -18,6 +18,12 @@ inline constexpr uint32_t kMeetingFull = 4410;
 inline constexpr uint32_t kTooLarge = 4413;
 inline constexpr uint32_t kInvalidContent = 4422;  // Refused only: bad text or emoji
 inline constexpr uint32_t kTooSlow = 4429;         // backlog, buffered bytes or control flood
+// Refused only: the room token does not grant it (docs/PROTOCOL.md §13).
+inline constexpr uint32_t kNotGrantedCamera = 4440;
+inline constexpr uint32_t kNotGrantedMicrophone = 4441;
+inline constexpr uint32_t kNotGrantedScreen = 4442;
+inline constexpr uint32_t kNotGrantedSubscribe = 4443;
+inline constexpr uint32_t kNotGrantedChat = 4444;
 inline constexpr uint32_t kInternal = 4500;
 inline constexpr uint32_t kShuttingDown = 4503;
 

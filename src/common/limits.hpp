@@ -186,6 +186,10 @@ inline constexpr std::size_t kReservedFileDescriptors = 64;
 inline constexpr auto kRoomTokenLifetime = 10min;
 inline constexpr std::size_t kMaxTokenBytes = 4096;
 inline constexpr auto kTokenClockSkew = 60s;  // tolerated for iat in the future
+// Room tokens minted by a site's backend with an API key may live this long (exp - iat), so a page
+// can hold one for a long visit; the server's own tokens live --token-lifetime.
+inline constexpr auto kApiTokenMaxLifetime = 24h;
+inline constexpr std::size_t kMaxTokenSubjectBytes = 256;  // the "sub" claim of such a token
 // Participant ids that sent Leave cannot refresh their token; remembered for one token lifetime
 // (plus skew), at most this many per node (the oldest are forgotten first).
 inline constexpr std::size_t kMaxRememberedLeftParticipants = 100000;

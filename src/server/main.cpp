@@ -12,11 +12,13 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <string_view>
 
 #include "common/limits.hpp"
 #include "common/log.hpp"
 #include "server/app/config.hpp"
 #include "server/app/server.hpp"
+#include "server/app/token_command.hpp"
 #include "server/auth/room_token.hpp"
 #include "server/bus/cluster_runtime.hpp"
 #include "server/store/postgres_meeting_store.hpp"
@@ -59,7 +61,10 @@ int run(vc::app::ServerConfig config) {
   const std::vector<uint8_t> secret = vc::auth::load_or_create_secret(
       config.token_secret_file.empty() ? (data_dir / "token_secret").string()
                                        : config.token_secret_file);
-  vc::auth::RoomTokenService tokens(secret, std::chrono::seconds(config.token_lifetime_s));
+  vc::auth::RoomTokenService tokens(secret, std::chrono::seconds(config.token_lifetime_s),
+                                    vc::app::load_api_keys(config.api_key_file, config.api_key));
+  VC_LOG_INFO("event=auth api_keys={} guest_join={}", !tokens.api_keys().empty(),
+              !config.no_guest_join);
   // Scale issue: PostgreSQL when several nodes share meeting state, else SQLite in the data dir.
   std::unique_ptr<vc::store::MeetingStore> store_owner;
   if (!config.database_url.empty()) {
@@ -155,6 +160,9 @@ int run(vc::app::ServerConfig config) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::string_view(argv[1]) == "token") {
+    return vc::app::run_token_command(argc - 1, argv + 1);
+  }
   auto parsed = vc::app::parse_config(argc, argv);
   if (auto* exit_code = std::get_if<int>(&parsed)) return *exit_code;
   auto& config = std::get<vc::app::ServerConfig>(parsed);

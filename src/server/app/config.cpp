@@ -150,6 +150,18 @@ void add_options(CLI::App& app, ServerConfig& config) {
                  "Room token secret (hex); every node of a deployment must use the same one "
                  "(default: <data-dir>/token_secret, generated on first start)")
       ->envname("VIDEOCALL_TOKEN_SECRET_FILE");
+  app.add_option("--api-key-file", config.api_key_file,
+                 "File of 'key: secret' lines: API keys with which a site's backend mints room "
+                 "tokens (HS256, iss = key)")
+      ->envname("VIDEOCALL_API_KEY_FILE")
+      ->check(CLI::ExistingFile);
+  app.add_option("--api-key", config.api_key,
+                 "An API key name whose secret is in the environment variable VIDEOCALL_API_SECRET")
+      ->envname("VIDEOCALL_API_KEY");
+  app.add_flag("--no-guest-join", config.no_guest_join,
+               "Turn off guest join: the join API refuses, and only room tokens minted with an "
+               "API key (or 'videocall-server token create') admit participants")
+      ->envname("VIDEOCALL_NO_GUEST_JOIN");
   app.add_option("--peer-url", config.peer_urls,
                  "Public base URL (http[s]://host:port) of another node of this deployment; "
                  "repeatable. Clients reconnect there when this node goes away")
@@ -274,6 +286,13 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
       config.quic_retry_threshold >= config.quic_max_half_open) {
     return app.exit(CLI::ValidationError(
         "--quic-retry-threshold", "must be below --quic-max-half-open (or 0: Retry always)"));
+  }
+  if (!config.api_key.empty()) {
+    const char* secret = std::getenv("VIDEOCALL_API_SECRET");
+    if (secret == nullptr || *secret == '\0') {
+      return app.exit(CLI::ValidationError(
+          "--api-key", "needs its secret in the environment variable VIDEOCALL_API_SECRET"));
+    }
   }
   if (config.web_root.empty()) config.web_root = default_web_root();
   return config;

@@ -42,6 +42,14 @@ struct ServerConfig {
   // Room token signing secret (hex). Nodes of one deployment must share it; default:
   // <data-dir>/token_secret, generated on first start.
   std::string token_secret_file;
+  // API keys with which a site's backend mints room tokens (docs/PROTOCOL.md §13): a file of
+  // `key: secret` lines, and/or one key named here whose secret is VIDEOCALL_API_SECRET (never a
+  // flag: it would show in ps).
+  std::string api_key_file;
+  std::string api_key;
+  // Guest join (POST /api/v1/meetings/{id}/join by anyone with the link): on unless this is set;
+  // then only tokens from a backend (or `videocall-server token create`) admit anyone.
+  bool no_guest_join = false;
   // Public base URLs of the other nodes, handed to clients as reconnect alternatives.
   std::vector<std::string> peer_urls;
   // A media connection (WebSocket or QUIC) that receives nothing for this long is closed. Clients

@@ -28,6 +28,7 @@ std::optional<HelloRefusal> RoomMembership::join(ServerContext& ctx, const auth:
   request.identity.participant_id = claims.participant_id;
   request.identity.display_name = claims.display_name;
   request.identity.role = claims.role;
+  request.identity.grants = claims.grants;
   request.session_id = auth::random_id53();
   request.receive_only = hello.receive_only();
   request.media_state = hello.media_state();
@@ -57,8 +58,8 @@ void RoomMembership::on_control(const v1::Control& control) {
   if (control.has_leave()) {
     // Every token issued for this participant until now expires within this.
     const auto now = std::chrono::steady_clock::now();
-    ctx_->left_participants.remember(participant_id_,
-                                     now + ctx_->tokens.lifetime() + limits::kTokenClockSkew, now);
+    ctx_->left_participants.remember(
+        participant_id_, now + ctx_->tokens.longest_lifetime() + limits::kTokenClockSkew, now);
   }
   room_->on_control(participant_id_, control);
 }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <jwt.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +17,8 @@
 
 #include "common/limits.hpp"
 #include "common/meeting_id.hpp"
+#include "server/auth/grants_claim.hpp"
+#include "server/http/request_validation.hpp"
 
 namespace vc::auth {
 
@@ -66,22 +69,74 @@ std::optional<std::string> base64url_decode(std::string_view in) {
 
 // The header must say HS256 before the token is handed to libjwt, so an "alg":"none" or
 // asymmetric-algorithm token can never be accepted whatever the library version does with it.
-TokenError check_structure_and_algorithm(std::string_view token) {
+// Also reads which API key signed it ("kid" in the header, else "iss" in the payload; unverified
+// until the signature is checked with that key).
+struct TokenShape {
+  TokenError error = TokenError::kNone;
+  std::string key_name;
+  nlohmann::json payload;
+};
+
+TokenShape check_structure_and_algorithm(std::string_view token) {
+  TokenShape shape;
   const auto first_dot = token.find('.');
-  if (first_dot == std::string_view::npos) return TokenError::kMalformed;
-  const auto second_dot = token.find('.', first_dot + 1);
-  if (second_dot == std::string_view::npos) return TokenError::kMalformed;
-  if (token.find('.', second_dot + 1) != std::string_view::npos) return TokenError::kMalformed;
-  if (second_dot + 1 == token.size()) return TokenError::kWrongAlgorithm;  // unsigned token
+  const auto second_dot =
+      first_dot == std::string_view::npos ? first_dot : token.find('.', first_dot + 1);
+  if (second_dot == std::string_view::npos ||
+      token.find('.', second_dot + 1) != std::string_view::npos) {
+    shape.error = TokenError::kMalformed;
+    return shape;
+  }
+  if (second_dot + 1 == token.size()) {
+    shape.error = TokenError::kWrongAlgorithm;  // unsigned token
+    return shape;
+  }
   auto header_json = base64url_decode(token.substr(0, first_dot));
-  if (!header_json) return TokenError::kMalformed;
+  auto payload_json = base64url_decode(token.substr(first_dot + 1, second_dot - first_dot - 1));
+  if (!header_json || !payload_json) {
+    shape.error = TokenError::kMalformed;
+    return shape;
+  }
   const auto header = nlohmann::json::parse(*header_json, nullptr, /*allow_exceptions=*/false);
-  if (!header.is_object()) return TokenError::kMalformed;
+  shape.payload = nlohmann::json::parse(*payload_json, nullptr, /*allow_exceptions=*/false);
+  if (!header.is_object() || !shape.payload.is_object()) {
+    shape.error = TokenError::kMalformed;
+    return shape;
+  }
   const auto alg = header.find("alg");
   if (alg == header.end() || !alg->is_string() || alg->get_ref<const std::string&>() != "HS256") {
-    return TokenError::kWrongAlgorithm;
+    shape.error = TokenError::kWrongAlgorithm;
+    return shape;
   }
-  return TokenError::kNone;
+  const auto kid = header.find("kid");
+  const auto iss = shape.payload.find("iss");
+  const nlohmann::json* named = kid != header.end()          ? &*kid
+                                : iss != shape.payload.end() ? &*iss
+                                                             : nullptr;
+  if (named != nullptr) {
+    if (!named->is_string() || !is_valid_api_key_name(named->get_ref<const std::string&>())) {
+      shape.error = TokenError::kBadClaims;
+      return shape;
+    }
+    shape.key_name = named->get<std::string>();
+  }
+  return shape;
+}
+
+// A participant id for a backend token without "pid": the same site user ("sub", per API key and
+// meeting) always gets the same id, so its reconnects resume and a second tab replaces the first.
+uint64_t participant_id_for_subject(std::string_view key, std::string_view meeting,
+                                    std::string_view subject) {
+  std::string input;
+  input.append(key).push_back('\n');
+  input.append(meeting).push_back('\n');
+  input.append(subject);
+  std::array<uint8_t, SHA256_DIGEST_LENGTH> digest{};
+  SHA256(reinterpret_cast<const uint8_t*>(input.data()), input.size(), digest.data());
+  uint64_t value = 0;
+  std::memcpy(&value, digest.data(), sizeof value);
+  value &= static_cast<uint64_t>(kMaxParticipantId);
+  return value == 0 ? 1 : value;
 }
 
 std::optional<int64_t> int_grant(jwt_t* jwt, const char* name) {
@@ -127,25 +182,40 @@ std::optional<std::vector<uint8_t>> from_hex(std::string_view hex) {
 
 std::string_view to_string(TokenError error) {
   switch (error) {
-    case TokenError::kNone: return "ok";
-    case TokenError::kMissing: return "missing token";
-    case TokenError::kMalformed: return "malformed token";
-    case TokenError::kWrongAlgorithm: return "token algorithm must be HS256";
-    case TokenError::kBadSignature: return "invalid token signature";
-    case TokenError::kExpired: return "token expired";
-    case TokenError::kNotYetValid: return "token issued in the future";
-    case TokenError::kBadClaims: return "token claims invalid";
+    case TokenError::kNone:
+      return "ok";
+    case TokenError::kMissing:
+      return "missing token";
+    case TokenError::kMalformed:
+      return "malformed token";
+    case TokenError::kWrongAlgorithm:
+      return "token algorithm must be HS256";
+    case TokenError::kBadSignature:
+      return "invalid token signature";
+    case TokenError::kExpired:
+      return "token expired";
+    case TokenError::kNotYetValid:
+      return "token issued in the future";
+    case TokenError::kBadClaims:
+      return "token claims invalid";
+    case TokenError::kUnknownKey:
+      return "token signed with an unknown API key";
   }
   return "invalid token";
 }
 
 std::string_view role_name(v1::ParticipantRole role) {
   switch (role) {
-    case v1::PARTICIPANT_ROLE_HOST: return "host";
-    case v1::PARTICIPANT_ROLE_CO_HOST: return "co-host";
-    case v1::PARTICIPANT_ROLE_VIEWER: return "viewer";
-    case v1::PARTICIPANT_ROLE_WAITING: return "waiting";
-    default: return "participant";
+    case v1::PARTICIPANT_ROLE_HOST:
+      return "host";
+    case v1::PARTICIPANT_ROLE_CO_HOST:
+      return "co-host";
+    case v1::PARTICIPANT_ROLE_VIEWER:
+      return "viewer";
+    case v1::PARTICIPANT_ROLE_WAITING:
+      return "waiting";
+    default:
+      return "participant";
   }
 }
 
@@ -158,14 +228,25 @@ std::optional<v1::ParticipantRole> role_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-RoomTokenService::RoomTokenService(std::vector<uint8_t> secret, std::chrono::seconds lifetime)
-    : secret_(std::move(secret)), lifetime_(lifetime) {
+RoomTokenService::RoomTokenService(std::vector<uint8_t> secret, std::chrono::seconds lifetime,
+                                   ApiKeyring api_keys)
+    : secret_(std::move(secret)), lifetime_(lifetime), api_keys_(std::move(api_keys)) {
   if (secret_.size() < kSecretBytes) throw std::invalid_argument("token secret too short");
 }
 
 std::string RoomTokenService::issue(RoomClaims& claims, int64_t now_unix) const {
   claims.issued_at = now_unix;
   claims.expires_at = now_unix + lifetime_.count();
+  claims.api_key.clear();  // the server's own token from now on
+  return sign_room_token(claims, secret_);
+}
+
+std::chrono::seconds RoomTokenService::longest_lifetime() const {
+  if (api_keys_.empty()) return lifetime_;
+  return std::max<std::chrono::seconds>(lifetime_, limits::kApiTokenMaxLifetime);
+}
+
+std::string sign_room_token(const RoomClaims& claims, std::span<const uint8_t> secret) {
   jwt_t* raw = nullptr;
   check(jwt_new(&raw), "jwt_new");
   JwtPtr jwt(raw);
@@ -175,7 +256,11 @@ std::string RoomTokenService::issue(RoomClaims& claims, int64_t now_unix) const 
   check(jwt_add_grant(jwt.get(), "role", std::string(role_name(claims.role)).c_str()), "role");
   check(jwt_add_grant_int(jwt.get(), "iat", static_cast<long>(claims.issued_at)), "iat");
   check(jwt_add_grant_int(jwt.get(), "exp", static_cast<long>(claims.expires_at)), "exp");
-  check(jwt_set_alg(jwt.get(), JWT_ALG_HS256, secret_.data(), static_cast<int>(secret_.size())),
+  if (!claims.api_key.empty())
+    check(jwt_add_grant(jwt.get(), "iss", claims.api_key.c_str()), "iss");
+  const nlohmann::json grants = {{"grants", grants_claim(claims.grants)}};
+  check(jwt_add_grants_json(jwt.get(), grants.dump().c_str()), "grants");
+  check(jwt_set_alg(jwt.get(), JWT_ALG_HS256, secret.data(), static_cast<int>(secret.size())),
         "jwt_set_alg");
   std::unique_ptr<char, FreeDeleter> encoded(jwt_encode_str(jwt.get()));
   if (!encoded) throw std::runtime_error("token: encoding failed");
@@ -185,26 +270,33 @@ std::string RoomTokenService::issue(RoomClaims& claims, int64_t now_unix) const 
 VerifyResult RoomTokenService::verify(std::string_view token, int64_t now_unix) const {
   if (token.empty()) return {std::nullopt, TokenError::kMissing};
   if (token.size() > limits::kMaxTokenBytes) return {std::nullopt, TokenError::kMalformed};
-  if (const TokenError e = check_structure_and_algorithm(token); e != TokenError::kNone) {
-    return {std::nullopt, e};
+  const TokenShape shape = check_structure_and_algorithm(token);
+  if (shape.error != TokenError::kNone) return {std::nullopt, shape.error};
+  const bool from_api_key = !shape.key_name.empty();
+  std::span<const uint8_t> key = secret_;
+  if (from_api_key) {
+    const auto api_secret = api_keys_.secret_for(shape.key_name);
+    if (!api_secret) return {std::nullopt, TokenError::kUnknownKey};
+    key = *api_secret;
   }
 
   const std::string terminated(token);
   jwt_t* raw = nullptr;
-  if (jwt_decode(&raw, terminated.c_str(), secret_.data(), static_cast<int>(secret_.size())) != 0) {
+  if (jwt_decode(&raw, terminated.c_str(), key.data(), static_cast<int>(key.size())) != 0) {
     if (raw != nullptr) jwt_free(raw);
     return {std::nullopt, TokenError::kBadSignature};
   }
   JwtPtr jwt(raw);
   if (jwt_get_alg(jwt.get()) != JWT_ALG_HS256) return {std::nullopt, TokenError::kWrongAlgorithm};
+  // The signature is good: the payload decoded before is what the key's holder signed.
+  const nlohmann::json& payload = shape.payload;
 
   const auto exp = int_grant(jwt.get(), "exp");
   const auto iat = int_grant(jwt.get(), "iat");
-  const auto pid = int_grant(jwt.get(), "pid");
   const char* mid = jwt_get_grant(jwt.get(), "mid");
   const char* name = jwt_get_grant(jwt.get(), "name");
   const char* role_str = jwt_get_grant(jwt.get(), "role");
-  if (!exp || !iat || !pid || mid == nullptr || name == nullptr || role_str == nullptr) {
+  if (!exp || !iat || mid == nullptr || name == nullptr || (role_str == nullptr && !from_api_key)) {
     return {std::nullopt, TokenError::kBadClaims};
   }
   if (now_unix >= *exp) return {std::nullopt, TokenError::kExpired};
@@ -213,37 +305,57 @@ VerifyResult RoomTokenService::verify(std::string_view token, int64_t now_unix) 
   }
   // No token outlives what this service issues: an exp further out (a leaked secret, a node with
   // another --token-lifetime) is refused rather than honoured for days.
-  const int64_t longest = lifetime_.count() + limits::kTokenClockSkew.count();
+  const int64_t longest =
+      (from_api_key ? std::chrono::seconds(limits::kApiTokenMaxLifetime) : lifetime_).count() +
+      limits::kTokenClockSkew.count();
   if (*iat > *exp || *exp - *iat > longest || *exp - now_unix > longest) {
     return {std::nullopt, TokenError::kBadClaims};
   }
-  const auto role = role_from_name(role_str);
+  const auto role = role_str == nullptr ? std::optional(v1::PARTICIPANT_ROLE_PARTICIPANT)
+                                        : role_from_name(role_str);
   // The same meeting-id rule as the REST paths, so the media paths never see another shape.
-  if (*pid <= 0 || *pid > kMaxParticipantId || !role || !is_valid_meeting_id(mid)) {
+  if (!role || !is_valid_meeting_id(mid)) {
     return {std::nullopt, TokenError::kBadClaims};
   }
-
   RoomClaims claims;
+  if (payload.contains("pid")) {
+    const auto pid = int_grant(jwt.get(), "pid");
+    if (!pid || *pid <= 0 || *pid > kMaxParticipantId)
+      return {std::nullopt, TokenError::kBadClaims};
+    claims.participant_id = static_cast<uint64_t>(*pid);
+  } else {
+    const auto sub = payload.find("sub");
+    if (!from_api_key || sub == payload.end() || !sub->is_string() ||
+        sub->get_ref<const std::string&>().empty() ||
+        sub->get_ref<const std::string&>().size() > limits::kMaxTokenSubjectBytes) {
+      return {std::nullopt, TokenError::kBadClaims};
+    }
+    claims.participant_id =
+        participant_id_for_subject(shape.key_name, mid, sub->get_ref<const std::string&>());
+  }
+  const auto grants_claim_it = payload.find("grants");
+  auto grants =
+      grants_from_claim(*role, grants_claim_it == payload.end() ? nullptr : &*grants_claim_it);
+  if (!grants) return {std::nullopt, TokenError::kBadClaims};
+  // A backend's display name passes the join API's rule (length, no control or bidi characters).
+  std::optional<std::string> display_name =
+      from_api_key ? http::normalize_display_name(name) : std::optional<std::string>(name);
+  if (!display_name) return {std::nullopt, TokenError::kBadClaims};
+
   claims.meeting_id = mid;
-  claims.participant_id = static_cast<uint64_t>(*pid);
-  claims.display_name = name;
+  claims.display_name = std::move(*display_name);
   claims.role = *role;
   claims.issued_at = *iat;
   claims.expires_at = *exp;
+  claims.grants = std::move(*grants);
+  claims.api_key = shape.key_name;
   return {std::move(claims), TokenError::kNone};
 }
 
 std::vector<uint8_t> load_or_create_secret(const std::string& path) {
   std::ifstream existing(path);
   if (existing) {
-    struct stat st {};
-    // A file we own is tightened rather than refused: only we should read it. One owned by
-    // someone else is a secret the orchestrator mounted (compose, Kubernetes); its mode is theirs.
-    if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0 && st.st_uid == ::geteuid()) {
-      if (::chmod(path.c_str(), 0600) != 0) {
-        throw std::runtime_error("token secret file " + path + " is readable by others");
-      }
-    }
+    make_secret_file_private(path, "token secret");
     std::string hex;
     existing >> hex;
     auto secret = from_hex(hex);

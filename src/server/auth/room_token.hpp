@@ -5,11 +5,14 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "proto/videocall.pb.h"
+#include "server/auth/api_keyring.hpp"
+#include "server/room/permissions.hpp"
 
 namespace vc::auth {
 
@@ -20,6 +23,12 @@ struct RoomClaims {
   ::videocall::v1::ParticipantRole role = ::videocall::v1::PARTICIPANT_ROLE_PARTICIPANT;
   int64_t issued_at = 0;   // unix seconds
   int64_t expires_at = 0;  // unix seconds
+  // What the participant may do (docs/PROTOCOL.md §13): the role's defaults narrowed by the
+  // token's "grants" claim. Issued tokens carry them explicitly, so a refresh keeps them.
+  ::videocall::v1::Grants grants =
+      room::role_default_grants(::videocall::v1::PARTICIPANT_ROLE_PARTICIPANT);
+  // The API key that signed the token (a site's backend); empty for the server's own tokens.
+  std::string api_key;
 };
 
 enum class TokenError : uint8_t {
@@ -29,8 +38,9 @@ enum class TokenError : uint8_t {
   kWrongAlgorithm,  // anything but HS256 (including "none")
   kBadSignature,
   kExpired,
-  kNotYetValid,     // iat too far in the future
-  kBadClaims,       // a claim is missing or out of range
+  kNotYetValid,  // iat too far in the future
+  kBadClaims,    // a claim is missing or out of range
+  kUnknownKey,   // "iss"/"kid" names an API key this server does not have
 };
 
 std::string_view to_string(TokenError error);
@@ -44,7 +54,8 @@ struct VerifyResult {
 class RoomTokenService {
  public:
   explicit RoomTokenService(std::vector<uint8_t> secret,
-                            std::chrono::seconds lifetime = std::chrono::seconds(600));
+                            std::chrono::seconds lifetime = std::chrono::seconds(600),
+                            ApiKeyring api_keys = {});
 
   // Signs `claims`, filling issued_at = now and expires_at = now + lifetime. Throws on failure
   // (control plane only).
@@ -52,15 +63,25 @@ class RoomTokenService {
 
   // Checks structure, algorithm (HS256 only), signature, expiry and claim ranges: exp at most
   // lifetime + limits::kTokenClockSkew after iat and after now; a meeting id as the REST API
-  // accepts it.
+  // accepts it. A token whose "iss" (or header "kid") names an API key is checked with that key's
+  // secret instead, may live up to limits::kApiTokenMaxLifetime, and may leave out "role"
+  // (participant) and "pid" (then derived from "sub", the site's stable user id).
   VerifyResult verify(std::string_view token, int64_t now_unix) const;
 
   std::chrono::seconds lifetime() const { return lifetime_; }
+  // The longest any accepted token lives (participants that left are remembered this long).
+  std::chrono::seconds longest_lifetime() const;
+  const ApiKeyring& api_keys() const { return api_keys_; }
 
  private:
   std::vector<uint8_t> secret_;
   std::chrono::seconds lifetime_;
+  ApiKeyring api_keys_;
 };
+
+// Signs `claims` as they are (iat and exp included) with `secret`. A non-empty claims.api_key goes
+// into "iss". Throws std::runtime_error on failure (control plane only).
+std::string sign_room_token(const RoomClaims& claims, std::span<const uint8_t> secret);
 
 // Reads the token signing secret from `path`, creating it (32 bytes from the OS CSPRNG, mode 0600)
 // if it does not exist. Throws std::runtime_error with a message that never contains the secret.

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "common/log.hpp"
+#include "server/auth/grants_claim.hpp"
 #include "server/auth/room_token.hpp"
 #include "server/http/public_host.hpp"
 #include "server/http/request_validation.hpp"
@@ -134,6 +135,7 @@ nlohmann::json token_body(app::ServerContext& ctx, const auth::RoomClaims& c,
                          {"meeting_id", c.meeting_id},
                          {"display_name", c.display_name},
                          {"role", auth::role_name(c.role)},
+                         {"grants", auth::grants_claim(c.grants)},
                          {"expires_at", c.expires_at},
                          {"ws_url", "/ws"},
                          {"alternate_servers", ctx.config.peer_urls}};
@@ -147,6 +149,13 @@ nlohmann::json token_body(app::ServerContext& ctx, const auth::RoomClaims& c,
 
 void join_meeting(app::ServerContext& ctx, Request&& req, std::string meeting_id,
                   const RequestInfo& info, Responder respond) {
+  if (ctx.config.no_guest_join) {
+    // --no-guest-join: only tokens from the site's backend (API key) or an operator admit.
+    return respond(fail(ctx, status::forbidden, "guest_join_disabled",
+                        "guest join is turned off on this server: join with the link your "
+                        "organisation gave you",
+                        info));
+  }
   auto parsed = parse_join_request(req.body());
   if (!parsed.body) {
     return respond(fail(ctx, status::bad_request, "bad_request", parsed.error, info));
@@ -165,6 +174,7 @@ void join_meeting(app::ServerContext& ctx, Request&& req, std::string meeting_id
         JoinResult result{*claims, {}};
         result.claims.role =
             outcome.is_host ? v1::PARTICIPANT_ROLE_HOST : v1::PARTICIPANT_ROLE_PARTICIPANT;
+        result.claims.grants = room::role_default_grants(result.claims.role);
         result.token = ctx.tokens.issue(result.claims, now);
         return result;
       },

@@ -1,15 +1,99 @@
-// Who may do what in a meeting: the one place the room asks. There are no grants yet; the grants
-// issue replaces these rules (a host may then switch chat off, or allow it to some only).
+// Who may do what in a meeting: the one place the room (and the token parser) asks. A participant's
+// grants come from its room token (docs/PROTOCOL.md §13): the defaults of its role, narrowed by the
+// token's "grants" claim, carried in Participant.grants so that other nodes enforce them too.
 #pragma once
 
+#include <cstdint>
+
+#include "common/close_codes.hpp"
 #include "common/envelope.hpp"
 
 namespace vc::room {
 
-// Everyone admitted to the meeting, receive-only participants (viewers) included; waiting-room
-// participants are not in the meeting yet: they neither send nor see chat, hands or reactions.
+// What a role may do when the token narrows nothing: hosts, co-hosts and participants everything;
+// a viewer receives and chats but publishes nothing (it joins receive-only); a waiting-room
+// participant nothing until admitted.
+inline v1::Grants role_default_grants(v1::ParticipantRole role) {
+  v1::Grants grants;
+  if (role == v1::PARTICIPANT_ROLE_WAITING) return grants;
+  const bool publishes = role != v1::PARTICIPANT_ROLE_VIEWER;
+  grants.set_publish_camera(publishes);
+  grants.set_publish_microphone(publishes);
+  grants.set_publish_screen(publishes);
+  grants.set_subscribe(true);
+  grants.set_chat(true);
+  return grants;
+}
+
+// A participant's grants; one announced without them (a node that predates grants) has its role's.
+inline v1::Grants grants_of(const v1::Participant& p) {
+  return p.has_grants() ? p.grants() : role_default_grants(p.role());
+}
+
+inline bool publishes_anything(const v1::Grants& g) {
+  return g.publish_camera() || g.publish_microphone() || g.publish_screen();
+}
+
+// Screen audio belongs to the screen share; an unknown source is never granted.
+inline bool may_publish(const v1::Grants& g, v1::TrackSource source) {
+  switch (source) {
+    case v1::TRACK_SOURCE_CAMERA:
+      return g.publish_camera();
+    case v1::TRACK_SOURCE_MICROPHONE:
+      return g.publish_microphone();
+    case v1::TRACK_SOURCE_SCREEN:
+    case v1::TRACK_SOURCE_SCREEN_AUDIO:
+      return g.publish_screen();
+    default:
+      return false;
+  }
+}
+
+// A frame's kind, checked before its track is looked up: audio may be microphone or screen audio.
+inline bool may_publish_kind(const v1::Grants& g, v1::MediaKind kind) {
+  switch (kind) {
+    case v1::MEDIA_KIND_VIDEO:
+      return g.publish_camera();
+    case v1::MEDIA_KIND_AUDIO:
+      return g.publish_microphone() || g.publish_screen();
+    case v1::MEDIA_KIND_SCREEN:
+      return g.publish_screen();
+    default:
+      return false;
+  }
+}
+
+// The Refused code for media of `source` that is not granted (4440-4442).
+inline uint32_t not_granted_code(v1::TrackSource source) {
+  switch (source) {
+    case v1::TRACK_SOURCE_CAMERA:
+      return close_code::kNotGrantedCamera;
+    case v1::TRACK_SOURCE_MICROPHONE:
+      return close_code::kNotGrantedMicrophone;
+    default:
+      return close_code::kNotGrantedScreen;
+  }
+}
+
+inline v1::TrackSource source_of_kind(v1::MediaKind kind) {
+  switch (kind) {
+    case v1::MEDIA_KIND_VIDEO:
+      return v1::TRACK_SOURCE_CAMERA;
+    case v1::MEDIA_KIND_AUDIO:
+      return v1::TRACK_SOURCE_MICROPHONE;
+    default:
+      return v1::TRACK_SOURCE_SCREEN;
+  }
+}
+
+// Media bytes go only to admitted participants granted subscribe.
+inline bool may_subscribe(const v1::Participant& p) {
+  return p.role() != v1::PARTICIPANT_ROLE_WAITING && grants_of(p).subscribe();
+}
+
+// Sending chat needs the chat grant; everyone admitted sees the meeting's chat.
 inline bool may_chat(const v1::Participant& p) {
-  return p.role() != v1::PARTICIPANT_ROLE_WAITING;
+  return p.role() != v1::PARTICIPANT_ROLE_WAITING && grants_of(p).chat();
 }
 inline bool sees_chat(const v1::Participant& p) {
   return p.role() != v1::PARTICIPANT_ROLE_WAITING;

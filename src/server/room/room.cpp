@@ -42,8 +42,8 @@ Room::Member* Room::find(uint64_t participant_id) {
 }
 
 bool Room::receives_media(const Member& member) const {
-  // Waiting-room participants never receive media bytes.
-  return member.endpoint != nullptr && member.info.role() != v1::PARTICIPANT_ROLE_WAITING;
+  // Waiting-room participants and those not granted subscribe never receive media bytes.
+  return member.endpoint != nullptr && may_subscribe(member.info);
 }
 
 std::vector<v1::Participant> Room::roster() const {
@@ -84,13 +84,17 @@ JoinResult Room::join(Endpoint& endpoint, const JoinRequest& request) {
     existing->endpoint = &endpoint;
     existing->session_id = request.session_id;
     existing->grace_deadline.reset();
+    // The new connection's token may carry other grants (a backend re-minted it).
+    *existing->info.mutable_grants() = request.identity.grants;
+    existing->refused_sources = 0;
     existing->info.set_connection_state(v1::CONNECTION_STATE_CONNECTED);
     existing->forget_keyframe_coalescing();
     // The new connection starts every video track afresh, as its new decoders need.
     existing->forwarders.clear();
     existing->bandwidth = BandwidthEstimator{};
-    existing->subscriptions =
-        request.subscriptions ? Subscriptions(*request.subscriptions) : Subscriptions{};
+    existing->subscriptions = request.subscriptions && request.identity.grants.subscribe()
+                                  ? Subscriptions(*request.subscriptions)
+                                  : Subscriptions{};
     existing->allocation_dirty = true;
     send_join_accepted(*existing, true);
     broadcast_control(participant_updated(existing->info), id);
@@ -111,12 +115,12 @@ JoinResult Room::join(Endpoint& endpoint, const JoinRequest& request) {
   info.set_participant_id(id);
   info.set_display_name(request.identity.display_name);
   info.set_role(request.identity.role);
-  info.set_receive_only(request.receive_only);
-  info.set_mic_on(!request.receive_only && request.media_state.mic_on());
-  info.set_camera_on(!request.receive_only && request.media_state.camera_on());
-  info.set_screen_on(!request.receive_only && request.media_state.screen_on());
+  info.set_mic_on(request.media_state.mic_on());
+  info.set_camera_on(request.media_state.camera_on());
+  info.set_screen_on(request.media_state.screen_on());
+  apply_grants(*member, request.identity.grants, request.receive_only);
   info.set_connection_state(v1::CONNECTION_STATE_CONNECTED);
-  if (request.subscriptions) {
+  if (request.subscriptions && request.identity.grants.subscribe()) {
     v1::UpdateSubscriptions defaults;
     *defaults.mutable_defaults() = *request.subscriptions;
     member->subscriptions.apply(defaults);
@@ -190,12 +194,12 @@ void Room::on_media(uint64_t participant_id, v1::MediaHeader& header,
                     std::span<const uint8_t> payload) {
   Member* sender = find(participant_id);
   if (sender == nullptr || sender->endpoint == nullptr) return;
-  if (sender->info.receive_only() || sender->info.role() == v1::PARTICIPANT_ROLE_WAITING) {
-    // Receive-only and waiting participants publish nothing; their media is discarded.
-    return;
-  }
-  ++stats_.media_in;
+  // Waiting participants publish nothing; their media is discarded.
+  if (sender->info.role() == v1::PARTICIPANT_ROLE_WAITING) return;
   PublishedTrack* track = sender->track(header.track_id());
+  if (!media_granted(*sender, header.kind(), track)) return;
+  if (sender->info.receive_only()) return;  // a recorder that joined receive-only
+  ++stats_.media_in;
   if (track == nullptr) {
     ++stats_.media_unknown_track;  // media only after PublishTrack (docs/PROTOCOL.md §11.1)
     return;
@@ -351,15 +355,18 @@ void Room::handle_control(uint64_t participant_id, const v1::Control& control) {
   switch (control.message_case()) {
     case v1::Control::kMediaState: {
       if (member->info.receive_only()) return;
-      const v1::MediaState& state = control.media_state();
-      if (state.mic_on() == member->info.mic_on() &&
-          state.camera_on() == member->info.camera_on() &&
-          state.screen_on() == member->info.screen_on()) {
+      // A source that is not granted is never shown as on.
+      const v1::Grants& grants = member->info.grants();
+      const bool mic = control.media_state().mic_on() && grants.publish_microphone();
+      const bool camera = control.media_state().camera_on() && grants.publish_camera();
+      const bool screen = control.media_state().screen_on() && grants.publish_screen();
+      if (mic == member->info.mic_on() && camera == member->info.camera_on() &&
+          screen == member->info.screen_on()) {
         return;  // nothing changed: no broadcast to every receiver
       }
-      member->info.set_mic_on(state.mic_on());
-      member->info.set_camera_on(state.camera_on());
-      member->info.set_screen_on(state.screen_on());
+      member->info.set_mic_on(mic);
+      member->info.set_camera_on(camera);
+      member->info.set_screen_on(screen);
       broadcast_control(participant_updated(member->info), participant_id);
       local_member_changed(*member);
       roster_changed();

@@ -23,6 +23,7 @@
 #include "server/room/dominant_speaker.hpp"
 #include "server/room/endpoint.hpp"
 #include "server/room/keyframe_retry.hpp"
+#include "server/room/permissions.hpp"
 #include "server/room/published_track.hpp"
 #include "server/room/subscriptions.hpp"
 #include "server/room/video_forwarder.hpp"
@@ -38,6 +39,8 @@ struct Identity {
   uint64_t participant_id = 0;
   std::string display_name;
   v1::ParticipantRole role = v1::PARTICIPANT_ROLE_PARTICIPANT;
+  // From the token (docs/PROTOCOL.md §13); permissions.hpp decides with them.
+  v1::Grants grants = role_default_grants(v1::PARTICIPANT_ROLE_PARTICIPANT);
 };
 
 struct JoinRequest {
@@ -98,6 +101,11 @@ struct RoomStats {
   uint64_t reactions = 0;          // accepted here from local members
   uint64_t reactions_refused = 0;  // SendReaction answered with Refused
   uint64_t hands_raised = 0;
+  // Grants (docs/PROTOCOL.md §13): what a participant's token does not allow.
+  uint64_t media_not_granted = 0;          // frames dropped, local and from other nodes
+  uint64_t tracks_not_granted = 0;         // PublishTrack (or announced tracks) refused
+  uint64_t subscriptions_not_granted = 0;  // UpdateSubscriptions refused
+  uint64_t chat_not_granted = 0;           // SendChat refused (also counted in chat_refused)
 };
 
 class Room;
@@ -259,6 +267,8 @@ class Room {
     // Chat messages and reactions it may send (PROTOCOL.md §12), kept across reconnects.
     TokenBucket chat_budget{limits::kChatBurst, limits::kChatRatePerSecond};
     TokenBucket reaction_budget{limits::kReactionBurst, limits::kReactionRatePerSecond};
+    // Sources (bit = TrackSource) whose ungranted media was already answered with one Refused.
+    uint32_t refused_sources = 0;
   };
 
   Member* find(uint64_t participant_id);
@@ -281,6 +291,10 @@ class Room {
   void unpublish_track(Member& publisher, uint32_t track_id);
   void tracks_changed(Member& publisher);
   void update_subscriptions(Member& receiver, const v1::UpdateSubscriptions& update);
+  // Grants (room_grants.cpp): false, counted (and refused once per source) when not granted.
+  bool media_granted(Member& sender, v1::MediaKind kind, const PublishedTrack* track);
+  bool track_granted(Member& publisher, const v1::Track& track);
+  void apply_grants(Member& member, const v1::Grants& grants, bool receive_only);
   void route(const FrameRef& frame, const Member& sender, PublishedTrack& track);
   bool route_audio(Member& receiver, const Member& sender, const PublishedTrack& track);
   bool route_video(Member& receiver, const Member& sender, PublishedTrack& track,

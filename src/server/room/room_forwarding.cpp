@@ -24,7 +24,12 @@ uint32_t allocation_priority(const PublishedTrack& track, const Want& want) {
 }  // namespace
 
 void Room::publish_track(Member& publisher, const v1::Track& track) {
-  if (publisher.info.receive_only() || publisher.info.role() == v1::PARTICIPANT_ROLE_WAITING) {
+  if (publisher.info.role() == v1::PARTICIPANT_ROLE_WAITING) {
+    ++stats_.tracks_refused;
+    return;
+  }
+  if (!track_granted(publisher, track)) return;
+  if (publisher.info.receive_only()) {
     ++stats_.tracks_refused;
     return;
   }
@@ -86,6 +91,8 @@ void Room::sync_remote_tracks(Member& member) {
       ++stats_.tracks_refused;
       continue;
     }
+    // The owning node should have refused it; never trust that it did.
+    if (!track_granted(member, announced)) continue;
     PublishedTrack* existing = member.track(announced.track_id());
     if (existing != nullptr && existing->info.kind() == announced.kind() &&
         existing->info.layers_size() == announced.layers_size()) {
@@ -105,6 +112,11 @@ void Room::sync_remote_tracks(Member& member) {
 }
 
 void Room::update_subscriptions(Member& receiver, const v1::UpdateSubscriptions& update) {
+  if (!may_subscribe(receiver.info)) {
+    ++stats_.subscriptions_not_granted;
+    constexpr uint32_t kRequest = 14;  // Control.update_subscriptions
+    return refuse(receiver, close_code::kNotGrantedSubscribe, "subscribe not granted", kRequest);
+  }
   ++stats_.subscription_updates;
   receiver.subscriptions.apply(update);
   receiver.allocation_dirty = true;

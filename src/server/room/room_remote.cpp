@@ -22,7 +22,8 @@ bool same_participant(const v1::Participant& a, const v1::Participant& b) {
   return a.display_name() == b.display_name() && a.mic_on() == b.mic_on() &&
          a.camera_on() == b.camera_on() && a.screen_on() == b.screen_on() && a.role() == b.role() &&
          a.connection_state() == b.connection_state() && a.receive_only() == b.receive_only() &&
-         a.hand_raised_at_us() == b.hand_raised_at_us() && same_tracks(a, b);
+         a.hand_raised_at_us() == b.hand_raised_at_us() && same_tracks(a, b) &&
+         a.grants().SerializeAsString() == b.grants().SerializeAsString();
 }
 
 v1::Control participant_control_updated(const v1::Participant& participant) {
@@ -189,6 +190,9 @@ RemoteMediaResult Room::on_remote_media(const FrameRef& frame, uint64_t origin_n
   ++stats_.remote_media_in;
   if (drop_if_oversized_audio(frame)) return RemoteMediaResult::kForwarded;
   PublishedTrack* track = sender->track(frame->meta().track_id);
+  // The announced grants decide, whatever the sending node forwarded.
+  if (!media_granted(*sender, static_cast<v1::MediaKind>(frame->meta().media_kind), track))
+    return RemoteMediaResult::kForwarded;
   if (track == nullptr || !track->accepts(frame->meta())) {
     ++stats_.media_unknown_track;
     return RemoteMediaResult::kForwarded;

@@ -75,7 +75,11 @@ void Room::handle_chat(Member& sender, const v1::SendChat& chat) {
   const uint64_t client_id = chat.client_message_id();
   if (!may_chat(sender.info)) {
     ++stats_.chat_refused;
-    return refuse(sender, close_code::kForbidden, "chat is not allowed", kRequest, client_id);
+    if (sender.info.role() == v1::PARTICIPANT_ROLE_WAITING) {
+      return refuse(sender, close_code::kForbidden, "chat is not allowed", kRequest, client_id);
+    }
+    ++stats_.chat_not_granted;
+    return refuse(sender, close_code::kNotGrantedChat, "chat not granted", kRequest, client_id);
   }
   switch (check_chat_text(chat.text())) {
     case ChatTextResult::kOk:

@@ -30,6 +30,10 @@ void add_stats(room::RoomStats& into, const room::RoomStats& from) {
   into.reactions += from.reactions;
   into.reactions_refused += from.reactions_refused;
   into.hands_raised += from.hands_raised;
+  into.media_not_granted += from.media_not_granted;
+  into.tracks_not_granted += from.tracks_not_granted;
+  into.subscriptions_not_granted += from.subscriptions_not_granted;
+  into.chat_not_granted += from.chat_not_granted;
 }
 
 }  // namespace

@@ -134,6 +134,18 @@ std::string metrics_text(const app::ServerContext& ctx) {
          "Reactions refused (not in the allowed set, over the rate, not allowed)",
          rooms.reactions_refused);
   metric("videocall_hands_raised_total", "counter", "Hands raised", rooms.hands_raised);
+  // Grants (docs/PROTOCOL.md §13): what participants tried without the grant.
+  metric("videocall_media_not_granted_total", "counter",
+         "Media frames dropped because the publisher's token does not grant that source",
+         rooms.media_not_granted);
+  metric("videocall_tracks_not_granted_total", "counter",
+         "Track publications refused because the token does not grant that source",
+         rooms.tracks_not_granted);
+  metric("videocall_subscriptions_not_granted_total", "counter",
+         "Subscription updates refused because the token does not grant subscribe",
+         rooms.subscriptions_not_granted);
+  metric("videocall_chat_not_granted_total", "counter",
+         "Chat messages refused because the token does not grant chat", rooms.chat_not_granted);
   // Tracks and selective forwarding (docs/PROTOCOL.md §11).
   metric("videocall_tracks_refused_total", "counter",
          "PublishTrack/UnpublishTrack refused (invalid, over the track cap, unknown track)",

@@ -54,8 +54,8 @@ std::string mint(const nlohmann::json& payload, const std::string& secret = kApi
 }
 
 nlohmann::json backend_claims() {
-  return {{"iss", "site1"}, {"sub", "user-42"},  {"mid", "standup"}, {"name", "Grace"},
-          {"iat", kNow},    {"exp", kNow + 3600}};
+  return {{"iss", "site1"},  {"sub", "user-42"}, {"mid", "standup"},
+          {"name", "Grace"}, {"iat", kNow},      {"exp", kNow + 3600}};
 }
 
 RoomTokenService service() {
@@ -206,12 +206,12 @@ TEST(BackendToken, RefusedWhenKeyClaimsOrLifetimeAreWrong) {
 }
 
 TEST(ApiKeyring, LoadsKeyFileAndTightensItsMode) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("vc-api-keys-test-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("vc-api-keys-test-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "api_keys").string();
-  std::ofstream(path) << "# site keys\nsite1: " << kApiSecret << "\n\n  site-2 :  "
-                      << std::string(32, 'z') << "  # second\n";
+  std::ofstream(path) << "# site keys\nsite1: " << kApiSecret
+                      << "\n\n  site-2 :  " << std::string(32, 'z') << "  # second\n";
   ::chmod(path.c_str(), 0644);
   ApiKeyring keys;
   keys.load_file(path);
@@ -247,7 +247,8 @@ TEST(ApiKeyring, AuthorisesBasicCredentials) {
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     std::size_t i = 0;
     for (; i + 2 < pair.size(); i += 3) {
-      const uint32_t v = (uint8_t(pair[i]) << 16) | (uint8_t(pair[i + 1]) << 8) | uint8_t(pair[i + 2]);
+      const uint32_t v =
+          (uint8_t(pair[i]) << 16) | (uint8_t(pair[i + 1]) << 8) | uint8_t(pair[i + 2]);
       for (int s = 18; s >= 0; s -= 6) out.push_back(kAlphabet[(v >> s) & 63]);
     }
     if (i < pair.size()) {

@@ -63,13 +63,19 @@ using Clock = std::chrono::steady_clock;
 // A libvideocall participant that records what it sees.
 class Participant {
  public:
+  // With a `token` (a room token minted for the meeting), it joins with that instead of the join
+  // API.
   Participant(client::EventLoop& loop, const std::string& name, const std::string& meeting,
-              std::vector<std::string> servers) {
+              std::vector<std::string> servers, const std::string& token = {}) {
     client::ClientConfig config;
     config.server_url = servers.front();
     config.fallback_server_urls.assign(servers.begin() + 1, servers.end());
-    config.meeting_id = meeting;
-    config.display_name = name;
+    if (token.empty()) {
+      config.meeting_id = meeting;
+      config.display_name = name;
+    } else {
+      config.token = token;
+    }
     config.initial_media_state.set_mic_on(true);
     config.initial_media_state.set_camera_on(true);
     config.reconnect_initial_delay = 100ms;
@@ -112,6 +118,7 @@ class Participant {
         stats.max_gap = std::max(stats.max_gap, now - stats.last);
       stats.last = now;
       ++stats.count;
+      ++by_kind_[{from, header.kind()}];
       changed_.notify_all();
     };
     events.on_chat = [this](const v1::ChatMessage& message) {
@@ -122,6 +129,11 @@ class Participant {
     events.on_reaction = [this](const v1::Reaction& reaction) {
       std::lock_guard lock(mutex_);
       reactions_.push_back(reaction);
+      changed_.notify_all();
+    };
+    events.on_refused = [this](const v1::Refused& refused) {
+      std::lock_guard lock(mutex_);
+      refused_.push_back(refused);
       changed_.notify_all();
     };
     events.on_closed = [this](const client::ClientError&) {
@@ -155,6 +167,10 @@ class Participant {
     std::lock_guard lock(mutex_);
     return media_[from].count;
   }
+  uint64_t media_count(uint64_t from, v1::MediaKind kind) {
+    std::lock_guard lock(mutex_);
+    return by_kind_[{from, kind}];
+  }
   // Waits until `more` further frames from `from` arrive.
   bool wait_media(uint64_t from, uint64_t more, std::chrono::milliseconds timeout) {
     const uint64_t target = media_count(from) + more;
@@ -169,9 +185,9 @@ class Participant {
     std::lock_guard lock(mutex_);
     return media_[from].max_gap;
   }
-  void send_frame(uint32_t sequence) {
+  void send_frame(uint32_t sequence, v1::MediaKind kind = v1::MEDIA_KIND_VIDEO) {
     v1::MediaHeader header;
-    header.set_kind(v1::MEDIA_KIND_VIDEO);
+    header.set_kind(kind);
     header.set_keyframe(true);
     header.set_sequence(sequence);
     const uint8_t payload[64] = {};
@@ -229,6 +245,19 @@ class Participant {
         },
         timeout);
   }
+  // Refused answers (docs/PROTOCOL.md §4a, §13), in arrival order.
+  std::vector<v1::Refused> refused() {
+    std::lock_guard lock(mutex_);
+    return refused_;
+  }
+  bool wait_for_refused(uint32_t code, std::chrono::milliseconds timeout) {
+    return wait_for(
+        [&] {
+          return std::any_of(refused_.begin(), refused_.end(),
+                             [&](const v1::Refused& r) { return r.code() == code; });
+        },
+        timeout);
+  }
   std::size_t roster_size() {
     std::lock_guard lock(mutex_);
     return roster_.size();
@@ -251,8 +280,10 @@ class Participant {
   std::map<uint64_t, v1::Participant> roster_;
   std::map<uint64_t, int> leaves_;
   std::map<uint64_t, MediaStats> media_;
+  std::map<std::pair<uint64_t, int>, uint64_t> by_kind_;
   std::vector<v1::ChatMessage> chat_;
   std::vector<v1::Reaction> reactions_;
+  std::vector<v1::Refused> refused_;
   std::shared_ptr<client::Client> client_;
 };
 

@@ -5,7 +5,10 @@ export interface JoinResponse {
   token: string;
   participant_id: number;
   meeting_id: string;
+  display_name?: string;
   role: string;
+  /** What this participant may do (docs/PROTOCOL.md §13): {"publish": [...], "subscribe", "chat"}. */
+  grants?: unknown;
   expires_at: number;
   ws_url: string;
   webtransport?: { url: string; certificate_hashes?: string[] };
@@ -68,6 +71,13 @@ export async function joinMeeting(meetingId: string, displayName: string, server
   }
   if (!response.ok) {
     const { code, message } = await readError(response);
+    if (code === 'guest_join_disabled') {
+      throw new MeetingError(
+        'This meeting needs an invitation link',
+        'Guests cannot join on this server. Open the meeting with the link your organisation or the meeting organiser gave you.',
+        code,
+      );
+    }
     throw new MeetingError('Could not join the meeting', `${message} (HTTP ${response.status}, ${code})`, response.status);
   }
   const body = (await response.json()) as Partial<JoinResponse>;
@@ -75,6 +85,26 @@ export async function joinMeeting(meetingId: string, displayName: string, server
     throw new MeetingError('Could not join the meeting', 'The server answered without a meeting pass.', 'bad_response');
   }
   return { ws_url: '/ws', ...body } as JoinResponse;
+}
+
+/**
+ * Joins with a room token minted by a site's backend (a `#token=` link): the token call turns it
+ * into a join response of this server (its endpoints, a server-issued token with the same
+ * identity and grants), so no guest join happens.
+ */
+export async function joinWithToken(meetingId: string, token: string, server = window.location.origin): Promise<JoinResponse> {
+  try {
+    return await refreshToken(meetingId, token, server);
+  } catch (error) {
+    if (error instanceof MeetingError && (error.code === 401 || error.code === 403)) {
+      throw new MeetingError(
+        'This meeting link does not work',
+        'The invitation in this link has expired, is for another meeting or was not accepted by the server. Ask the organiser for a new link.',
+        error.code,
+      );
+    }
+    throw error;
+  }
 }
 
 /**

@@ -7,6 +7,7 @@ import { toNumber } from '../protocol';
 import { el, icons } from '../ui/icons';
 import { UnreadCounter, type ChatEntry } from './chat/chat-log';
 import { ChatPanel } from './chat/chat-panel';
+import { NOT_ALLOWED } from '../meeting/grants';
 import { raisedHandOrder } from './hands';
 import { REACTIONS, floatReaction } from './reactions';
 import './social.css';
@@ -21,6 +22,8 @@ export interface SocialHost {
 
 /** Control field numbers (Refused.request) of the requests we send. */
 const REQUEST_SEND_CHAT = 20;
+/** Refused code: the room token does not grant chat (docs/PROTOCOL.md §13). */
+const REFUSED_CHAT_NOT_GRANTED = 4444;
 
 export class SocialFeatures {
   readonly chatButton = el('button', 'ctrl');
@@ -120,8 +123,14 @@ export class SocialFeatures {
 
   refused(code: number, message: string, request: number): void {
     if (request === REQUEST_SEND_CHAT) {
+      if (code === REFUSED_CHAT_NOT_GRANTED) return this.panel.showError(NOT_ALLOWED.chat + '.');
       this.panel.showError(code === 4429 ? 'You are sending messages too fast. Wait a moment.' : `Not sent: ${message} (${code})`);
     }
+  }
+
+  /** The room token's grant to send chat (reading is always allowed). */
+  setChatAllowed(allowed: boolean): void {
+    this.panel.setSendDenied(allowed ? null : NOT_ALLOWED.chat);
   }
 
   /** Every participant the page hears of (roster, joined, updated; ours included). */

@@ -17,6 +17,8 @@ import {
 export interface LocalMediaOptions {
   lowCpu: boolean;
   camera: CameraConstraints;
+  /** Devices the room token allows (docs/PROTOCOL.md §13); others are never opened, so no prompt. */
+  allowed?: { camera: boolean; microphone: boolean };
 }
 
 /** What the owner (pre-join screen, then the meeting page) does when the local media changes. */
@@ -53,8 +55,8 @@ export class LocalMedia {
   private readonly onTrackEnded = () => void this.serial(() => this.refreshDevices(true));
 
   constructor(private readonly options: LocalMediaOptions, preferences: MediaPreferences) {
-    this.cameraOn = preferences.cameraOn;
-    this.micOn = preferences.micOn;
+    this.cameraOn = preferences.cameraOn && (options.allowed?.camera ?? true);
+    this.micOn = preferences.micOn && (options.allowed?.microphone ?? true);
     this.cameraId = preferences.cameraId;
     this.micId = preferences.micId;
     this.speakerId = preferences.speakerId;
@@ -73,6 +75,14 @@ export class LocalMedia {
     const wantVideo = this.cameraOn;
     const video = cameraConstraints(this.options.camera, this.cameraId, false);
     const audio = microphoneConstraints(this.options.lowCpu, this.micId, false);
+    const allowed = this.options.allowed ?? { camera: true, microphone: true };
+    if (!allowed.microphone) {
+      // Not allowed to speak (a viewer): no microphone prompt; the camera alone if allowed and on.
+      if (wantVideo) await this.openCameraAlone(video);
+      navigator.mediaDevices?.addEventListener('devicechange', this.onDeviceChange);
+      await this.refreshDevices(false);
+      return;
+    }
     try {
       if (!navigator.mediaDevices?.getUserMedia) throw new DOMException('', 'SecurityError');
       const stream = await navigator.mediaDevices.getUserMedia(wantVideo ? { video, audio } : { audio });
@@ -95,6 +105,7 @@ export class LocalMedia {
         this.listener.cameraChanged(null);
         return true;
       }
+      if (this.options.allowed && !this.options.allowed.camera) return false;
       if (this.camera) return (this.cameraOn = true);
       const opened = await this.openCameraAlone(cameraConstraints(this.options.camera, this.cameraId, false));
       this.cameraOn = opened;

@@ -1,6 +1,6 @@
 // The meeting page: shows the pre-join screen, then runs the session with the devices chosen there,
 // and keeps the tiles, participant panel, controls and status in step with it.
-import { serverLabel } from '../api';
+import { joinWithToken, serverLabel, type JoinResponse } from '../api';
 import { MeetingError } from '../errors';
 import { ConnectionState, TrackSource, type Participant } from '../gen/videocall_pb';
 import { AudioOutput } from '../media/audio-output';
@@ -19,6 +19,7 @@ import { Toasts } from '../ui/toast';
 import { Publisher } from './publisher';
 import { RemotePeer } from './remote-peer';
 import { MeetingSession } from './session';
+import { ALL_GRANTS, NOT_ALLOWED, grantsFromClaim, grantsFromParticipant, publishesAnything, takeTokenFromFragment, type Grants } from './grants';
 import { SelfMedia } from './self-media';
 import { StageController } from './stage-controller';
 
@@ -63,6 +64,10 @@ class MeetingPage {
   private finished = false;
   /** The last MediaState told to the server (Hello's, then each change). */
   private sentMediaState = '';
+  /** A backend's invitation (`#token=` link), turned into this server's join response. */
+  private invitation: JoinResponse | null = null;
+  /** What our room token lets us do (docs/PROTOCOL.md §13); the server enforces it. */
+  private grants: Grants = { ...ALL_GRANTS };
 
   private readonly view = new StageController((message) => this.session?.sendControl(message));
   private readonly panel = new ParticipantsPanel();
@@ -101,10 +106,33 @@ class MeetingPage {
     // Simulcast: 720p capture and three encodings only where the CPU can afford them (?layers=N overrides).
     this.cameraLayers = flags.cameraLayers ?? cameraCapturePlan(navigator.hardwareConcurrency || 2).maxLayers;
     const size = this.cameraLayers >= 3 ? { width: 1280, height: 720 } : { width: 640, height: 360 };
-    this.prejoin = new PrejoinPage(this.meetingId, { lowCpu: flags.lowCpu, camera: { ...size, frameRate: VIDEO.frameRate } }, (result) => {
-      this.prejoin = null;
-      void this.join(result);
-    });
+    const options = { lowCpu: flags.lowCpu, camera: { ...size, frameRate: VIDEO.frameRate } };
+    const token = takeTokenFromFragment();
+    if (!token) return this.showPrejoin(options);
+    // An invitation from the site's backend: learn name and grants first (no camera prompt for a
+    // viewer), then the pre-join screen with them.
+    this.showCentered(el('p', 'home-note', 'Checking your invitation…'));
+    joinWithToken(this.meetingId, token).then(
+      (join) => {
+        if (this.finished) return;
+        this.invitation = join;
+        this.grants = grantsFromClaim(join.grants);
+        this.showPrejoin(options, { name: join.display_name ?? '', grants: this.grants });
+      },
+      (error) => this.fail(error instanceof MeetingError ? error : new MeetingError('Could not join the meeting', String(error), 'client')),
+    );
+  }
+
+  private showPrejoin(options: ConstructorParameters<typeof PrejoinPage>[1], invitation?: { name: string; grants: Grants }): void {
+    this.prejoin = new PrejoinPage(
+      this.meetingId,
+      options,
+      (result) => {
+        this.prejoin = null;
+        void this.join(result);
+      },
+      invitation,
+    );
     this.root.replaceChildren(this.prejoin.element);
     this.prejoin.start();
   }
@@ -136,7 +164,9 @@ class MeetingPage {
     this.setStatus('Joining…', 'pending');
     const problems = [media.cameraOn ? null : media.cameraProblem, media.micProblem].filter((problem) => problem !== null);
     if (problems.length) this.shell.notices.append(warningStrip(problems.join(' ')));
-    this.view.addSelf(this.self.createTile(name, () => this.view.togglePin('self')));
+    // A participant that may publish nothing (a viewer) has no tile, here as for everyone else.
+    if (publishesAnything(this.grants)) this.view.addSelf(this.self.createTile(name, () => this.view.togglePin('self')));
+    this.applyGrants();
     this.watchAudioPolicy();
     this.updateControls();
     // The devices are open already (pre-join); Hello states what we send.
@@ -176,7 +206,12 @@ class MeetingPage {
           },
           chat: (messages, live) => this.social.chat(messages, live),
           reaction: (id, emoji) => this.social.reaction(id, emoji),
-          refused: (code, message, request) => this.social.refused(code, message, request),
+          refused: (code, message, request) => {
+            this.social.refused(code, message, request);
+            // 4440-4442: a source our token does not grant (the controls should have prevented it).
+            const denied = [NOT_ALLOWED.camera, NOT_ALLOWED.microphone, NOT_ALLOWED.screen][code - 4440];
+            if (denied) this.toasts.show(`${denied}.`);
+          },
           media: (header, payload) => {
             const id = toNumber(header.senderParticipantId);
             this.peers.get(id)?.handleMedia(header, payload);
@@ -197,6 +232,7 @@ class MeetingPage {
           failed: (error) => this.fail(error),
         },
         () => this.view.helloDefaults(),
+        this.invitation ?? undefined,
       );
     } catch (error) {
       if (this.finished) return;
@@ -224,6 +260,10 @@ class MeetingPage {
     if (this.selfId !== null && this.selfId !== selfId) this.formerSelfIds.add(this.selfId);
     this.selfId = selfId;
     this.selfRole = self?.role ?? ParticipantRole.UNSPECIFIED;
+    if (self) {
+      this.grants = grantsFromParticipant(self);
+      this.applyGrants();
+    }
     stats.selfId = selfId;
     stats.connection = 'connected';
     this.setStatus('Connected', 'ok');
@@ -473,8 +513,22 @@ class MeetingPage {
     this.syncRoster();
   }
 
+  /** Greys out what our token does not allow, with a tooltip that says so. */
+  private applyGrants(): void {
+    this.shell.screenShare.deny(this.grants.screen ? undefined : NOT_ALLOWED.screen);
+    this.social.setChatAllowed(this.grants.chat);
+    this.updateControls();
+  }
+
   private updateControls(): void {
-    this.shell.setControls({ micOn: this.micOn, cameraOn: this.cameraOn, hasMic: !!this.self?.hasMic, hasCamera: !!this.self?.hasCamera });
+    this.shell.setControls({
+      micOn: this.micOn,
+      cameraOn: this.cameraOn,
+      hasMic: !!this.self?.hasMic,
+      hasCamera: !!this.self?.hasCamera,
+      micDenied: this.grants.microphone ? undefined : NOT_ALLOWED.microphone,
+      cameraDenied: this.grants.camera ? undefined : NOT_ALLOWED.camera,
+    });
     this.self?.tile?.setMicOn(this.micOn);
     this.self?.tile?.setCameraOn(this.cameraOn);
   }

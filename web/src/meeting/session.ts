@@ -105,6 +105,8 @@ export class MeetingSession {
   private nonce = 0;
   private reconnectAttempt = 0;
   private renewTimer: number | undefined;
+  /** Joined with an invitation token: a fresh guest join is no way back in (it may be off). */
+  private invited = false;
   /**
    * Server base URLs (origins) to connect through: the page's own server first, then the
    * `alternate_servers` the join and token responses announce. `serverIndex` is the one in use.
@@ -174,10 +176,12 @@ export class MeetingSession {
     events: SessionEvents,
     /** Hello's subscription defaults, asked again for each reconnect's Hello. */
     subscriptionDefaults?: () => HelloSubscriptions,
+    /** The answer for a backend-minted token (`#token=` link): no guest join then. */
+    invitation?: JoinResponse,
   ): Promise<MeetingSession> {
     const server = window.location.origin;
     mediaReady.catch(() => {}); // handled below; a join failure must not leave it unhandled
-    const join = await joinMeeting(meetingId, displayName, server);
+    const join = invitation ?? (await joinMeeting(meetingId, displayName, server));
     let transport: Transport;
     try {
       transport = await connectTransport(transportOptionsFrom(join, server));
@@ -196,6 +200,7 @@ export class MeetingSession {
       throw error;
     }
     const session = new MeetingSession(transport, events, join, server, meetingId, displayName, mediaState, subscriptionDefaults);
+    session.invited = invitation !== undefined;
     session.attach(transport);
     return session;
   }
@@ -335,6 +340,9 @@ export class MeetingSession {
    */
   private async connectVia(server: string): Promise<Transport> {
     if (Date.now() / 1000 >= this.join.expires_at - TOKEN_MARGIN_S) {
+      if (this.invited) {
+        throw new MeetingError('Your invitation has expired', 'Open the meeting again with a new link from the organiser.', 401);
+      }
       const join = await joinMeeting(this.meetingId, this.displayName, server);
       const transport = await connectTransport(transportOptionsFrom(join, server), RECONNECT_WEBSOCKET_TIMEOUT_MS);
       this.adopt(join, server);

@@ -8,6 +8,7 @@ import { MicLevelMeter } from '../media/mic-level';
 import { displayNameProblem, saveDisplayName, savedDisplayName } from '../settings';
 import { el, icons } from '../ui/icons';
 import { showToggle } from '../ui/toggle-button';
+import { NOT_ALLOWED, publishesAnything, type Grants } from '../meeting/grants';
 import { checkConnection, type ConnectionReport } from './connection-check';
 import './prejoin.css';
 
@@ -44,9 +45,21 @@ export class PrejoinPage {
   private mediaStarted: Promise<void> = Promise.resolve();
   private done = false;
 
-  constructor(meetingId: string, options: LocalMediaOptions, private readonly onJoin: (result: PrejoinResult) => void) {
-    this.media = new LocalMedia(options, loadPreferences());
+  constructor(
+    meetingId: string,
+    options: LocalMediaOptions,
+    private readonly onJoin: (result: PrejoinResult) => void,
+    /** A backend's invitation (`#token=` link): its name and grants are fixed. */
+    private readonly invitation?: { name: string; grants: Grants },
+  ) {
+    const grants = invitation?.grants;
+    this.media = new LocalMedia(grants ? { ...options, allowed: { camera: grants.camera, microphone: grants.microphone } } : options, loadPreferences());
     this.build(meetingId);
+    if (invitation) {
+      this.nameInput.value = invitation.name;
+      this.nameInput.readOnly = true;
+      this.nameInput.title = 'Your name comes from your invitation';
+    }
     this.media.setListener({
       cameraChanged: () => this.showMedia(),
       microphoneChanged: () => this.showMedia(),
@@ -183,7 +196,7 @@ export class PrejoinPage {
       this.nameInput.focus();
       return;
     }
-    saveDisplayName(name);
+    if (!this.invitation) saveDisplayName(name);
     this.joinButton.disabled = true;
     // A quick click (or an unanswered permission prompt) must not join before the devices are open.
     const waiting = window.setTimeout(() => (this.joinButton.textContent = 'Waiting for camera and microphone…'), 300);
@@ -203,9 +216,18 @@ export class PrejoinPage {
     if (shown !== camera) this.video.srcObject = camera ? new MediaStream([camera]) : null;
     this.video.hidden = !camera;
     this.previewMessage.hidden = !!camera;
-    this.previewMessage.textContent = cameraProblem ?? (cameraOn ? 'Starting camera…' : 'Your camera is off');
-    showToggle(this.micButton, micOn, !!microphone, icons.mic, icons.micOff, 'microphone');
-    showToggle(this.cameraButton, cameraOn, true, icons.camera, icons.cameraOff, 'camera');
+    const grants = this.invitation?.grants;
+    this.previewMessage.textContent =
+      grants && !publishesAnything(grants)
+        ? 'You join as a viewer: you will see and hear the meeting.'
+        : grants && !grants.camera
+          ? `${NOT_ALLOWED.camera}.`
+          : (cameraProblem ?? (cameraOn ? 'Starting camera…' : 'Your camera is off'));
+    const micDenied = grants && !grants.microphone ? NOT_ALLOWED.microphone : undefined;
+    const cameraDenied = grants && !grants.camera ? NOT_ALLOWED.camera : undefined;
+    showToggle(this.micButton, micOn, !!microphone, icons.mic, icons.micOff, 'microphone', micDenied);
+    showToggle(this.cameraButton, cameraOn, true, icons.camera, icons.cameraOff, 'camera', cameraDenied);
+    this.meter.hidden = micDenied !== undefined;
     this.micProblem.textContent = micProblem ?? '';
     this.micProblem.hidden = !micProblem;
     if (microphone !== this.meterSource) {

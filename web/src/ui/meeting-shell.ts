@@ -41,6 +41,9 @@ export interface ControlState {
   cameraOn: boolean;
   hasMic: boolean;
   hasCamera: boolean;
+  /** Tooltips for devices the room token does not allow (absent: allowed). */
+  micDenied?: string;
+  cameraDenied?: string;
 }
 
 export class MeetingShell {
@@ -185,8 +188,8 @@ export class MeetingShell {
   }
 
   setControls(state: ControlState): void {
-    showToggle(this.micButton, state.micOn, state.hasMic, icons.mic, icons.micOff, 'microphone');
-    showToggle(this.cameraButton, state.cameraOn, state.hasCamera, icons.camera, icons.cameraOff, 'camera');
+    showToggle(this.micButton, state.micOn, state.hasMic, icons.mic, icons.micOff, 'microphone', state.micDenied);
+    showToggle(this.cameraButton, state.cameraOn, state.hasCamera, icons.camera, icons.cameraOff, 'camera', state.cameraDenied);
   }
 
   /** e.g. "Connected · WebTransport · 127.0.0.1:8081 · 3 ms" (the server node in use). */

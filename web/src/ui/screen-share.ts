@@ -27,9 +27,28 @@ export class ScreenShareControls {
     this.set(false, typeof navigator.mediaDevices?.getDisplayMedia === 'function');
   }
 
+  /** `denied`: the tooltip when the room token does not allow screen sharing. */
+  private denied: string | undefined;
+
+  deny(denied: string | undefined): void {
+    this.denied = denied;
+    this.set(false, typeof navigator.mediaDevices?.getDisplayMedia === 'function');
+  }
+
   /** `available`: the browser can share a screen at all (phones cannot). */
   set(sharing: boolean, available: boolean): void {
     const button = this.button;
+    if (this.denied !== undefined) {
+      button.innerHTML = `${screenIcon}<span>Present</span>`;
+      button.classList.remove('active');
+      button.classList.add('not-allowed');
+      button.disabled = true;
+      button.title = this.denied;
+      button.setAttribute('aria-label', button.title);
+      this.banner.hidden = true;
+      return;
+    }
+    button.classList.remove('not-allowed');
     button.innerHTML = `${sharing ? stopIcon : screenIcon}<span>${sharing ? 'Stop' : 'Present'}</span>`;
     button.classList.toggle('active', sharing);
     button.disabled = !available;

@@ -12,6 +12,7 @@ export class ChatPanel {
   private readonly list = el('ol', 'chat-list');
   private readonly empty = el('p', 'chat-empty', 'No messages yet. Say hello!');
   private readonly input = el('textarea', 'chat-input');
+  private readonly form = el('form', 'chat-form');
   private readonly error = el('p', 'chat-error');
   private readonly log = new ChatLog();
   private selfId: number | null = null;
@@ -28,7 +29,7 @@ export class ChatPanel {
     header.append(el('h3', 'panel-title', 'Chat'), closeButton);
     this.list.dataset.testid = 'chat-list';
     this.list.setAttribute('aria-live', 'polite');
-    const form = el('form', 'chat-form');
+    const form = this.form;
     this.input.dataset.testid = 'chat-input';
     this.input.rows = 1;
     this.input.placeholder = 'Message everyone';
@@ -65,6 +66,14 @@ export class ChatPanel {
       }
     });
     this.element.append(header, this.empty, this.list, this.error, form);
+  }
+
+  /** `denied`: why this participant may not send (the room token's grants); null: it may. */
+  setSendDenied(denied: string | null): void {
+    this.input.disabled = denied !== null;
+    this.input.placeholder = denied ?? 'Message everyone';
+    this.input.title = denied ?? '';
+    this.form.querySelector('button')?.toggleAttribute('disabled', denied !== null);
   }
 
   setSelf(selfId: number | null): void {

@@ -1,7 +1,11 @@
 // What this participant may do in the meeting (docs/PROTOCOL.md §13). The server enforces it; the
 // page only uses it to grey out what would be refused and to say why in words.
-import { ParticipantRole } from '../protocol';
 import type { Participant } from '../gen/videocall_pb';
+
+// ParticipantRole values (proto/videocall.proto); numbers so that this module stays free of the
+// protobuf runtime (unit-tested under node).
+const ROLE_WAITING = 3;
+const ROLE_VIEWER = 5;
 
 export interface Grants {
   camera: boolean;
@@ -21,9 +25,9 @@ export const NOT_ALLOWED = {
   chat: 'The host has not allowed you to send chat messages',
 } as const;
 
-function roleDefaults(role: ParticipantRole): Grants {
-  if (role === ParticipantRole.WAITING) return { camera: false, microphone: false, screen: false, subscribe: false, chat: false };
-  const publishes = role !== ParticipantRole.VIEWER;
+function roleDefaults(role: number): Grants {
+  if (role === ROLE_WAITING) return { camera: false, microphone: false, screen: false, subscribe: false, chat: false };
+  const publishes = role !== ROLE_VIEWER;
   return { camera: publishes, microphone: publishes, screen: publishes, subscribe: true, chat: true };
 }
 

@@ -1,21 +1,56 @@
 // Fuzzes room token verification. Without the secret no input may verify (a verified random
-// input would mean the signature or algorithm check is broken). The first byte also selects a
-// round-trip mode: issue a token for fuzzer-chosen claims and check it verifies to the same claims.
+// input would mean the signature or algorithm check is broken), neither with the server secret nor
+// with a configured API key. The first byte also selects a round-trip mode ('R': issue a token for
+// fuzzer-chosen claims and check it verifies to the same claims) or a grants mode ('G': the rest
+// as a "grants" claim, which may only ever narrow a role's defaults).
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
 #include "common/limits.hpp"
 #include "common/meeting_id.hpp"
+#include "server/auth/grants_claim.hpp"
 #include "server/auth/room_token.hpp"
 
+namespace {
+
+const vc::auth::RoomTokenService& service() {
+  static const vc::auth::RoomTokenService tokens = [] {
+    vc::auth::ApiKeyring keys;
+    keys.add("fuzz", std::string(32, 'k'));
+    return vc::auth::RoomTokenService(std::vector<uint8_t>(32, 0x5a), std::chrono::seconds(600),
+                                      std::move(keys));
+  }();
+  return tokens;
+}
+
+// Narrowing only: no grant the role does not have by default.
+void check_grants(std::string_view json, uint8_t role_byte) {
+  const auto claim = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (claim.is_discarded()) return;
+  const auto role = static_cast<::videocall::v1::ParticipantRole>(1 + role_byte % 5);
+  const auto grants = vc::auth::grants_from_claim(role, &claim);
+  if (!grants) return;
+  const auto defaults = vc::room::role_default_grants(role);
+  if ((grants->publish_camera() && !defaults.publish_camera()) ||
+      (grants->publish_microphone() && !defaults.publish_microphone()) ||
+      (grants->publish_screen() && !defaults.publish_screen()) ||
+      (grants->subscribe() && !defaults.subscribe()) || (grants->chat() && !defaults.chat())) {
+    abort();
+  }
+}
+
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const vc::auth::RoomTokenService tokens(std::vector<uint8_t>(32, 0x5a));
+  const vc::auth::RoomTokenService& tokens = service();
   constexpr int64_t kNow = 1'800'000'000;
   const std::string_view input(reinterpret_cast<const char*>(data), size);
 
   const auto result = tokens.verify(input, kNow);
   if (result.claims) abort();  // forged without the key
+
+  if (size > 2 && data[0] == 'G') check_grants(input.substr(2), data[1]);
 
   if (size > 2 && data[0] == 'R') {
     const std::string_view rest = input.substr(2);

@@ -155,8 +155,10 @@ void add_options(CLI::App& app, ServerConfig& config) {
                  "tokens (HS256, iss = key)")
       ->envname("VIDEOCALL_API_KEY_FILE")
       ->check(CLI::ExistingFile);
-  app.add_option("--api-key", config.api_key,
-                 "An API key name whose secret is in the environment variable VIDEOCALL_API_SECRET")
+  app.add_option(
+         "--api-key", config.api_key,
+         "An API key name whose secret is in the environment variable VIDEOCALL_API_SECRET (or "
+         "in --api-key-file)")
       ->envname("VIDEOCALL_API_KEY");
   app.add_flag("--no-guest-join", config.no_guest_join,
                "Turn off guest join: the join API refuses, and only room tokens minted with an "
@@ -287,7 +289,7 @@ std::variant<ServerConfig, int> parse_config(int argc, char** argv) {
     return app.exit(CLI::ValidationError(
         "--quic-retry-threshold", "must be below --quic-max-half-open (or 0: Retry always)"));
   }
-  if (!config.api_key.empty()) {
+  if (!config.api_key.empty() && config.api_key_file.empty()) {
     const char* secret = std::getenv("VIDEOCALL_API_SECRET");
     if (secret == nullptr || *secret == '\0') {
       return app.exit(CLI::ValidationError(

@@ -167,7 +167,8 @@ TEST_F(ConfigFile, ExampleFileCoversEveryOption) {
   std::ifstream example(VC_EXAMPLE_CONFIG);
   ASSERT_TRUE(example) << VC_EXAMPLE_CONFIG;
   const std::regex setting(R"(^#?([a-z][a-z0-9-]*) = (.*)$)");
-  const std::set<std::string> must_exist{"cert", "key", "nats-creds", "nats-tls-ca"};
+  const std::set<std::string> must_exist{"cert", "key", "nats-creds", "nats-tls-ca",
+                                         "api-key-file"};
   const std::string existing = write("existing.pem", "placeholder\n");
   std::set<std::string> documented;
   std::ostringstream uncommented;

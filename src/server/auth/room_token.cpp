@@ -2,10 +2,13 @@
 
 #include <fcntl.h>
 #include <jwt.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -173,6 +176,9 @@ std::string RoomTokenService::issue(RoomClaims& claims, int64_t now_unix) const 
   check(jwt_add_grant_int(jwt.get(), "pid", static_cast<long>(claims.participant_id)), "pid");
   check(jwt_add_grant(jwt.get(), "name", claims.display_name.c_str()), "name");
   check(jwt_add_grant(jwt.get(), "role", std::string(role_name(claims.role)).c_str()), "role");
+  if (!claims.subject.empty()) {
+    check(jwt_add_grant(jwt.get(), "sub", claims.subject.c_str()), "sub");
+  }
   check(jwt_add_grant_int(jwt.get(), "iat", static_cast<long>(claims.issued_at)), "iat");
   check(jwt_add_grant_int(jwt.get(), "exp", static_cast<long>(claims.expires_at)), "exp");
   check(jwt_set_alg(jwt.get(), JWT_ALG_HS256, secret_.data(), static_cast<int>(secret_.size())),
@@ -223,7 +229,11 @@ VerifyResult RoomTokenService::verify(std::string_view token, int64_t now_unix) 
     return {std::nullopt, TokenError::kBadClaims};
   }
 
+  const char* sub = jwt_get_grant(jwt.get(), "sub");
+  if (sub != nullptr && !is_valid_subject(sub)) return {std::nullopt, TokenError::kBadClaims};
+
   RoomClaims claims;
+  if (sub != nullptr) claims.subject = sub;
   claims.meeting_id = mid;
   claims.participant_id = static_cast<uint64_t>(*pid);
   claims.display_name = name;
@@ -231,6 +241,37 @@ VerifyResult RoomTokenService::verify(std::string_view token, int64_t now_unix) 
   claims.issued_at = *iat;
   claims.expires_at = *exp;
   return {std::move(claims), TokenError::kNone};
+}
+
+bool is_valid_subject(std::string_view subject) {
+  if (subject.empty() || subject.size() > limits::kMaxSubjectBytes) return false;
+  return std::all_of(subject.begin(), subject.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == ':' || c == '.' || c == '_' || c == '@' || c == '-';
+  });
+}
+
+std::string random_identity_key() {
+  std::array<uint8_t, 16> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+    throw std::runtime_error("CSPRNG failed while generating an identity key");
+  }
+  return to_hex(bytes);
+}
+
+std::string RoomTokenService::guest_subject(std::string_view identity_key) const {
+  constexpr std::string_view kContext = "videocall guest subject\n";
+  std::string input(kContext);
+  input.append(identity_key);
+  std::array<uint8_t, EVP_MAX_MD_SIZE> digest{};
+  unsigned int length = 0;
+  if (HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
+           reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest.data(),
+           &length) == nullptr ||
+      length < 16) {
+    throw std::runtime_error("HMAC failed while deriving a guest subject");
+  }
+  return "guest:" + to_hex(std::span<const uint8_t>(digest.data(), 16));
 }
 
 std::vector<uint8_t> load_or_create_secret(const std::string& path) {

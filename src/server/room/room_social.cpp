@@ -149,7 +149,7 @@ void Room::handle_raise_hand(Member& member, bool raised) {
   // Everyone, the member itself included: its copy tells it the time that orders the hands.
   v1::Control control;
   *control.mutable_participant_updated()->mutable_participant() = member.info;
-  broadcast_control(control, 0);
+  announce_member(member, control, 0);
   local_member_changed(member);
   roster_changed();
 }

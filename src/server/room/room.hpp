@@ -40,7 +40,7 @@ struct Identity {
   v1::ParticipantRole role = v1::PARTICIPANT_ROLE_PARTICIPANT;
   // Stable per person across tokens (RoomClaims::subject): how a host keeps host after a restart
   // and how a bar outlives the barred token. Empty for tokens that predate subjects.
-  std::string subject;
+  std::string subject = {};
 };
 
 struct JoinRequest {

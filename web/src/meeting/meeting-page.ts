@@ -10,6 +10,8 @@ import { urlFlags } from '../settings';
 import { PrejoinPage, type PrejoinResult } from '../prejoin/prejoin-page';
 import { TabPresence } from '../prejoin/tab-presence';
 import { SocialFeatures } from '../features/social';
+import { HostFeatures, type MenuTarget } from '../features/host/host-features';
+import { hostEndCard, isHostEndCode, waitingCard } from '../features/host/host-screens';
 import { resetStats, stats } from '../stats';
 import { errorCard, warningStrip } from '../ui/banner';
 import { el } from '../ui/icons';
@@ -72,6 +74,18 @@ class MeetingPage {
     tileElement: (id) => (id === this.selfId ? this.self?.tile?.element : this.peers.get(id)?.tile.element) ?? null,
     setChatOpen: (open) => this.shell.setChatOpen(open),
   });
+  /** Host powers and the waiting room (PROTOCOL.md §14). */
+  private readonly host: HostFeatures = new HostFeatures({
+    send: (message) => this.session?.sendControl(message),
+    selfId: () => this.selfId,
+    tileElement: (id) => this.peers.get(id)?.tile.element ?? null,
+    toast: (message) => this.toasts.show(message),
+    forceOff: (source) => {
+      if (source === 'screen') this.publisher?.stopScreenShare();
+      else if (source === 'mic' ? this.micOn : this.cameraOn) void (source === 'mic' ? this.self?.toggleMic() : this.self?.toggleCamera());
+    },
+    unmute: () => void (this.micOn || this.self?.toggleMic()),
+  });
 
   constructor(
     private readonly root: HTMLElement,
@@ -90,7 +104,9 @@ class MeetingPage {
       stopScreenShare: () => this.publisher?.stopScreenShare(),
       toggleLayout: () => this.view.toggleMode(),
     }, this.social);
-    this.shell.element.append(this.toasts.element);
+    this.shell.element.append(this.toasts.element, this.host.dialogElement);
+    this.shell.notices.append(this.host.waitingStrip);
+    this.shell.addControl(this.host.settingsButton);
     this.presence = new TabPresence(meetingId, (inCall) => this.prejoin?.setOtherTab(inCall));
   }
 
@@ -176,7 +192,11 @@ class MeetingPage {
           },
           chat: (messages, live) => this.social.chat(messages, live),
           reaction: (id, emoji) => this.social.reaction(id, emoji),
-          refused: (code, message, request) => this.social.refused(code, message, request),
+          refused: (code, message, request) => this.host.refused(code, message, request) || this.social.refused(code, message, request),
+          waiting: (settings) => this.showWaiting(settings?.locked ?? false),
+          hostAction: (event) => this.host.hostAction(event),
+          waitingList: (list) => this.host.waitingList(list),
+          settings: (settings) => this.host.settings(settings),
           media: (header, payload) => {
             const id = toNumber(header.senderParticipantId);
             this.peers.get(id)?.handleMedia(header, payload);
@@ -224,6 +244,8 @@ class MeetingPage {
     if (this.selfId !== null && this.selfId !== selfId) this.formerSelfIds.add(this.selfId);
     this.selfId = selfId;
     this.selfRole = self?.role ?? ParticipantRole.UNSPECIFIED;
+    this.host.setRole(this.selfRole);
+    if (!this.root.contains(this.shell.element)) this.renderShell(); // admitted from the waiting room
     stats.selfId = selfId;
     stats.connection = 'connected';
     this.setStatus('Connected', 'ok');
@@ -335,6 +357,7 @@ class MeetingPage {
     const id = toNumber(participant.participantId);
     if (id === this.selfId) {
       this.selfRole = participant.role;
+      this.host.setRole(participant.role);
     } else if (this.peers.has(id)) {
       this.settled(id);
       this.peers.get(id)!.update(participant);
@@ -360,6 +383,7 @@ class MeetingPage {
         name: this.displayName,
         isSelf: true,
         isHost: this.selfRole === ParticipantRole.HOST,
+        isCoHost: this.selfRole === ParticipantRole.CO_HOST,
         micOn: this.micOn,
         cameraOn: this.cameraOn,
         handPosition: this.social.handPosition(this.selfId ?? 0),
@@ -369,6 +393,8 @@ class MeetingPage {
         name: peer.name,
         isSelf: false,
         isHost: peer.role === ParticipantRole.HOST,
+        isCoHost: peer.role === ParticipantRole.CO_HOST,
+        actions: this.host.moderates ? this.host.menuFor(this.menuTarget(peer)) : null,
         micOn: peer.micOn,
         cameraOn: peer.cameraOn,
         handPosition: this.social.handPosition(peer.id),
@@ -385,6 +411,7 @@ class MeetingPage {
       })),
     ]);
     this.social.paintTiles();
+    this.host.paintTiles([...this.peers.values()].map((peer) => this.menuTarget(peer)));
     stats.receiveOnly = [...this.receivers.values()].map((r) => ({ id: toNumber(r.participantId), name: r.displayName }));
     this.shell.setReceiveOnly([...this.receivers.values()].map((r) => r.displayName));
     this.shell.setParticipantCount(this.peers.size + this.receivers.size + 1);
@@ -419,6 +446,16 @@ class MeetingPage {
     this.showCentered(card);
   }
 
+  private menuTarget(peer: RemotePeer): MenuTarget {
+    return { id: peer.id, name: peer.name, role: peer.role, micOn: peer.micOn, cameraOn: peer.cameraOn, screenOn: peer.screen !== null };
+  }
+
+  /** The waiting room: our own card instead of the meeting until a host admits us. */
+  private showWaiting(locked: boolean): void {
+    stats.connection = 'waiting';
+    this.showCentered(waitingCard(this.meetingId, locked, () => this.leave()));
+  }
+
   private fail(error: MeetingError): void {
     if (this.finished) return;
     this.finished = true;
@@ -426,6 +463,9 @@ class MeetingPage {
     stats.lastError = { code: error.code, message: `${error.title}: ${error.message}` };
     stats.connection = 'error';
     this.teardown();
+    const again = () => this.navigate(window.location.pathname + window.location.search);
+    const home = () => this.navigate('/' + window.location.search);
+    if (isHostEndCode(error.code)) return this.showCentered(hostEndCard(error.code as number, this.meetingId, again, home));
     this.showCentered(
       errorCard(error, [
         { label: 'Try again', primary: true, run: () => this.navigate(window.location.pathname + window.location.search) },
@@ -436,6 +476,7 @@ class MeetingPage {
 
   private teardown(): void {
     delete window.__vcDebug;
+    this.host.dispose();
     this.publisher?.stop();
     this.publisher = null;
     for (const timer of this.settling.values()) window.clearTimeout(timer);

@@ -134,6 +134,11 @@ std::string metrics_text(const app::ServerContext& ctx) {
          "Reactions refused (not in the allowed set, over the rate, not allowed)",
          rooms.reactions_refused);
   metric("videocall_hands_raised_total", "counter", "Hands raised", rooms.hands_raised);
+  metric("videocall_host_actions_total", "counter", "Host actions carried out", rooms.host_actions);
+  metric("videocall_host_actions_refused_total", "counter",
+         "Host actions refused (not a host or co-host, bad target)", rooms.host_actions_refused);
+  metric("videocall_media_forced_off_total", "counter",
+         "Frames dropped because a host muted or stopped that source", rooms.media_forced_off);
   // Tracks and selective forwarding (docs/PROTOCOL.md §11).
   metric("videocall_tracks_refused_total", "counter",
          "PublishTrack/UnpublishTrack refused (invalid, over the track cap, unknown track)",

@@ -55,7 +55,9 @@ std::shared_ptr<room::Room> RoomRegistry::get_or_create(const std::string& meeti
 
 void RoomRegistry::remember_moderation(const std::string& meeting_id,
                                        const room::ModerationState& state) {
-  if (room::Room* live = find(meeting_id); live != nullptr && !live->moderation_known()) {
+  // An ended room that the store says is open again: the host's join reopened it.
+  if (room::Room* live = find(meeting_id);
+      live != nullptr && (!live->moderation_known() || (live->ended() && !state.ended))) {
     live->apply_moderation_state(state);
   }
   auto [it, inserted] = moderation_cache_.insert_or_assign(meeting_id, state);

@@ -27,7 +27,8 @@ class RoomRegistry {
 
   // The store's moderation state of a meeting (from a join API call, or after a host action).
   // A room created later starts from it; a live room that has not learnt its state yet takes it
-  // (a live room that has is ahead of the store: its own actions are still being written).
+  // (a live room that has is ahead of the store: its own actions are still being written), as
+  // does an ended live room the store says is open again (the host came back).
   // At most limits::kMaxCachedModerationStates meetings are remembered.
   void remember_moderation(const std::string& meeting_id, const room::ModerationState& state);
 

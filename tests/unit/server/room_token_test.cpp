@@ -63,6 +63,29 @@ TEST(RoomToken, IssueThenVerifyRoundTrips) {
   EXPECT_EQ(result.claims->expires_at, claims.expires_at);
 }
 
+TEST(RoomToken, SubjectRoundTripsAndGuestSubjectsAreKeyedAndStable) {
+  RoomTokenService tokens(secret());
+  RoomClaims claims = sample_claims();
+  EXPECT_FALSE(tokens.verify(tokens.issue(claims, 1'000'000), 1'000'010).claims->subject.size())
+      << "no sub claim: empty subject";
+  claims.subject = tokens.guest_subject("browser-key-0123456789");
+  EXPECT_EQ(claims.subject.rfind("guest:", 0), 0u);
+  EXPECT_EQ(claims.subject.size(), 6u + 32u);
+  EXPECT_TRUE(is_valid_subject(claims.subject));
+  const auto result = tokens.verify(tokens.issue(claims, 1'000'000), 1'000'010);
+  ASSERT_TRUE(result.claims) << to_string(result.error);
+  EXPECT_EQ(result.claims->subject, claims.subject);
+  // Same key, same subject; another key or another deployment's secret, another subject.
+  EXPECT_EQ(tokens.guest_subject("browser-key-0123456789"), claims.subject);
+  EXPECT_NE(tokens.guest_subject("browser-key-0123456780"), claims.subject);
+  EXPECT_NE(RoomTokenService(secret(8)).guest_subject("browser-key-0123456789"), claims.subject);
+  EXPECT_EQ(claims.subject.find("browser-key"), std::string::npos) << "the key is never shown";
+  for (const char* bad : {"", "has space", "quote\"", "new\nline"}) EXPECT_FALSE(is_valid_subject(bad));
+  EXPECT_FALSE(is_valid_subject(std::string(limits::kMaxSubjectBytes + 1, 'a')));
+  EXPECT_EQ(random_identity_key().size(), 32u);
+  EXPECT_NE(random_identity_key(), random_identity_key());
+}
+
 TEST(RoomToken, ExpiredAndFutureTokensAreRefused) {
   RoomTokenService tokens(secret(), std::chrono::seconds(60));
   RoomClaims claims = sample_claims();

@@ -74,7 +74,8 @@ class StoreModerationSink final : public room::ModerationObserver {
                                         state = to_store_state(record.state), bar]() {
       try {
         store.save_moderation(meeting_id, state);
-        if (bar) store.bar(meeting_id, entry.target_subject, entry.actor_subject, entry.at_ms / 1000);
+        if (bar)
+          store.bar(meeting_id, entry.target_subject, entry.actor_subject, entry.at_ms / 1000);
         store.record_audit(entry);
       } catch (const std::exception& error) {
         // The room already enforces the action; only its persistence failed.

@@ -130,25 +130,38 @@ std::optional<std::vector<uint8_t>> from_hex(std::string_view hex) {
 
 std::string_view to_string(TokenError error) {
   switch (error) {
-    case TokenError::kNone: return "ok";
-    case TokenError::kMissing: return "missing token";
-    case TokenError::kMalformed: return "malformed token";
-    case TokenError::kWrongAlgorithm: return "token algorithm must be HS256";
-    case TokenError::kBadSignature: return "invalid token signature";
-    case TokenError::kExpired: return "token expired";
-    case TokenError::kNotYetValid: return "token issued in the future";
-    case TokenError::kBadClaims: return "token claims invalid";
+    case TokenError::kNone:
+      return "ok";
+    case TokenError::kMissing:
+      return "missing token";
+    case TokenError::kMalformed:
+      return "malformed token";
+    case TokenError::kWrongAlgorithm:
+      return "token algorithm must be HS256";
+    case TokenError::kBadSignature:
+      return "invalid token signature";
+    case TokenError::kExpired:
+      return "token expired";
+    case TokenError::kNotYetValid:
+      return "token issued in the future";
+    case TokenError::kBadClaims:
+      return "token claims invalid";
   }
   return "invalid token";
 }
 
 std::string_view role_name(v1::ParticipantRole role) {
   switch (role) {
-    case v1::PARTICIPANT_ROLE_HOST: return "host";
-    case v1::PARTICIPANT_ROLE_CO_HOST: return "co-host";
-    case v1::PARTICIPANT_ROLE_VIEWER: return "viewer";
-    case v1::PARTICIPANT_ROLE_WAITING: return "waiting";
-    default: return "participant";
+    case v1::PARTICIPANT_ROLE_HOST:
+      return "host";
+    case v1::PARTICIPANT_ROLE_CO_HOST:
+      return "co-host";
+    case v1::PARTICIPANT_ROLE_VIEWER:
+      return "viewer";
+    case v1::PARTICIPANT_ROLE_WAITING:
+      return "waiting";
+    default:
+      return "participant";
   }
 }
 
@@ -246,8 +259,8 @@ VerifyResult RoomTokenService::verify(std::string_view token, int64_t now_unix) 
 bool is_valid_subject(std::string_view subject) {
   if (subject.empty() || subject.size() > limits::kMaxSubjectBytes) return false;
   return std::all_of(subject.begin(), subject.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == ':' || c == '.' || c == '_' || c == '@' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':' ||
+           c == '.' || c == '_' || c == '@' || c == '-';
   });
 }
 

@@ -32,8 +32,8 @@ enum class TokenError : uint8_t {
   kWrongAlgorithm,  // anything but HS256 (including "none")
   kBadSignature,
   kExpired,
-  kNotYetValid,     // iat too far in the future
-  kBadClaims,       // a claim is missing or out of range
+  kNotYetValid,  // iat too far in the future
+  kBadClaims,    // a claim is missing or out of range
 };
 
 std::string_view to_string(TokenError error);

@@ -220,9 +220,9 @@ bool decode_header(std::span<const uint8_t> data, MessageHeader& out) {
   if (data.size() < kHeaderBytes || data[0] != kMagic || data[1] != kFormatVersion) return false;
   const uint8_t type = data[2];
   const bool known = (type >= static_cast<uint8_t>(MessageType::kMedia) &&
-                     type <= static_cast<uint8_t>(MessageType::kChatHistoryReply)) ||
-                    type == static_cast<uint8_t>(MessageType::kHostRemoteAction) ||
-                    type == static_cast<uint8_t>(MessageType::kHostClusterEvent);
+                      type <= static_cast<uint8_t>(MessageType::kChatHistoryReply)) ||
+                     type == static_cast<uint8_t>(MessageType::kHostRemoteAction) ||
+                     type == static_cast<uint8_t>(MessageType::kHostClusterEvent);
   if (!known) return false;
   out.type = static_cast<MessageType>(type);
   Reader in(data.subspan(3));

@@ -176,8 +176,8 @@ void join_meeting(app::ServerContext& ctx, Request&& req, std::string meeting_id
                               info));
         }
         if (result->outcome.ended) {
-          return respond(fail(ctx, status::gone, "meeting_ended", "the host ended this meeting",
-                              info));
+          return respond(
+              fail(ctx, status::gone, "meeting_ended", "the host ended this meeting", info));
         }
         ctx.rooms.remember_moderation(c.meeting_id, app::to_room_state(result->outcome.moderation));
         ++ctx.metrics.joins;

@@ -8,10 +8,10 @@
 #include "server/app/moderation_sink.hpp"
 #include "server/app/store_call.hpp"
 #include "server/auth/room_token.hpp"
-#include "server/room/host_action_names.hpp"
-#include "server/room/permissions.hpp"
 #include "server/http/moderation_request.hpp"
 #include "server/http/router.hpp"
+#include "server/room/host_action_names.hpp"
+#include "server/room/permissions.hpp"
 
 namespace vc::http {
 
@@ -72,9 +72,9 @@ status http_status(uint32_t code) {
 bhttp::message_generator host_result_response(app::ServerContext& ctx, const room::HostResult& r,
                                               const room::Room& room, const RequestInfo& info) {
   if (r.ok()) {
-    return json_response(status::ok,
-                         {{"ok", true}, {"settings", settings_json(room.moderation_state().settings)}},
-                         info);
+    return json_response(
+        status::ok, {{"ok", true}, {"settings", settings_json(room.moderation_state().settings)}},
+        info);
   }
   ++ctx.metrics.http_responses_4xx;
   return json_response(http_status(r.code),
@@ -92,8 +92,8 @@ void send_audit(app::ServerContext& ctx, std::string meeting_id, const RequestIn
       [&ctx, meeting_id]() {
         return ctx.store.audit(meeting_id, limits::kMaxAuditEntriesPerQuery);
       },
-      [&ctx, info, respond = std::move(respond)](
-          std::optional<std::vector<store::AuditEntry>> entries) {
+      [&ctx, info,
+       respond = std::move(respond)](std::optional<std::vector<store::AuditEntry>> entries) {
         if (!entries) {
           return respond(fail(ctx, status::service_unavailable, "unavailable",
                               "meeting store unavailable", info));
@@ -119,8 +119,7 @@ bool is_moderation_resource(std::string_view resource) {
 }
 
 void handle_moderation_api(app::ServerContext& ctx, const Request& req, std::string meeting_id,
-                           std::string_view resource, const RequestInfo& info,
-                           Responder respond) {
+                           std::string_view resource, const RequestInfo& info, Responder respond) {
   std::string why;
   const auto authorized = authenticate_moderation_request(ctx, req, meeting_id, why);
   if (!authorized) return respond(fail(ctx, status::unauthorized, "unauthorized", why, info));
@@ -138,13 +137,15 @@ void handle_moderation_api(app::ServerContext& ctx, const Request& req, std::str
                           "POST an action to /moderation", info));
     }
     if (!room::may_moderate(actor.role)) {
-      return respond(fail(ctx, status::forbidden, "forbidden",
-                          "only a host or co-host can do this", info));
+      return respond(
+          fail(ctx, status::forbidden, "forbidden", "only a host or co-host can do this", info));
     }
-    if (resource == "audit") return send_audit(ctx, std::move(meeting_id), info, std::move(respond));
+    if (resource == "audit")
+      return send_audit(ctx, std::move(meeting_id), info, std::move(respond));
     nlohmann::json waiting = nlohmann::json::array();
     for (const v1::Participant& p : live->waiting_list()) {
-      waiting.push_back({{"participant_id", p.participant_id()}, {"display_name", p.display_name()}});
+      waiting.push_back(
+          {{"participant_id", p.participant_id()}, {"display_name", p.display_name()}});
     }
     return respond(json_response(status::ok,
                                  {{"settings", settings_json(live->moderation_state().settings)},
@@ -152,8 +153,8 @@ void handle_moderation_api(app::ServerContext& ctx, const Request& req, std::str
                                  info));
   }
   if (resource == "audit") {
-    return respond(fail(ctx, status::method_not_allowed, "method_not_allowed", "GET the audit",
-                        info));
+    return respond(
+        fail(ctx, status::method_not_allowed, "method_not_allowed", "GET the audit", info));
   }
   // The room may close connections and free itself during the action: keep it alive.
   const auto room = ctx.rooms.get_or_create(meeting_id);

@@ -8,7 +8,7 @@
 namespace vc::http {
 
 std::optional<v1::HostUpdateSettings> parse_settings_update(std::string_view json,
-                                                          std::string& why) {
+                                                            std::string& why) {
   const auto doc = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object()) {
     why = "body must be a JSON object";
@@ -48,9 +48,10 @@ std::optional<v1::HostRequest> parse_host_request(std::string_view json, std::st
                         ? room::host_action_from_name(action->get_ref<const std::string&>())
                         : std::nullopt;
   if (!kind || *kind == v1::HOST_ACTION_UPDATE_SETTINGS) {
-    why = "action must be one of admit, deny, remove, mute_mic, stop_camera, stop_screen, "
-          "ask_unmute, mute_all, lock, unlock, end_meeting, make_co_host, revoke_co_host, "
-          "make_host";
+    why =
+        "action must be one of admit, deny, remove, mute_mic, stop_camera, stop_screen, "
+        "ask_unmute, mute_all, lock, unlock, end_meeting, make_co_host, revoke_co_host, "
+        "make_host";
     return std::nullopt;
   }
   v1::HostRequest request;

@@ -14,6 +14,6 @@ namespace vc::http {
 std::optional<v1::HostRequest> parse_host_request(std::string_view json, std::string& why);
 // {"waiting_room": true, "locked": false, "e2ee_required": true, "max_participants": 50}
 std::optional<v1::HostUpdateSettings> parse_settings_update(std::string_view json,
-                                                          std::string& why);
+                                                            std::string& why);
 
 }  // namespace vc::http

@@ -31,7 +31,9 @@ inline bool is_host_or_co_host(v1::ParticipantRole role) {
 // Host actions (docs/PROTOCOL.md §14): hosts and co-hosts moderate (admit, remove, mute, lock,
 // settings); only the host ends the meeting for everyone or hands host over. Nobody acts on the
 // host but the host, and a co-host cannot remove or demote another co-host.
-inline bool may_moderate(v1::ParticipantRole actor) { return is_host_or_co_host(actor); }
+inline bool may_moderate(v1::ParticipantRole actor) {
+  return is_host_or_co_host(actor);
+}
 inline bool may_act_as_host_only(v1::ParticipantRole actor) {
   return actor == v1::PARTICIPANT_ROLE_HOST;
 }
@@ -44,6 +46,8 @@ inline bool may_act_on(v1::ParticipantRole actor, v1::ParticipantRole target) {
   return may_moderate(actor);
 }
 // Who sees the waiting list and the admit prompt.
-inline bool sees_waiting_list(const v1::Participant& p) { return is_host_or_co_host(p.role()); }
+inline bool sees_waiting_list(const v1::Participant& p) {
+  return is_host_or_co_host(p.role());
+}
 
 }  // namespace vc::room

@@ -80,9 +80,8 @@ JoinResult Room::join(Endpoint& endpoint, const JoinRequest& request) {
   if (in_flood_cooldown(id, now_())) return JoinResult::kFloodCooldown;
   if (moderation_state_.ended) return JoinResult::kMeetingEnded;
   const std::string& subject = request.identity.subject;
-  if (!subject.empty() &&
-      std::find(barred_subjects_.begin(), barred_subjects_.end(), subject) !=
-          barred_subjects_.end()) {
+  if (!subject.empty() && std::find(barred_subjects_.begin(), barred_subjects_.end(), subject) !=
+                              barred_subjects_.end()) {
     return JoinResult::kBarred;
   }
   if (Member* existing = find(id)) {

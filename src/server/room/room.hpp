@@ -110,7 +110,6 @@ struct HostActionRecord {
   ModerationState state;  // after the action
 };
 
-
 struct RoomStats {
   uint64_t media_in = 0;
   uint64_t frames_forwarded = 0;

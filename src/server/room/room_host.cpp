@@ -7,16 +7,11 @@
 #include "common/close_codes.hpp"
 #include "server/room/permissions.hpp"
 #include "server/room/room.hpp"
+#include "server/room/wall_clock.hpp"
 
 namespace vc::room {
 
 namespace {
-
-uint64_t wall_ms() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
 
 v1::Control updated_control(const v1::Participant& participant) {
   v1::Control control;
@@ -28,7 +23,9 @@ bool contains(const std::vector<std::string>& list, const std::string& value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
-HostResult refused(uint32_t code, std::string message) { return {code, std::move(message)}; }
+HostResult refused(uint32_t code, std::string message) {
+  return {code, std::move(message)};
+}
 
 }  // namespace
 
@@ -142,11 +139,13 @@ HostResult Room::host_request(const HostActor& actor, const v1::HostRequest& req
     case v1::HOST_ACTION_LOCK:
     case v1::HOST_ACTION_UNLOCK:
       moderation_state_.settings.set_locked(action == v1::HOST_ACTION_LOCK);
-      broadcast_control([&] {
-        v1::Control control;
-        *control.mutable_meeting_settings() = moderation_state_.settings;
-        return control;
-      }(), 0);
+      broadcast_control(
+          [&] {
+            v1::Control control;
+            *control.mutable_meeting_settings() = moderation_state_.settings;
+            return control;
+          }(),
+          0);
       break;
     case v1::HOST_ACTION_MUTE_ALL:
       mute_all_local(actor.role);  // other nodes mute theirs on the HostClusterEvent
@@ -208,7 +207,7 @@ HostResult Room::act_on_member(const HostActor& actor, const v1::HostRequest& re
   const bool for_waiting = action == v1::HOST_ACTION_ADMIT || action == v1::HOST_ACTION_DENY;
   if (waiting != for_waiting && action != v1::HOST_ACTION_REMOVE) {
     return refused(close_code::kNotApplicable, waiting ? "that participant is still waiting"
-                                                  : "that participant is not waiting");
+                                                       : "that participant is not waiting");
   }
   event.set_target_participant_id(target->info.participant_id());
   event.set_target_display_name(target->info.display_name());

@@ -47,7 +47,7 @@ struct JoinOutcome {
 // One audited host action (who, what, whom, when).
 struct AuditEntry {
   std::string meeting_id;
-  int64_t at_ms = 0;  // unix milliseconds
+  int64_t at_ms = 0;                  // unix milliseconds
   uint64_t actor_participant_id = 0;  // 0: the server API
   std::string actor_subject;
   std::string actor_name;

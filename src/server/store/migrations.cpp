@@ -63,6 +63,8 @@ CREATE INDEX meeting_audit_by_time ON meeting_audit (meeting_id, at_ms)
 
 }  // namespace
 
-std::span<const Migration> migrations() { return kMigrations; }
+std::span<const Migration> migrations() {
+  return kMigrations;
+}
 
 }  // namespace vc::store

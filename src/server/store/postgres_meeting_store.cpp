@@ -196,8 +196,7 @@ class PostgresSql final : public Sql {
   int64_t exec(std::string_view sql, const std::vector<std::string>& params) override {
     return affected_rows(run(conn_, std::string(sql), params));
   }
-  std::vector<SqlRow> query(std::string_view sql,
-                            const std::vector<std::string>& params) override {
+  std::vector<SqlRow> query(std::string_view sql, const std::vector<std::string>& params) override {
     Result result = run(conn_, std::string(sql), params);
     std::vector<SqlRow> rows;
     const int count = PQntuples(result.get());

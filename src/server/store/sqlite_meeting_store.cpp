@@ -42,8 +42,8 @@ class Statement {
         rc = sqlite3_bind_int64(stmt_, index, *i);
       } else {
         const auto& s = std::get<std::string>(value);
-        rc = sqlite3_bind_text(stmt_, index, s.data(), static_cast<int>(s.size()),
-                               SQLITE_TRANSIENT);
+        rc =
+            sqlite3_bind_text(stmt_, index, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
       }
       if (rc != SQLITE_OK) throw StoreError(std::string("sqlite bind: ") + sqlite3_errmsg(db_));
       ++index;
@@ -158,7 +158,9 @@ SqliteMeetingStore::SqliteMeetingStore(const std::string& path) {
   migrate();
 }
 
-SqliteMeetingStore::~SqliteMeetingStore() { sqlite3_close(db_); }
+SqliteMeetingStore::~SqliteMeetingStore() {
+  sqlite3_close(db_);
+}
 
 int SqliteMeetingStore::current_version() {
   Statement query(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
@@ -226,8 +228,7 @@ class SqliteSql final : public Sql {
     }
     return sqlite3_changes(db_);
   }
-  std::vector<SqlRow> query(std::string_view sql,
-                            const std::vector<std::string>& params) override {
+  std::vector<SqlRow> query(std::string_view sql, const std::vector<std::string>& params) override {
     Statement statement(db_, sql);
     bind(statement, params);
     std::vector<SqlRow> rows;
@@ -248,14 +249,14 @@ class SqliteSql final : public Sql {
 
 }  // namespace
 
-JoinOutcome SqliteMeetingStore::record_join(const std::string& meeting_id,
-                                            uint64_t participant_id,
+JoinOutcome SqliteMeetingStore::record_join(const std::string& meeting_id, uint64_t participant_id,
                                             const std::string& display_name, int64_t now,
                                             const std::string& subject) {
   std::lock_guard lock(mutex_);
   Transaction tx(db_);
   SqliteSql sql(db_);
-  JoinOutcome outcome = record_join_sql(sql, meeting_id, participant_id, display_name, now, subject);
+  JoinOutcome outcome =
+      record_join_sql(sql, meeting_id, participant_id, display_name, now, subject);
   tx.commit();
   return outcome;
 }

@@ -8,12 +8,18 @@ namespace vc::store {
 
 namespace {
 
-std::string text(const SqlRow& row, std::size_t i) { return row.at(i).value_or(std::string()); }
+std::string text(const SqlRow& row, std::size_t i) {
+  return row.at(i).value_or(std::string());
+}
 int64_t integer(const SqlRow& row, std::size_t i) {
   return row.at(i) ? std::strtoll(row.at(i)->c_str(), nullptr, 10) : 0;
 }
-std::string number(int64_t value) { return std::to_string(value); }
-std::string flag(bool value) { return value ? "1" : "0"; }
+std::string number(int64_t value) {
+  return std::to_string(value);
+}
+std::string flag(bool value) {
+  return value ? "1" : "0";
+}
 
 }  // namespace
 
@@ -67,8 +73,8 @@ JoinOutcome record_join_sql(Sql& sql, const std::string& meeting_id, uint64_t pa
     outcome.is_host = !subject.empty() && subject == m.host_subject;
   }
   outcome.is_co_host = !outcome.is_host && !subject.empty() &&
-                       std::find(m.co_host_subjects.begin(), m.co_host_subjects.end(),
-                                 subject) != m.co_host_subjects.end();
+                       std::find(m.co_host_subjects.begin(), m.co_host_subjects.end(), subject) !=
+                           m.co_host_subjects.end();
   if (m.ended) {
     if (!outcome.is_host) {
       outcome.ended = true;
@@ -86,8 +92,8 @@ JoinOutcome record_join_sql(Sql& sql, const std::string& meeting_id, uint64_t pa
       "INSERT INTO meeting_joins (meeting_id, participant_id, display_name, role, joined_at) "
       "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (meeting_id, participant_id) DO NOTHING",
       {meeting_id, pid, display_name, role, when});
-  const auto created = sql.query("SELECT created_at FROM meetings WHERE meeting_id = $1",
-                                 {meeting_id});
+  const auto created =
+      sql.query("SELECT created_at FROM meetings WHERE meeting_id = $1", {meeting_id});
   if (!created.empty()) outcome.created_at = integer(created.front(), 0);
   return outcome;
 }
@@ -98,9 +104,9 @@ void save_moderation_sql(Sql& sql, const std::string& meeting_id, const MeetingM
       "max_participants = $4, host_subject = $5, "
       "ended_at = CASE WHEN $6 = '1' THEN COALESCE(ended_at, $7) ELSE NULL END "
       "WHERE meeting_id = $8",
-      {flag(m.waiting_room), flag(m.locked), flag(m.e2ee_required),
-       number(m.max_participants), m.host_subject, flag(m.ended),
-       number(static_cast<int64_t>(std::time(nullptr))), meeting_id});
+      {flag(m.waiting_room), flag(m.locked), flag(m.e2ee_required), number(m.max_participants),
+       m.host_subject, flag(m.ended), number(static_cast<int64_t>(std::time(nullptr))),
+       meeting_id});
   sql.exec("DELETE FROM meeting_co_hosts WHERE meeting_id = $1", {meeting_id});
   for (const std::string& subject : m.co_host_subjects) {
     sql.exec(

@@ -106,8 +106,7 @@ TEST_F(HostNodes, HostOnOneNodeModeratesParticipantsOnTheOther) {
   ASSERT_TRUE(muted) << "Pia's node must carry out the host's mute";
   EXPECT_EQ(muted->host_action_event().actor_display_name(), "Hana");
   ASSERT_TRUE(h.read_control_until([&](const v1::Control& c) {
-    return c.has_host_action_event() &&
-           c.host_action_event().action() == v1::HOST_ACTION_MUTE_MIC;
+    return c.has_host_action_event() && c.host_action_event().action() == v1::HOST_ACTION_MUTE_MIC;
   })) << "and the event reaches the host's node";
 
   // A participant on node B cannot act on the host on node A (checked again where it applies).

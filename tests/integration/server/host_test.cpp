@@ -73,7 +73,8 @@ TEST(ServerHost, WaitingParticipantGetsZeroMediaBytesAndNoRosterUntilAdmitted) {
   EXPECT_EQ(p.join().self().role(), v1::PARTICIPANT_ROLE_WAITING);
   h.send(host_request(v1::HOST_ACTION_ADMIT, pia.participant_id));
   ASSERT_TRUE(p.read_control_until([](const v1::Control& c) {
-    return c.has_join_accepted() && c.join_accepted().self().role() == v1::PARTICIPANT_ROLE_PARTICIPANT;
+    return c.has_join_accepted() &&
+           c.join_accepted().self().role() == v1::PARTICIPANT_ROLE_PARTICIPANT;
   }));
 
   const Joined wim = join(port, "lobby", "Wim");
@@ -152,8 +153,8 @@ TEST(ServerHost, OnlyAHostOrCoHostCanActOthersGet4403) {
   EXPECT_EQ(rest.json().value("code", 0u), kForbidden);
   const auto settings = moderate(port, "rules", pia.token, {{"locked", true}}, "settings");
   EXPECT_EQ(settings.status, 403u);
-  const auto audit = http_request(port, "GET", "/api/v1/meetings/rules/audit", {},
-                                  "Bearer " + pia.token);
+  const auto audit =
+      http_request(port, "GET", "/api/v1/meetings/rules/audit", {}, "Bearer " + pia.token);
   EXPECT_EQ(audit.status, 403u);
   // Made co-host by the host (REST with the host's token), Pia may lock the meeting.
   ASSERT_EQ(moderate(port, "rules", host.token,
@@ -203,20 +204,20 @@ TEST(ServerHost, RemovedAndBarredParticipantCannotRejoinWithANewToken) {
   h.join();
   WsClient p(port, "/ws?token=" + pia.token);
   p.join();
-  const auto removed = moderate(port, "bar", host.token,
-                                {{"action", "remove"}, {"participant_id", pia.participant_id},
-                                 {"bar", true}});
+  const auto removed =
+      moderate(port, "bar", host.token,
+               {{"action", "remove"}, {"participant_id", pia.participant_id}, {"bar", true}});
   EXPECT_EQ(removed.status, 200u) << removed.body;
   EXPECT_EQ(p.wait_close(), kBarred);
   ASSERT_TRUE(h.read_control_until([&](const v1::Control& c) {
-    return c.has_host_action_event() &&
-           c.host_action_event().action() == v1::HOST_ACTION_REMOVE &&
+    return c.has_host_action_event() && c.host_action_event().action() == v1::HOST_ACTION_REMOVE &&
            c.host_action_event().target_participant_id() == pia.participant_id &&
            c.host_action_event().bar();
   }));
   // A new token for the same browser is refused by the join API...
-  const auto again = http_request(port, "POST", "/api/v1/meetings/bar/join",
-                                  nlohmann::json{{"display_name", "Pia"}, {"identity_key", key}}.dump());
+  const auto again =
+      http_request(port, "POST", "/api/v1/meetings/bar/join",
+                   nlohmann::json{{"display_name", "Pia"}, {"identity_key", key}}.dump());
   EXPECT_EQ(again.status, 403u);
   EXPECT_EQ(again.json()["error"]["code"], "barred");
   // ... and her old token cannot bring her back either.

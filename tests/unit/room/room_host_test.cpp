@@ -198,11 +198,11 @@ TEST_F(RoomHostTest, OnlyHostsAndCoHostsActOthersAreRefusedWith4403) {
   ASSERT_EQ(join(waiting_, 3, "Wim", v1::PARTICIPANT_ROLE_PARTICIPANT, "sub-w"),
             JoinResult::kJoined);
   const std::vector<v1::HostActionKind> actions = {
-      v1::HOST_ACTION_ADMIT,       v1::HOST_ACTION_DENY,        v1::HOST_ACTION_REMOVE,
-      v1::HOST_ACTION_MUTE_MIC,    v1::HOST_ACTION_STOP_CAMERA, v1::HOST_ACTION_STOP_SCREEN,
-      v1::HOST_ACTION_ASK_UNMUTE,  v1::HOST_ACTION_MUTE_ALL,    v1::HOST_ACTION_LOCK,
-      v1::HOST_ACTION_UNLOCK,      v1::HOST_ACTION_END_MEETING, v1::HOST_ACTION_MAKE_CO_HOST,
-      v1::HOST_ACTION_MAKE_HOST,   v1::HOST_ACTION_REVOKE_CO_HOST};
+      v1::HOST_ACTION_ADMIT,      v1::HOST_ACTION_DENY,          v1::HOST_ACTION_REMOVE,
+      v1::HOST_ACTION_MUTE_MIC,   v1::HOST_ACTION_STOP_CAMERA,   v1::HOST_ACTION_STOP_SCREEN,
+      v1::HOST_ACTION_ASK_UNMUTE, v1::HOST_ACTION_MUTE_ALL,      v1::HOST_ACTION_LOCK,
+      v1::HOST_ACTION_UNLOCK,     v1::HOST_ACTION_END_MEETING,   v1::HOST_ACTION_MAKE_CO_HOST,
+      v1::HOST_ACTION_MAKE_HOST,  v1::HOST_ACTION_REVOKE_CO_HOST};
   const std::size_t before = moderation_.records.size();
   for (const v1::HostActionKind action : actions) {
     request(2, action, action == v1::HOST_ACTION_ADMIT || action == v1::HOST_ACTION_DENY ? 3 : 1);
@@ -242,8 +242,7 @@ TEST_F(RoomHostTest, CoHostModeratesButCannotEndTheMeetingOrActOnTheHost) {
   for (const auto& r : refusals) EXPECT_EQ(r.code(), close_code::kForbidden);
   EXPECT_FALSE(room_.ended());
   EXPECT_EQ(host_.closed_code, 0u);
-  EXPECT_TRUE(room_.moderation_state().co_host_subjects ==
-              std::vector<std::string>{"sub-p"});
+  EXPECT_TRUE(room_.moderation_state().co_host_subjects == std::vector<std::string>{"sub-p"});
 }
 
 TEST_F(RoomHostTest, DenyClosesTheWaitingParticipantWithItsCode) {
@@ -253,8 +252,7 @@ TEST_F(RoomHostTest, DenyClosesTheWaitingParticipantWithItsCode) {
   request(1, v1::HOST_ACTION_DENY, 3);
   EXPECT_EQ(waiting_.closed_code, close_code::kEntryDenied);
   EXPECT_TRUE(room_.waiting_list().empty());
-  EXPECT_EQ(participant_.count(v1::Control::kParticipantLeft), 0)
-      << "the meeting never knew it";
+  EXPECT_EQ(participant_.count(v1::Control::kParticipantLeft), 0) << "the meeting never knew it";
   // Admit and deny apply to waiting participants only.
   request(1, v1::HOST_ACTION_ADMIT, 2);
   ASSERT_EQ(refused_of(host_).size(), 1u);
@@ -275,17 +273,14 @@ TEST_F(RoomHostTest, RemoveAndBarKeepsTheSubjectOutEvenWithANewToken) {
   EXPECT_EQ(host_.count(v1::Control::kHostActionEvent), 2);  // settings, remove
   // A new participant id (a new token) with the same subject is refused.
   Recorder again;
-  EXPECT_EQ(join(again, 22, "Pia", v1::PARTICIPANT_ROLE_PARTICIPANT, "sub-p"),
-            JoinResult::kBarred);
+  EXPECT_EQ(join(again, 22, "Pia", v1::PARTICIPANT_ROLE_PARTICIPANT, "sub-p"), JoinResult::kBarred);
   // Removal without a bar: 4431, and the subject may come back (to the waiting room).
-  ASSERT_EQ(join(other_, 5, "Ole", v1::PARTICIPANT_ROLE_PARTICIPANT, "sub-o"),
-            JoinResult::kJoined);
+  ASSERT_EQ(join(other_, 5, "Ole", v1::PARTICIPANT_ROLE_PARTICIPANT, "sub-o"), JoinResult::kJoined);
   request(1, v1::HOST_ACTION_ADMIT, 5);
   request(1, v1::HOST_ACTION_REMOVE, 5);
   EXPECT_EQ(other_.closed_code, close_code::kRemoved);
   Recorder back;
-  EXPECT_EQ(join(back, 55, "Ole", v1::PARTICIPANT_ROLE_PARTICIPANT, "sub-o"),
-            JoinResult::kJoined);
+  EXPECT_EQ(join(back, 55, "Ole", v1::PARTICIPANT_ROLE_PARTICIPANT, "sub-o"), JoinResult::kJoined);
 }
 
 TEST_F(RoomHostTest, ForcedMuteStopsForwardingUntilTheMemberUnmutesItself) {
@@ -397,15 +392,15 @@ TEST_F(RoomHostTest, RestActorWithoutAConnectionGetsItsStandingRole) {
   v1::HostRequest mute;
   mute.set_action(v1::HOST_ACTION_MUTE_MIC);
   mute.set_target_participant_id(2);
-  EXPECT_EQ(room_.host_request(room_.actor_for(Identity{9, "X", v1::PARTICIPANT_ROLE_HOST,
-                                                         "sub-x"}),
-                               mute)
-                .code,
-            close_code::kForbidden);
+  EXPECT_EQ(
+      room_
+          .host_request(room_.actor_for(Identity{9, "X", v1::PARTICIPANT_ROLE_HOST, "sub-x"}), mute)
+          .code,
+      close_code::kForbidden);
   EXPECT_TRUE(
-      room_.host_request(room_.actor_for(Identity{7, "H", v1::PARTICIPANT_ROLE_PARTICIPANT,
-                                                  "sub-host"}),
-                         mute)
+      room_
+          .host_request(
+              room_.actor_for(Identity{7, "H", v1::PARTICIPANT_ROLE_PARTICIPANT, "sub-host"}), mute)
           .ok());
   EXPECT_FALSE(room_.roster()[0].mic_on());
 }

@@ -1,6 +1,6 @@
-// A "⋯" button with a small action menu (the per-participant host menu). Keyboard: arrows move,
-// Escape closes and returns focus to the button.
+// A "⋯" button with a small action menu (the per-participant host menu); keys as ui/menu-keys.ts.
 import { el } from '../../ui/icons';
+import { handleMenuKey } from '../../ui/menu-keys';
 
 export interface MenuItem {
   label: string;
@@ -72,15 +72,6 @@ export class MenuButton {
   }
 
   private onKey(event: KeyboardEvent): void {
-    const entries = this.entries();
-    const index = entries.indexOf(document.activeElement as HTMLButtonElement);
-    if (event.key === 'Escape' || event.key === 'Tab') {
-      event.preventDefault();
-      this.close(true);
-    } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
-      event.preventDefault();
-      const step = event.key === 'ArrowDown' ? 1 : -1;
-      entries[(index + step + entries.length) % entries.length]?.focus();
-    }
+    handleMenuKey(event, this.entries(), () => this.close(true));
   }
 }

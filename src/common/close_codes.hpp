@@ -16,6 +16,14 @@ inline constexpr uint32_t kIdleTimeout = 4408;
 inline constexpr uint32_t kReplaced = 4409;  // a newer connection of the same participant
 inline constexpr uint32_t kMeetingFull = 4410;
 inline constexpr uint32_t kTooLarge = 4413;
+// Host actions and the waiting room (docs/PROTOCOL.md §14).
+inline constexpr uint32_t kEntryDenied = 4430;   // a host did not let this joiner in
+inline constexpr uint32_t kRemoved = 4431;       // a host removed this participant
+inline constexpr uint32_t kBarred = 4432;        // removed (or joining) and barred from the meeting
+inline constexpr uint32_t kMeetingEnded = 4433;  // the host ended the meeting for everyone
+// Refused only: a host action that does not apply to its target now (admit someone not waiting,
+// mute someone still waiting, a target connected to another node).
+inline constexpr uint32_t kNotApplicable = 4434;
 inline constexpr uint32_t kInvalidContent = 4422;  // Refused only: bad text or emoji
 inline constexpr uint32_t kTooSlow = 4429;         // backlog, buffered bytes or control flood
 // Refused only: the room token does not grant it (docs/PROTOCOL.md §13).

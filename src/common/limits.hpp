@@ -193,6 +193,17 @@ inline constexpr std::size_t kMaxTokenSubjectBytes = 256;  // the "sub" claim of
 // Participant ids that sent Leave cannot refresh their token; remembered for one token lifetime
 // (plus skew), at most this many per node (the oldest are forgotten first).
 inline constexpr std::size_t kMaxRememberedLeftParticipants = 100000;
+// Host actions (docs/PROTOCOL.md §14): identities a live room remembers as barred (the store keeps
+// all of them for later joins), and meetings whose moderation state a node caches between the
+// join API call and the media connection (the oldest are forgotten first).
+inline constexpr std::size_t kMaxBarredPerMeeting = 1000;
+// Room token "sub" and the guest identity key a browser keeps (bytes).
+inline constexpr std::size_t kMaxSubjectBytes = 128;
+inline constexpr std::size_t kMinIdentityKeyBytes = 16;
+inline constexpr std::size_t kMaxIdentityKeyBytes = 128;
+inline constexpr std::size_t kMaxCachedModerationStates = 10000;
+// Audit entries the REST API returns at most per call.
+inline constexpr std::size_t kMaxAuditEntriesPerQuery = 500;
 
 // WebTransport (QUIC endpoint, HTTP/3 layer, sessions).
 inline constexpr std::size_t kMaxQuicConnections = 10000;

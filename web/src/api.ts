@@ -14,6 +14,29 @@ export interface JoinResponse {
   webtransport?: { url: string; certificate_hashes?: string[] };
   /** Base URLs (http(s)://host:port) of the deployment's other server nodes, to fail over to. */
   alternate_servers?: string[];
+  /** This browser's identity key (PROTOCOL.md §14.2), kept so the host stays host on rejoin. */
+  identity_key?: string;
+  settings?: { waiting_room: boolean; locked: boolean; e2ee_required: boolean; max_participants: number };
+}
+
+const IDENTITY_KEY_STORAGE = 'videocall.identityKey';
+
+/** The random per-browser identity key the join API turns into our stable subject. */
+function identityKey(): string | undefined {
+  try {
+    return localStorage.getItem(IDENTITY_KEY_STORAGE) ?? undefined;
+  } catch {
+    return undefined; // storage disabled: the server makes a key for this join only
+  }
+}
+
+function rememberIdentityKey(key: string | undefined): void {
+  if (!key) return;
+  try {
+    localStorage.setItem(IDENTITY_KEY_STORAGE, key);
+  } catch {
+    // storage disabled: a rejoin is a new identity
+  }
 }
 
 /**
@@ -60,7 +83,7 @@ export async function joinMeeting(meetingId: string, displayName: string, server
     response = await fetch(apiUrl(server, meetingId, 'join'), {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ display_name: displayName }),
+      body: JSON.stringify({ display_name: displayName, identity_key: identityKey() }),
     });
   } catch {
     throw new MeetingError(
@@ -78,12 +101,15 @@ export async function joinMeeting(meetingId: string, displayName: string, server
         code,
       );
     }
+    if (code === 'barred') throw new MeetingError('You were removed from this meeting', 'The host removed you and you cannot rejoin it.', 4432);
+    if (code === 'meeting_ended') throw new MeetingError('The host ended the meeting', 'This meeting is over.', 4433);
     throw new MeetingError('Could not join the meeting', `${message} (HTTP ${response.status}, ${code})`, response.status);
   }
   const body = (await response.json()) as Partial<JoinResponse>;
   if (typeof body.token !== 'string' || !body.token) {
     throw new MeetingError('Could not join the meeting', 'The server answered without a meeting pass.', 'bad_response');
   }
+  rememberIdentityKey(body.identity_key);
   return { ws_url: '/ws', ...body } as JoinResponse;
 }
 

@@ -27,6 +27,10 @@ const CLOSE_CODE_TEXT: Record<number, string> = {
   4410: 'The meeting is full.',
   4413: 'A message was too large for the server.',
   4429: 'The connection was too slow or sent too much.',
+  4430: 'The host did not let you in.',
+  4431: 'The host removed you from the meeting.',
+  4432: 'The host removed you from the meeting. You cannot rejoin it.',
+  4433: 'The host ended the meeting for everyone.',
   4500: 'The server hit an internal error.',
   4503: 'The server is shutting down.',
 };

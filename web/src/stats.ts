@@ -143,7 +143,7 @@ export interface ReceivedTally {
   height: number;
 }
 
-export type ConnectionStatus = 'idle' | 'joining' | 'connecting' | 'connected' | 'left' | 'error';
+export type ConnectionStatus = 'idle' | 'joining' | 'connecting' | 'waiting' | 'connected' | 'left' | 'error';
 
 export interface VcStats {
   meetingId: string | null;

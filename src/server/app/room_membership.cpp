@@ -29,6 +29,7 @@ std::optional<HelloRefusal> RoomMembership::join(ServerContext& ctx, const auth:
   request.identity.display_name = claims.display_name;
   request.identity.role = claims.role;
   request.identity.grants = claims.grants;
+  request.identity.subject = claims.subject;
   request.session_id = auth::random_id53();
   request.receive_only = hello.receive_only();
   request.media_state = hello.media_state();
@@ -38,6 +39,12 @@ std::optional<HelloRefusal> RoomMembership::join(ServerContext& ctx, const auth:
   entering();
   const room::JoinResult result = room->join(endpoint, request);
   if (result == room::JoinResult::kRoomFull) return HelloRefusal{kMeetingFull, "meeting is full"};
+  if (result == room::JoinResult::kBarred) {
+    return HelloRefusal{kBarred, "a host removed you and you cannot rejoin this meeting"};
+  }
+  if (result == room::JoinResult::kMeetingEnded) {
+    return HelloRefusal{kMeetingEnded, "the host ended the meeting"};
+  }
   if (result == room::JoinResult::kFloodCooldown) {
     return HelloRefusal{kTooSlow, "rate limited after a control flood; try again later"};
   }

@@ -1,5 +1,7 @@
 #include "server/app/room_registry.hpp"
 
+#include "common/limits.hpp"
+
 namespace vc::app {
 
 namespace {
@@ -34,6 +36,9 @@ void add_stats(room::RoomStats& into, const room::RoomStats& from) {
   into.tracks_not_granted += from.tracks_not_granted;
   into.subscriptions_not_granted += from.subscriptions_not_granted;
   into.chat_not_granted += from.chat_not_granted;
+  into.host_actions += from.host_actions;
+  into.host_actions_refused += from.host_actions_refused;
+  into.media_forced_off += from.media_forced_off;
 }
 
 }  // namespace
@@ -44,8 +49,28 @@ std::shared_ptr<room::Room> RoomRegistry::get_or_create(const std::string& meeti
     it->second = std::make_shared<room::Room>(meeting_id, now_, observer_);
     it->second->set_control_rate(control_rate_);
     it->second->set_forwarding(forwarding_);
+    it->second->set_moderation_observer(moderation_);
+    if (auto cached = moderation_cache_.find(meeting_id); cached != moderation_cache_.end()) {
+      it->second->apply_moderation_state(cached->second);
+    }
   }
   return it->second;
+}
+
+void RoomRegistry::remember_moderation(const std::string& meeting_id,
+                                       const room::ModerationState& state) {
+  // An ended room that the store says is open again: the host's join reopened it.
+  if (room::Room* live = find(meeting_id);
+      live != nullptr && (!live->moderation_known() || (live->ended() && !state.ended))) {
+    live->apply_moderation_state(state);
+  }
+  auto [it, inserted] = moderation_cache_.insert_or_assign(meeting_id, state);
+  if (!inserted) return;
+  moderation_order_.push_back(meeting_id);
+  while (moderation_cache_.size() > limits::kMaxCachedModerationStates) {
+    moderation_cache_.erase(moderation_order_.front());
+    moderation_order_.pop_front();
+  }
 }
 
 room::Room* RoomRegistry::find(const std::string& meeting_id) const {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string_view>
@@ -20,6 +21,7 @@
 #include "common/limits.hpp"
 #include "common/token_bucket.hpp"
 #include "server/app/config.hpp"
+#include "server/app/moderation_sink.hpp"
 #include "server/app/room_registry.hpp"
 #include "server/auth/left_participants.hpp"
 #include "server/auth/room_token.hpp"
@@ -159,6 +161,8 @@ struct ServerContext {
     join_rate.set_exempt(parse_cidrs(config.join_rate_exempt));
     rooms.set_control_rate({config.control_burst, config.control_rate});
     rooms.set_forwarding({config.large_room_threshold, config.audio_top_k});
+    moderation_sink = make_store_moderation_sink(*this);
+    rooms.set_moderation_observer(moderation_sink.get());
   }
 
   ServerConfig config;
@@ -167,6 +171,8 @@ struct ServerContext {
   store::MeetingStore& store;
   const auth::RoomTokenService& tokens;
   RoomRegistry rooms;
+  // Host actions persist through this (app/moderation_sink.hpp).
+  std::unique_ptr<room::ModerationObserver> moderation_sink;
   // Bytes held by every media session's send queue, against --max-send-queue-bytes.
   room::SendQueueBudget send_queue_budget{static_cast<std::size_t>(config.max_send_queue_bytes)};
   ServerMetrics metrics;

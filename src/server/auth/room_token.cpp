@@ -2,11 +2,14 @@
 
 #include <fcntl.h>
 #include <jwt.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -254,6 +257,9 @@ std::string sign_room_token(const RoomClaims& claims, std::span<const uint8_t> s
   check(jwt_add_grant_int(jwt.get(), "pid", static_cast<long>(claims.participant_id)), "pid");
   check(jwt_add_grant(jwt.get(), "name", claims.display_name.c_str()), "name");
   check(jwt_add_grant(jwt.get(), "role", std::string(role_name(claims.role)).c_str()), "role");
+  if (!claims.subject.empty()) {
+    check(jwt_add_grant(jwt.get(), "sub", claims.subject.c_str()), "sub");
+  }
   check(jwt_add_grant_int(jwt.get(), "iat", static_cast<long>(claims.issued_at)), "iat");
   check(jwt_add_grant_int(jwt.get(), "exp", static_cast<long>(claims.expires_at)), "exp");
   if (!claims.api_key.empty())
@@ -333,6 +339,9 @@ VerifyResult RoomTokenService::verify(std::string_view token, int64_t now_unix) 
     claims.participant_id =
         participant_id_for_subject(shape.key_name, mid, sub->get_ref<const std::string&>());
   }
+  const char* sub = jwt_get_grant(jwt.get(), "sub");
+  if (sub != nullptr && !is_valid_subject(sub)) return {std::nullopt, TokenError::kBadClaims};
+  if (sub != nullptr) claims.subject = sub;
   const auto grants_claim_it = payload.find("grants");
   auto grants =
       grants_from_claim(*role, grants_claim_it == payload.end() ? nullptr : &*grants_claim_it);
@@ -350,6 +359,37 @@ VerifyResult RoomTokenService::verify(std::string_view token, int64_t now_unix) 
   claims.grants = std::move(*grants);
   claims.api_key = shape.key_name;
   return {std::move(claims), TokenError::kNone};
+}
+
+bool is_valid_subject(std::string_view subject) {
+  if (subject.empty() || subject.size() > limits::kMaxSubjectBytes) return false;
+  return std::all_of(subject.begin(), subject.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':' ||
+           c == '.' || c == '_' || c == '@' || c == '-';
+  });
+}
+
+std::string random_identity_key() {
+  std::array<uint8_t, 16> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+    throw std::runtime_error("CSPRNG failed while generating an identity key");
+  }
+  return to_hex(bytes);
+}
+
+std::string RoomTokenService::guest_subject(std::string_view identity_key) const {
+  constexpr std::string_view kContext = "videocall guest subject\n";
+  std::string input(kContext);
+  input.append(identity_key);
+  std::array<uint8_t, EVP_MAX_MD_SIZE> digest{};
+  unsigned int length = 0;
+  if (HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
+           reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest.data(),
+           &length) == nullptr ||
+      length < 16) {
+    throw std::runtime_error("HMAC failed while deriving a guest subject");
+  }
+  return "guest:" + to_hex(std::span<const uint8_t>(digest.data(), 16));
 }
 
 std::vector<uint8_t> load_or_create_secret(const std::string& path) {

@@ -21,6 +21,9 @@ struct RoomClaims {
   uint64_t participant_id = 0;
   std::string display_name;
   ::videocall::v1::ParticipantRole role = ::videocall::v1::PARTICIPANT_ROLE_PARTICIPANT;
+  // JWT "sub": who this is across tokens (a backend's user id, or "guest:..." derived from the
+  // browser's identity key). Decides host after a restart and outlives a bar. May be empty.
+  std::string subject;
   int64_t issued_at = 0;   // unix seconds
   int64_t expires_at = 0;  // unix seconds
   // What the participant may do (docs/PROTOCOL.md §13): the role's defaults narrowed by the
@@ -73,6 +76,10 @@ class RoomTokenService {
   std::chrono::seconds longest_lifetime() const;
   const ApiKeyring& api_keys() const { return api_keys_; }
 
+  // The subject of a guest who proves the same identity key again: "guest:" and a keyed hash,
+  // so the key itself (a bearer secret the browser keeps) is never stored or shown.
+  std::string guest_subject(std::string_view identity_key) const;
+
  private:
   std::vector<uint8_t> secret_;
   std::chrono::seconds lifetime_;
@@ -86,6 +93,11 @@ std::string sign_room_token(const RoomClaims& claims, std::span<const uint8_t> s
 // Reads the token signing secret from `path`, creating it (32 bytes from the OS CSPRNG, mode 0600)
 // if it does not exist. Throws std::runtime_error with a message that never contains the secret.
 std::vector<uint8_t> load_or_create_secret(const std::string& path);
+
+// True for a subject the server accepts in a token: 1..128 bytes of [A-Za-z0-9:._@-].
+bool is_valid_subject(std::string_view subject);
+// A fresh identity key for a guest that brought none: 32 hex characters from the CSPRNG.
+std::string random_identity_key();
 
 // A random id in [1, 2^53) from the CSPRNG: fits a JavaScript number exactly.
 uint64_t random_id53();

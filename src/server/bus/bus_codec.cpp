@@ -190,6 +190,18 @@ void encode_reaction(uint64_t node_id, const v1::Reaction& reaction, std::vector
   put_message(out, reaction);
 }
 
+void encode_host_remote_action(uint64_t node_id, const v1::HostRemoteAction& action,
+                               std::vector<uint8_t>& out) {
+  put_header(out, MessageType::kHostRemoteAction, node_id);
+  put_message(out, action);
+}
+
+void encode_host_cluster_event(uint64_t node_id, const v1::HostClusterEvent& event,
+                               std::vector<uint8_t>& out) {
+  put_header(out, MessageType::kHostClusterEvent, node_id);
+  put_message(out, event);
+}
+
 void encode_chat_history_query(uint64_t node_id, std::vector<uint8_t>& out) {
   put_header(out, MessageType::kChatHistoryQuery, node_id);
 }
@@ -207,10 +219,11 @@ void encode_chat_history_reply(uint64_t node_id, std::string_view meeting_id,
 bool decode_header(std::span<const uint8_t> data, MessageHeader& out) {
   if (data.size() < kHeaderBytes || data[0] != kMagic || data[1] != kFormatVersion) return false;
   const uint8_t type = data[2];
-  if (type < static_cast<uint8_t>(MessageType::kMedia) ||
-      type > static_cast<uint8_t>(MessageType::kChatHistoryReply)) {
-    return false;
-  }
+  const bool known = (type >= static_cast<uint8_t>(MessageType::kMedia) &&
+                      type <= static_cast<uint8_t>(MessageType::kChatHistoryReply)) ||
+                     type == static_cast<uint8_t>(MessageType::kHostRemoteAction) ||
+                     type == static_cast<uint8_t>(MessageType::kHostClusterEvent);
+  if (!known) return false;
   out.type = static_cast<MessageType>(type);
   Reader in(data.subspan(3));
   in.u64(out.node_id);
@@ -312,6 +325,18 @@ bool decode_chat(std::span<const uint8_t> body, v1::ChatMessage& out) {
   return body.size() <= limits::kMaxEnvelopeBytes &&
          out.ParseFromArray(body.data(), static_cast<int>(body.size())) && out.message_id() != 0 &&
          out.sender_participant_id() != 0;
+}
+
+bool decode_host_remote_action(std::span<const uint8_t> body, v1::HostRemoteAction& out) {
+  return body.size() <= limits::kMaxControlBytes &&
+         out.ParseFromArray(body.data(), static_cast<int>(body.size())) &&
+         out.request().target_participant_id() != 0;
+}
+
+bool decode_host_cluster_event(std::span<const uint8_t> body, v1::HostClusterEvent& out) {
+  // The co-host list makes it larger than one control message at most by this bound.
+  return body.size() <= limits::kMaxEnvelopeBytes &&
+         out.ParseFromArray(body.data(), static_cast<int>(body.size()));
 }
 
 bool decode_reaction(std::span<const uint8_t> body, v1::Reaction& out) {

@@ -32,6 +32,9 @@ enum class MessageType : uint8_t {
   kReaction = 11,          // room subject: a reaction of a local member (Reaction)
   kChatHistoryQuery = 12,  // room subject: a node that starts following the room asks for chat
   kChatHistoryReply = 13,  // node subject of the asker: the replier's chat history of that room
+  // 14-15: grants. Host actions (docs/PROTOCOL.md §14.6), protobuf bodies on the room subject:
+  kHostRemoteAction = 16,  // an action for a member the receiving node owns (HostRemoteAction)
+  kHostClusterEvent = 17,  // an action carried out by the sender, with the state after it
 };
 
 struct MessageHeader {
@@ -67,7 +70,14 @@ void encode_chat_history_query(uint64_t node_id, std::vector<uint8_t>& out);
 void encode_chat_history_reply(uint64_t node_id, std::string_view meeting_id,
                                const room::ChatHistory& history, std::vector<uint8_t>& out);
 
+void encode_host_remote_action(uint64_t node_id, const v1::HostRemoteAction& action,
+                               std::vector<uint8_t>& out);
+void encode_host_cluster_event(uint64_t node_id, const v1::HostClusterEvent& event,
+                               std::vector<uint8_t>& out);
+
 bool decode_header(std::span<const uint8_t> data, MessageHeader& out);
+bool decode_host_remote_action(std::span<const uint8_t> body, v1::HostRemoteAction& out);
+bool decode_host_cluster_event(std::span<const uint8_t> body, v1::HostClusterEvent& out);
 bool decode_media(std::span<const uint8_t> body, MediaMessage& out);
 bool decode_member_upsert(std::span<const uint8_t> body, room::RemoteMember& out);
 bool decode_member_left(std::span<const uint8_t> body, uint64_t& participant_id,

@@ -182,6 +182,22 @@ void Cluster::on_local_reaction(const room::Room& room, const v1::Reaction& reac
   publish_control(it->second);
 }
 
+void Cluster::on_local_host_event(const room::Room& room, const v1::HostClusterEvent& event) {
+  auto it = links_.find(room.meeting_id());
+  if (it == links_.end()) return;
+  encode_host_cluster_event(node_id_, event, scratch_);
+  publish_control(it->second);
+}
+
+void Cluster::on_remote_host_action(const room::Room& room, uint64_t /*owner_node*/,
+                                    const v1::HostRemoteAction& action) {
+  // On the room subject: only the node that owns the target acts on it (it may have moved).
+  auto it = links_.find(room.meeting_id());
+  if (it == links_.end()) return;
+  encode_host_remote_action(node_id_, action, scratch_);
+  publish_control(it->second);
+}
+
 void Cluster::on_remote_keyframe_request(const room::Room& room, uint64_t publisher_node,
                                          const v1::KeyframeRequest& request) {
   if (!bus_connected_) return;
@@ -330,6 +346,26 @@ void Cluster::handle_room_message(std::string_view meeting_id, const MessageHead
         return;
       }
       if (!room->on_remote_reaction(reaction, header.node_id)) ++stats_.chat_refused;
+      break;
+    }
+    case MessageType::kHostRemoteAction: {
+      ++stats_.control_received;
+      v1::HostRemoteAction action;
+      if (!decode_host_remote_action(header.body, action)) {
+        ++stats_.malformed;
+        return;
+      }
+      room->on_remote_host_action(action, header.node_id);
+      break;
+    }
+    case MessageType::kHostClusterEvent: {
+      ++stats_.control_received;
+      v1::HostClusterEvent event;
+      if (!decode_host_cluster_event(header.body, event)) {
+        ++stats_.malformed;
+        return;
+      }
+      room->on_host_cluster_event(event, header.node_id);
       break;
     }
     case MessageType::kChatHistoryQuery: {

@@ -121,6 +121,9 @@ class Cluster final : public room::RoomObserver, public BusHandler {
                                   const v1::KeyframeRequest& request) override;
   void on_local_chat(const room::Room& room, const v1::ChatMessage& message) override;
   void on_local_reaction(const room::Room& room, const v1::Reaction& reaction) override;
+  void on_local_host_event(const room::Room& room, const v1::HostClusterEvent& event) override;
+  void on_remote_host_action(const room::Room& room, uint64_t owner_node,
+                             const v1::HostRemoteAction& action) override;
 
   // BusHandler
   void on_bus_message(std::string_view subject, std::span<const uint8_t> data) override;

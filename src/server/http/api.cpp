@@ -7,6 +7,7 @@
 
 #include "common/log.hpp"
 #include "server/auth/grants_claim.hpp"
+#include "server/app/store_call.hpp"
 #include "server/auth/room_token.hpp"
 #include "server/http/public_host.hpp"
 #include "server/http/request_validation.hpp"
@@ -20,30 +21,7 @@ namespace v1 = ::videocall::v1;
 namespace asio = boost::asio;
 using bhttp::status;
 
-// Runs `work` on the store pool and `done(optional<result>)` back on the relay thread. A store
-// failure is logged and reported as nullopt (the caller answers 503).
-template <class Work, class Done>
-void run_on_store(app::ServerContext& ctx, Work work, Done done) {
-  // The work guard keeps the relay loop alive until the answer has been delivered.
-  asio::post(ctx.store_pool, [&ctx, guard = asio::make_work_guard(ctx.io), work = std::move(work),
-                              done = std::move(done)]() mutable {
-    using Result = decltype(work());
-    std::optional<Result> result;
-    try {
-      result.emplace(work());
-    } catch (const std::exception& e) {
-      VC_LOG_ERROR("event=store_error error=\"{}\"", log::escaped(e.what()));
-    }
-    asio::post(ctx.io, [&ctx, done = std::move(done), result = std::move(result)]() mutable {
-      try {
-        done(std::move(result));
-      } catch (const std::exception& e) {
-        // The request's responder dies unanswered with `done`: its connection gets a 500.
-        app::note_handler_exception(ctx, "http", e.what());
-      }
-    });
-  });
-}
+using app::run_on_store;
 
 std::string to_base36(uint64_t value) {
   static constexpr char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
@@ -89,6 +67,17 @@ nlohmann::json tracks_json(const v1::Participant& p) {
   return tracks;
 }
 
+}  // namespace
+
+nlohmann::json settings_json(const v1::MeetingSettings& s) {
+  return {{"waiting_room", s.waiting_room()},
+          {"locked", s.locked()},
+          {"e2ee_required", s.e2ee_required()},
+          {"max_participants", s.max_participants()}};
+}
+
+namespace {
+
 nlohmann::json participant_json(const v1::Participant& p) {
   return {{"participant_id", p.participant_id()},
           {"display_name", p.display_name()},
@@ -125,6 +114,7 @@ void create_meeting(app::ServerContext& ctx, const RequestInfo& info, Responder 
 struct JoinResult {
   auth::RoomClaims claims;
   std::string token;
+  store::JoinOutcome outcome;
 };
 
 // The join and token-refresh response (docs/PROTOCOL.md §9).
@@ -165,29 +155,52 @@ void join_meeting(app::ServerContext& ctx, Request&& req, std::string meeting_id
   claims->meeting_id = std::move(meeting_id);
   claims->display_name = std::move(parsed.body->display_name);
   claims->participant_id = auth::random_id53();
+  // A guest's stable identity (PROTOCOL.md §14.2): the key its browser keeps, or a new one.
+  const std::string identity_key = parsed.body->identity_key.empty()
+                                       ? auth::random_identity_key()
+                                       : std::move(parsed.body->identity_key);
+  claims->subject = ctx.tokens.guest_subject(identity_key);
   run_on_store(
       ctx,
       [&ctx, claims]() -> JoinResult {
         const int64_t now = auth::unix_now();
-        const store::JoinOutcome outcome = ctx.store.record_join(
-            claims->meeting_id, claims->participant_id, claims->display_name, now);
-        JoinResult result{*claims, {}};
-        result.claims.role =
-            outcome.is_host ? v1::PARTICIPANT_ROLE_HOST : v1::PARTICIPANT_ROLE_PARTICIPANT;
-        result.claims.grants = room::role_default_grants(result.claims.role);
+        JoinResult result{*claims, {}, {}};
+        result.outcome = ctx.store.record_join(claims->meeting_id, claims->participant_id,
+                                               claims->display_name, now, claims->subject);
+        if (result.outcome.barred || result.outcome.ended) return result;
+        result.claims.role = app::join_role(result.outcome);
+        // A waiting joiner carries the grants it will have once admitted: the room keeps it
+        // waiting by its role, and admission must not leave it with nothing granted.
+        result.claims.grants = room::role_default_grants(
+            result.claims.role == v1::PARTICIPANT_ROLE_WAITING ? v1::PARTICIPANT_ROLE_PARTICIPANT
+                                                               : result.claims.role);
         result.token = ctx.tokens.issue(result.claims, now);
         return result;
       },
-      [&ctx, info, host, respond = std::move(respond)](std::optional<JoinResult> result) {
+      [&ctx, info, host, identity_key,
+       respond = std::move(respond)](std::optional<JoinResult> result) {
         if (!result) {
           return respond(fail(ctx, status::service_unavailable, "unavailable",
                               "meeting store unavailable", info));
         }
-        ++ctx.metrics.joins;
         const auth::RoomClaims& c = result->claims;
+        if (result->outcome.barred) {
+          return respond(fail(ctx, status::forbidden, "barred",
+                              "a host removed you from this meeting and you cannot rejoin it",
+                              info));
+        }
+        if (result->outcome.ended) {
+          return respond(
+              fail(ctx, status::gone, "meeting_ended", "the host ended this meeting", info));
+        }
+        ctx.rooms.remember_moderation(c.meeting_id, app::to_room_state(result->outcome.moderation));
+        ++ctx.metrics.joins;
         VC_LOG_INFO("event=join meeting=\"{}\" participant={} role={}", log::escaped(c.meeting_id),
                     c.participant_id, auth::role_name(c.role));
-        respond(json_response(status::ok, token_body(ctx, c, result->token, host), info));
+        nlohmann::json body = token_body(ctx, c, result->token, host);
+        body["identity_key"] = identity_key;
+        body["settings"] = settings_json(app::to_room_state(result->outcome.moderation).settings);
+        respond(json_response(status::ok, std::move(body), info));
       });
 }
 
@@ -356,6 +369,11 @@ void handle_api(app::ServerContext& ctx, Request&& req, std::string_view path,
     if (method != bhttp::verb::post) return method_not_allowed();
     if (!has_json_content_type(req)) return unsupported_media_type();
     return refresh_token(ctx, req, id, info, std::move(respond));
+  }
+  if (is_moderation_resource(action)) {
+    if (method == bhttp::verb::post && !has_json_content_type(req)) return unsupported_media_type();
+    if (method != bhttp::verb::post && method != bhttp::verb::get) return method_not_allowed();
+    return handle_moderation_api(ctx, req, std::string(id), action, info, std::move(respond));
   }
   if (action == "participants") {
     if (method != bhttp::verb::get) return method_not_allowed();

@@ -1,5 +1,6 @@
 #include "server/http/request_validation.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "common/limits.hpp"
@@ -69,7 +70,23 @@ ParsedJoinRequest parse_join_request(std::string_view json) {
         "zero-width characters";
     return result;
   }
-  result.body = JoinRequestBody{std::move(*normalized)};
+  std::string identity_key;
+  if (const auto key = doc.find("identity_key"); key != doc.end()) {
+    const bool valid = key->is_string() &&
+                       key->get_ref<const std::string&>().size() >= limits::kMinIdentityKeyBytes &&
+                       key->get_ref<const std::string&>().size() <= limits::kMaxIdentityKeyBytes &&
+                       std::all_of(key->get_ref<const std::string&>().begin(),
+                                   key->get_ref<const std::string&>().end(), [](char c) {
+                                     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                            (c >= '0' && c <= '9') || c == '_' || c == '-';
+                                   });
+    if (!valid) {
+      result.error = "identity_key must be 16..128 characters of A-Z a-z 0-9 _ -";
+      return result;
+    }
+    identity_key = key->get<std::string>();
+  }
+  result.body = JoinRequestBody{std::move(*normalized), std::move(identity_key)};
   return result;
 }
 

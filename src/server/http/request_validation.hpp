@@ -20,6 +20,8 @@ std::optional<std::string> normalize_display_name(std::string_view name);
 
 struct JoinRequestBody {
   std::string display_name;
+  // The browser's identity key (docs/PROTOCOL.md §14.2): empty when the client sent none.
+  std::string identity_key;
 };
 
 struct ParsedJoinRequest {

@@ -146,6 +146,11 @@ std::string metrics_text(const app::ServerContext& ctx) {
          rooms.subscriptions_not_granted);
   metric("videocall_chat_not_granted_total", "counter",
          "Chat messages refused because the token does not grant chat", rooms.chat_not_granted);
+  metric("videocall_host_actions_total", "counter", "Host actions carried out", rooms.host_actions);
+  metric("videocall_host_actions_refused_total", "counter",
+         "Host actions refused (not a host or co-host, bad target)", rooms.host_actions_refused);
+  metric("videocall_media_forced_off_total", "counter",
+         "Frames dropped because a host muted or stopped that source", rooms.media_forced_off);
   // Tracks and selective forwarding (docs/PROTOCOL.md §11).
   metric("videocall_tracks_refused_total", "counter",
          "PublishTrack/UnpublishTrack refused (invalid, over the track cap, unknown track)",

@@ -42,6 +42,15 @@ void handle_request(app::ServerContext& ctx, Request&& req, const boost::asio::i
 void handle_api(app::ServerContext& ctx, Request&& req, std::string_view path,
                 const boost::asio::ip::address& remote, Responder respond);
 
+// Meeting settings as JSON (api.cpp): the join response and the moderation API.
+nlohmann::json settings_json(const ::videocall::v1::MeetingSettings& s);
+
+// Moderation API (moderation_api.cpp, docs/PROTOCOL.md §14.5): /api/v1/meetings/{id}/moderation,
+// /settings and /audit, authorised by a host's or co-host's room token.
+bool is_moderation_resource(std::string_view resource);
+void handle_moderation_api(app::ServerContext& ctx, const Request& req, std::string meeting_id,
+                           std::string_view resource, const RequestInfo& info, Responder respond);
+
 // Static web app with the SPA fallback (static_files.cpp).
 bhttp::message_generator serve_static(const app::ServerContext& ctx, const Request& req,
                                       std::string_view path);

@@ -4,6 +4,7 @@
 
 #include "common/close_codes.hpp"
 #include "common/limits.hpp"
+#include "server/room/permissions.hpp"
 
 namespace vc::room {
 
@@ -49,7 +50,9 @@ bool Room::receives_media(const Member& member) const {
 std::vector<v1::Participant> Room::roster() const {
   std::vector<v1::Participant> result;
   result.reserve(members_.size());
-  for (const auto& member : members_) result.push_back(member->info);
+  for (const auto& member : members_) {
+    if (!is_waiting(member->info)) result.push_back(member->info);
+  }
   return result;
 }
 
@@ -75,6 +78,12 @@ JoinResult Room::join(Endpoint& endpoint, const JoinRequest& request) {
   const uint64_t id = request.identity.participant_id;
   // Closed for a control flood: reconnecting must not hand it a full control budget at once.
   if (in_flood_cooldown(id, now_())) return JoinResult::kFloodCooldown;
+  if (moderation_state_.ended) return JoinResult::kMeetingEnded;
+  const std::string& subject = request.identity.subject;
+  if (!subject.empty() && std::find(barred_subjects_.begin(), barred_subjects_.end(), subject) !=
+                              barred_subjects_.end()) {
+    return JoinResult::kBarred;
+  }
   if (Member* existing = find(id)) {
     // Resume: a reconnect within grace, or a new connection replacing a live one.
     if (existing->endpoint != nullptr && existing->endpoint != &endpoint) {
@@ -97,7 +106,7 @@ JoinResult Room::join(Endpoint& endpoint, const JoinRequest& request) {
                                   : Subscriptions{};
     existing->allocation_dirty = true;
     send_join_accepted(*existing, true);
-    broadcast_control(participant_updated(existing->info), id);
+    announce_member(*existing, participant_updated(existing->info), id);
     local_member_changed(*existing);
     roster_changed();
     close_pending_slow_receivers();
@@ -105,6 +114,12 @@ JoinResult Room::join(Endpoint& endpoint, const JoinRequest& request) {
   }
 
   if (participant_count() >= limits::kMaxParticipantsPerRoom) return JoinResult::kRoomFull;
+  const v1::ParticipantRole standing = standing_role(request.identity);
+  const bool waits = must_wait(request.identity, standing);
+  const uint32_t max = moderation_state_.settings.max_participants();
+  if (!waits && max != 0 && !is_host_or_co_host(standing) && admitted_count() >= max) {
+    return JoinResult::kRoomFull;
+  }
 
   auto member = std::make_unique<Member>();
   member->endpoint = &endpoint;
@@ -114,7 +129,9 @@ JoinResult Room::join(Endpoint& endpoint, const JoinRequest& request) {
   v1::Participant& info = member->info;
   info.set_participant_id(id);
   info.set_display_name(request.identity.display_name);
-  info.set_role(request.identity.role);
+  info.set_role(waits ? v1::PARTICIPANT_ROLE_WAITING : standing);
+  member->subject = subject;
+  member->admitted_role = standing;
   info.set_mic_on(request.media_state.mic_on());
   info.set_camera_on(request.media_state.camera_on());
   info.set_screen_on(request.media_state.screen_on());
@@ -131,7 +148,8 @@ JoinResult Room::join(Endpoint& endpoint, const JoinRequest& request) {
   send_join_accepted(joined, false);
   v1::Control joined_control;
   *joined_control.mutable_participant_joined()->mutable_participant() = joined.info;
-  broadcast_control(joined_control, id);
+  announce_member(joined, joined_control, id);
+  if (sees_waiting_list(joined.info) && !waiting_list().empty()) send_waiting_list();
   local_member_changed(joined);
   roster_changed();
   close_pending_slow_receivers();
@@ -148,8 +166,11 @@ void Room::send_join_accepted(Member& member, bool resumed) {
   accepted->set_max_envelope_bytes(static_cast<uint32_t>(limits::kMaxEnvelopeBytes));
   accepted->set_resumed(resumed);
   *accepted->mutable_self() = member.info;
+  *accepted->mutable_settings() = moderation_state_.settings;
+  // A waiting participant learns nothing about who is in the meeting.
   for (const auto& other : members_) {
-    if (other.get() != &member) *accepted->add_roster() = other->info;
+    if (is_waiting(member.info)) break;
+    if (other.get() != &member && !is_waiting(other->info)) *accepted->add_roster() = other->info;
   }
   send(member, encode_control(control));
   send_chat_history(member);
@@ -161,7 +182,7 @@ void Room::disconnect(uint64_t participant_id, const Endpoint& endpoint) {
   member->endpoint = nullptr;
   member->grace_deadline = now_() + limits::kReconnectGrace;
   member->info.set_connection_state(v1::CONNECTION_STATE_RECONNECTING);
-  broadcast_control(participant_updated(member->info), participant_id);
+  announce_member(*member, participant_updated(member->info), participant_id);
   local_member_changed(*member);
   roster_changed();
   close_pending_slow_receivers();
@@ -178,11 +199,16 @@ void Room::remove(uint64_t participant_id, v1::LeaveReason reason) {
                          [&](const auto& m) { return m->info.participant_id() == participant_id; });
   if (it == members_.end()) return;
   const bool was_remote = is_remote(**it);
+  const bool was_waiting = is_waiting((*it)->info);
   members_.erase(it);
   if (was_remote) --remote_count_;
   speakers_.remove(participant_id);
   forget_forwarders_of(participant_id, std::nullopt);
-  broadcast_control(participant_left(participant_id, reason), participant_id);
+  if (was_waiting) {
+    send_waiting_list();  // the others never saw it
+  } else {
+    broadcast_control(participant_left(participant_id, reason), participant_id);
+  }
   if (!was_remote) {
     if (observer_ != nullptr) observer_->on_local_member_left(*this, participant_id, reason);
     forget_remote_members_if_alone();
@@ -211,6 +237,10 @@ void Room::on_media(uint64_t participant_id, v1::MediaHeader& header,
   FrameRef frame = encode_media(header, payload);
   if (!track->accepts(frame->meta())) {
     ++stats_.media_unknown_track;
+    return;
+  }
+  if (forced_off(*sender, *track)) {
+    ++stats_.media_forced_off;  // a host muted or stopped it; the member has not turned it on
     return;
   }
   if (drop_if_oversized_audio(frame)) return;
@@ -364,10 +394,11 @@ void Room::handle_control(uint64_t participant_id, const v1::Control& control) {
           screen == member->info.screen_on()) {
         return;  // nothing changed: no broadcast to every receiver
       }
+      clear_forced_on_unmute(*member, control.media_state());
       member->info.set_mic_on(mic);
       member->info.set_camera_on(camera);
       member->info.set_screen_on(screen);
-      broadcast_control(participant_updated(member->info), participant_id);
+      announce_member(*member, participant_updated(member->info), participant_id);
       local_member_changed(*member);
       roster_changed();
       return;
@@ -409,6 +440,10 @@ void Room::handle_control(uint64_t participant_id, const v1::Control& control) {
       return;
     case v1::Control::kRaiseHand:
       handle_raise_hand(*member, control.raise_hand().raised());
+      return;
+    case v1::Control::kHostRequest:
+    case v1::Control::kHostUpdateSettings:
+      handle_host_control(*member, control);
       return;
     case v1::Control::kPing: {
       v1::Control reply;
@@ -476,6 +511,7 @@ void Room::broadcast_control(const v1::Control& control, uint64_t except_partici
   FrameRef frame = encode_control(control);
   for (auto& member : members_) {
     if (member->info.participant_id() == except_participant_id) continue;
+    if (is_waiting(member->info)) continue;  // no roster, no events until admitted
     send(*member, frame);
   }
 }

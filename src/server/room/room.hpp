@@ -41,6 +41,9 @@ struct Identity {
   v1::ParticipantRole role = v1::PARTICIPANT_ROLE_PARTICIPANT;
   // From the token (docs/PROTOCOL.md §13); permissions.hpp decides with them.
   v1::Grants grants = role_default_grants(v1::PARTICIPANT_ROLE_PARTICIPANT);
+  // Stable per person across tokens (RoomClaims::subject): how a host keeps host after a restart
+  // and how a bar outlives the barred token. Empty for tokens that predate subjects.
+  std::string subject = {};
 };
 
 struct JoinRequest {
@@ -66,7 +69,49 @@ struct ControlRate {
 
 // kFloodCooldown: this participant was closed for a control flood less than
 // limits::kControlFloodWindow ago.
-enum class JoinResult : uint8_t { kJoined, kResumed, kRoomFull, kFloodCooldown };
+// kBarred: a host removed and barred this identity; kMeetingEnded: the host ended the meeting.
+enum class JoinResult : uint8_t {
+  kJoined,
+  kResumed,
+  kRoomFull,
+  kFloodCooldown,
+  kBarred,
+  kMeetingEnded
+};
+
+// The persistent moderation state of a meeting (docs/PROTOCOL.md §14), as the store keeps it.
+struct ModerationState {
+  v1::MeetingSettings settings;
+  std::string host_subject;
+  std::vector<std::string> co_host_subjects;
+  bool ended = false;
+};
+
+// Who asks for a host action: a member over the control channel, or the REST moderation API.
+struct HostActor {
+  uint64_t participant_id = 0;  // 0: the server itself (REST with a server API key)
+  std::string subject;
+  std::string display_name;
+  v1::ParticipantRole role = v1::PARTICIPANT_ROLE_UNSPECIFIED;  // as the room knows it now
+};
+
+// 0: done; else a close code (4403 not allowed, 4404 no such participant, 4409 not applicable
+// in the target's state, 4410 meeting full) with a message, sent as Refused on the control channel
+// and as an HTTP error by the REST API.
+struct HostResult {
+  uint32_t code = 0;
+  std::string message;
+  bool forwarded = false;  // the target is on another node, which carries it out
+  bool ok() const { return code == 0; }
+};
+
+// A host action as it is persisted and audited (who, what, whom, when).
+struct HostActionRecord {
+  v1::HostActionEvent event;
+  std::string actor_subject;
+  std::string target_subject;
+  ModerationState state;  // after the action
+};
 
 struct RoomStats {
   uint64_t media_in = 0;
@@ -106,6 +151,10 @@ struct RoomStats {
   uint64_t tracks_not_granted = 0;         // PublishTrack (or announced tracks) refused
   uint64_t subscriptions_not_granted = 0;  // UpdateSubscriptions refused
   uint64_t chat_not_granted = 0;           // SendChat refused (also counted in chat_refused)
+  // Host actions and the waiting room (docs/PROTOCOL.md §14).
+  uint64_t host_actions = 0;          // carried out
+  uint64_t host_actions_refused = 0;  // answered with Refused (or an HTTP error)
+  uint64_t media_forced_off = 0;      // frames dropped: a host muted or stopped that source
 };
 
 class Room;
@@ -132,6 +181,20 @@ class RoomObserver {
   // has a remote member, like on_local_media).
   virtual void on_local_chat(const Room& /*room*/, const v1::ChatMessage& /*message*/) {}
   virtual void on_local_reaction(const Room& /*room*/, const v1::Reaction& /*reaction*/) {}
+  // Host actions (room_host_remote.cpp): one carried out here, with the state after it (called
+  // only while the room has a remote member), and one for a member `owner_node` owns.
+  virtual void on_local_host_event(const Room& /*room*/, const v1::HostClusterEvent& /*event*/) {}
+  virtual void on_remote_host_action(const Room& /*room*/, uint64_t /*owner_node*/,
+                                     const v1::HostRemoteAction& /*action*/) {}
+};
+
+// Persists what host actions change (settings, host, co-hosts, bars, the end) and the audit
+// trail. Called synchronously on the room's thread after every action carried out here; the
+// implementation must hand blocking work to another thread.
+class ModerationObserver {
+ public:
+  virtual ~ModerationObserver() = default;
+  virtual void on_host_action(const Room& room, const HostActionRecord& record) = 0;
 };
 
 // A participant connected to another server node, as that node announced it.
@@ -158,6 +221,7 @@ class Room {
   // Control messages each new member may send (docs/PROTOCOL.md §4a); before the first join.
   void set_control_rate(ControlRate rate) { control_rate_ = rate; }
   void set_forwarding(ForwardingConfig config) { forwarding_ = config; }
+  void set_moderation_observer(ModerationObserver* observer) { moderation_ = observer; }
   Room(const Room&) = delete;
   Room& operator=(const Room&) = delete;
 
@@ -217,6 +281,26 @@ class Room {
   void merge_chat_history(std::span<const v1::ChatMessage> messages);
   const ChatHistory& chat_history() const { return chat_; }
 
+  // --- Meeting settings, host actions and the waiting room (room_host.cpp, PROTOCOL.md §14). ---
+  // The store's state (on creation, after a join API call, from another node). Admitted members
+  // keep their roles; joins from now on follow it.
+  void apply_moderation_state(const ModerationState& state);
+  const ModerationState& moderation_state() const { return moderation_state_; }
+  bool moderation_known() const { return settings_known_; }
+  // A host action from the control channel or the REST API; enforced here, for both.
+  HostResult host_request(const HostActor& actor, const v1::HostRequest& request);
+  HostResult update_settings(const HostActor& actor, const v1::HostUpdateSettings& update);
+  // The actor a room token stands for (REST): its live member if it is here, else its standing
+  // role from the token and what the room knows of the host and co-hosts.
+  HostActor actor_for(const Identity& identity) const;
+  // Waiting participants, in arrival order (hosts and co-hosts see this list).
+  std::vector<v1::Participant> waiting_list() const;
+  bool ended() const { return moderation_state_.ended; }
+  // From other nodes (room_host_remote.cpp): an action for a member of this node, and an action
+  // carried out on another node with the meeting's state after it.
+  void on_remote_host_action(const v1::HostRemoteAction& action, uint64_t origin_node);
+  void on_host_cluster_event(const v1::HostClusterEvent& event, uint64_t origin_node);
+
   std::size_t local_member_count() const;
   std::size_t remote_member_count() const { return remote_count_; }
   // Local members (connected or in grace) with their claim times, for a snapshot to other nodes.
@@ -269,6 +353,13 @@ class Room {
     TokenBucket reaction_budget{limits::kReactionBurst, limits::kReactionRatePerSecond};
     // Sources (bit = TrackSource) whose ungranted media was already answered with one Refused.
     uint32_t refused_sources = 0;
+    std::string subject;  // Identity::subject
+    // The role it gets when a host admits it from the waiting room.
+    v1::ParticipantRole admitted_role = v1::PARTICIPANT_ROLE_PARTICIPANT;
+    // Sources a host turned off: not forwarded until the member turns them on itself.
+    bool forced_mic_off = false;
+    bool forced_camera_off = false;
+    bool forced_screen_off = false;
   };
 
   Member* find(uint64_t participant_id);
@@ -319,6 +410,29 @@ class Room {
   void send_chat_history(Member& member);
   uint64_t new_chat_message_id();
   void roster_changed();
+  // Host actions and the waiting room (room_host.cpp).
+  v1::ParticipantRole standing_role(const Identity& identity) const;
+  bool must_wait(const Identity& identity, v1::ParticipantRole standing) const;
+  std::size_t admitted_count() const;
+  // Tells everyone about `about` (ParticipantJoined/Updated/Left); about a waiting member, only
+  // hosts and co-hosts hear, as a new WaitingList.
+  void announce_member(const Member& about, const v1::Control& control, uint64_t except);
+  void send_waiting_list();
+  void admit(Member& member);
+  void close_member(Member& member, v1::LeaveReason reason, uint32_t code, std::string_view why);
+  void force_off(Member& member, v1::HostActionKind action);
+  bool forced_off(const Member& sender, const PublishedTrack& track) const;
+  void clear_forced_on_unmute(Member& member, const v1::MediaState& state);
+  void set_role(Member& member, v1::ParticipantRole role);
+  HostResult act_on_member(const HostActor& actor, const v1::HostRequest& request,
+                           v1::HostActionEvent& event, std::string& target_subject);
+  HostResult finish_host_action(const HostActor& actor, v1::HostActionEvent event,
+                                std::string target_subject);
+  void end_meeting();
+  void mute_all_local(v1::ParticipantRole actor_role);
+  void follow_moderation_roles();
+  void publish_host_event(const v1::HostActionEvent& event);
+  void handle_host_control(Member& member, const v1::Control& control);
   bool is_remote(const Member& member) const { return member.node_id != 0; }
   void fan_out(const FrameRef& frame, const Member* sender);
   bool drop_if_oversized_audio(const FrameRef& frame);
@@ -349,6 +463,12 @@ class Room {
   ChatHistory chat_;
   std::mt19937_64 chat_ids_{std::random_device{}()};
   uint64_t last_hand_raised_us_ = 0;  // hands raised here are strictly ordered
+  ModerationObserver* moderation_ = nullptr;
+  ModerationState moderation_state_;
+  bool settings_known_ = false;  // apply_moderation_state() was called (else tokens decide)
+  // Identities barred while this room lived (the store keeps them for later joins), at most
+  // limits::kMaxBarredPerMeeting.
+  std::vector<std::string> barred_subjects_;
   RoomStats stats_;
 };
 

@@ -73,7 +73,8 @@ void Room::unpublish_track(Member& publisher, uint32_t track_id) {
 void Room::tracks_changed(Member& publisher) {
   publisher.info.clear_tracks();
   for (const PublishedTrack& track : publisher.tracks) *publisher.info.add_tracks() = track.info;
-  broadcast_control(participant_updated_control(publisher.info), publisher.info.participant_id());
+  announce_member(publisher, participant_updated_control(publisher.info),
+                  publisher.info.participant_id());
   local_member_changed(publisher);
   roster_changed();
   mark_allocation_dirty();

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "common/close_codes.hpp"
+#include "server/room/permissions.hpp"
 #include "server/room/room.hpp"
 
 namespace vc::room {
@@ -93,7 +94,7 @@ void Room::upsert_remote_member(const RemoteMember& remote) {
     ++remote_count_;
     v1::Control control;
     *control.mutable_participant_joined()->mutable_participant() = remote.info;
-    broadcast_control(control, id);
+    announce_member(*members_.back(), control, id);
     roster_changed();
     return;
   }
@@ -118,7 +119,7 @@ void Room::upsert_remote_member(const RemoteMember& remote) {
     const bool changed = !same_participant(member->info, remote.info);
     member->info = remote.info;
     sync_remote_tracks(*member);
-    if (changed) broadcast_control(participant_control_updated(member->info), id);
+    if (changed) announce_member(*member, participant_control_updated(member->info), id);
     roster_changed();
     return;
   }
@@ -132,9 +133,18 @@ void Room::upsert_remote_member(const RemoteMember& remote) {
   const bool was_lost = member->grace_deadline.has_value();
   member->grace_deadline.reset();
   if (same_participant(member->info, remote.info) && !was_lost) return;
+  const bool admitted_now = is_waiting(member->info) && !is_waiting(remote.info);
   member->info = remote.info;
   sync_remote_tracks(*member);
-  broadcast_control(participant_control_updated(member->info), id);
+  if (admitted_now) {
+    // Admitted on its node: the others meet it now, and it leaves the waiting list.
+    v1::Control joined;
+    *joined.mutable_participant_joined()->mutable_participant() = member->info;
+    broadcast_control(joined, id);
+    send_waiting_list();
+  } else {
+    announce_member(*member, participant_control_updated(member->info), id);
+  }
   roster_changed();
 }
 
@@ -175,7 +185,8 @@ void Room::remote_node_lost(uint64_t node_id, std::chrono::milliseconds grace) {
     if (member->node_id != node_id || member->grace_deadline) continue;
     member->grace_deadline = deadline;
     member->info.set_connection_state(v1::CONNECTION_STATE_RECONNECTING);
-    broadcast_control(participant_control_updated(member->info), member->info.participant_id());
+    announce_member(*member, participant_control_updated(member->info),
+                    member->info.participant_id());
     changed = true;
   }
   if (changed) roster_changed();

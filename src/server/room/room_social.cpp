@@ -6,24 +6,13 @@
 #include "server/room/chat_text.hpp"
 #include "server/room/permissions.hpp"
 #include "server/room/room.hpp"
+#include "server/room/wall_clock.hpp"
 
 namespace vc::room {
 
 namespace {
 
 constexpr uint64_t kMessageIdMask = (uint64_t{1} << 53) - 1;  // exact as a JavaScript number
-
-uint64_t wall_ms() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
-
-uint64_t wall_us() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
 
 v1::Control chat_control(const v1::ChatMessage& message) {
   v1::Control control;
@@ -153,7 +142,7 @@ void Room::handle_raise_hand(Member& member, bool raised) {
   // Everyone, the member itself included: its copy tells it the time that orders the hands.
   v1::Control control;
   *control.mutable_participant_updated()->mutable_participant() = member.info;
-  broadcast_control(control, 0);
+  announce_member(member, control, 0);
   local_member_changed(member);
   roster_changed();
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "server/store/migrations.hpp"
+#include "server/store/store_sql.hpp"
 
 namespace vc::store {
 
@@ -186,46 +187,94 @@ std::optional<MeetingInfo> PostgresMeetingStore::find_meeting(const std::string&
   });
 }
 
-JoinOutcome PostgresMeetingStore::record_join(const std::string& meeting_id,
-                                              uint64_t participant_id,
-                                              const std::string& display_name, int64_t now) {
+namespace {
+
+// store_sql.hpp's interface over this connection (the caller holds the mutex).
+class PostgresSql final : public Sql {
+ public:
+  explicit PostgresSql(PGconn* conn) : conn_(conn) {}
+  int64_t exec(std::string_view sql, const std::vector<std::string>& params) override {
+    return affected_rows(run(conn_, std::string(sql), params));
+  }
+  std::vector<SqlRow> query(std::string_view sql, const std::vector<std::string>& params) override {
+    Result result = run(conn_, std::string(sql), params);
+    std::vector<SqlRow> rows;
+    const int count = PQntuples(result.get());
+    const int columns = PQnfields(result.get());
+    for (int r = 0; r < count; ++r) {
+      SqlRow& row = rows.emplace_back();
+      for (int c = 0; c < columns; ++c) {
+        if (PQgetisnull(result.get(), r, c)) {
+          row.emplace_back(std::nullopt);
+        } else {
+          row.emplace_back(PQgetvalue(result.get(), r, c));
+        }
+      }
+    }
+    return rows;
+  }
+
+ private:
+  PGconn* conn_;
+};
+
+}  // namespace
+
+template <typename Fn>
+auto PostgresMeetingStore::in_transaction(Fn&& fn) {
   std::lock_guard lock(mutex_);
   return with_connection([&](PGconn* conn) {
-    return record_join_tx(conn, meeting_id, participant_id, display_name, now);
+    Transaction tx(conn);
+    PostgresSql sql(conn);
+    auto result = fn(sql);
+    tx.commit();
+    return result;
   });
 }
 
-JoinOutcome PostgresMeetingStore::record_join_tx(PGconn* conn, const std::string& meeting_id,
-                                                 uint64_t participant_id,
-                                                 const std::string& display_name, int64_t now) {
-  const std::string pid = std::to_string(static_cast<int64_t>(participant_id));
-  const std::string when = std::to_string(now);
-  Transaction tx(conn);
-  run(conn,
-      "INSERT INTO meetings (meeting_id, created_at) VALUES ($1, $2) "
-      "ON CONFLICT (meeting_id) DO NOTHING",
-      {meeting_id, when});
-  // Under READ COMMITTED a concurrent joiner on another node waits for our row lock, then sees
-  // the host already set: exactly one first joiner becomes host.
-  Result host = run(conn,
-                    "UPDATE meetings SET host_participant_id = $1 "
-                    "WHERE meeting_id = $2 AND host_participant_id IS NULL",
-                    {pid, meeting_id});
-  JoinOutcome outcome;
-  outcome.is_host = affected_rows(host) == 1;
-  run(conn,
-      "UPDATE meetings SET join_count = join_count + 1, last_joined_at = $1 "
-      "WHERE meeting_id = $2",
-      {when, meeting_id});
-  run(conn,
-      "INSERT INTO meeting_joins (meeting_id, participant_id, display_name, role, joined_at) "
-      "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (meeting_id, participant_id) DO NOTHING",
-      {meeting_id, pid, display_name, outcome.is_host ? "host" : "participant", when});
-  Result created = run(conn, "SELECT created_at FROM meetings WHERE meeting_id = $1", {meeting_id});
-  if (PQntuples(created.get()) == 1)
-    outcome.created_at = std::atoll(PQgetvalue(created.get(), 0, 0));
-  tx.commit();
-  return outcome;
+JoinOutcome PostgresMeetingStore::record_join(const std::string& meeting_id,
+                                              uint64_t participant_id,
+                                              const std::string& display_name, int64_t now,
+                                              const std::string& subject) {
+  return in_transaction([&](Sql& sql) {
+    return record_join_sql(sql, meeting_id, participant_id, display_name, now, subject);
+  });
+}
+
+std::optional<MeetingModeration> PostgresMeetingStore::moderation(const std::string& meeting_id) {
+  return in_transaction([&](Sql& sql) { return load_moderation_sql(sql, meeting_id); });
+}
+
+void PostgresMeetingStore::save_moderation(const std::string& meeting_id,
+                                           const MeetingModeration& m) {
+  in_transaction([&](Sql& sql) {
+    save_moderation_sql(sql, meeting_id, m);
+    return true;
+  });
+}
+
+void PostgresMeetingStore::bar(const std::string& meeting_id, const std::string& subject,
+                               const std::string& barred_by, int64_t now) {
+  in_transaction([&](Sql& sql) {
+    bar_sql(sql, meeting_id, subject, barred_by, now);
+    return true;
+  });
+}
+
+bool PostgresMeetingStore::is_barred(const std::string& meeting_id, const std::string& subject) {
+  return in_transaction([&](Sql& sql) { return is_barred_sql(sql, meeting_id, subject); });
+}
+
+void PostgresMeetingStore::record_audit(const AuditEntry& entry) {
+  in_transaction([&](Sql& sql) {
+    record_audit_sql(sql, entry);
+    return true;
+  });
+}
+
+std::vector<AuditEntry> PostgresMeetingStore::audit(const std::string& meeting_id,
+                                                    std::size_t limit) {
+  return in_transaction([&](Sql& sql) { return audit_sql(sql, meeting_id, limit); });
 }
 
 }  // namespace vc::store

@@ -28,7 +28,15 @@ class PostgresMeetingStore final : public MeetingStore {
   bool create_meeting(const std::string& meeting_id, int64_t now) override;
   std::optional<MeetingInfo> find_meeting(const std::string& meeting_id) override;
   JoinOutcome record_join(const std::string& meeting_id, uint64_t participant_id,
-                          const std::string& display_name, int64_t now) override;
+                          const std::string& display_name, int64_t now,
+                          const std::string& subject = {}) override;
+  std::optional<MeetingModeration> moderation(const std::string& meeting_id) override;
+  void save_moderation(const std::string& meeting_id, const MeetingModeration& m) override;
+  void bar(const std::string& meeting_id, const std::string& subject, const std::string& barred_by,
+           int64_t now) override;
+  bool is_barred(const std::string& meeting_id, const std::string& subject) override;
+  void record_audit(const AuditEntry& entry) override;
+  std::vector<AuditEntry> audit(const std::string& meeting_id, std::size_t limit) override;
   int schema_version() override;
 
  private:
@@ -38,9 +46,9 @@ class PostgresMeetingStore final : public MeetingStore {
   // Runs fn(connection), once more on a fresh connection if the old one turned out broken.
   template <typename Fn>
   auto with_connection(Fn&& fn);
-  JoinOutcome record_join_tx(pg_conn* conn, const std::string& meeting_id,
-                             uint64_t participant_id, const std::string& display_name,
-                             int64_t now);
+  // Runs fn(Sql&) under the mutex, in a transaction, reconnecting once like with_connection.
+  template <typename Fn>
+  auto in_transaction(Fn&& fn);
 
   std::string url_;
   std::mutex mutex_;

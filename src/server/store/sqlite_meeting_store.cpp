@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "server/store/migrations.hpp"
+#include "server/store/store_sql.hpp"
 
 namespace vc::store {
 
@@ -41,8 +42,8 @@ class Statement {
         rc = sqlite3_bind_int64(stmt_, index, *i);
       } else {
         const auto& s = std::get<std::string>(value);
-        rc = sqlite3_bind_text(stmt_, index, s.data(), static_cast<int>(s.size()),
-                               SQLITE_TRANSIENT);
+        rc =
+            sqlite3_bind_text(stmt_, index, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
       }
       if (rc != SQLITE_OK) throw StoreError(std::string("sqlite bind: ") + sqlite3_errmsg(db_));
       ++index;
@@ -68,6 +69,17 @@ class Statement {
   }
 
   int64_t column_int(int i) { return sqlite3_column_int64(stmt_, i); }
+  int column_count() { return sqlite3_column_count(stmt_); }
+  std::optional<std::string> column_opt(int i) {
+    if (sqlite3_column_type(stmt_, i) == SQLITE_NULL) return std::nullopt;
+    return column_text(i);
+  }
+  void bind_text(int index, const std::string& s) {
+    if (sqlite3_bind_text(stmt_, index, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT) !=
+        SQLITE_OK) {
+      throw StoreError(std::string("sqlite bind: ") + sqlite3_errmsg(db_));
+    }
+  }
   std::string column_text(int i) {
     const auto* text = sqlite3_column_text(stmt_, i);
     return text ? std::string(reinterpret_cast<const char*>(text)) : std::string();
@@ -146,7 +158,9 @@ SqliteMeetingStore::SqliteMeetingStore(const std::string& path) {
   migrate();
 }
 
-SqliteMeetingStore::~SqliteMeetingStore() { sqlite3_close(db_); }
+SqliteMeetingStore::~SqliteMeetingStore() {
+  sqlite3_close(db_);
+}
 
 int SqliteMeetingStore::current_version() {
   Statement query(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
@@ -201,41 +215,91 @@ std::optional<MeetingInfo> SqliteMeetingStore::find_meeting(const std::string& m
   return info;
 }
 
-JoinOutcome SqliteMeetingStore::record_join(const std::string& meeting_id,
-                                            uint64_t participant_id,
-                                            const std::string& display_name, int64_t now) {
+namespace {
+
+// store_sql.hpp's interface over this connection (the caller holds the mutex).
+class SqliteSql final : public Sql {
+ public:
+  explicit SqliteSql(sqlite3* db) : db_(db) {}
+  int64_t exec(std::string_view sql, const std::vector<std::string>& params) override {
+    Statement statement(db_, sql);
+    bind(statement, params);
+    while (statement.step()) {
+    }
+    return sqlite3_changes(db_);
+  }
+  std::vector<SqlRow> query(std::string_view sql, const std::vector<std::string>& params) override {
+    Statement statement(db_, sql);
+    bind(statement, params);
+    std::vector<SqlRow> rows;
+    while (statement.step()) {
+      SqlRow& row = rows.emplace_back();
+      for (int i = 0; i < statement.column_count(); ++i) row.push_back(statement.column_opt(i));
+    }
+    return rows;
+  }
+
+ private:
+  static void bind(Statement& statement, const std::vector<std::string>& params) {
+    int index = 1;
+    for (const std::string& param : params) statement.bind_text(index++, param);
+  }
+  sqlite3* db_;
+};
+
+}  // namespace
+
+JoinOutcome SqliteMeetingStore::record_join(const std::string& meeting_id, uint64_t participant_id,
+                                            const std::string& display_name, int64_t now,
+                                            const std::string& subject) {
   std::lock_guard lock(mutex_);
-  const auto pid = static_cast<int64_t>(participant_id);
   Transaction tx(db_);
-  Statement(db_,
-            "INSERT INTO meetings (meeting_id, created_at) VALUES ($1, $2) "
-            "ON CONFLICT (meeting_id) DO NOTHING")
-      .bind({meeting_id, now})
-      .step();
-  Statement(db_,
-            "UPDATE meetings SET host_participant_id = $1 "
-            "WHERE meeting_id = $2 AND host_participant_id IS NULL")
-      .bind({pid, meeting_id})
-      .step();
-  JoinOutcome outcome;
-  outcome.is_host = sqlite3_changes(db_) == 1;
-  Statement(db_,
-            "UPDATE meetings SET join_count = join_count + 1, last_joined_at = $1 "
-            "WHERE meeting_id = $2")
-      .bind({now, meeting_id})
-      .step();
-  Statement(db_,
-            "INSERT INTO meeting_joins (meeting_id, participant_id, display_name, role, joined_at) "
-            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (meeting_id, participant_id) DO NOTHING")
-      .bind({meeting_id, pid, display_name,
-             std::string(outcome.is_host ? "host" : "participant"), now})
-      .step();
-  Statement created(db_, "SELECT created_at FROM meetings WHERE meeting_id = $1");
-  created.bind({meeting_id}).read_one([&](Statement& row) {
-    outcome.created_at = row.column_int(0);
-  });
+  SqliteSql sql(db_);
+  JoinOutcome outcome =
+      record_join_sql(sql, meeting_id, participant_id, display_name, now, subject);
   tx.commit();
   return outcome;
+}
+
+std::optional<MeetingModeration> SqliteMeetingStore::moderation(const std::string& meeting_id) {
+  std::lock_guard lock(mutex_);
+  SqliteSql sql(db_);
+  return load_moderation_sql(sql, meeting_id);
+}
+
+void SqliteMeetingStore::save_moderation(const std::string& meeting_id,
+                                         const MeetingModeration& m) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  SqliteSql sql(db_);
+  save_moderation_sql(sql, meeting_id, m);
+  tx.commit();
+}
+
+void SqliteMeetingStore::bar(const std::string& meeting_id, const std::string& subject,
+                             const std::string& barred_by, int64_t now) {
+  std::lock_guard lock(mutex_);
+  SqliteSql sql(db_);
+  bar_sql(sql, meeting_id, subject, barred_by, now);
+}
+
+bool SqliteMeetingStore::is_barred(const std::string& meeting_id, const std::string& subject) {
+  std::lock_guard lock(mutex_);
+  SqliteSql sql(db_);
+  return is_barred_sql(sql, meeting_id, subject);
+}
+
+void SqliteMeetingStore::record_audit(const AuditEntry& entry) {
+  std::lock_guard lock(mutex_);
+  SqliteSql sql(db_);
+  record_audit_sql(sql, entry);
+}
+
+std::vector<AuditEntry> SqliteMeetingStore::audit(const std::string& meeting_id,
+                                                  std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  SqliteSql sql(db_);
+  return audit_sql(sql, meeting_id, limit);
 }
 
 }  // namespace vc::store

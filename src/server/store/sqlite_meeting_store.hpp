@@ -23,7 +23,15 @@ class SqliteMeetingStore final : public MeetingStore {
   bool create_meeting(const std::string& meeting_id, int64_t now) override;
   std::optional<MeetingInfo> find_meeting(const std::string& meeting_id) override;
   JoinOutcome record_join(const std::string& meeting_id, uint64_t participant_id,
-                          const std::string& display_name, int64_t now) override;
+                          const std::string& display_name, int64_t now,
+                          const std::string& subject = {}) override;
+  std::optional<MeetingModeration> moderation(const std::string& meeting_id) override;
+  void save_moderation(const std::string& meeting_id, const MeetingModeration& m) override;
+  void bar(const std::string& meeting_id, const std::string& subject, const std::string& barred_by,
+           int64_t now) override;
+  bool is_barred(const std::string& meeting_id, const std::string& subject) override;
+  void record_audit(const AuditEntry& entry) override;
+  std::vector<AuditEntry> audit(const std::string& meeting_id, std::size_t limit) override;
   int schema_version() override;
 
  private:

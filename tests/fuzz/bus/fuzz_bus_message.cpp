@@ -87,6 +87,22 @@ void check_decoders(const bus::MessageHeader& header) {
       }
       break;
     }
+    case bus::MessageType::kHostClusterEvent: {
+      v1::HostClusterEvent event;
+      if (bus::decode_host_cluster_event(header.body, event) &&
+          header.body.size() > limits::kMaxEnvelopeBytes) {
+        abort();
+      }
+      break;
+    }
+    case bus::MessageType::kHostRemoteAction: {
+      v1::HostRemoteAction action;
+      if (bus::decode_host_remote_action(header.body, action) &&
+          action.request().target_participant_id() == 0) {
+        abort();
+      }
+      break;
+    }
     default:
       break;
   }

@@ -101,6 +101,89 @@ TEST_P(StoreConformance, ConcurrentFirstJoinsElectExactlyOneHost) {
   EXPECT_EQ(store_->find_meeting("race")->join_count, 8u);
 }
 
+// Meeting settings, host and bars (docs/PROTOCOL.md §14): the host's subject is host again after
+// the store is reopened (a restart) and from another store on the same database (another node).
+TEST_P(StoreConformance, HostSubjectSurvivesReopenAndOtherNodes) {
+  const auto first = store_->record_join("keep", 1, "Hana", 10, "guest:hana");
+  EXPECT_TRUE(first.is_host);
+  EXPECT_EQ(first.moderation.host_subject, "guest:hana");
+  EXPECT_FALSE(store_->record_join("keep", 2, "Pia", 11, "guest:pia").is_host);
+  store_.reset();
+  auto reopened = make_();
+  const auto back = reopened->record_join("keep", 3, "Hana", 12, "guest:hana");
+  EXPECT_TRUE(back.is_host) << "a new participant id, the same subject";
+  auto other_node = make_();
+  EXPECT_FALSE(other_node->record_join("keep", 4, "Pia", 13, "guest:pia").is_host);
+  EXPECT_TRUE(other_node->record_join("keep", 5, "Hana", 14, "guest:hana").is_host);
+}
+
+TEST_P(StoreConformance, SettingsCoHostsAndTheEndAreSavedAndReadBack) {
+  store_->record_join("cfg", 1, "Hana", 10, "guest:hana");
+  store::MeetingModeration m = *store_->moderation("cfg");
+  EXPECT_FALSE(m.waiting_room);
+  m.waiting_room = true;
+  m.locked = true;
+  m.e2ee_required = true;
+  m.max_participants = 25;
+  m.co_host_subjects = {"guest:co"};
+  store_->save_moderation("cfg", m);
+  auto other_node = make_();
+  const auto read = other_node->moderation("cfg");
+  ASSERT_TRUE(read);
+  EXPECT_TRUE(read->waiting_room);
+  EXPECT_TRUE(read->locked);
+  EXPECT_TRUE(read->e2ee_required);
+  EXPECT_EQ(read->max_participants, 25u);
+  EXPECT_EQ(read->co_host_subjects, std::vector<std::string>{"guest:co"});
+  const auto co = other_node->record_join("cfg", 2, "Cleo", 11, "guest:co");
+  EXPECT_TRUE(co.is_co_host);
+  EXPECT_TRUE(co.moderation.waiting_room);
+  // Ended: others are turned away without a join being recorded; the host's return reopens it.
+  m.ended = true;
+  store_->save_moderation("cfg", m);
+  const uint64_t joins = store_->find_meeting("cfg")->join_count;
+  EXPECT_TRUE(store_->record_join("cfg", 3, "Pia", 12, "guest:pia").ended);
+  EXPECT_EQ(store_->find_meeting("cfg")->join_count, joins);
+  const auto host = store_->record_join("cfg", 4, "Hana", 13, "guest:hana");
+  EXPECT_FALSE(host.ended);
+  EXPECT_TRUE(host.is_host);
+  EXPECT_FALSE(store_->moderation("cfg")->ended);
+  EXPECT_FALSE(store_->moderation("nope").has_value());
+}
+
+TEST_P(StoreConformance, BarredSubjectsCannotJoinAndTheAuditKeepsWhoDidWhat) {
+  store_->record_join("bar", 1, "Hana", 10, "guest:hana");
+  store_->record_join("bar", 2, "Pia", 11, "guest:pia");
+  EXPECT_FALSE(store_->is_barred("bar", "guest:pia"));
+  store_->bar("bar", "guest:pia", "guest:hana", 12);
+  store_->bar("bar", "guest:pia", "guest:hana", 13);  // idempotent
+  EXPECT_TRUE(store_->is_barred("bar", "guest:pia"));
+  EXPECT_TRUE(make_()->record_join("bar", 3, "Pia", 14, "guest:pia").barred);
+  EXPECT_FALSE(store_->record_join("other", 3, "Pia", 14, "guest:pia").barred)
+      << "a bar is for one meeting";
+  for (int i = 0; i < 3; ++i) {
+    store::AuditEntry entry;
+    entry.meeting_id = "bar";
+    entry.at_ms = 1000 + i;
+    entry.actor_participant_id = 1;
+    entry.actor_subject = "guest:hana";
+    entry.actor_name = "Hana";
+    entry.action = i == 0 ? "mute_mic" : i == 1 ? "remove" : "lock";
+    entry.target_participant_id = i == 2 ? 0 : 2;
+    entry.target_name = i == 2 ? "" : "Pia";
+    entry.detail = i == 1 ? "barred" : "";
+    store_->record_audit(entry);
+  }
+  const auto entries = make_()->audit("bar", 2);
+  ASSERT_EQ(entries.size(), 2u) << "the newest two, oldest first";
+  EXPECT_EQ(entries[0].action, "remove");
+  EXPECT_EQ(entries[0].detail, "barred");
+  EXPECT_EQ(entries[0].target_name, "Pia");
+  EXPECT_EQ(entries[0].actor_subject, "guest:hana");
+  EXPECT_EQ(entries[1].action, "lock");
+  EXPECT_EQ(entries[1].at_ms, 1002);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 

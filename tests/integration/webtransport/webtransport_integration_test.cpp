@@ -41,6 +41,11 @@ struct Inbox {
   std::condition_variable changed;
   bool join_accepted = false;
   uint64_t self_id = 0;
+  // Host powers (PROTOCOL.md §14): the last JoinAccepted's role and roster, settings seen.
+  int join_accepted_count = 0;
+  v1::ParticipantRole self_role = v1::PARTICIPANT_ROLE_UNSPECIFIED;
+  int roster_size = 0;
+  bool waiting_room_on = false;
   std::vector<std::pair<v1::MediaHeader, std::string>> media;
   int datagram_media = 0;
   void add(const DecodedEnvelope& envelope, bool datagram) {
@@ -48,7 +53,13 @@ struct Inbox {
     if (envelope.body == DecodedEnvelope::Body::kControl) {
       if (envelope.control.has_join_accepted()) {
         join_accepted = true;
+        ++join_accepted_count;
         self_id = envelope.control.join_accepted().participant_id();
+        self_role = envelope.control.join_accepted().self().role();
+        roster_size = envelope.control.join_accepted().roster_size();
+      }
+      if (envelope.control.has_meeting_settings()) {
+        waiting_room_on = envelope.control.meeting_settings().waiting_room();
       }
     } else {
       media.emplace_back(envelope.header,
@@ -223,6 +234,67 @@ TEST_F(WebTransportIntegration, WebTransportAndWebSocketParticipantsExchangeMedi
   }
   client.close(0, "bye");
   client.poll(2s, [&] { return client.state() == wt::ClientState::kClosed; });
+}
+
+// The waiting room over WebTransport (PROTOCOL.md §14.3): a waiting participant receives zero media
+// bytes (counted at its WebTransport client) until the host admits it, then media flows.
+TEST_F(WebTransportIntegration, WaitingParticipantReceivesNoMediaUntilAdmitted) {
+  const Join host_join = join(server, "wt-wait", "Host");
+  WebSocketParticipant host(server, host_join.token);
+  host.send(encode_control(hello("ws-host")));
+  host.send(encode_control(publish(v1::MEDIA_KIND_AUDIO)));
+  v1::Control settings;
+  settings.mutable_host_update_settings()->set_waiting_room(true);
+  host.send(encode_control(settings));
+  {
+    std::unique_lock lock(host.inbox.mutex);
+    ASSERT_TRUE(host.inbox.changed.wait_for(lock, 5s, [&] { return host.inbox.waiting_room_on; }));
+  }
+  const Join wt_join = join(server, "wt-wait", "Waiter");
+  wt::WebTransportClient client(wt_options(server, wt_join, "/wt?token=" + wt_join.token));
+  Inbox inbox;
+  std::size_t media_bytes_while_waiting = 0;
+  bool admitted = false;
+  client.on_envelope([&](const DecodedEnvelope& envelope, bool datagram) {
+    if (envelope.body == DecodedEnvelope::Body::kMedia && !admitted) {
+      media_bytes_while_waiting += envelope.payload.size();
+    }
+    inbox.add(envelope, datagram);
+  });
+  ASSERT_TRUE(client.start());
+  client.poll(5s, [&] { return client.state() != wt::ClientState::kConnecting; });
+  ASSERT_EQ(client.state(), wt::ClientState::kEstablished);
+  ASSERT_TRUE(client.send_control(hello("wt-waiter")));
+  client.poll(5s, [&] { return inbox.join_accepted; });
+  ASSERT_EQ(inbox.self_role, v1::PARTICIPANT_ROLE_WAITING);
+  EXPECT_EQ(inbox.roster_size, 0) << "no roster in the waiting room";
+
+  // The host talks (sequences 0..9), then admits, then talks on (10..19).
+  const std::string audio(160, 'a');
+  const auto talk = [&](uint32_t from, uint32_t to) {
+    for (uint32_t i = from; i < to; ++i) {
+      host.send(encode_media(media_header(v1::MEDIA_KIND_AUDIO, i, false),
+                             {reinterpret_cast<const uint8_t*>(audio.data()), audio.size()}));
+    }
+  };
+  talk(0, 10);
+  v1::Control admit;
+  admit.mutable_host_request()->set_action(v1::HOST_ACTION_ADMIT);
+  admit.mutable_host_request()->set_target_participant_id(wt_join.participant_id);
+  host.send(encode_control(admit));
+  client.poll(5s, [&] { return inbox.join_accepted_count == 2; });
+  ASSERT_EQ(inbox.join_accepted_count, 2) << "admitted: a second JoinAccepted";
+  EXPECT_EQ(inbox.self_role, v1::PARTICIPANT_ROLE_PARTICIPANT);
+  EXPECT_EQ(inbox.roster_size, 1);
+  admitted = true;
+  talk(10, 30);
+  client.poll(5s, [&] { return inbox.media_count(v1::MEDIA_KIND_AUDIO) > 0; });
+  EXPECT_GT(inbox.media_count(v1::MEDIA_KIND_AUDIO), 0u) << "media flows once admitted";
+  EXPECT_EQ(media_bytes_while_waiting, 0u) << "nothing while waiting";
+  std::lock_guard lock(inbox.mutex);
+  for (const auto& [header, payload] : inbox.media) {
+    EXPECT_GE(header.sequence(), 10u) << "no frame the host sent while it waited";
+  }
 }
 
 int connect_status(const testing::ServerProcess& server, const Join& joined,

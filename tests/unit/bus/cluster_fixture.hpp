@@ -100,11 +100,13 @@ class Node : public RoomDirectory {
     auto it = rooms.find(meeting);
     return it == rooms.end() ? nullptr : it->second.get();
   }
-  room::JoinResult join(Recorder& endpoint, uint64_t id, const std::string& name) {
+  room::JoinResult join(Recorder& endpoint, uint64_t id, const std::string& name,
+                        v1::ParticipantRole role = v1::PARTICIPANT_ROLE_PARTICIPANT,
+                        const std::string& subject = {}) {
     auto& slot = rooms["demo"];
     if (!slot) slot = std::make_unique<room::Room>("demo", now_, &cluster);
     room::JoinRequest request;
-    request.identity = room::Identity{id, name, v1::PARTICIPANT_ROLE_PARTICIPANT};
+    request.identity = room::Identity{id, name, role, subject};
     request.session_id = id * 100 + (++sessions_);
     return slot->join(endpoint, request);
   }

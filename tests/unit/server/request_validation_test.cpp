@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "server/http/request_validation.hpp"
+
+#include <gtest/gtest.h>
 
 namespace vc::http {
 namespace {
@@ -57,8 +57,20 @@ TEST(RequestValidation, JoinBodies) {
   const auto ok = parse_join_request(R"({"display_name":" Ada ","extra":1})");
   ASSERT_TRUE(ok.body);
   EXPECT_EQ(ok.body->display_name, "Ada");
-  for (const char* bad : {"", "null", "[]", "{}", R"({"display_name":5})",
-                          R"({"display_name":""})", "{\"display_name\":\"a\"", "not json"}) {
+  EXPECT_TRUE(ok.body->identity_key.empty());
+  const auto keyed =
+      parse_join_request(R"({"display_name":"Ada","identity_key":"abcDEF0123456789_-xy"})");
+  ASSERT_TRUE(keyed.body);
+  EXPECT_EQ(keyed.body->identity_key, "abcDEF0123456789_-xy");
+  for (const char* bad_key : {R"({"display_name":"Ada","identity_key":"short"})",
+                              R"({"display_name":"Ada","identity_key":5})",
+                              R"({"display_name":"Ada","identity_key":"has space 0123456789"})"}) {
+    const auto parsed = parse_join_request(bad_key);
+    EXPECT_FALSE(parsed.body) << bad_key;
+    EXPECT_FALSE(parsed.error.empty()) << bad_key;
+  }
+  for (const char* bad : {"", "null", "[]", "{}", R"({"display_name":5})", R"({"display_name":""})",
+                          "{\"display_name\":\"a\"", "not json"}) {
     const auto parsed = parse_join_request(bad);
     EXPECT_FALSE(parsed.body) << bad;
     EXPECT_FALSE(parsed.error.empty()) << bad;

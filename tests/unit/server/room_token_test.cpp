@@ -1,20 +1,22 @@
+#include "server/auth/room_token.hpp"
+
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include <gtest/gtest.h>
-
 #include "common/limits.hpp"
 #include "server/auth/left_participants.hpp"
-#include "server/auth/room_token.hpp"
 
 namespace vc::auth {
 namespace {
 
 namespace v1 = ::videocall::v1;
 
-std::vector<uint8_t> secret(uint8_t fill = 7) { return std::vector<uint8_t>(32, fill); }
+std::vector<uint8_t> secret(uint8_t fill = 7) {
+  return std::vector<uint8_t>(32, fill);
+}
 
 RoomClaims sample_claims() {
   RoomClaims claims;
@@ -61,6 +63,30 @@ TEST(RoomToken, IssueThenVerifyRoundTrips) {
   EXPECT_EQ(result.claims->display_name, claims.display_name);
   EXPECT_EQ(result.claims->role, v1::PARTICIPANT_ROLE_HOST);
   EXPECT_EQ(result.claims->expires_at, claims.expires_at);
+}
+
+TEST(RoomToken, SubjectRoundTripsAndGuestSubjectsAreKeyedAndStable) {
+  RoomTokenService tokens(secret());
+  RoomClaims claims = sample_claims();
+  EXPECT_FALSE(tokens.verify(tokens.issue(claims, 1'000'000), 1'000'010).claims->subject.size())
+      << "no sub claim: empty subject";
+  claims.subject = tokens.guest_subject("browser-key-0123456789");
+  EXPECT_EQ(claims.subject.rfind("guest:", 0), 0u);
+  EXPECT_EQ(claims.subject.size(), 6u + 32u);
+  EXPECT_TRUE(is_valid_subject(claims.subject));
+  const auto result = tokens.verify(tokens.issue(claims, 1'000'000), 1'000'010);
+  ASSERT_TRUE(result.claims) << to_string(result.error);
+  EXPECT_EQ(result.claims->subject, claims.subject);
+  // Same key, same subject; another key or another deployment's secret, another subject.
+  EXPECT_EQ(tokens.guest_subject("browser-key-0123456789"), claims.subject);
+  EXPECT_NE(tokens.guest_subject("browser-key-0123456780"), claims.subject);
+  EXPECT_NE(RoomTokenService(secret(8)).guest_subject("browser-key-0123456789"), claims.subject);
+  EXPECT_EQ(claims.subject.find("browser-key"), std::string::npos) << "the key is never shown";
+  for (const char* bad : {"", "has space", "quote\"", "new\nline"})
+    EXPECT_FALSE(is_valid_subject(bad));
+  EXPECT_FALSE(is_valid_subject(std::string(limits::kMaxSubjectBytes + 1, 'a')));
+  EXPECT_EQ(random_identity_key().size(), 32u);
+  EXPECT_NE(random_identity_key(), random_identity_key());
 }
 
 TEST(RoomToken, ExpiredAndFutureTokensAreRefused) {
@@ -146,8 +172,7 @@ TEST(RoomToken, AlgorithmConfusionIsRefused) {
   // alg none, with and without a trailing signature part.
   const std::string none = b64url(R"({"alg":"none","typ":"JWT"})");
   EXPECT_EQ(tokens.verify(none + "." + payload + ".", 1001).error, TokenError::kWrongAlgorithm);
-  EXPECT_EQ(tokens.verify(none + "." + payload + ".c2ln", 1001).error,
-            TokenError::kWrongAlgorithm);
+  EXPECT_EQ(tokens.verify(none + "." + payload + ".c2ln", 1001).error, TokenError::kWrongAlgorithm);
   // Other HMAC and asymmetric algorithms, even with "a" signature.
   for (const char* alg : {"HS384", "HS512", "RS256", "ES256", "hs256", "None"}) {
     const std::string header = b64url(std::string(R"({"alg":")") + alg + R"("})");
@@ -174,8 +199,8 @@ TEST(RoomToken, ShortSecretIsRejected) {
 }
 
 TEST(RoomTokenSecret, CreatedOnceWithOwnerOnlyPermissions) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("vc-secret-test-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("vc-secret-test-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "token_secret").string();
   std::filesystem::remove(path);

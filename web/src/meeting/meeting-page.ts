@@ -10,6 +10,8 @@ import { urlFlags } from '../settings';
 import { PrejoinPage, type PrejoinResult } from '../prejoin/prejoin-page';
 import { TabPresence } from '../prejoin/tab-presence';
 import { SocialFeatures } from '../features/social';
+import { HostFeatures, type MenuTarget } from '../features/host/host-features';
+import { hostEndCard, isHostEndCode, waitingCard } from '../features/host/host-screens';
 import { resetStats, stats } from '../stats';
 import { errorCard, warningStrip } from '../ui/banner';
 import { el } from '../ui/icons';
@@ -77,6 +79,18 @@ class MeetingPage {
     tileElement: (id) => (id === this.selfId ? this.self?.tile?.element : this.peers.get(id)?.tile.element) ?? null,
     setChatOpen: (open) => this.shell.setChatOpen(open),
   });
+  /** Host powers and the waiting room (PROTOCOL.md §14). */
+  private readonly host: HostFeatures = new HostFeatures({
+    send: (message) => this.session?.sendControl(message),
+    selfId: () => this.selfId,
+    tileElement: (id) => this.peers.get(id)?.tile.element ?? null,
+    toast: (message) => this.toasts.show(message),
+    forceOff: (source) => {
+      if (source === 'screen') this.publisher?.stopScreenShare();
+      else if (source === 'mic' ? this.micOn : this.cameraOn) void (source === 'mic' ? this.self?.toggleMic() : this.self?.toggleCamera());
+    },
+    unmute: () => void (this.micOn || this.self?.toggleMic()),
+  });
 
   constructor(
     private readonly root: HTMLElement,
@@ -95,7 +109,9 @@ class MeetingPage {
       stopScreenShare: () => this.publisher?.stopScreenShare(),
       toggleLayout: () => this.view.toggleMode(),
     }, this.social);
-    this.shell.element.append(this.toasts.element);
+    this.shell.element.append(this.toasts.element, this.host.dialogElement);
+    this.shell.notices.append(this.host.waitingStrip);
+    this.shell.addControl(this.host.settingsButton);
     this.presence = new TabPresence(meetingId, (inCall) => this.prejoin?.setOtherTab(inCall));
   }
 
@@ -207,11 +223,16 @@ class MeetingPage {
           chat: (messages, live) => this.social.chat(messages, live),
           reaction: (id, emoji) => this.social.reaction(id, emoji),
           refused: (code, message, request) => {
+            if (this.host.refused(code, message, request)) return;
             this.social.refused(code, message, request);
             // 4440-4442: a source our token does not grant (the controls should have prevented it).
             const denied = [NOT_ALLOWED.camera, NOT_ALLOWED.microphone, NOT_ALLOWED.screen][code - 4440];
             if (denied) this.toasts.show(`${denied}.`);
           },
+          waiting: (settings) => this.showWaiting(settings?.locked ?? false),
+          hostAction: (event) => this.host.hostAction(event),
+          waitingList: (list) => this.host.waitingList(list),
+          settings: (settings) => this.host.settings(settings),
           media: (header, payload) => {
             const id = toNumber(header.senderParticipantId);
             this.peers.get(id)?.handleMedia(header, payload);
@@ -264,6 +285,8 @@ class MeetingPage {
       this.grants = grantsFromParticipant(self);
       this.applyGrants();
     }
+    this.host.setRole(this.selfRole);
+    if (!this.root.contains(this.shell.element)) this.renderShell(); // admitted from the waiting room
     stats.selfId = selfId;
     stats.connection = 'connected';
     this.setStatus('Connected', 'ok');
@@ -375,6 +398,7 @@ class MeetingPage {
     const id = toNumber(participant.participantId);
     if (id === this.selfId) {
       this.selfRole = participant.role;
+      this.host.setRole(participant.role);
     } else if (this.peers.has(id)) {
       this.settled(id);
       this.peers.get(id)!.update(participant);
@@ -400,6 +424,7 @@ class MeetingPage {
         name: this.displayName,
         isSelf: true,
         isHost: this.selfRole === ParticipantRole.HOST,
+        isCoHost: this.selfRole === ParticipantRole.CO_HOST,
         micOn: this.micOn,
         cameraOn: this.cameraOn,
         handPosition: this.social.handPosition(this.selfId ?? 0),
@@ -409,6 +434,8 @@ class MeetingPage {
         name: peer.name,
         isSelf: false,
         isHost: peer.role === ParticipantRole.HOST,
+        isCoHost: peer.role === ParticipantRole.CO_HOST,
+        actions: this.host.moderates ? this.host.menuFor(this.menuTarget(peer)) : null,
         micOn: peer.micOn,
         cameraOn: peer.cameraOn,
         handPosition: this.social.handPosition(peer.id),
@@ -425,6 +452,7 @@ class MeetingPage {
       })),
     ]);
     this.social.paintTiles();
+    this.host.paintTiles([...this.peers.values()].map((peer) => this.menuTarget(peer)));
     stats.receiveOnly = [...this.receivers.values()].map((r) => ({ id: toNumber(r.participantId), name: r.displayName }));
     this.shell.setReceiveOnly([...this.receivers.values()].map((r) => r.displayName));
     this.shell.setParticipantCount(this.peers.size + this.receivers.size + 1);
@@ -459,6 +487,16 @@ class MeetingPage {
     this.showCentered(card);
   }
 
+  private menuTarget(peer: RemotePeer): MenuTarget {
+    return { id: peer.id, name: peer.name, role: peer.role, micOn: peer.micOn, cameraOn: peer.cameraOn, screenOn: peer.screen !== null };
+  }
+
+  /** The waiting room: our own card instead of the meeting until a host admits us. */
+  private showWaiting(locked: boolean): void {
+    stats.connection = 'waiting';
+    this.showCentered(waitingCard(this.meetingId, locked, () => this.leave()));
+  }
+
   private fail(error: MeetingError): void {
     if (this.finished) return;
     this.finished = true;
@@ -466,6 +504,9 @@ class MeetingPage {
     stats.lastError = { code: error.code, message: `${error.title}: ${error.message}` };
     stats.connection = 'error';
     this.teardown();
+    const again = () => this.navigate(window.location.pathname + window.location.search);
+    const home = () => this.navigate('/' + window.location.search);
+    if (isHostEndCode(error.code)) return this.showCentered(hostEndCard(error.code as number, this.meetingId, again, home));
     this.showCentered(
       errorCard(error, [
         { label: 'Try again', primary: true, run: () => this.navigate(window.location.pathname + window.location.search) },
@@ -476,6 +517,7 @@ class MeetingPage {
 
   private teardown(): void {
     delete window.__vcDebug;
+    this.host.dispose();
     this.publisher?.stop();
     this.publisher = null;
     for (const timer of this.settling.values()) window.clearTimeout(timer);

@@ -2,10 +2,11 @@
 // Media capture/playback and UI live elsewhere; this class only speaks the wire protocol.
 import { joinMeeting, refreshToken, serverOrigin, type JoinResponse } from '../api';
 import { MeetingError, closeCodeText } from '../errors';
-import type { ChatMessage, Participant } from '../gen/videocall_pb';
+import type { ChatMessage, HostActionEvent, MeetingSettings, Participant } from '../gen/videocall_pb';
 import {
   type ControlMessage,
   type HeaderFields,
+  ParticipantRole,
   MediaKind,
   decodeEnvelope,
   encodeControl,
@@ -38,6 +39,12 @@ export interface SessionEvents {
   /** Chat (PROTOCOL.md §12): `live` for a ChatMessage, false for a ChatHistory (join, other nodes). */
   chat?(messages: ChatMessage[], live: boolean): void;
   reaction?(participantId: number, emoji: string): void;
+  /** In the waiting room (PROTOCOL.md §14.3): no roster, no media until a host admits us. */
+  waiting?(settings: MeetingSettings | undefined): void;
+  /** Host actions (PROTOCOL.md §14.4), the waiting list (hosts and co-hosts only) and settings. */
+  hostAction?(event: HostActionEvent): void;
+  waitingList?(waiting: Participant[]): void;
+  settings?(settings: MeetingSettings): void;
   /** One request was refused (`request`: its Control field number); the connection stays up. */
   refused?(code: number, message: string, request: number): void;
   rtt(milliseconds: number): void;
@@ -98,6 +105,8 @@ const DEFAULT_MAX_ENVELOPE_BYTES = 1 << 20;
 
 export class MeetingSession {
   private joined = false;
+  /** JoinAccepted said WAITING: the transport is up but we are not in the meeting yet. */
+  private waiting = false;
   private maxEnvelope = DEFAULT_MAX_ENVELOPE_BYTES;
   private ended = false;
   private pingTimer: number | undefined;
@@ -137,7 +146,7 @@ export class MeetingSession {
 
   /** JoinAccepted received and the transport up: media and track messages may be sent. */
   get isJoined(): boolean {
-    return this.joined && !this.ended;
+    return this.joined && !this.waiting && !this.ended;
   }
 
   /** Largest envelope the server accepts (JoinAccepted.max_envelope_bytes); larger ones close the connection. */
@@ -224,7 +233,7 @@ export class MeetingSession {
   }
 
   sendMedia(header: Partial<HeaderFields>, payload: Uint8Array): void {
-    if (this.joined && !this.ended) this.transport.send(encodeMedia(header, payload));
+    if (this.isJoined) this.transport.send(encodeMedia(header, payload));
   }
 
   sendControl(message: ControlMessage): void {
@@ -430,6 +439,12 @@ export class MeetingSession {
           if (this.joined && ++this.ticks % 2 === 0) this.ping();
         }, LIVENESS_TICK_MS);
         this.scheduleTokenRenewal();
+        this.waiting = accepted.self?.role === ParticipantRole.WAITING;
+        if (this.waiting) {
+          this.events.waiting?.(accepted.settings);
+          break;
+        }
+        if (accepted.settings) this.events.settings?.(accepted.settings);
         this.events.joined(toNumber(accepted.participantId), accepted.self, accepted.roster, accepted.resumed, {
           server: this.serverUrl,
           transport: this.transport.name,
@@ -475,6 +490,15 @@ export class MeetingSession {
         break;
       case 'reaction':
         this.events.reaction?.(toNumber(message.value.participantId), message.value.emoji);
+        break;
+      case 'hostActionEvent':
+        this.events.hostAction?.(message.value);
+        break;
+      case 'waitingList':
+        this.events.waitingList?.(message.value.waiting);
+        break;
+      case 'meetingSettings':
+        this.events.settings?.(message.value);
         break;
       case 'refused':
         this.events.refused?.(message.value.code, message.value.message, message.value.request);

@@ -2,6 +2,7 @@
 // kinds as radio items and switches on choice. Keyboard: Enter/Space opens, arrows move, Escape
 // closes and returns focus to the button.
 import { el } from './icons';
+import { handleMenuKey } from './menu-keys';
 import './devices.css';
 
 export interface DeviceMenuSection {
@@ -90,18 +91,6 @@ export class DeviceMenu {
   }
 
   private onKey(event: KeyboardEvent): void {
-    const items = this.items();
-    const index = items.indexOf(document.activeElement as HTMLButtonElement);
-    if (event.key === 'Escape' || event.key === 'Tab') {
-      event.preventDefault();
-      this.close(true);
-    } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
-      event.preventDefault();
-      const step = event.key === 'ArrowDown' ? 1 : -1;
-      items[(index + step + items.length) % items.length]?.focus();
-    } else if (event.key === 'Home' || event.key === 'End') {
-      event.preventDefault();
-      items[event.key === 'Home' ? 0 : items.length - 1]?.focus();
-    }
+    handleMenuKey(event, this.items(), () => this.close(true));
   }
 }

@@ -165,6 +165,11 @@ export class MeetingShell {
     this.layoutButton.dataset.mode = mode;
   }
 
+  /** A further control-bar button (host settings), placed before the participants button. */
+  addControl(button: HTMLElement): void {
+    this.peopleButton.before(button);
+  }
+
   setParticipantCount(count: number): void {
     this.peopleButton.dataset.count = String(count);
   }

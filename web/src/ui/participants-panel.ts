@@ -6,6 +6,10 @@ export interface PanelEntry {
   name: string;
   isSelf: boolean;
   isHost: boolean;
+  /** "Co-host" under the name. */
+  isCoHost?: boolean;
+  /** The host's per-participant menu, when we may act on this participant. */
+  actions?: HTMLElement | null;
   micOn: boolean;
   cameraOn: boolean;
   /** Gets everyone's media but publishes nothing (a recorder or viewer). */
@@ -39,7 +43,7 @@ export class ParticipantsPanel {
         avatar.style.setProperty('--hue', String(hueFor(entry.id)));
         const name = el('span', 'panel-name');
         name.append(el('span', 'panel-name-text', entry.name));
-        const roles = [entry.isSelf ? 'You' : '', entry.isHost ? 'Host' : '', entry.receiveOnly ? 'Receiving only' : '']
+        const roles = [entry.isSelf ? 'You' : '', entry.isHost ? 'Host' : '', entry.isCoHost ? 'Co-host' : '', entry.receiveOnly ? 'Receiving only' : '']
           .filter(Boolean)
           .join(' · ');
         if (roles) name.append(el('span', 'panel-sub', roles));
@@ -64,6 +68,7 @@ export class ParticipantsPanel {
         } else {
           item.append(avatar, name, state);
         }
+        if (entry.actions) item.append(entry.actions);
         return item;
       }),
     );

@@ -1,0 +1,176 @@
+// REST moderation API (docs/PROTOCOL.md §14.5). The room enforces every action exactly as for the
+// control channel; this file only authenticates the caller and translates JSON.
+#include <optional>
+
+#include "common/close_codes.hpp"
+#include "common/limits.hpp"
+#include "common/log.hpp"
+#include "server/app/moderation_sink.hpp"
+#include "server/app/store_call.hpp"
+#include "server/auth/room_token.hpp"
+#include "server/http/moderation_request.hpp"
+#include "server/http/router.hpp"
+#include "server/room/host_action_names.hpp"
+#include "server/room/permissions.hpp"
+
+namespace vc::http {
+
+namespace {
+
+namespace v1 = ::videocall::v1;
+using bhttp::status;
+
+struct Authorized {
+  room::Identity identity;  // participant_id 0: the server API (an API key)
+};
+
+// THE ONE AUTHENTICATION HOOK of the moderation API. Today: a room token of this meeting
+// (Authorization: Bearer <room token>); the room then decides whether its holder is a host or
+// co-host. The server API key (grants work, wt-grants) plugs in HERE: a valid key yields an
+// Identity with participant_id 0 and role HOST, acting as the server.
+std::optional<Authorized> authenticate_moderation_request(app::ServerContext& ctx,
+                                                          const Request& req,
+                                                          std::string_view meeting_id,
+                                                          std::string& why) {
+  constexpr std::string_view kBearer = "Bearer ";
+  const std::string_view authorization = req[bhttp::field::authorization];
+  if (authorization.substr(0, kBearer.size()) != kBearer) {
+    why = "missing Authorization: Bearer <room token>";
+    return std::nullopt;
+  }
+  auto verified = ctx.tokens.verify(authorization.substr(kBearer.size()), auth::unix_now());
+  if (!verified.claims) {
+    why = std::string(auth::to_string(verified.error));
+    return std::nullopt;
+  }
+  if (verified.claims->meeting_id != meeting_id) {
+    why = "token is for another meeting";
+    return std::nullopt;
+  }
+  Authorized result;
+  result.identity.participant_id = verified.claims->participant_id;
+  result.identity.display_name = verified.claims->display_name;
+  result.identity.role = verified.claims->role;
+  result.identity.subject = verified.claims->subject;
+  return result;
+}
+
+status http_status(uint32_t code) {
+  switch (code) {
+    case close_code::kForbidden:
+      return status::forbidden;
+    case close_code::kUnknownMeeting:
+      return status::not_found;
+    case close_code::kNotApplicable:
+    case close_code::kMeetingFull:
+      return status::conflict;
+    default:
+      return status::bad_request;
+  }
+}
+
+bhttp::message_generator host_result_response(app::ServerContext& ctx, const room::HostResult& r,
+                                              const room::Room& room, const RequestInfo& info) {
+  if (r.ok()) {
+    return json_response(
+        status::ok, {{"ok", true}, {"settings", settings_json(room.moderation_state().settings)}},
+        info);
+  }
+  ++ctx.metrics.http_responses_4xx;
+  return json_response(http_status(r.code),
+                       {{"error", r.code == close_code::kForbidden ? "forbidden" : "refused"},
+                        {"code", r.code},
+                        {"message", r.message}},
+                       info);
+}
+
+// The audit trail, for hosts and co-hosts (read from the store on its pool).
+void send_audit(app::ServerContext& ctx, std::string meeting_id, const RequestInfo& info,
+                Responder respond) {
+  app::run_on_store(
+      ctx,
+      [&ctx, meeting_id]() {
+        return ctx.store.audit(meeting_id, limits::kMaxAuditEntriesPerQuery);
+      },
+      [&ctx, info,
+       respond = std::move(respond)](std::optional<std::vector<store::AuditEntry>> entries) {
+        if (!entries) {
+          return respond(fail(ctx, status::service_unavailable, "unavailable",
+                              "meeting store unavailable", info));
+        }
+        nlohmann::json list = nlohmann::json::array();
+        for (const store::AuditEntry& e : *entries) {
+          list.push_back({{"at_ms", e.at_ms},
+                          {"actor_participant_id", e.actor_participant_id},
+                          {"actor_name", e.actor_name},
+                          {"action", e.action},
+                          {"target_participant_id", e.target_participant_id},
+                          {"target_name", e.target_name},
+                          {"detail", e.detail}});
+        }
+        respond(json_response(status::ok, {{"entries", std::move(list)}}, info));
+      });
+}
+
+}  // namespace
+
+bool is_moderation_resource(std::string_view resource) {
+  return resource == "moderation" || resource == "settings" || resource == "audit";
+}
+
+void handle_moderation_api(app::ServerContext& ctx, const Request& req, std::string meeting_id,
+                           std::string_view resource, const RequestInfo& info, Responder respond) {
+  std::string why;
+  const auto authorized = authenticate_moderation_request(ctx, req, meeting_id, why);
+  if (!authorized) return respond(fail(ctx, status::unauthorized, "unauthorized", why, info));
+  // Moderation acts on the live room on this node (the one its members are connected to).
+  room::Room* live = ctx.rooms.find(meeting_id);
+  if (live == nullptr || live->empty()) {
+    return respond(fail(ctx, status::conflict, "not_live",
+                        "the meeting has nobody connected to this server node", info));
+  }
+  const room::HostActor actor = live->actor_for(authorized->identity);
+  const bool is_get = req.method() == bhttp::verb::get;
+  if (is_get) {
+    if (resource == "moderation") {
+      return respond(fail(ctx, status::method_not_allowed, "method_not_allowed",
+                          "POST an action to /moderation", info));
+    }
+    if (!room::may_moderate(actor.role)) {
+      return respond(
+          fail(ctx, status::forbidden, "forbidden", "only a host or co-host can do this", info));
+    }
+    if (resource == "audit")
+      return send_audit(ctx, std::move(meeting_id), info, std::move(respond));
+    nlohmann::json waiting = nlohmann::json::array();
+    for (const v1::Participant& p : live->waiting_list()) {
+      waiting.push_back(
+          {{"participant_id", p.participant_id()}, {"display_name", p.display_name()}});
+    }
+    return respond(json_response(status::ok,
+                                 {{"settings", settings_json(live->moderation_state().settings)},
+                                  {"waiting", std::move(waiting)}},
+                                 info));
+  }
+  if (resource == "audit") {
+    return respond(
+        fail(ctx, status::method_not_allowed, "method_not_allowed", "GET the audit", info));
+  }
+  // The room may close connections and free itself during the action: keep it alive.
+  const auto room = ctx.rooms.get_or_create(meeting_id);
+  room::HostResult result;
+  if (resource == "settings") {
+    auto update = parse_settings_update(req.body(), why);
+    if (!update) return respond(fail(ctx, status::bad_request, "bad_request", why, info));
+    result = room->update_settings(actor, *update);
+  } else {
+    auto request = parse_host_request(req.body(), why);
+    if (!request) return respond(fail(ctx, status::bad_request, "bad_request", why, info));
+    result = room->host_request(actor, *request);
+  }
+  VC_LOG_INFO("event=moderation_api meeting=\"{}\" actor={} resource={} result={}",
+              log::escaped(meeting_id), actor.participant_id, resource, result.code);
+  respond(host_result_response(ctx, result, *room, info));
+}
+
+}  // namespace vc::http

@@ -18,6 +18,9 @@ inline constexpr uint32_t kMeetingFull = 4410;
 inline constexpr uint32_t kTooLarge = 4413;
 inline constexpr uint32_t kInvalidContent = 4422;  // Refused only: bad text or emoji
 inline constexpr uint32_t kTooSlow = 4429;         // backlog, buffered bytes or control flood
+// End-to-end encryption (docs/PROTOCOL.md §15).
+inline constexpr uint32_t kE2eeRequired = 4450;   // the meeting requires E2EE; client lacks it
+inline constexpr uint32_t kE2eeMalformed = 4451;  // Refused: bad key announce or key message
 inline constexpr uint32_t kInternal = 4500;
 inline constexpr uint32_t kShuttingDown = 4503;
 

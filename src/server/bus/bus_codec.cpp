@@ -190,6 +190,12 @@ void encode_reaction(uint64_t node_id, const v1::Reaction& reaction, std::vector
   put_message(out, reaction);
 }
 
+void encode_e2ee_key_message(uint64_t node_id, const v1::E2eeKeyMessage& message,
+                             std::vector<uint8_t>& out) {
+  put_header(out, MessageType::kE2eeKeyMessage, node_id);
+  put_message(out, message);
+}
+
 void encode_chat_history_query(uint64_t node_id, std::vector<uint8_t>& out) {
   put_header(out, MessageType::kChatHistoryQuery, node_id);
 }
@@ -207,8 +213,10 @@ void encode_chat_history_reply(uint64_t node_id, std::string_view meeting_id,
 bool decode_header(std::span<const uint8_t> data, MessageHeader& out) {
   if (data.size() < kHeaderBytes || data[0] != kMagic || data[1] != kFormatVersion) return false;
   const uint8_t type = data[2];
-  if (type < static_cast<uint8_t>(MessageType::kMedia) ||
-      type > static_cast<uint8_t>(MessageType::kChatHistoryReply)) {
+  const bool known = (type >= static_cast<uint8_t>(MessageType::kMedia) &&
+                      type <= static_cast<uint8_t>(MessageType::kChatHistoryReply)) ||
+                     type == static_cast<uint8_t>(MessageType::kE2eeKeyMessage);
+  if (!known) {
     return false;
   }
   out.type = static_cast<MessageType>(type);
@@ -312,6 +320,13 @@ bool decode_chat(std::span<const uint8_t> body, v1::ChatMessage& out) {
   return body.size() <= limits::kMaxEnvelopeBytes &&
          out.ParseFromArray(body.data(), static_cast<int>(body.size())) && out.message_id() != 0 &&
          out.sender_participant_id() != 0;
+}
+
+bool decode_e2ee_key_message(std::span<const uint8_t> body, v1::E2eeKeyMessage& out) {
+  return body.size() <= limits::kMaxControlBytes &&
+         out.ParseFromArray(body.data(), static_cast<int>(body.size())) &&
+         out.from_participant_id() != 0 && out.to_participant_id() != 0 &&
+         out.sealed().size() == limits::kE2eeSealedKeyBytes;
 }
 
 bool decode_reaction(std::span<const uint8_t> body, v1::Reaction& out) {

@@ -121,6 +121,8 @@ class Cluster final : public room::RoomObserver, public BusHandler {
                                   const v1::KeyframeRequest& request) override;
   void on_local_chat(const room::Room& room, const v1::ChatMessage& message) override;
   void on_local_reaction(const room::Room& room, const v1::Reaction& reaction) override;
+  void on_local_e2ee_key_message(const room::Room& room,
+                                 const v1::E2eeKeyMessage& message) override;
 
   // BusHandler
   void on_bus_message(std::string_view subject, std::span<const uint8_t> data) override;

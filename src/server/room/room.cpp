@@ -75,6 +75,7 @@ JoinResult Room::join(Endpoint& endpoint, const JoinRequest& request) {
   const uint64_t id = request.identity.participant_id;
   // Closed for a control flood: reconnecting must not hand it a full control budget at once.
   if (in_flood_cooldown(id, now_())) return JoinResult::kFloodCooldown;
+  e2ee_required_ = request.e2ee_required;
   if (Member* existing = find(id)) {
     // Resume: a reconnect within grace, or a new connection replacing a live one.
     if (existing->endpoint != nullptr && existing->endpoint != &endpoint) {
@@ -85,6 +86,8 @@ JoinResult Room::join(Endpoint& endpoint, const JoinRequest& request) {
     existing->session_id = request.session_id;
     existing->grace_deadline.reset();
     existing->info.set_connection_state(v1::CONNECTION_STATE_CONNECTED);
+    existing->info.set_e2ee_capable(request.e2ee_capable);
+    existing->info.set_e2ee_public_key(request.e2ee_public_key);
     existing->forget_keyframe_coalescing();
     // The new connection starts every video track afresh, as its new decoders need.
     existing->forwarders.clear();
@@ -116,6 +119,8 @@ JoinResult Room::join(Endpoint& endpoint, const JoinRequest& request) {
   info.set_camera_on(!request.receive_only && request.media_state.camera_on());
   info.set_screen_on(!request.receive_only && request.media_state.screen_on());
   info.set_connection_state(v1::CONNECTION_STATE_CONNECTED);
+  info.set_e2ee_capable(request.e2ee_capable);
+  info.set_e2ee_public_key(request.e2ee_public_key);
   if (request.subscriptions) {
     v1::UpdateSubscriptions defaults;
     *defaults.mutable_defaults() = *request.subscriptions;
@@ -143,6 +148,7 @@ void Room::send_join_accepted(Member& member, bool resumed) {
   accepted->set_meeting_id(meeting_id_);
   accepted->set_max_envelope_bytes(static_cast<uint32_t>(limits::kMaxEnvelopeBytes));
   accepted->set_resumed(resumed);
+  accepted->set_e2ee_required(e2ee_required_);
   *accepted->mutable_self() = member.info;
   for (const auto& other : members_) {
     if (other.get() != &member) *accepted->add_roster() = other->info;
@@ -346,6 +352,9 @@ void Room::on_control(uint64_t participant_id, const v1::Control& control) {
 void Room::handle_control(uint64_t participant_id, const v1::Control& control) {
   Member* member = find(participant_id);
   if (member == nullptr || member->endpoint == nullptr) return;
+  // Sealed E2EE keys have their own budget: a rotation addresses every participant at once.
+  if (control.has_e2ee_key_message())
+    return handle_e2ee_key_message(*member, control.e2ee_key_message());
   // Leave ends the cost; everything else spends the per-connection control budget.
   if (!control.has_leave() && !within_control_rate(*member)) return;
   switch (control.message_case()) {
@@ -402,6 +411,9 @@ void Room::handle_control(uint64_t participant_id, const v1::Control& control) {
       return;
     case v1::Control::kRaiseHand:
       handle_raise_hand(*member, control.raise_hand().raised());
+      return;
+    case v1::Control::kE2EeKeyAnnounce:
+      handle_e2ee_key_announce(*member, control.e2ee_key_announce());
       return;
     case v1::Control::kPing: {
       v1::Control reply;

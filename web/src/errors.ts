@@ -27,6 +27,9 @@ const CLOSE_CODE_TEXT: Record<number, string> = {
   4410: 'The meeting is full.',
   4413: 'A message was too large for the server.',
   4429: 'The connection was too slow or sent too much.',
+  4450:
+    'This meeting requires end-to-end encryption, and this browser cannot do it (it lacks X25519 or AES-GCM in WebCrypto). Use a current Chrome, Edge or Firefox.',
+  4451: 'An end-to-end encryption key message was malformed.',
   4500: 'The server hit an internal error.',
   4503: 'The server is shutting down.',
 };

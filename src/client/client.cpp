@@ -17,6 +17,7 @@
 #include "common/envelope.hpp"
 #include "common/limits.hpp"
 #include "common/log.hpp"
+#include "e2ee_session.hpp"
 #include "http_join.hpp"
 #include "send_queue.hpp"
 #include "subscriptions.hpp"
@@ -93,7 +94,8 @@ class ClientImpl final : public Client,
         ping_timer_(strand_),
         renew_timer_(strand_),
         token_(config_.token),
-        subscriptions_(config_.subscriptions) {}
+        subscriptions_(config_.subscriptions),
+        e2ee_(config_.e2ee) {}
 
   void start() override {
     asio::post(strand_, [self = shared_from_this()] {
@@ -145,21 +147,34 @@ class ClientImpl final : public Client,
   }
 
   void send_media(const v1::MediaHeader& header, std::span<const uint8_t> payload) override {
-    FrameRef frame;
     PublishedTrackKey key{header.track_id(), header.kind(), header.codec(), header.width(),
                           header.height()};
-    if (header.track_id() == 0) {
-      v1::MediaHeader on_default = header;
-      on_default.set_track_id(default_track_id(header.kind()));
-      key.track_id = on_default.track_id();
-      frame = encode_media(on_default, payload);
-    } else {
-      frame = encode_media(header, payload);
+    v1::MediaHeader out = header;
+    if (out.track_id() == 0) out.set_track_id(default_track_id(header.kind()));
+    key.track_id = out.track_id();
+    // End-to-end encryption covers the header as sent (our id included), so it is final here.
+    const bool encrypt = e2ee_.active();
+    std::optional<e2ee::Bytes> sealed;
+    if (encrypt) sealed = e2ee_.encrypt(out, payload);
+    if (encrypt && !sealed) {
+      (header.kind() == v1::MEDIA_KIND_AUDIO ? audio_dropped_ : video_dropped_)
+          .fetch_add(1, std::memory_order_relaxed);
+      return;
     }
-    asio::post(strand_, [self = shared_from_this(), key, frame = std::move(frame)]() mutable {
-      self->publish_if_new(key);
-      self->queue_media(std::move(frame));
-    });
+    FrameRef frame = encode_media(out, sealed ? std::span<const uint8_t>(*sealed) : payload);
+    asio::post(strand_,
+               [self = shared_from_this(), key, encrypt, frame = std::move(frame)]() mutable {
+                 self->publish_if_new(key);
+                 // Encryption turned on meanwhile (a meeting that requires it): never send
+                 // cleartext.
+                 if (!encrypt && self->e2ee_.active()) {
+                   const bool video = frame->meta().lane == Lane::kVideo;
+                   (video ? self->video_dropped_ : self->audio_dropped_)
+                       .fetch_add(1, std::memory_order_relaxed);
+                   return;
+                 }
+                 self->queue_media(std::move(frame));
+               });
   }
 
   void update_subscriptions(const v1::UpdateSubscriptions& update) override {
@@ -218,6 +233,12 @@ class ClientImpl final : public Client,
     out.audio_dropped = audio_dropped_.load(std::memory_order_relaxed);
     out.video_dropped = video_dropped_.load(std::memory_order_relaxed);
     out.reconnects = reconnects_.load(std::memory_order_relaxed);
+    const e2ee::Stats e2ee = e2ee_.stats();
+    out.e2ee_encrypted = e2ee.encrypted;
+    out.e2ee_decrypted = e2ee.decrypted;
+    out.e2ee_auth_failed = e2ee.auth_failed;
+    out.e2ee_no_key = e2ee.no_key;
+    out.e2ee_malformed = e2ee.malformed;
     return out;
   }
 
@@ -231,6 +252,7 @@ class ClientImpl final : public Client,
     hello->set_receive_only(config_.receive_only);
     *hello->mutable_media_state() = config_.initial_media_state;
     if (subscriptions_.defaults()) *hello->mutable_subscriptions() = *subscriptions_.defaults();
+    e2ee_.fill_hello(*hello);
     queue_.push(encode_control(control));
     // In order behind Hello on the control stream: the server knows our tracks before any frame,
     // and a resumed session gets back the subscriptions the server reset.
@@ -252,7 +274,16 @@ class ClientImpl final : public Client,
     }
     if (decoded_.body == DecodedEnvelope::Body::kMedia) {
       media_received_.fetch_add(1, std::memory_order_relaxed);
-      if (events_.on_media) events_.on_media(decoded_.header, decoded_.payload);
+      if (!e2ee_.active()) {
+        if (events_.on_media) events_.on_media(decoded_.header, decoded_.payload);
+        return;
+      }
+      // A frame that does not decrypt is dropped and counted (stats().e2ee_*), never delivered.
+      if (e2ee_.decrypt(decoded_.header, decoded_.payload, plaintext_) ==
+              e2ee::DecryptResult::kOk &&
+          events_.on_media) {
+        events_.on_media(decoded_.header, plaintext_);
+      }
       return;
     }
     handle_control(decoded_.control);
@@ -444,7 +475,9 @@ class ClientImpl final : public Client,
         info.roster.assign(accepted.roster().begin(), accepted.roster().end());
         info.transport = transport_kind_;
         schedule_ping();
+        for (const v1::Control& e2ee : e2ee_.on_joined(accepted)) send_now(encode_control(e2ee));
         if (events_.on_joined) events_.on_joined(info);
+        report_e2ee_status();
         // Receivers need a keyframe from us after a (re)join.
         for (const auto& [kind, track] : video_tracks_) {
           if (events_.on_local_video_dropped) {
@@ -454,20 +487,31 @@ class ClientImpl final : public Client,
         break;
       }
       case v1::Control::kParticipantJoined:
+        send_e2ee(e2ee_.on_participant(control.participant_joined().participant()));
         if (events_.on_participant_joined)
           events_.on_participant_joined(control.participant_joined().participant());
         break;
       case v1::Control::kParticipantLeft:
         subscriptions_.forget_publisher(control.participant_left().participant_id());
+        send_e2ee(e2ee_.on_left(control.participant_left().participant_id()));
         if (events_.on_participant_left) {
           events_.on_participant_left(control.participant_left().participant_id(),
                                       control.participant_left().reason());
         }
         break;
       case v1::Control::kParticipantUpdated:
+        send_e2ee(e2ee_.on_participant(control.participant_updated().participant()));
         if (events_.on_participant_updated)
           events_.on_participant_updated(control.participant_updated().participant());
         break;
+      case v1::Control::kE2EeKeyMessage: {
+        // The sender's frames we dropped without a key need a keyframe to decode from.
+        const uint64_t from = control.e2ee_key_message().from_participant_id();
+        for (const auto& [kind, track] : e2ee_.on_key_message(control.e2ee_key_message())) {
+          request_keyframe(from, static_cast<v1::MediaKind>(kind), track);
+        }
+        break;
+      }
       case v1::Control::kKeyframeRequest:
         if (events_.on_keyframe_request) events_.on_keyframe_request(control.keyframe_request());
         break;
@@ -494,6 +538,22 @@ class ClientImpl final : public Client,
         chat_.handle(control, events_);  // chat, reactions, refusals; else Pong or newer
         break;
     }
+  }
+
+  // Sends E2EE control (sealed keys) and reports a changed safety code.
+  void send_e2ee(const std::vector<v1::Control>& controls) {
+    for (const v1::Control& control : controls) send_now(encode_control(control));
+    report_e2ee_status();
+  }
+
+  void report_e2ee_status() {
+    if (!e2ee_.active()) return;
+    E2eeStatus status = e2ee_.status();
+    if (reported_e2ee_ && status.mode == reported_e2ee_->mode &&
+        status.safety_code == reported_e2ee_->safety_code)
+      return;
+    reported_e2ee_ = status;
+    if (events_.on_e2ee_status) events_.on_e2ee_status(status);
   }
 
   void queue_media(FrameRef frame) {
@@ -746,6 +806,9 @@ class ClientImpl final : public Client,
   SubscriptionBook subscriptions_;                           // stated again on every (re)connection
   std::vector<std::pair<uint32_t, uint32_t>> video_tracks_;  // (kind, track) we have sent
   std::vector<v1::Track> published_;                         // re-published after every (re)join
+  ClientE2ee e2ee_;
+  e2ee::Bytes plaintext_;                    // reused for each decrypted frame
+  std::optional<E2eeStatus> reported_e2ee_;  // last on_e2ee_status, to report changes only
   State state_ = State::kIdle;
   bool ever_joined_ = false;
   bool token_refreshed_ = false;

@@ -35,6 +35,7 @@ ErrorKind classify_close_code(uint32_t code) {
     case kUnknownMeeting:
     case kUnsupportedVersion:
     case kMeetingFull:
+    case kE2eeRequired:
       return ErrorKind::kRefused;
     case kMalformed:
     case kProtocolViolation:

@@ -32,6 +32,9 @@ inline constexpr uint32_t kNotGrantedMicrophone = 4441;
 inline constexpr uint32_t kNotGrantedScreen = 4442;
 inline constexpr uint32_t kNotGrantedSubscribe = 4443;
 inline constexpr uint32_t kNotGrantedChat = 4444;
+// End-to-end encryption (docs/PROTOCOL.md §15).
+inline constexpr uint32_t kE2eeRequired = 4450;   // the meeting requires E2EE; client lacks it
+inline constexpr uint32_t kE2eeMalformed = 4451;  // Refused: bad key announce or key message
 inline constexpr uint32_t kInternal = 4500;
 inline constexpr uint32_t kShuttingDown = 4503;
 

@@ -240,4 +240,16 @@ inline constexpr auto kDevCertificateBackdate = std::chrono::minutes(5);
 inline constexpr auto kDevCertificateRotation = std::chrono::hours(24 * 6);
 inline constexpr auto kCertificateRotationCheck = std::chrono::minutes(10);
 
+// End-to-end encryption (docs/PROTOCOL.md §15).
+// Key ids kept per sender, so frames still in flight across a rotation decrypt.
+inline constexpr std::size_t kE2eeKeysPerSender = 4;
+// Senders whose keys a client holds (more than a meeting can have).
+inline constexpr std::size_t kE2eeMaxSenders = kMaxParticipantsPerRoom;
+// Bytes of an E2eeKeyMessage's sealed key and of an announced X25519 public key.
+inline constexpr std::size_t kE2eeSealedKeyBytes = 60;
+inline constexpr std::size_t kE2eePublicKeyBytes = 32;
+// Sealed keys one participant may send: a rotation in a full meeting addresses everyone at once.
+inline constexpr double kE2eeKeyMessageBurst = 2.0 * kMaxParticipantsPerRoom;
+inline constexpr double kE2eeKeyMessageRate = 200.0;
+
 }  // namespace vc::limits

@@ -31,6 +31,9 @@ const CLOSE_CODE_TEXT: Record<number, string> = {
   4431: 'The host removed you from the meeting.',
   4432: 'The host removed you from the meeting. You cannot rejoin it.',
   4433: 'The host ended the meeting for everyone.',
+  4450:
+    'This meeting requires end-to-end encryption, and this browser cannot do it (it lacks X25519 or AES-GCM in WebCrypto). Use a current Chrome, Edge or Firefox.',
+  4451: 'An end-to-end encryption key message was malformed.',
   4500: 'The server hit an internal error.',
   4503: 'The server is shutting down.',
 };

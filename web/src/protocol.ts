@@ -38,6 +38,8 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
 export function helloMessage(
   state: { micOn: boolean; cameraOn: boolean; screenOn?: boolean },
   subscriptions?: MessageInitShape<typeof SubscriptionDefaultsSchema>,
+  /** End-to-end encryption (PROTOCOL.md §15): capability and the X25519 public key. */
+  e2ee?: { e2eeCapable: boolean; e2eePublicKey?: Uint8Array },
 ): ControlMessage {
   return {
     case: 'hello',
@@ -46,6 +48,7 @@ export function helloMessage(
       client: 'web/0.1',
       mediaState: { micOn: state.micOn, cameraOn: state.cameraOn, screenOn: state.screenOn ?? false },
       ...(subscriptions ? { subscriptions } : {}),
+      ...(e2ee ?? {}),
     },
   };
 }

@@ -146,6 +146,8 @@ export interface ReceivedTally {
 export type ConnectionStatus = 'idle' | 'joining' | 'connecting' | 'waiting' | 'connected' | 'left' | 'error';
 
 export interface VcStats {
+  /** End-to-end encryption mode and safety code (null: off). */
+  e2ee: { mode: string; safetyCode: string } | null;
   meetingId: string | null;
   selfId: number | null;
   displayName: string | null;
@@ -192,6 +194,7 @@ export interface VcStats {
 
 function freshStats(): VcStats {
   return {
+    e2ee: null,
     meetingId: null,
     selfId: null,
     displayName: null,
@@ -231,6 +234,17 @@ export interface PublisherDebugHooks {
   endScreenCaptureFromBrowser(): void;
 }
 
+/** What window.__vcDebug.e2ee() reports. */
+export interface E2eeDebug {
+  mode: string;
+  safetyCode: string;
+  encrypted: number;
+  decrypted: number;
+  authFailed: number;
+  noKey: number;
+  malformed: number;
+}
+
 declare global {
   interface Window {
     __vc: VcStats;
@@ -240,6 +254,8 @@ declare global {
       sendCorruptVideoFrame(): void;
       /** Grid pages of this many tiles (0: the normal 3x3 or 4x4), to test paging with few participants. */
       setGridPageSize?(tiles: number): void;
+      /** End-to-end encryption: mode, safety code and frame counters (PROTOCOL.md §15). */
+      e2ee?(): Partial<E2eeDebug>;
     } & Partial<PublisherDebugHooks>;
   }
 }

@@ -217,6 +217,11 @@ void add_options(CLI::App& app, ServerConfig& config) {
                  "Control messages a participant may send at once above --control-rate")
       ->envname("VIDEOCALL_CONTROL_BURST")
       ->check(CLI::Range(1.0, 1e6));
+  app.add_option("--e2ee-required-meeting", config.e2ee_required_meetings,
+                 "Meeting id whose participants must use end-to-end encryption (repeatable; * "
+                 "for every meeting); clients without it are refused with 4450")
+      ->envname("VIDEOCALL_E2EE_REQUIRED_MEETINGS")
+      ->delimiter(',');
   app.add_option("--large-room-threshold", config.large_room_threshold,
                  "Rooms with more participants than this forward only the --audio-top-k loudest "
                  "audio tracks")

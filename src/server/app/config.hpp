@@ -69,6 +69,10 @@ struct ServerConfig {
   std::size_t large_room_threshold = limits::kLargeRoomThreshold;
   std::size_t audio_top_k = limits::kAudioTopK;
 
+  // End-to-end encryption (docs/PROTOCOL.md §15.6): meetings whose participants must all encrypt
+  // ("*": every meeting), until the per-meeting setting takes over (see e2ee_policy.hpp).
+  std::vector<std::string> e2ee_required_meetings;
+
   // HTTP and REST hardening (docs/SECURITY.md "HTTP and REST").
   // Public base URL of this node; its host goes into WebTransport URLs (default: a valid Host).
   std::string public_url;

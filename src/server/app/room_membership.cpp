@@ -3,6 +3,7 @@
 #include "common/close_codes.hpp"
 #include "common/limits.hpp"
 #include "common/log.hpp"
+#include "server/app/e2ee_policy.hpp"
 
 namespace vc::app {
 
@@ -24,6 +25,17 @@ std::optional<HelloRefusal> RoomMembership::join(ServerContext& ctx, const auth:
     return HelloRefusal{kUnauthorized, "participant has left the meeting"};
   }
 
+  const bool e2ee_required = !admits_without_e2ee(ctx.config, claims.meeting_id);
+  if (e2ee_required && !hello.e2ee_capable()) {
+    return HelloRefusal{kE2eeRequired,
+                        "this meeting requires end-to-end encryption, which this client does not "
+                        "support"};
+  }
+  if (!hello.e2ee_public_key().empty() &&
+      hello.e2ee_public_key().size() != limits::kE2eePublicKeyBytes) {
+    return HelloRefusal{kMalformed, "Hello.e2ee_public_key must be 32 bytes"};
+  }
+
   room::JoinRequest request;
   request.identity.participant_id = claims.participant_id;
   request.identity.display_name = claims.display_name;
@@ -34,6 +46,9 @@ std::optional<HelloRefusal> RoomMembership::join(ServerContext& ctx, const auth:
   request.receive_only = hello.receive_only();
   request.media_state = hello.media_state();
   if (hello.has_subscriptions()) request.subscriptions = hello.subscriptions();
+  request.e2ee_capable = hello.e2ee_capable();
+  request.e2ee_public_key = hello.e2ee_public_key();
+  request.e2ee_required = e2ee_required;
 
   auto room = ctx.rooms.get_or_create(claims.meeting_id);
   entering();

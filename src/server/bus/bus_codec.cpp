@@ -202,6 +202,12 @@ void encode_host_cluster_event(uint64_t node_id, const v1::HostClusterEvent& eve
   put_message(out, event);
 }
 
+void encode_e2ee_key_message(uint64_t node_id, const v1::E2eeKeyMessage& message,
+                             std::vector<uint8_t>& out) {
+  put_header(out, MessageType::kE2eeKeyMessage, node_id);
+  put_message(out, message);
+}
+
 void encode_chat_history_query(uint64_t node_id, std::vector<uint8_t>& out) {
   put_header(out, MessageType::kChatHistoryQuery, node_id);
 }
@@ -222,7 +228,8 @@ bool decode_header(std::span<const uint8_t> data, MessageHeader& out) {
   const bool known = (type >= static_cast<uint8_t>(MessageType::kMedia) &&
                       type <= static_cast<uint8_t>(MessageType::kChatHistoryReply)) ||
                      type == static_cast<uint8_t>(MessageType::kHostRemoteAction) ||
-                     type == static_cast<uint8_t>(MessageType::kHostClusterEvent);
+                     type == static_cast<uint8_t>(MessageType::kHostClusterEvent) ||
+                     type == static_cast<uint8_t>(MessageType::kE2eeKeyMessage);
   if (!known) return false;
   out.type = static_cast<MessageType>(type);
   Reader in(data.subspan(3));
@@ -337,6 +344,13 @@ bool decode_host_cluster_event(std::span<const uint8_t> body, v1::HostClusterEve
   // The co-host list makes it larger than one control message at most by this bound.
   return body.size() <= limits::kMaxEnvelopeBytes &&
          out.ParseFromArray(body.data(), static_cast<int>(body.size()));
+}
+
+bool decode_e2ee_key_message(std::span<const uint8_t> body, v1::E2eeKeyMessage& out) {
+  return body.size() <= limits::kMaxControlBytes &&
+         out.ParseFromArray(body.data(), static_cast<int>(body.size())) &&
+         out.from_participant_id() != 0 && out.to_participant_id() != 0 &&
+         out.sealed().size() == limits::kE2eeSealedKeyBytes;
 }
 
 bool decode_reaction(std::span<const uint8_t> body, v1::Reaction& out) {

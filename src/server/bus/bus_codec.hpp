@@ -35,6 +35,8 @@ enum class MessageType : uint8_t {
   // 14-15: grants. Host actions (docs/PROTOCOL.md §14.6), protobuf bodies on the room subject:
   kHostRemoteAction = 16,  // an action for a member the receiving node owns (HostRemoteAction)
   kHostClusterEvent = 17,  // an action carried out by the sender, with the state after it
+  // End-to-end encryption (docs/PROTOCOL.md §15):
+  kE2eeKeyMessage = 25,  // room subject: a local member's sealed key for one remote member
 };
 
 struct MessageHeader {
@@ -58,6 +60,8 @@ void encode_snapshot(uint64_t node_id, bool want_reply, std::span<const room::Re
                      std::vector<uint8_t>& out);
 void encode_keyframe_request(uint64_t node_id, std::string_view meeting_id,
                              const v1::KeyframeRequest& request, std::vector<uint8_t>& out);
+void encode_e2ee_key_message(uint64_t node_id, const v1::E2eeKeyMessage& message,
+                             std::vector<uint8_t>& out);
 void encode_heartbeat(uint64_t node_id, MessageType type, std::vector<uint8_t>& out);
 void encode_roster_query(uint64_t node_id, uint64_t query_id, std::vector<uint8_t>& out);
 void encode_roster_reply(uint64_t node_id, uint64_t query_id, std::string_view meeting_id,
@@ -86,6 +90,8 @@ bool decode_snapshot(std::span<const uint8_t> body, bool& want_reply,
                      std::vector<room::RemoteMember>& out);
 bool decode_keyframe_request(std::span<const uint8_t> body, std::string_view& meeting_id,
                              v1::KeyframeRequest& out);
+// A stamped E2eeKeyMessage: both ids set and a sealed key of the protocol's exact size.
+bool decode_e2ee_key_message(std::span<const uint8_t> body, v1::E2eeKeyMessage& out);
 bool decode_roster_query(std::span<const uint8_t> body, uint64_t& query_id);
 bool decode_chat(std::span<const uint8_t> body, v1::ChatMessage& out);
 bool decode_reaction(std::span<const uint8_t> body, v1::Reaction& out);

@@ -198,6 +198,13 @@ void Cluster::on_remote_host_action(const room::Room& room, uint64_t /*owner_nod
   publish_control(it->second);
 }
 
+void Cluster::on_local_e2ee_key_message(const room::Room& room, const v1::E2eeKeyMessage& message) {
+  auto it = links_.find(room.meeting_id());
+  if (it == links_.end()) return;
+  encode_e2ee_key_message(node_id_, message, scratch_);
+  publish_control(it->second);
+}
+
 void Cluster::on_remote_keyframe_request(const room::Room& room, uint64_t publisher_node,
                                          const v1::KeyframeRequest& request) {
   if (!bus_connected_) return;
@@ -366,6 +373,16 @@ void Cluster::handle_room_message(std::string_view meeting_id, const MessageHead
         return;
       }
       room->on_host_cluster_event(event, header.node_id);
+      break;
+    }
+    case MessageType::kE2eeKeyMessage: {
+      ++stats_.control_received;
+      v1::E2eeKeyMessage message;
+      if (!decode_e2ee_key_message(header.body, message)) {
+        ++stats_.malformed;
+        return;
+      }
+      room->on_remote_e2ee_key_message(message, header.node_id);
       break;
     }
     case MessageType::kChatHistoryQuery: {

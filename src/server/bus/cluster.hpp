@@ -124,6 +124,8 @@ class Cluster final : public room::RoomObserver, public BusHandler {
   void on_local_host_event(const room::Room& room, const v1::HostClusterEvent& event) override;
   void on_remote_host_action(const room::Room& room, uint64_t owner_node,
                              const v1::HostRemoteAction& action) override;
+  void on_local_e2ee_key_message(const room::Room& room,
+                                 const v1::E2eeKeyMessage& message) override;
 
   // BusHandler
   void on_bus_message(std::string_view subject, std::span<const uint8_t> data) override;

@@ -133,5 +133,10 @@ inline bool may_act_on(v1::ParticipantRole actor, v1::ParticipantRole target) {
 inline bool sees_waiting_list(const v1::Participant& p) {
   return is_host_or_co_host(p.role());
 }
+// End-to-end encryption keys (docs/PROTOCOL.md §15) go between admitted participants only: a
+// waiting-room participant receives no media, so it neither sends nor gets sealed media keys.
+inline bool may_exchange_e2ee_keys(const v1::Participant& p) {
+  return p.role() != v1::PARTICIPANT_ROLE_WAITING;
+}
 
 }  // namespace vc::room

@@ -84,6 +84,7 @@ JoinResult Room::join(Endpoint& endpoint, const JoinRequest& request) {
                               barred_subjects_.end()) {
     return JoinResult::kBarred;
   }
+  e2ee_required_ = request.e2ee_required;
   if (Member* existing = find(id)) {
     // Resume: a reconnect within grace, or a new connection replacing a live one.
     if (existing->endpoint != nullptr && existing->endpoint != &endpoint) {
@@ -97,6 +98,8 @@ JoinResult Room::join(Endpoint& endpoint, const JoinRequest& request) {
     *existing->info.mutable_grants() = request.identity.grants;
     existing->refused_sources = 0;
     existing->info.set_connection_state(v1::CONNECTION_STATE_CONNECTED);
+    existing->info.set_e2ee_capable(request.e2ee_capable);
+    existing->info.set_e2ee_public_key(request.e2ee_public_key);
     existing->forget_keyframe_coalescing();
     // The new connection starts every video track afresh, as its new decoders need.
     existing->forwarders.clear();
@@ -137,6 +140,8 @@ JoinResult Room::join(Endpoint& endpoint, const JoinRequest& request) {
   info.set_screen_on(request.media_state.screen_on());
   apply_grants(*member, request.identity.grants, request.receive_only);
   info.set_connection_state(v1::CONNECTION_STATE_CONNECTED);
+  info.set_e2ee_capable(request.e2ee_capable);
+  info.set_e2ee_public_key(request.e2ee_public_key);
   if (request.subscriptions && request.identity.grants.subscribe()) {
     v1::UpdateSubscriptions defaults;
     *defaults.mutable_defaults() = *request.subscriptions;
@@ -165,6 +170,7 @@ void Room::send_join_accepted(Member& member, bool resumed) {
   accepted->set_meeting_id(meeting_id_);
   accepted->set_max_envelope_bytes(static_cast<uint32_t>(limits::kMaxEnvelopeBytes));
   accepted->set_resumed(resumed);
+  accepted->set_e2ee_required(e2ee_required_);
   *accepted->mutable_self() = member.info;
   *accepted->mutable_settings() = moderation_state_.settings;
   // A waiting participant learns nothing about who is in the meeting.
@@ -380,6 +386,9 @@ void Room::on_control(uint64_t participant_id, const v1::Control& control) {
 void Room::handle_control(uint64_t participant_id, const v1::Control& control) {
   Member* member = find(participant_id);
   if (member == nullptr || member->endpoint == nullptr) return;
+  // Sealed E2EE keys have their own budget: a rotation addresses every participant at once.
+  if (control.has_e2ee_key_message())
+    return handle_e2ee_key_message(*member, control.e2ee_key_message());
   // Leave ends the cost; everything else spends the per-connection control budget.
   if (!control.has_leave() && !within_control_rate(*member)) return;
   switch (control.message_case()) {
@@ -444,6 +453,9 @@ void Room::handle_control(uint64_t participant_id, const v1::Control& control) {
     case v1::Control::kHostRequest:
     case v1::Control::kHostUpdateSettings:
       handle_host_control(*member, control);
+      return;
+    case v1::Control::kE2EeKeyAnnounce:
+      handle_e2ee_key_announce(*member, control.e2ee_key_announce());
       return;
     case v1::Control::kPing: {
       v1::Control reply;

@@ -53,6 +53,11 @@ struct JoinRequest {
   v1::MediaState media_state;
   // Hello.subscriptions; absent: every track at its highest layer (docs/PROTOCOL.md §11.3).
   std::optional<v1::SubscriptionDefaults> subscriptions;
+  // End-to-end encryption (docs/PROTOCOL.md §15): Hello.e2ee_capable, the announced X25519 key
+  // (empty or kE2eePublicKeyBytes, checked before the join), and whether the meeting requires it.
+  bool e2ee_capable = false;
+  std::string e2ee_public_key;
+  bool e2ee_required = false;
 };
 
 // Selective-forwarding settings of a room (--large-room-threshold, --audio-top-k).
@@ -155,6 +160,9 @@ struct RoomStats {
   uint64_t host_actions = 0;          // carried out
   uint64_t host_actions_refused = 0;  // answered with Refused (or an HTTP error)
   uint64_t media_forced_off = 0;      // frames dropped: a host muted or stopped that source
+  // End-to-end encryption (docs/PROTOCOL.md §15).
+  uint64_t e2ee_key_messages = 0;  // relayed to their recipient (here or on another node)
+  uint64_t e2ee_refused = 0;       // malformed announces and key messages, unknown recipients
 };
 
 class Room;
@@ -181,6 +189,9 @@ class RoomObserver {
   // has a remote member, like on_local_media).
   virtual void on_local_chat(const Room& /*room*/, const v1::ChatMessage& /*message*/) {}
   virtual void on_local_reaction(const Room& /*room*/, const v1::Reaction& /*reaction*/) {}
+  // A local member's sealed E2EE key for a member on another node (room_e2ee.cpp).
+  virtual void on_local_e2ee_key_message(const Room& /*room*/,
+                                         const v1::E2eeKeyMessage& /*message*/) {}
   // Host actions (room_host_remote.cpp): one carried out here, with the state after it (called
   // only while the room has a remote member), and one for a member `owner_node` owns.
   virtual void on_local_host_event(const Room& /*room*/, const v1::HostClusterEvent& /*event*/) {}
@@ -276,6 +287,9 @@ class Room {
   // Accepted only when `origin_node` owns the sender; the text or emoji is checked again.
   bool on_remote_chat(const v1::ChatMessage& message, uint64_t origin_node);
   bool on_remote_reaction(const v1::Reaction& reaction, uint64_t origin_node);
+  // A sealed E2EE key from a member of `origin_node` for a local member (room_e2ee.cpp); false
+  // when the origin does not own the sender or the recipient is not here.
+  bool on_remote_e2ee_key_message(const v1::E2eeKeyMessage& message, uint64_t origin_node);
   // Another node's history (the answer to a query when this node started following the room):
   // merged by message id; messages new here go to local members as one ChatHistory.
   void merge_chat_history(std::span<const v1::ChatMessage> messages);
@@ -360,6 +374,8 @@ class Room {
     bool forced_mic_off = false;
     bool forced_camera_off = false;
     bool forced_screen_off = false;
+    // Sealed E2EE keys it may send: a rotation addresses everyone at once (room_e2ee.cpp).
+    TokenBucket e2ee_key_budget{limits::kE2eeKeyMessageBurst, limits::kE2eeKeyMessageRate};
   };
 
   Member* find(uint64_t participant_id);
@@ -403,6 +419,9 @@ class Room {
   // Chat, raised hands and reactions (room_social.cpp).
   void handle_chat(Member& sender, const v1::SendChat& chat);
   void handle_reaction(Member& sender, const v1::SendReaction& reaction);
+  // End-to-end encryption (room_e2ee.cpp).
+  void handle_e2ee_key_announce(Member& member, const v1::E2eeKeyAnnounce& announce);
+  void handle_e2ee_key_message(Member& sender, const v1::E2eeKeyMessage& message);
   void handle_raise_hand(Member& member, bool raised);
   void refuse(Member& member, uint32_t code, std::string_view message, uint32_t request,
               uint64_t client_message_id = 0);
@@ -460,6 +479,8 @@ class Room {
   std::vector<TrackKey> allocation_keys_;
   std::vector<uint64_t> pending_slow_;  // receivers to close after the fan-out loop
   std::size_t remote_count_ = 0;
+  // The meeting requires E2EE (from the latest join's admission policy), told in JoinAccepted.
+  bool e2ee_required_ = false;
   ChatHistory chat_;
   std::mt19937_64 chat_ids_{std::random_device{}()};
   uint64_t last_hand_raised_us_ = 0;  // hands raised here are strictly ordered

@@ -180,7 +180,7 @@ int run_chat(const ChatOptions& options) {
   auto printer = std::make_shared<ChatPrinter>(options, latch);
 
   client::ClientConfig config;
-  options.connection.apply_to(config);
+  if (!options.connection.apply_to(config)) return kExitBadFile;
   // Publishes nothing: a receive-only participant (in every roster) that wants no video.
   config.receive_only = true;
   config.subscriptions = client::video_defaults(0, /*paused=*/true);
@@ -195,6 +195,7 @@ int run_chat(const ChatOptions& options) {
     printer->on_participant(p);
   };
   events.on_chat = [printer](const v1::ChatMessage& m) { printer->on_chat(m); };
+  events.on_e2ee_status = print_e2ee_status;
   events.on_reaction = [printer](const v1::Reaction& r) { printer->on_reaction(r); };
   events.on_refused = [printer](const v1::Refused& r) { printer->on_refused(r); };
   events.on_reconnecting = [](const client::ClientError& why, std::chrono::milliseconds delay) {

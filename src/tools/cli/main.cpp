@@ -1,5 +1,6 @@
 // videocall-cli: stream, record, chat and info. Exit codes: docs/CLIENT.md
 // (tools/common/tool_support.hpp).
+#include <fstream>
 #include <iostream>
 
 #include "commands.hpp"
@@ -27,9 +28,23 @@ void ConnectionOptions::add_to(CLI::App& app, const std::string& default_name) {
       ->capture_default_str();
   app.add_option("--duration", duration_s, "Stop after this many seconds (default: until Ctrl-C)")
       ->check(CLI::NonNegativeNumber);
+  auto* passphrase =
+      app.add_option("--e2ee-passphrase", e2ee_passphrase,
+                     "End-to-end encrypt with this passphrase (everyone in the meeting uses the "
+                     "same; the browser takes it from #e2ee=... in the meeting link)")
+          ->envname("VIDEOCALL_E2EE_PASSPHRASE");
+  auto* passphrase_file = app.add_option("--e2ee-passphrase-file", e2ee_passphrase_file,
+                                         "Read the E2EE passphrase from the first line of a file")
+                              ->check(CLI::ExistingFile)
+                              ->excludes(passphrase);
+  app.add_flag("--e2ee", e2ee,
+               "End-to-end encrypt with per-participant keys (X25519 key agreement); prints the "
+               "meeting safety code to compare with the others")
+      ->excludes(passphrase)
+      ->excludes(passphrase_file);
 }
 
-void ConnectionOptions::apply_to(client::ClientConfig& config) const {
+bool ConnectionOptions::apply_to(client::ClientConfig& config) const {
   config.server_url = server;
   config.meeting_id = meeting;
   config.display_name = name;
@@ -38,6 +53,16 @@ void ConnectionOptions::apply_to(client::ClientConfig& config) const {
   config.tls_ca_file = ca_file;
   config.transport =
       client::parse_transport_preference(transport).value_or(client::TransportPreference::kAuto);
+  config.e2ee.key_agreement = e2ee;
+  config.e2ee.passphrase = e2ee_passphrase;
+  if (!e2ee_passphrase_file.empty()) {
+    std::ifstream in(e2ee_passphrase_file);
+    if (!in || !std::getline(in, config.e2ee.passphrase) || config.e2ee.passphrase.empty()) {
+      std::cerr << "error: cannot read an E2EE passphrase from " << e2ee_passphrase_file << "\n";
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace vc::tools

@@ -200,6 +200,8 @@ class Recorder {
       std::cout << separator << size.first << "x" << size.second << ":" << frames;
       separator = ",";
     }
+    // Frames dropped by end-to-end encryption are counted for the whole session.
+    if (client_) std::cout << e2ee_stats_text(client_->stats());
     std::cout << std::endl;
     track.writer.reset();
   }
@@ -229,7 +231,7 @@ int run_record(const RecordOptions& options) {
   auto recorder = std::make_shared<Recorder>(options.output_dir, latch);
 
   client::ClientConfig config;
-  options.connection.apply_to(config);
+  if (!options.connection.apply_to(config)) return kExitBadFile;
   config.receive_only = true;
   config.client_name = "videocall-cli-record/0.1";
   // The Hello defaults (PROTOCOL.md §11.3): the server chooses each camera's encoding from them.
@@ -251,6 +253,7 @@ int run_record(const RecordOptions& options) {
   events.on_media = [recorder](const v1::MediaHeader& header, std::span<const uint8_t> payload) {
     recorder->on_media(header, payload);
   };
+  events.on_e2ee_status = print_e2ee_status;
   events.on_reconnecting = [](const client::ClientError& why, std::chrono::milliseconds delay) {
     std::cerr << "connection lost (" << why.message << "); reconnecting in " << delay.count()
               << " ms\n";
@@ -264,6 +267,9 @@ int run_record(const RecordOptions& options) {
   auto session = client::Client::create(loop, config, std::move(events));
   recorder->set_client(session);
   const int code = run_client_session(loop, session, latch, options.connection.duration_s);
+  if (!config.e2ee.passphrase.empty() || config.e2ee.key_agreement) {
+    std::cout << "e2ee" << e2ee_stats_text(session->stats()) << std::endl;
+  }
   recorder->set_client(nullptr);
   return code;
 }

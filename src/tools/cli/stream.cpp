@@ -144,7 +144,7 @@ int run_stream(const StreamOptions& options) {
   std::vector<std::thread> threads;
 
   client::ClientConfig config;
-  options.connection.apply_to(config);
+  if (!options.connection.apply_to(config)) return kExitBadFile;
   config.client_name = "videocall-cli/0.1";
   config.initial_media_state.set_camera_on(video != nullptr);
   config.initial_media_state.set_mic_on(audio != nullptr);
@@ -232,6 +232,7 @@ int run_stream(const StreamOptions& options) {
     }
   };
   events.on_local_video_dropped = [&](v1::MediaKind, uint32_t) { keyframe_layers = kAllLayers; };
+  events.on_e2ee_status = print_e2ee_status;
   events.on_reconnecting = [](const client::ClientError& why, std::chrono::milliseconds delay) {
     std::cerr << "connection lost (" << why.message << "); reconnecting in " << delay.count()
               << " ms\n";
@@ -261,7 +262,7 @@ int run_stream(const StreamOptions& options) {
   const auto stats = session->stats();
   std::cerr << "sent video_frames=" << video_frames_sent << " audio_frames=" << audio_frames_sent
             << " bytes=" << stats.bytes_sent << "; dropped video=" << stats.video_dropped
-            << " audio=" << stats.audio_dropped << "\n";
+            << " audio=" << stats.audio_dropped << ";" << e2ee_stats_text(stats) << "\n";
   return code;
 }
 

@@ -1,9 +1,24 @@
 #include "tool_support.hpp"
 
 #include <charconv>
+#include <iostream>
 #include <string_view>
 
 namespace vc::tools {
+
+void print_e2ee_status(const client::E2eeStatus& status) {
+  std::cerr << "e2ee on mode=" << client::to_string(status.mode);
+  if (!status.safety_code.empty()) std::cerr << " safety-code=\"" << status.safety_code << "\"";
+  std::cerr << std::endl;
+}
+
+std::string e2ee_stats_text(const client::ClientStats& stats) {
+  return " e2ee_encrypted=" + std::to_string(stats.e2ee_encrypted) +
+         " e2ee_decrypted=" + std::to_string(stats.e2ee_decrypted) +
+         " e2ee_auth_failed=" + std::to_string(stats.e2ee_auth_failed) +
+         " e2ee_no_key=" + std::to_string(stats.e2ee_no_key) +
+         " e2ee_malformed=" + std::to_string(stats.e2ee_malformed);
+}
 
 int exit_code_for(const client::ClientError& error) {
   switch (error.kind) {

@@ -37,6 +37,12 @@ std::string bad_video_height_message(const std::string& option, const std::strin
 // Makes a display name safe for a file name: [A-Za-z0-9_-], at most 32 characters.
 std::string sanitise_for_filename(const std::string& name);
 
+// End-to-end encryption lines the tools print (docs/CLIENT.md): "e2ee on mode=... safety-code=..."
+// when it starts or the safety code changes, and " e2ee_decrypted=N e2ee_auth_failed=N ..." for
+// summaries.
+void print_e2ee_status(const client::E2eeStatus& status);
+std::string e2ee_stats_text(const client::ClientStats& stats);
+
 // Set once (first code wins), waited on by main.
 class StopLatch {
  public:

@@ -103,6 +103,15 @@ void check_decoders(const bus::MessageHeader& header) {
       }
       break;
     }
+    case bus::MessageType::kE2eeKeyMessage: {
+      v1::E2eeKeyMessage message;
+      if (bus::decode_e2ee_key_message(header.body, message) &&
+          (message.sealed().size() != limits::kE2eeSealedKeyBytes ||
+           message.from_participant_id() == 0 || message.to_participant_id() == 0)) {
+        abort();
+      }
+      break;
+    }
     default:
       break;
   }

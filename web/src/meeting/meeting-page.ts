@@ -1,5 +1,6 @@
 // The meeting page: shows the pre-join screen, then runs the session with the devices chosen there,
 // and keeps the tiles, participant panel, controls and status in step with it.
+import { e2eeSupported } from '../e2ee/crypto';
 import { joinWithToken, serverLabel, type JoinResponse } from '../api';
 import { MeetingError } from '../errors';
 import { ConnectionState, TrackSource, type Participant } from '../gen/videocall_pb';
@@ -187,6 +188,18 @@ class MeetingPage {
     this.updateControls();
     // The devices are open already (pre-join); Hello states what we send.
     const mediaReady = Promise.resolve({ micOn: media.micOn, cameraOn: media.cameraOn });
+    const e2eeRequest = e2eeFromFragment(window.location.hash);
+    const supported = await e2eeSupported();
+    if (e2eeRequest && !supported) {
+      this.fail(
+        new MeetingError(
+          'End-to-end encryption is not available',
+          'This meeting link asks for end-to-end encryption, and this browser cannot do it (it lacks X25519 or AES-GCM in WebCrypto). Use a current Chrome, Edge or Firefox.',
+          'e2ee',
+        ),
+      );
+      return;
+    }
     this.sentMediaState = JSON.stringify({ micOn: media.micOn, cameraOn: media.cameraOn });
     try {
       this.session = await MeetingSession.start(
@@ -254,6 +267,15 @@ class MeetingPage {
         },
         () => this.view.helloDefaults(),
         this.invitation ?? undefined,
+        {
+          ...(e2eeRequest?.passphrase ? { passphrase: e2eeRequest.passphrase } : {}),
+          keyAgreement: e2eeRequest?.keyAgreement ?? false,
+          supported,
+          status: (status) => {
+            stats.e2ee = status;
+            this.shell.setE2ee(status.mode, status.safetyCode);
+          },
+        },
       );
     } catch (error) {
       if (this.finished) return;
@@ -271,6 +293,7 @@ class MeetingPage {
       keyframeRequest: (kind, trackId, spatialLayer) => this.publisher?.debugHooks().keyframeRequest(kind, trackId, spatialLayer),
       endScreenCaptureFromBrowser: () => this.publisher?.debugHooks().endScreenCaptureFromBrowser(),
       setGridPageSize: (tiles) => this.view.stage.setPageSizeOverride(tiles),
+      e2ee: () => ({ ...stats.e2ee, ...(session.e2eeStats ?? {}) }),
     };
     stats.connection = 'connecting';
     this.setStatus('Connecting…', 'pending');
@@ -586,4 +609,15 @@ class MeetingPage {
   private setStatus(text: string, tone: 'ok' | 'pending'): void {
     this.shell.setStatus(text, tone, stats.transport, stats.server === null ? null : serverLabel(stats.server), stats.rttMs);
   }
+}
+
+/**
+ * End-to-end encryption asked for by the meeting link's fragment, which never reaches the server:
+ * `#e2ee=<passphrase>` (passphrase mode) or `#e2ee` (key agreement with a safety code).
+ */
+export function e2eeFromFragment(hash: string): { passphrase?: string; keyAgreement: boolean } | undefined {
+  const params = new URLSearchParams(hash.replace(/^#/, ''));
+  if (!params.has('e2ee')) return undefined;
+  const passphrase = params.get('e2ee') ?? '';
+  return passphrase ? { passphrase, keyAgreement: false } : { keyAgreement: true };
 }

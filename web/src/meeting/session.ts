@@ -14,6 +14,7 @@ import {
   helloMessage,
   toNumber,
 } from '../protocol';
+import { E2eeSession, type E2eeOptions } from '../e2ee/e2ee-session';
 import { tallyReceived } from '../stats';
 import { connectTransport, type Transport, type TransportOptions } from '../transport';
 
@@ -128,6 +129,13 @@ export class MeetingSession {
   private lastReceivedAt = 0;
   private lastCheckAt = 0;
   private ticks = 0;
+  /** End-to-end encryption (PROTOCOL.md §15); media waits while a join sets it up. */
+  private e2ee: E2eeSession | undefined;
+  private e2eeReady: Promise<void> = Promise.resolve();
+  private e2eePending = false;
+  /** Encryption and decryption are asynchronous: these chains keep frames in order. */
+  private sendChain: Promise<void> = Promise.resolve();
+  private receiveChain: Promise<void> = Promise.resolve();
 
   private constructor(
     private transport: Transport,
@@ -187,6 +195,8 @@ export class MeetingSession {
     subscriptionDefaults?: () => HelloSubscriptions,
     /** The answer for a backend-minted token (`#token=` link): no guest join then. */
     invitation?: JoinResponse,
+    /** End-to-end encryption settings (passphrase, key agreement, browser support, status). */
+    e2ee?: Omit<E2eeOptions, 'sendControl' | 'requestKeyframe'>,
   ): Promise<MeetingSession> {
     const server = window.location.origin;
     mediaReady.catch(() => {}); // handled below; a join failure must not leave it unhandled
@@ -210,6 +220,13 @@ export class MeetingSession {
     }
     const session = new MeetingSession(transport, events, join, server, meetingId, displayName, mediaState, subscriptionDefaults);
     session.invited = invitation !== undefined;
+    if (e2ee) {
+      session.e2ee = await E2eeSession.create({
+        ...e2ee,
+        sendControl: (message) => session.sendControl(message),
+        requestKeyframe: (publisher, kind, trackId) => session.requestKeyframe(publisher, kind, trackId),
+      });
+    }
     session.attach(transport);
     return session;
   }
@@ -219,7 +236,7 @@ export class MeetingSession {
     this.transport = transport;
     transport.onmessage = (bytes) => this.receive(bytes);
     transport.onclose = ({ code, reason }) => this.onClosed(code, reason);
-    transport.send(encodeControl(helloMessage(this.mediaState, this.subscriptionDefaults?.())));
+    transport.send(encodeControl(helloMessage(this.mediaState, this.subscriptionDefaults?.(), this.e2ee?.helloFields())));
     window.clearTimeout(this.acceptTimer);
     this.acceptTimer = window.setTimeout(() => {
       this.fail(new MeetingError('Could not join the meeting', 'The server did not accept the connection in time.', 'timeout'));
@@ -233,7 +250,24 @@ export class MeetingSession {
   }
 
   sendMedia(header: Partial<HeaderFields>, payload: Uint8Array): void {
-    if (this.isJoined) this.transport.send(encodeMedia(header, payload));
+    if (!this.isJoined || this.e2eePending) return; // never cleartext before E2EE is set up
+    if (!this.e2ee?.active) {
+      this.transport.send(encodeMedia(header, payload));
+      return;
+    }
+    const sealed = this.e2ee.encrypt(header, payload);
+    if (!sealed) return;
+    this.sendChain = this.sendChain
+      .then(async () => {
+        const bytes = await sealed;
+        if (this.isJoined) this.transport.send(encodeMedia(header, bytes));
+      })
+      .catch(() => {});
+  }
+
+  /** End-to-end encryption counters (window.__vcDebug.e2ee in tests). */
+  get e2eeStats() {
+    return this.e2ee?.stats;
   }
 
   sendControl(message: ControlMessage): void {
@@ -417,9 +451,24 @@ export class MeetingSession {
     }
     const body = envelope.body;
     if (body.case === 'media') {
-      if (body.value.header) {
-        tallyReceived(body.value.header, body.value.payload.byteLength);
-        this.events.media(body.value.header, body.value.payload);
+      const header = body.value.header;
+      if (header) {
+        tallyReceived(header, body.value.payload.byteLength);
+        const e2ee = this.e2ee;
+        if (!e2ee || (!e2ee.active && !this.e2eePending)) {
+          this.events.media(header, body.value.payload);
+          return;
+        }
+        // Frames that do not authenticate are dropped and counted (e2ee.stats), never decoded.
+        const payload = body.value.payload;
+        const ready = this.e2eeReady;
+        this.receiveChain = this.receiveChain
+          .then(async () => {
+            await ready;
+            const plaintext = e2ee.active ? await e2ee.decrypt(header, payload) : payload;
+            if (plaintext && !this.ended) this.events.media(header, plaintext);
+          })
+          .catch(() => {});
       }
       return;
     }
@@ -445,6 +494,12 @@ export class MeetingSession {
           break;
         }
         if (accepted.settings) this.events.settings?.(accepted.settings);
+        if (this.e2ee) {
+          this.e2eePending = true;
+          this.e2eeReady = this.e2ee.onJoined(accepted).then(() => {
+            this.e2eePending = false;
+          });
+        }
         this.events.joined(toNumber(accepted.participantId), accepted.self, accepted.roster, accepted.resumed, {
           server: this.serverUrl,
           transport: this.transport.name,
@@ -452,13 +507,23 @@ export class MeetingSession {
         break;
       }
       case 'participantJoined':
-        if (message.value.participant) this.events.participantJoined(message.value.participant);
+        if (message.value.participant) {
+          this.e2ee?.onParticipant(message.value.participant);
+          this.events.participantJoined(message.value.participant);
+        }
         break;
       case 'participantLeft':
+        this.e2ee?.onLeft(toNumber(message.value.participantId));
         this.events.participantLeft(toNumber(message.value.participantId));
         break;
       case 'participantUpdated':
-        if (message.value.participant) this.events.participantUpdated(message.value.participant);
+        if (message.value.participant) {
+          this.e2ee?.onParticipant(message.value.participant);
+          this.events.participantUpdated(message.value.participant);
+        }
+        break;
+      case 'e2eeKeyMessage':
+        this.e2ee?.onKeyMessage(message.value);
         break;
       case 'keyframeRequest':
         this.events.keyframeRequested(message.value.kind, message.value.trackId, message.value.spatialLayer);

@@ -25,6 +25,7 @@ export const icons = {
   send: svg('<path d="M22 2L11 13M22 2l-7 20-4-9-9-4z"/>'),
   close: svg('<path d="M6 6l12 12M18 6L6 18"/>'),
   shield: svg('<path d="M12 3l8 3v6c0 4.5-3.4 8.3-8 9-4.6-.7-8-4.5-8-9V6z"/><path d="M9 12l2 2 4-4"/>'),
+  lock: svg('<rect x="4" y="11" width="16" height="10" rx="2"/><path d="M8 11V7a4 4 0 0 1 8 0v4"/>'),
   eye: svg('<path d="M2 12s3.5-7 10-7 10 7 10 7-3.5 7-10 7S2 12 2 12z"/><circle cx="12" cy="12" r="3"/>'),
 };
 

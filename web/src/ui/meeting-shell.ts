@@ -51,6 +51,9 @@ export class MeetingShell {
   readonly notices = el('div', 'notices');
   private readonly statusPill = el('div', 'status-pill');
   private readonly receivingPill = el('button', 'receiving-pill');
+  /** End-to-end encryption: a padlock, and the safety code behind it. */
+  private readonly e2eePill = el('button', 'e2ee-pill');
+  private readonly e2eeDetails = el('div', 'e2ee-details');
   private readonly micButton = el('button', 'ctrl');
   private readonly cameraButton = el('button', 'ctrl');
   private readonly peopleButton = el('button', 'ctrl');
@@ -74,7 +77,8 @@ export class MeetingShell {
     copy.setAttribute('aria-label', copy.title);
     copy.innerHTML = icons.link;
     copy.addEventListener('click', () => {
-      void navigator.clipboard?.writeText(`${window.location.origin}/meeting/${meetingId}`).then(() => {
+      // An E2EE passphrase lives in the fragment (#e2ee=...), which never reaches the server.
+      void navigator.clipboard?.writeText(`${window.location.origin}/meeting/${meetingId}${window.location.hash}`).then(() => {
         copy.classList.add('copied');
         window.setTimeout(() => copy.classList.remove('copied'), 1200);
       });
@@ -87,7 +91,15 @@ export class MeetingShell {
       this.setPanelOpen(true);
       requestAnimationFrame(() => grid.layout());
     });
-    top.append(brand, meeting, this.receivingPill, this.statusPill);
+    this.e2eePill.dataset.testid = 'e2ee-indicator';
+    this.e2eePill.hidden = true;
+    this.e2eeDetails.dataset.testid = 'e2ee-details';
+    this.e2eeDetails.hidden = true;
+    this.e2eePill.addEventListener('click', () => {
+      this.e2eeDetails.hidden = !this.e2eeDetails.hidden;
+      this.e2eePill.setAttribute('aria-expanded', String(!this.e2eeDetails.hidden));
+    });
+    top.append(brand, meeting, this.e2eePill, this.receivingPill, this.statusPill, this.e2eeDetails);
 
     const stage = el('div', 'stage');
     const main = el('div', 'stage-main');
@@ -186,6 +198,40 @@ export class MeetingShell {
     this.receivingPill.replaceChildren(el('span', 'rec-dot'), eye, count);
     this.receivingPill.title = `Receiving everyone’s audio and video without a tile: ${names.join(', ')}`;
     this.receivingPill.setAttribute('aria-label', this.receivingPill.title);
+  }
+
+  /**
+   * End-to-end encryption is on: a padlock in the top bar; behind it the safety code (key
+   * agreement) that everyone compares out of band, or a note that the link's passphrase is used.
+   */
+  setE2ee(mode: 'off' | 'passphrase' | 'key-agreement', safetyCode: string): void {
+    this.e2eePill.hidden = mode === 'off';
+    if (mode === 'off') {
+      this.e2eeDetails.hidden = true;
+      return;
+    }
+    const lock = el('span', 'e2ee-icon');
+    lock.innerHTML = icons.lock;
+    this.e2eePill.replaceChildren(lock, el('span', 'e2ee-label', 'Encrypted'));
+    this.e2eePill.title = 'End-to-end encrypted: the server cannot see or hear this call';
+    this.e2eePill.setAttribute('aria-label', this.e2eePill.title);
+    this.e2eePill.setAttribute('aria-expanded', String(!this.e2eeDetails.hidden));
+    const heading = el('div', 'e2ee-heading', 'End-to-end encrypted');
+    if (mode === 'passphrase') {
+      this.e2eeDetails.replaceChildren(
+        heading,
+        el('p', '', 'Audio and video are encrypted with the passphrase in this meeting’s link. Only people with the full link can see and hear the call; the server cannot.'),
+      );
+      return;
+    }
+    const code = el('div', 'e2ee-code', safetyCode);
+    code.dataset.testid = 'e2ee-safety-code';
+    this.e2eeDetails.replaceChildren(
+      heading,
+      el('p', '', 'Safety code for everyone in this call:'),
+      code,
+      el('p', '', 'Compare it with the others by phone or in person. If everyone sees the same code, no one in between, the server included, can see or hear the call. It changes when someone joins or leaves.'),
+    );
   }
 
   setAudioBlocked(blocked: boolean): void {

@@ -68,6 +68,27 @@ struct JoinInfo {
   TransportKind transport = TransportKind::kWebSocket;  // what this session actually runs on
 };
 
+// End-to-end encryption (docs/PROTOCOL.md §15). Media payloads are encrypted per frame; the
+// server routes by the cleartext header and cannot read or undetectably alter frames.
+struct E2eeConfig {
+  // Passphrase mode: every key follows from this secret, the meeting id and the sender id. It is
+  // never sent anywhere. Everyone in the meeting must use the same passphrase.
+  std::string passphrase;
+  // Key agreement (X25519 key pairs, keys sent pairwise) even where the meeting does not require
+  // E2EE. A meeting that requires it (JoinAccepted.e2ee_required) turns this on by itself.
+  bool key_agreement = false;
+};
+
+enum class E2eeMode : uint8_t { kOff, kPassphrase, kKeyAgreement };
+std::string_view to_string(E2eeMode mode);  // "off", "passphrase", "key-agreement"
+
+struct E2eeStatus {
+  E2eeMode mode = E2eeMode::kOff;
+  // Key agreement: 6 groups of 5 digits over every participant's public key; everyone who sees
+  // the same code got the same keys from the server (compare it out of band). Empty otherwise.
+  std::string safety_code;
+};
+
 struct ClientConfig {
   // http://host:port or https://host:port (ws:// and wss:// are accepted too).
   std::string server_url;
@@ -118,6 +139,8 @@ struct ClientConfig {
   // none and the server forwards every track at its highest layer. Client::update_subscriptions
   // with new defaults replaces these for later reconnects too.
   std::optional<v1::SubscriptionDefaults> subscriptions;
+
+  E2eeConfig e2ee;
 };
 
 // The track ids the browser uses for a participant's default tracks (docs/PROTOCOL.md §11.1). A
@@ -157,6 +180,9 @@ struct ClientEvents {
   std::function<void(const v1::Reaction&)> on_reaction;
   // The server refused one request (a too long or too fast chat message, ...); still connected.
   std::function<void(const v1::Refused&)> on_refused;
+  // End-to-end encryption turned on, or its safety code changed (someone joined, left or
+  // announced a new key).
+  std::function<void(const E2eeStatus&)> on_e2ee_status;
   // The transport dropped and a reconnect is scheduled.
   std::function<void(const ClientError&, std::chrono::milliseconds retry_in)> on_reconnecting;
   // Final: the client will not reconnect. Called exactly once, and no other callback follows it,
@@ -172,6 +198,14 @@ struct ClientStats {
   uint64_t audio_dropped = 0;
   uint64_t video_dropped = 0;
   uint64_t reconnects = 0;
+  // End-to-end encryption: frames encrypted and decrypted, and received frames dropped because
+  // they did not authenticate (tampered header or payload, wrong key), because no key for their
+  // sender and key id was known (yet), or because they carried no E2EE header at all.
+  uint64_t e2ee_encrypted = 0;
+  uint64_t e2ee_decrypted = 0;
+  uint64_t e2ee_auth_failed = 0;
+  uint64_t e2ee_no_key = 0;
+  uint64_t e2ee_malformed = 0;
 };
 
 class Client {

@@ -1,0 +1,22 @@
+// Whether a meeting admits a client that cannot do end-to-end encryption (docs/PROTOCOL.md
+// §15.6). The one place the server decides it: the meeting's `e2ee_required` setting (meeting
+// settings) is meant to plug in here; until then --e2ee-required-meeting lists such meetings.
+#pragma once
+
+#include <algorithm>
+#include <string_view>
+
+#include "server/app/config.hpp"
+
+namespace vc::app {
+
+inline bool meeting_requires_e2ee(const ServerConfig& config, std::string_view meeting_id) {
+  return std::any_of(config.e2ee_required_meetings.begin(), config.e2ee_required_meetings.end(),
+                     [&](const std::string& id) { return id == "*" || id == meeting_id; });
+}
+
+inline bool admits_without_e2ee(const ServerConfig& config, std::string_view meeting_id) {
+  return !meeting_requires_e2ee(config, meeting_id);
+}
+
+}  // namespace vc::app

@@ -1,18 +1,22 @@
 // The meeting page: shows the pre-join screen, then runs the session with the devices chosen there,
 // and keeps the tiles, participant panel, controls and status in step with it.
-import { serverLabel } from '../api';
-import { MeetingError } from '../errors';
+import { MeetingError, describeError } from '../errors';
+import { copyLink, InviteCard } from '../invite/invite-card';
+import { meetingLink } from '../invite/link';
 import { ConnectionState, TrackSource, type Participant } from '../gen/videocall_pb';
 import { AudioOutput } from '../media/audio-output';
 import { cameraCapturePlan } from '../media/simulcast';
 import { MediaKind, ParticipantRole, toNumber } from '../protocol';
 import { urlFlags } from '../settings';
 import { PrejoinPage, type PrejoinResult } from '../prejoin/prejoin-page';
+import { QualityView } from '../quality/quality-view';
+import { CAMERA_FRAME_RATE } from '../quality/thresholds';
 import { TabPresence } from '../prejoin/tab-presence';
 import { SocialFeatures } from '../features/social';
 import { resetStats, stats } from '../stats';
 import { errorCard, warningStrip } from '../ui/banner';
 import { el } from '../ui/icons';
+import { leftCard, markLeft, type Navigate } from './left-page';
 import { MeetingShell } from '../ui/meeting-shell';
 import { ParticipantsPanel } from '../ui/participants-panel';
 import { Toasts } from '../ui/toast';
@@ -30,9 +34,9 @@ import { StageController } from './stage-controller';
  */
 const ROSTER_SETTLE_MS = 6_000;
 
-const VIDEO = { frameRate: 30, keyframeIntervalMs: 4000 };
+const VIDEO = { frameRate: CAMERA_FRAME_RATE, keyframeIntervalMs: 4000 };
 
-export function renderMeeting(root: HTMLElement, meetingId: string, navigate: (path: string) => void): () => void {
+export function renderMeeting(root: HTMLElement, meetingId: string, navigate: Navigate): () => void {
   const page = new MeetingPage(root, meetingId, navigate);
   page.enter();
   return () => page.dispose();
@@ -46,6 +50,9 @@ class MeetingPage {
   /** Tells other tabs of this browser that we are in this meeting (and hears theirs). */
   private readonly presence: TabPresence;
   private readonly toasts = new Toasts();
+  /** Connection quality indicators and the connection details dialog. */
+  private readonly quality = new QualityView();
+  private readonly invite: InviteCard;
   /** Our tracks and their senders (camera simulcast, microphone, screen share); from the first join. */
   private publisher: Publisher | null = null;
   private cameraLayers = 2;
@@ -76,8 +83,11 @@ class MeetingPage {
   constructor(
     private readonly root: HTMLElement,
     private readonly meetingId: string,
-    private readonly navigate: (path: string) => void,
+    private readonly navigate: Navigate,
   ) {
+    const link = meetingLink(window.location.origin, meetingId);
+    this.invite = new InviteCard(link, (message) => this.toasts.show(message));
+    this.invite.setVisible(false);
     this.shell = new MeetingShell(meetingId, this.view.stage, this.panel, {
       toggleMic: () => this.self?.toggleMic(),
       toggleCamera: () => void this.self?.toggleCamera(),
@@ -85,12 +95,15 @@ class MeetingPage {
       cameraMenu: () => this.self?.cameraMenu() ?? [],
       selectDevice: (kind, id) => this.self?.select(kind, id),
       leave: () => this.leave(),
+      copyLink: () => void copyLink(link, (message) => this.toasts.show(message)),
       enableAudio: () => void this.audioOutput?.resume(),
       toggleScreenShare: () => void (this.publisher?.screenSharing ? this.publisher.stopScreenShare() : this.publisher?.startScreenShare()),
       stopScreenShare: () => this.publisher?.stopScreenShare(),
       toggleLayout: () => this.view.toggleMode(),
     }, this.social);
-    this.shell.element.append(this.toasts.element);
+    this.shell.element.append(this.toasts.element, this.quality.panel.element);
+    this.shell.statusSlot.append(this.quality.indicator.element);
+    this.shell.notices.append(this.invite.element);
     this.presence = new TabPresence(meetingId, (inCall) => this.prejoin?.setOtherTab(inCall));
   }
 
@@ -133,7 +146,6 @@ class MeetingPage {
       toast: (message) => this.toasts.show(message),
     });
     this.renderShell();
-    this.setStatus('Joining…', 'pending');
     const problems = [media.cameraOn ? null : media.cameraProblem, media.micProblem].filter((problem) => problem !== null);
     if (problems.length) this.shell.notices.append(warningStrip(problems.join(' ')));
     this.view.addSelf(this.self.createTile(name, () => this.view.togglePin('self')));
@@ -184,15 +196,14 @@ class MeetingPage {
           },
           activeSpeakers: (dominant) => this.view.onActiveSpeakers(dominant),
           keyframeRequested: (kind, trackId, spatialLayer) => this.publisher?.keyframeRequested(kind, trackId, spatialLayer),
-          reconnecting: (attempt, server) => {
+          reconnecting: (_attempt, server) => {
             this.view.onDisconnected();
             stats.connection = 'connecting';
             stats.server = server;
-            this.setStatus(`Reconnecting to ${serverLabel(server)}… (attempt ${attempt})`, 'pending');
+            this.quality.reconnecting();
           },
           rtt: (ms) => {
             stats.rttMs = Math.round(ms);
-            this.setStatus('Connected', 'ok');
           },
           failed: (error) => this.fail(error),
         },
@@ -216,7 +227,6 @@ class MeetingPage {
       setGridPageSize: (tiles) => this.view.stage.setPageSizeOverride(tiles),
     };
     stats.connection = 'connecting';
-    this.setStatus('Connecting…', 'pending');
   }
 
   private onJoined(selfId: number, self: Participant | undefined, roster: Participant[]): void {
@@ -226,7 +236,7 @@ class MeetingPage {
     this.selfRole = self?.role ?? ParticipantRole.UNSPECIFIED;
     stats.selfId = selfId;
     stats.connection = 'connected';
-    this.setStatus('Connected', 'ok');
+    this.quality.joined();
     // After a reconnect, anyone missing from the roster left meanwhile, or is not yet known to the
     // server we moved to: their tile waits (reconnecting) for them to reappear.
     const present = new Set(
@@ -388,6 +398,9 @@ class MeetingPage {
     stats.receiveOnly = [...this.receivers.values()].map((r) => ({ id: toNumber(r.participantId), name: r.displayName }));
     this.shell.setReceiveOnly([...this.receivers.values()].map((r) => r.displayName));
     this.shell.setParticipantCount(this.peers.size + this.receivers.size + 1);
+    this.quality.setPeers([...this.peers.values()]);
+    // Alone (once in): the invite card with the link.
+    this.invite.setVisible(this.selfId !== null && !this.finished && this.peers.size + this.receivers.size === 0);
   }
 
   /** MediaState only when it changed (device-list changes also come here). */
@@ -406,17 +419,8 @@ class MeetingPage {
     this.finished = true;
     stats.connection = 'left';
     this.teardown();
-    const card = el('div', 'card left-card');
-    card.dataset.testid = 'left-card';
-    card.append(el('h2', 'error-title', 'You left the meeting'), el('p', 'error-message', `Meeting “${this.meetingId}”`));
-    const actions = el('div', 'error-actions');
-    const rejoin = el('button', 'btn btn-primary', 'Rejoin');
-    rejoin.addEventListener('click', () => this.navigate(window.location.pathname + window.location.search));
-    const home = el('button', 'btn', 'Back to home');
-    home.addEventListener('click', () => this.navigate('/' + window.location.search));
-    actions.append(rejoin, home);
-    card.append(actions);
-    this.showCentered(card);
+    markLeft(this.meetingId); // Back, Forward and reload come back to the card, not into the call
+    this.showCentered(leftCard(this.meetingId, this.navigate));
   }
 
   private fail(error: MeetingError): void {
@@ -426,16 +430,14 @@ class MeetingPage {
     stats.lastError = { code: error.code, message: `${error.title}: ${error.message}` };
     stats.connection = 'error';
     this.teardown();
-    this.showCentered(
-      errorCard(error, [
-        { label: 'Try again', primary: true, run: () => this.navigate(window.location.pathname + window.location.search) },
-        { label: 'Back to home', run: () => this.navigate('/' + window.location.search) },
-      ]),
-    );
+    const home = { label: 'Back to home', primary: !describeError(error).retry, run: () => this.navigate('/' + window.location.search) };
+    const retry = { label: 'Try again', primary: true, run: () => this.navigate(window.location.pathname + window.location.search, true) };
+    this.showCentered(errorCard(error, describeError(error).retry ? [retry, home] : [home]));
   }
 
   private teardown(): void {
     delete window.__vcDebug;
+    this.quality.dispose();
     this.publisher?.stop();
     this.publisher = null;
     for (const timer of this.settling.values()) window.clearTimeout(timer);
@@ -485,9 +487,5 @@ class MeetingPage {
 
   private get cameraOn(): boolean {
     return this.self?.cameraOn ?? false;
-  }
-
-  private setStatus(text: string, tone: 'ok' | 'pending'): void {
-    this.shell.setStatus(text, tone, stats.transport, stats.server === null ? null : serverLabel(stats.server), stats.rttMs);
   }
 }

@@ -30,7 +30,6 @@ export class ConnectionDetailsPanel {
   private readonly transportName = el('span');
   private readonly serverName = el('span');
   private subject: Subject = 'self';
-  private unsubscribe: (() => void) | null = null;
 
   constructor(
     private readonly monitor: ConnectionMonitor,
@@ -64,7 +63,8 @@ export class ConnectionDetailsPanel {
     rtt.append(el('figcaption', '', 'Round-trip time, last 60 s'), this.rttGraph.element);
     graphs.append(bitrate, rtt);
     this.element.append(header, this.picker, this.summary, this.rows, graphs);
-    this.element.addEventListener('close', () => this.stopUpdates());
+    // Kept current while closed too (once a second, cheap): tests and support read it any time.
+    monitor.onSample(() => this.render());
     // A click on the backdrop (outside the dialog's box) closes it.
     this.element.addEventListener('click', (event) => {
       if (event.target === this.element) this.close();
@@ -79,20 +79,13 @@ export class ConnectionDetailsPanel {
     this.subject = subject;
     this.render();
     if (!this.element.open) this.element.showModal();
-    this.unsubscribe ??= this.monitor.onSample(() => this.render());
   }
 
   close(): void {
     if (this.element.open) this.element.close();
-    this.stopUpdates();
   }
 
-  private stopUpdates(): void {
-    this.unsubscribe?.();
-    this.unsubscribe = null;
-  }
-
-  private render(): void {
+  render(): void {
     const peers = this.peers();
     const peer = typeof this.subject === 'number' ? (peers.find((candidate) => candidate.id === this.subject) ?? null) : null;
     if (this.subject !== 'self' && !peer) this.subject = 'self'; // that peer left
@@ -127,15 +120,18 @@ export class ConnectionDetailsPanel {
   private renderRows(s: ConnectionSnapshot, self: boolean): void {
     this.transportName.textContent = stats.transport ?? DASH;
     this.serverName.textContent = stats.server ? serverLabel(stats.server) : DASH;
+    // "WebTransport · 127.0.0.1:8081": the address wraps as a whole on a phone.
     const connection = el('span');
-    connection.append(this.transportName, ' to ', this.serverName);
+    const server = el('span', 'conn-server');
+    server.append(this.serverName);
+    connection.append(this.transportName, ' · ', server);
     const video =
       s.width && s.height ? `${s.width}×${s.height} · ${s.fps ?? DASH} fps${s.codec ? ` · ${s.codec}` : ''}` : self ? 'Camera off' : 'No video';
     const rows: [string, string | HTMLElement, string][] = [
       ['Connection', connection, 'transport'],
       ['Round-trip time', ms(s.rttMs), 'rtt'],
       ['Sending', rate(s.sendKbps), 'send'],
-      [self ? 'Receiving' : `Receiving from ${s.name}`, rate(s.receiveKbps), 'receive'],
+      ['Receiving', rate(s.receiveKbps), 'receive'],
       [self ? 'Your video' : 'Video', video, 'video'],
       ['Decode time', ms(s.decodeMs), 'decode'],
       ['Freezes', s.freezes === null ? DASH : String(s.freezes), 'freezes'],

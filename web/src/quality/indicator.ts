@@ -14,7 +14,8 @@ function barsSvg(lit: number): string {
   return `<svg viewBox="0 0 22 22" width="16" height="16" aria-hidden="true">${bar(0)}${bar(1)}${bar(2)}</svg>`;
 }
 
-export type IndicatorState = QualityLevel | 'reconnecting' | 'connecting';
+/** 'connected': in the call, not measured yet (the first level comes after two samples). */
+export type IndicatorState = QualityLevel | 'reconnecting' | 'connecting' | 'connected';
 
 export class QualityIndicator {
   readonly element = el('button', 'quality');
@@ -49,10 +50,11 @@ export class QualityIndicator {
   private paint(state: IndicatorState): void {
     this.element.dataset.quality = state;
     const waiting = state === 'reconnecting' || state === 'connecting';
-    const word = state === 'reconnecting' ? 'Reconnecting…' : state === 'connecting' ? 'Connecting…' : WORD[state];
-    this.icon.innerHTML = waiting ? '<span class="quality-spinner"></span>' : barsSvg(BARS[state]);
+    const word =
+      state === 'reconnecting' ? 'Reconnecting…' : state === 'connecting' ? 'Connecting…' : state === 'connected' ? 'Connected' : WORD[state];
+    this.icon.innerHTML = waiting ? '<span class="quality-spinner"></span>' : barsSvg(state === 'connected' ? 0 : BARS[state]);
     this.word.textContent = word;
-    const label = `${this.subjectLabel}: ${waiting ? word : word.toLowerCase()}. Show connection details`;
+    const label = `${this.subjectLabel}: ${waiting || state === 'connected' ? word : word.toLowerCase()}. Show connection details`;
     this.element.setAttribute('aria-label', label);
     this.element.title = label;
   }

@@ -32,6 +32,7 @@ export class QualityView {
     this.monitor.setReconnecting(false);
     this.monitor.start();
     this.paint();
+    this.panel.render();
   }
 
   reconnecting(): void {
@@ -69,7 +70,7 @@ export class QualityView {
   }
 
   private paint(): void {
-    const waiting = this.monitor.isReconnecting ? 'reconnecting' : 'connecting';
+    const waiting = this.monitor.isReconnecting ? 'reconnecting' : this.connected ? 'connected' : 'connecting';
     const self = this.connected ? this.monitor.level('self') : null;
     this.indicator.set(self ?? waiting);
     for (const [id, indicator] of this.tileIndicators) indicator.set((this.connected ? this.monitor.level(id) : null) ?? waiting);

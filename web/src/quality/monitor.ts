@@ -41,6 +41,8 @@ export interface ConnectionSnapshot {
 }
 
 interface Counters {
+  /** performance.now() of the reading. */
+  at: number;
   sentBytes: number;
   receivedBytes: number;
   frames: number;
@@ -60,6 +62,11 @@ class Track {
 
   /** Adds this tick's counters; returns the oldest kept ones (the window's start). */
   advance(now: Counters): Counters {
+    const last = this.window[this.window.length - 1];
+    // Counters that went back belong to a new receiver (the peer's tile was recreated): start over.
+    if (last && (now.frames < last.frames || now.receivedBytes < last.receivedBytes || now.audio.received < last.audio.received)) {
+      this.window.length = 0;
+    }
     this.window.push(now);
     if (this.window.length > QUALITY_WINDOW_SAMPLES + 1) this.window.shift();
     return this.window[0]!;
@@ -76,7 +83,6 @@ const kbps = (bytes: number, ms: number) => Math.max(0, Math.round((bytes * 8) /
 export class ConnectionMonitor {
   private readonly tracks = new Map<Subject, Track>();
   private timer: number | undefined;
-  private lastTickAt = 0;
   private readonly listeners = new Set<() => void>();
   private reconnecting = false;
 
@@ -84,7 +90,6 @@ export class ConnectionMonitor {
 
   start(): void {
     if (this.timer !== undefined) return;
-    this.lastTickAt = performance.now();
     this.timer = window.setInterval(() => this.tick(), QUALITY_SAMPLE_MS);
   }
 
@@ -104,7 +109,13 @@ export class ConnectionMonitor {
   setReconnecting(reconnecting: boolean): void {
     this.reconnecting = reconnecting;
     stats.quality.reconnecting = reconnecting;
-    if (reconnecting) for (const track of this.tracks.values()) track.judge.reset();
+    // Nothing flows while reconnecting: judge afresh from the first samples after it.
+    if (reconnecting) {
+      for (const track of this.tracks.values()) {
+        track.judge.reset();
+        track.window.length = 0;
+      }
+    }
     for (const listener of this.listeners) listener();
   }
 
@@ -125,8 +136,6 @@ export class ConnectionMonitor {
   /** Samples every counter once (public for tests that drive it without the timer). */
   tick(): void {
     const now = performance.now();
-    const elapsed = Math.max(1, now - this.lastTickAt);
-    this.lastTickAt = now;
     const peers = this.peers();
     for (const subject of [...this.tracks.keys()]) {
       if (subject !== 'self' && !peers.some((peer) => peer.id === subject)) this.tracks.delete(subject);
@@ -143,10 +152,11 @@ export class ConnectionMonitor {
     }
     const totalReceived = [...received.values()].reduce((sum, bytes) => sum + bytes, 0);
     const camera = sentCamera();
-    const selfCounters: Counters = { sentBytes: stats.sent.bytes, receivedBytes: totalReceived, frames: camera.frames, freezes: 0, audio: allAudio };
-    this.sample(selfTrack, selfCounters, elapsed, rtt, camera.active ? CAMERA_FRAME_RATE : null);
+    const selfCounters: Counters = { at: now, sentBytes: stats.sent.bytes, receivedBytes: totalReceived, frames: camera.frames, freezes: 0, audio: allAudio };
+    this.sample(selfTrack, selfCounters, rtt, camera.active ? CAMERA_FRAME_RATE : null);
     for (const peer of peers) {
       const counters: Counters = {
+        at: now,
         sentBytes: stats.sent.bytes,
         receivedBytes: received.get(peer.id) ?? 0,
         frames: peer.stats.videoFramesDecoded,
@@ -154,19 +164,20 @@ export class ConnectionMonitor {
         audio: { received: peer.stats.audioPacketsReceived, lost: peer.stats.audioPacketsLost },
       };
       // The peer's own link is not visible from here: its tile is judged by what reaches us.
-      this.sample(this.track(peer.id), counters, elapsed, null, peer.cameraOn && peer.videoDecoding ? CAMERA_FRAME_RATE : null);
+      this.sample(this.track(peer.id), counters, null, peer.cameraOn && peer.videoDecoding ? CAMERA_FRAME_RATE : null);
     }
     stats.quality.self = selfTrack.judge.level;
     stats.quality.peers = Object.fromEntries(peers.map((peer) => [String(peer.id), this.level(peer.id) ?? 'unknown']));
     for (const listener of this.listeners) listener();
   }
 
-  private sample(track: Track, now: Counters, elapsedMs: number, rttMs: number | null, expectedFps: number | null): void {
-    const previous = track.previous() ?? now;
+  private sample(track: Track, now: Counters, rttMs: number | null, expectedFps: number | null): void {
     const start = track.advance(now);
-    const windowMs = Math.max(1, (track.window.length - 1) * QUALITY_SAMPLE_MS);
-    track.sendKbps.push(track.window.length > 1 ? kbps(now.sentBytes - previous.sentBytes, elapsedMs) : 0);
-    track.receiveKbps.push(track.window.length > 1 ? kbps(now.receivedBytes - previous.receivedBytes, elapsedMs) : 0);
+    const previous = track.previous(); // the tick before this one (null after a fresh start)
+    const windowMs = Math.max(1, now.at - start.at);
+    const stepMs = previous ? Math.max(1, now.at - previous.at) : 1;
+    track.sendKbps.push(previous ? kbps(now.sentBytes - previous.sentBytes, stepMs) : 0);
+    track.receiveKbps.push(previous ? kbps(now.receivedBytes - previous.receivedBytes, stepMs) : 0);
     if (rttMs !== null) track.rttMs.push(rttMs);
     track.fps = expectedFps !== null && track.window.length > 1 ? ((now.frames - start.frames) * 1000) / windowMs : null;
     track.loss = lossBetween(start.audio, now.audio);

@@ -93,10 +93,11 @@ export class ConnectionDetailsPanel {
     const snapshot = this.monitor.snapshot(this.subject, peer);
     this.element.dataset.subject = String(this.subject);
     this.element.dataset.quality = this.monitor.isReconnecting ? 'reconnecting' : (snapshot.level ?? 'connecting');
+    const causes = snapshot.causes.length ? ` Now: ${snapshot.causes.join(', ')}.` : '';
     this.summary.textContent = this.monitor.isReconnecting
       ? 'Reconnecting to the meeting…'
       : snapshot.level
-        ? `${snapshot.level === 'good' ? 'Good' : snapshot.level === 'fair' ? 'Fair' : 'Poor'} connection. ${SUMMARY[snapshot.level]}`
+        ? `${snapshot.level === 'good' ? 'Good' : snapshot.level === 'fair' ? 'Fair' : 'Poor'} connection. ${SUMMARY[snapshot.level]}${causes}`
         : 'Measuring…';
     this.renderRows(snapshot, peer === null);
     this.bitrateGraph.draw([

@@ -40,20 +40,35 @@ function above(value: number | null, fair: number, poor: number, margin: number)
   return 'good';
 }
 
-/**
- * The level a sample shows on its own. `margin` < 1 makes every threshold stricter: the judge uses
- * it to decide whether a sample is clearly better than the level shown.
- */
-export function qualityLevel(sample: QualitySample, margin = 1): QualityLevel {
-  let level = above(sample.rttMs, RTT_FAIR_MS, RTT_POOR_MS, margin);
-  level = worst(level, above(sample.loss, LOSS_FAIR, LOSS_POOR, margin));
-  level = worst(level, above(sample.freezes, FREEZES_FAIR, FREEZES_POOR, margin));
+/** Each metric's level (with thresholds scaled by `margin`) and its cause in words. */
+function metricLevels(sample: QualitySample, margin: number): [QualityLevel, string][] {
+  const levels: [QualityLevel, string][] = [
+    [above(sample.rttMs, RTT_FAIR_MS, RTT_POOR_MS, margin), 'long delay to the server'],
+    [above(sample.loss, LOSS_FAIR, LOSS_POOR, margin), 'lost audio'],
+    [above(sample.freezes, FREEZES_FAIR, FREEZES_POOR, margin), 'video freezes'],
+  ];
   if (sample.fps !== null && sample.expectedFps) {
     // Lower is worse: compare the shortfall (1 - ratio) against (1 - threshold).
     const shortfall = 1 - Math.min(1, sample.fps / sample.expectedFps);
-    level = worst(level, above(shortfall, 1 - FPS_FAIR_RATIO, 1 - FPS_POOR_RATIO, margin));
+    levels.push([above(shortfall, 1 - FPS_FAIR_RATIO, 1 - FPS_POOR_RATIO, margin), 'low frame rate']);
   }
-  return level;
+  return levels;
+}
+
+/**
+ * The level a sample shows on its own: its worst metric. `margin` < 1 makes every threshold
+ * stricter: the judge uses it to decide whether a sample is clearly better than the level shown.
+ */
+export function qualityLevel(sample: QualitySample, margin = 1): QualityLevel {
+  return metricLevels(sample, margin).reduce<QualityLevel>((level, [metric]) => worst(level, metric), 'good');
+}
+
+/** What makes a sample worse than good, in words for the details panel (worst first). */
+export function qualityCauses(sample: QualitySample): string[] {
+  return metricLevels(sample, 1)
+    .filter(([level]) => level !== 'good')
+    .sort((a, b) => RANK[b[0]] - RANK[a[0]])
+    .map(([, cause]) => cause);
 }
 
 /** The shown level with hysteresis (see QUALITY_DEGRADE_SAMPLES and QUALITY_RECOVER_SAMPLES). */

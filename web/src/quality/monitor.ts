@@ -3,7 +3,7 @@
 // connection, "self", and each remote peer as we receive it).
 import { CAMERA_TRACK_ID } from '../meeting/remote-video';
 import { stats, type PeerStats } from '../stats';
-import { QualityJudge, type QualityLevel } from './judge';
+import { QualityJudge, qualityCauses, type QualityLevel, type QualitySample } from './judge';
 import { RingSeries } from './history';
 import { lossBetween } from './loss';
 import { CAMERA_FRAME_RATE, QUALITY_HISTORY_SAMPLES, QUALITY_SAMPLE_MS, QUALITY_WINDOW_SAMPLES } from './thresholds';
@@ -25,6 +25,8 @@ export interface ConnectionSnapshot {
   subject: Subject;
   name: string;
   level: QualityLevel | null;
+  /** What pulls the latest sample below good ("low frame rate"), worst first. */
+  causes: string[];
   rttMs: number | null;
   sendKbps: number | null;
   receiveKbps: number | null;
@@ -59,6 +61,8 @@ class Track {
   readonly window: Counters[] = [];
   fps: number | null = null;
   loss: number | null = null;
+  /** The latest judged sample, for the causes the panel names. */
+  sample: QualitySample | null = null;
 
   /** Adds this tick's counters; returns the oldest kept ones (the window's start). */
   advance(now: Counters): Counters {
@@ -114,6 +118,7 @@ export class ConnectionMonitor {
       for (const track of this.tracks.values()) {
         track.judge.reset();
         track.window.length = 0;
+        track.sample = null;
       }
     }
     for (const listener of this.listeners) listener();
@@ -182,7 +187,8 @@ export class ConnectionMonitor {
     track.fps = expectedFps !== null && track.window.length > 1 ? ((now.frames - start.frames) * 1000) / windowMs : null;
     track.loss = lossBetween(start.audio, now.audio);
     if (this.reconnecting || track.window.length < 2) return;
-    track.judge.update({ rttMs, loss: track.loss, fps: track.fps, expectedFps, freezes: now.freezes - start.freezes });
+    track.sample = { rttMs, loss: track.loss, fps: track.fps, expectedFps, freezes: now.freezes - start.freezes };
+    track.judge.update(track.sample);
   }
 
   snapshot(subject: Subject, peer: MonitoredPeer | null): ConnectionSnapshot {
@@ -193,6 +199,7 @@ export class ConnectionMonitor {
       subject,
       name: peer?.name ?? stats.displayName ?? '',
       level: this.reconnecting ? null : track.judge.level,
+      causes: track.sample && !this.reconnecting ? qualityCauses(track.sample) : [],
       rttMs: stats.rttMs,
       sendKbps: this.tracks.get('self')?.sendKbps.last() ?? null,
       receiveKbps: track.receiveKbps.last(),

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RingSeries } from '../../src/quality/history';
-import { QualityJudge, qualityLevel, type QualitySample } from '../../src/quality/judge';
+import { QualityJudge, qualityCauses, qualityLevel, type QualitySample } from '../../src/quality/judge';
 import { FreezeDetector } from '../../src/quality/freeze';
 import { LossCounter, lossBetween } from '../../src/quality/loss';
 import { niceMax, sparklinePath } from '../../src/quality/sparkline';
@@ -39,6 +39,12 @@ test('one sample: RTT, loss, frame rate and freezes each move the level', () => 
   assert.equal(qualityLevel(sample({ freezes: 3 })), 'poor');
   // The worst metric wins.
   assert.equal(qualityLevel(sample({ rttMs: RTT_FAIR_MS, loss: LOSS_POOR })), 'poor');
+});
+
+test('causes name what pulls a sample below good, worst first', () => {
+  assert.deepEqual(qualityCauses(sample({})), []);
+  assert.deepEqual(qualityCauses(sample({ fps: 15, rttMs: RTT_POOR_MS })), ['long delay to the server', 'low frame rate']);
+  assert.deepEqual(qualityCauses(sample({ fps: 5, loss: LOSS_FAIR, freezes: 1 })), ['low frame rate', 'lost audio', 'video freezes']);
 });
 
 test('metrics that do not apply are ignored', () => {

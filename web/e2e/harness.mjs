@@ -39,13 +39,15 @@ function serverBinary() {
 /**
  * Starts videocall-server and resolves once it prints its listening line. `port` 0 (the default)
  * lets the server pick a free one; nodes that must know each other's URLs beforehand get ports
- * from freePort(). The returned `kill(signal)` ends it abruptly (SIGKILL: a crashed node).
+ * from freePort(). The returned `kill(signal)` ends it abruptly (SIGKILL: a crashed node). A given
+ * `dataDir` (the token secret and database) is kept on stop(), so a restart on the same port is the
+ * same server to its clients.
  */
-export async function startServer(extraArgs = [], { port = 0, label = 'server' } = {}) {
+export async function startServer(extraArgs = [], { port = 0, label = 'server', dataDir: keptDataDir = null } = {}) {
   const bin = serverBinary();
   const webRoot = join(WEB_DIR, 'dist');
   if (!existsSync(join(webRoot, 'index.html'))) throw new Error(`${webRoot}/index.html missing; run npm run build first`);
-  const dataDir = mkdtempSync(join(tmpdir(), 'vc-e2e-data-'));
+  const dataDir = keptDataDir ?? mkdtempSync(join(tmpdir(), 'vc-e2e-data-'));
   const proc = spawn(bin, ['--listen', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--web-root', webRoot,
     // Every browser of the suite joins from loopback, faster than the join rate limit allows.
     '--join-rate-exempt', '127.0.0.1', ...extraArgs], {
@@ -100,7 +102,7 @@ export async function startServer(extraArgs = [], { port = 0, label = 'server' }
         await exited;
         clearTimeout(killTimer);
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!keptDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -128,7 +128,7 @@ describe('browser meeting', { timeout: 170_000 }, () => {
       assert.ok(colourError <= 20, `remote colours match the camera's (${canvas.corner} vs ${canvas.ownCorner})`);
       const label = await participant.page.locator('[data-testid="peer-tile"] .tile-name').textContent();
       assert.equal(label, participant === alice ? 'Bob Baker' : 'Alice Archer');
-      await assert.doesNotReject(participant.page.getByTestId('transport-name').waitFor());
+      await assert.doesNotReject(participant.page.getByTestId('transport-name').waitFor({ state: 'attached' }));
     }
   });
 

@@ -63,8 +63,8 @@ describe('WebTransport', { timeout: 150_000 }, () => {
     assert.equal(b.transport, 'WebTransport');
     assert.equal(a.lastError, null);
     assert.equal(b.lastError, null);
-    // The status bar shows the transport in use.
-    assert.match(await ada.page.locator('body').innerText(), /WebTransport/);
+    // The connection details show the transport in use.
+    assert.equal(await ada.page.getByTestId('transport-name').textContent(), 'WebTransport');
     assert.deepEqual([...ada.uncaught, ...ben.uncaught], []);
     await ada.context.close();
     await ben.context.close();

@@ -1,5 +1,6 @@
 // Home page: display name + meeting id, or start a new meeting.
 import { MEETING_ID_PATTERN } from './api';
+import { meetingIdFromInput } from './invite/link';
 import { displayNameProblem, randomMeetingId, saveDisplayName, savedDisplayName } from './settings';
 import { el, icons } from './ui/icons';
 
@@ -24,12 +25,17 @@ export function renderHome(root: HTMLElement, navigate: (path: string) => void):
   nameField.append(nameInput);
 
   const meetingField = el('label', 'field');
-  meetingField.append(el('span', 'field-label', 'Meeting ID'));
+  meetingField.append(el('span', 'field-label', 'Meeting ID or link'));
   const meetingInput = el('input', 'input');
   meetingInput.name = 'meeting-id';
   meetingInput.dataset.testid = 'meeting-input';
-  meetingInput.placeholder = 'e.g. team-standup';
-  meetingInput.maxLength = 64;
+  meetingInput.placeholder = 'e.g. team-standup, or paste a link';
+  meetingInput.maxLength = 2048; // a pasted link is longer than an ID; it becomes the ID below
+  // A pasted meeting link shows as the ID it names, so what will be joined is plain to see.
+  meetingInput.addEventListener('input', () => {
+    const id = meetingIdFromInput(meetingInput.value);
+    if (id !== meetingInput.value.trim() && MEETING_ID_PATTERN.test(id)) meetingInput.value = id;
+  });
   meetingField.append(meetingInput);
 
   const problem = el('p', 'form-error');
@@ -70,7 +76,7 @@ export function renderHome(root: HTMLElement, navigate: (path: string) => void):
   };
   card.addEventListener('submit', (event) => {
     event.preventDefault();
-    go(meetingInput.value.trim());
+    go(meetingIdFromInput(meetingInput.value));
   });
   newButton.addEventListener('click', () => go(randomMeetingId()));
   return () => {};

@@ -2,6 +2,7 @@
 // server serves index.html for both, so deep links work; in-app navigation uses the History API.
 import './styles.css';
 import { renderHome } from './home';
+import { renderLeftPage, wasLeft } from './meeting/left-page';
 import { renderMeeting } from './meeting/meeting-page';
 import './stats';
 
@@ -14,15 +15,17 @@ function route(): void {
   if (match) {
     const meetingId = decodeURIComponent(match[1]!);
     document.title = `${meetingId} · videocall`;
-    disposeCurrent = renderMeeting(root, meetingId, navigate);
+    disposeCurrent = wasLeft(meetingId) ? renderLeftPage(root, meetingId, navigate) : renderMeeting(root, meetingId, navigate);
   } else {
     document.title = 'videocall';
     disposeCurrent = renderHome(root, navigate);
   }
 }
 
-export function navigate(path: string): void {
-  window.history.pushState(null, '', path);
+/** `replace`: the new page takes the current history entry (Rejoin, Try again) instead of a new one. */
+export function navigate(path: string, replace = false): void {
+  if (replace) window.history.replaceState(null, '', path);
+  else window.history.pushState(null, '', path);
   route();
 }
 

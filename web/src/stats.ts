@@ -18,6 +18,13 @@ export interface PeerStats {
   audioUnderruns: number;
   audioPlayedMs: number;
   audioTargetMs: number;
+  /** Mean time from decode() to the decoded frame (ms, running average over recent frames). */
+  videoDecodeMs: number;
+  /** Frames drawn late enough to count as a freeze (quality/freeze.ts). */
+  videoFreezes: number;
+  /** Audio packets received from this peer, and missing ones (sequence gaps; quality/loss.ts). */
+  audioPacketsReceived: number;
+  audioPacketsLost: number;
   /** Milliseconds from this peer appearing to its first drawn video frame (null until then). */
   firstVideoFrameMs: number | null;
   /** performance.now() of the first drawn video frame (null until then); minus joinStartedAt = join to first frame. */
@@ -164,7 +171,7 @@ export interface VcStats {
   receiveOnly: { id: number; name: string }[];
   /** Keyed by participant id (as a string). Entries are removed when the peer leaves. */
   peers: Record<string, PeerStats>;
-  sent: { videoFrames: number; audioFrames: number; videoKeyframes: number; videoDropped: number; keyframeRequestsReceived: number };
+  sent: { videoFrames: number; audioFrames: number; videoKeyframes: number; videoDropped: number; keyframeRequestsReceived: number; bytes: number };
   /** Per encoder, keyed "trackId/spatialLayer" (camera "2/0".."2/2", screen "3/0"). */
   encodings: Record<string, EncodingStats>;
   /** Tracks as last published (PublishTrack), keyed by track id; removed on UnpublishTrack. */
@@ -190,6 +197,8 @@ export interface VcStats {
   tiles: Record<string, TileStats>;
   subscriptions: SubscriptionStats;
   layout: LayoutStats;
+  /** Connection quality as the indicators show it (quality/monitor.ts), and whether reconnecting. */
+  quality: { self: string | null; peers: Record<string, string>; reconnecting: boolean };
 }
 
 function freshStats(): VcStats {
@@ -206,7 +215,7 @@ function freshStats(): VcStats {
     roster: [],
     receiveOnly: [],
     peers: {},
-    sent: { videoFrames: 0, audioFrames: 0, videoKeyframes: 0, videoDropped: 0, keyframeRequestsReceived: 0 },
+    sent: { videoFrames: 0, audioFrames: 0, videoKeyframes: 0, videoDropped: 0, keyframeRequestsReceived: 0, bytes: 0 },
     encodings: {},
     tracks: {},
     cameraLayersAllowed: 0,
@@ -223,6 +232,7 @@ function freshStats(): VcStats {
     tiles: {},
     subscriptions: { defaults: null, updatesSent: 0, current: {}, lastUpdate: [] },
     layout: { mode: 'grid', page: 0, pages: 1, perPage: 0, pinned: null, large: null, dominantSpeaker: null, activeSpeakerEvents: 0, viewport: '' },
+    quality: { self: null, peers: {}, reconnecting: false },
   };
 }
 
@@ -305,6 +315,10 @@ export function newPeerStats(): PeerStats {
     videoCodec: null,
     videoWidth: 0,
     videoHeight: 0,
+    videoDecodeMs: 0,
+    videoFreezes: 0,
+    audioPacketsReceived: 0,
+    audioPacketsLost: 0,
     firstVideoFrameMs: null,
     firstVideoFrameAt: null,
     audioBufferedMs: 0,

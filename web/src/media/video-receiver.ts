@@ -10,6 +10,7 @@
 // Decode pressure (the decode queue grows): first skip non-reference temporal layers (T2, then T1
 // with the T2 frames that depend on it), then ask for a lower layer (onPressure), and reset the
 // decoder, which freezes the tile until the next keyframe, only when the queue is far behind anyway.
+import { FreezeDetector } from '../quality/freeze';
 import { Codec, VIDEO_CODEC_STRINGS, VPX_COLOR_SPACE, codecName, toNumber, type HeaderFields } from '../protocol';
 import { LATENCY_SAMPLES, type PeerStats, type TileStats } from '../stats';
 
@@ -33,6 +34,9 @@ export interface VideoReceiverOptions {
 }
 
 const KEYFRAME_REQUEST_INTERVAL_MS = 1000;
+/** Decode-time bookkeeping entries kept at most; weight of the newest frame in the running mean. */
+const DECODE_TIMING_ENTRIES = 64;
+const DECODE_TIME_WEIGHT = 0.1;
 /** Decode queue lengths (frames) at which T2, then T1 frames are skipped, and the decoder reset. */
 const SKIP_T2_QUEUE = 3;
 const SKIP_T1_QUEUE = 6;
@@ -62,6 +66,9 @@ export class VideoReceiver {
   private skipTimes: number[] = [];
   private closed = false;
   private readonly context: CanvasRenderingContext2D | null;
+  /** decode() time per chunk timestamp, to measure decode time (bounded: the decode queue is short). */
+  private readonly decodeStartedAt = new Map<number, number>();
+  private readonly freezes = new FreezeDetector();
 
   constructor(private readonly options: VideoReceiverOptions) {
     this.context = options.canvas.getContext('2d', { alpha: false });
@@ -113,10 +120,13 @@ export class VideoReceiver {
     if (header.keyframe) this.configureFor(header);
     if (!header.keyframe && this.skipUnderPressure(header.temporalLayer, now)) return;
     try {
+      const timestamp = toNumber(header.captureTimeUs);
+      if (this.decodeStartedAt.size >= DECODE_TIMING_ENTRIES) this.decodeStartedAt.clear();
+      this.decodeStartedAt.set(timestamp, now);
       this.decoder!.decode(
         new EncodedVideoChunk({
           type: header.keyframe ? 'key' : 'delta',
-          timestamp: toNumber(header.captureTimeUs),
+          timestamp,
           data: payload,
         }),
       );
@@ -279,6 +289,13 @@ export class VideoReceiver {
       tile.latencyMs.push(Date.now() - frame.timestamp / 1000);
       const peer = this.options.peerStats;
       if (peer) {
+        const now = performance.now();
+        const started = this.decodeStartedAt.get(frame.timestamp);
+        if (started !== undefined) {
+          this.decodeStartedAt.delete(frame.timestamp);
+          peer.videoDecodeMs += (now - started - peer.videoDecodeMs) * DECODE_TIME_WEIGHT;
+        }
+        if (this.freezes.frame(now)) peer.videoFreezes++;
         peer.videoFramesDecoded++;
         peer.videoWidth = frame.displayWidth;
         peer.videoHeight = frame.displayHeight;

@@ -2,13 +2,17 @@
 // and keeps the tiles, participant panel, controls and status in step with it.
 import { e2eeSupported } from '../e2ee/crypto';
 import { joinWithToken, serverLabel, type JoinResponse } from '../api';
-import { MeetingError } from '../errors';
+import { MeetingError, describeError } from '../errors';
+import { copyLink, InviteCard } from '../invite/invite-card';
+import { meetingLink } from '../invite/link';
 import { ConnectionState, TrackSource, type Participant } from '../gen/videocall_pb';
 import { AudioOutput } from '../media/audio-output';
 import { cameraCapturePlan } from '../media/simulcast';
 import { MediaKind, ParticipantRole, toNumber } from '../protocol';
 import { urlFlags } from '../settings';
 import { PrejoinPage, type PrejoinResult } from '../prejoin/prejoin-page';
+import { QualityView } from '../quality/quality-view';
+import { CAMERA_FRAME_RATE } from '../quality/thresholds';
 import { TabPresence } from '../prejoin/tab-presence';
 import { SocialFeatures } from '../features/social';
 import { HostFeatures, type MenuTarget } from '../features/host/host-features';
@@ -16,6 +20,7 @@ import { hostEndCard, isHostEndCode, waitingCard } from '../features/host/host-s
 import { resetStats, stats } from '../stats';
 import { errorCard, warningStrip } from '../ui/banner';
 import { el } from '../ui/icons';
+import { leftCard, markLeft, type Navigate } from './left-page';
 import { MeetingShell } from '../ui/meeting-shell';
 import { ParticipantsPanel } from '../ui/participants-panel';
 import { Toasts } from '../ui/toast';
@@ -34,9 +39,9 @@ import { StageController } from './stage-controller';
  */
 const ROSTER_SETTLE_MS = 6_000;
 
-const VIDEO = { frameRate: 30, keyframeIntervalMs: 4000 };
+const VIDEO = { frameRate: CAMERA_FRAME_RATE, keyframeIntervalMs: 4000 };
 
-export function renderMeeting(root: HTMLElement, meetingId: string, navigate: (path: string) => void): () => void {
+export function renderMeeting(root: HTMLElement, meetingId: string, navigate: Navigate): () => void {
   const page = new MeetingPage(root, meetingId, navigate);
   page.enter();
   return () => page.dispose();
@@ -50,6 +55,9 @@ class MeetingPage {
   /** Tells other tabs of this browser that we are in this meeting (and hears theirs). */
   private readonly presence: TabPresence;
   private readonly toasts = new Toasts();
+  /** Connection quality indicators and the connection details dialog. */
+  private readonly quality = new QualityView();
+  private readonly invite: InviteCard;
   /** Our tracks and their senders (camera simulcast, microphone, screen share); from the first join. */
   private publisher: Publisher | null = null;
   private cameraLayers = 2;
@@ -96,8 +104,14 @@ class MeetingPage {
   constructor(
     private readonly root: HTMLElement,
     private readonly meetingId: string,
-    private readonly navigate: (path: string) => void,
+    private readonly navigate: Navigate,
   ) {
+    // The shared link keeps an E2EE passphrase (#e2ee=..., never sent to the server) but never a
+    // personal #token= invitation.
+    const e2eeShare = new URLSearchParams(window.location.hash.replace(/^#/, '')).get('e2ee');
+    const link = meetingLink(window.location.origin, meetingId) + (e2eeShare === null ? '' : `#e2ee=${encodeURIComponent(e2eeShare)}`);
+    this.invite = new InviteCard(link, (message) => this.toasts.show(message));
+    this.invite.setVisible(false);
     this.shell = new MeetingShell(meetingId, this.view.stage, this.panel, {
       toggleMic: () => this.self?.toggleMic(),
       toggleCamera: () => void this.self?.toggleCamera(),
@@ -105,13 +119,15 @@ class MeetingPage {
       cameraMenu: () => this.self?.cameraMenu() ?? [],
       selectDevice: (kind, id) => this.self?.select(kind, id),
       leave: () => this.leave(),
+      copyLink: () => void copyLink(link, (message) => this.toasts.show(message)),
       enableAudio: () => void this.audioOutput?.resume(),
       toggleScreenShare: () => void (this.publisher?.screenSharing ? this.publisher.stopScreenShare() : this.publisher?.startScreenShare()),
       stopScreenShare: () => this.publisher?.stopScreenShare(),
       toggleLayout: () => this.view.toggleMode(),
     }, this.social);
-    this.shell.element.append(this.toasts.element, this.host.dialogElement);
-    this.shell.notices.append(this.host.waitingStrip);
+    this.shell.element.append(this.toasts.element, this.host.dialogElement, this.quality.panel.element);
+    this.shell.statusSlot.append(this.quality.indicator.element);
+    this.shell.notices.append(this.host.waitingStrip, this.invite.element);
     this.shell.addControl(this.host.settingsButton);
     this.presence = new TabPresence(meetingId, (inCall) => this.prejoin?.setOtherTab(inCall));
   }
@@ -178,7 +194,6 @@ class MeetingPage {
       toast: (message) => this.toasts.show(message),
     });
     this.renderShell();
-    this.setStatus('Joining…', 'pending');
     const problems = [media.cameraOn ? null : media.cameraProblem, media.micProblem].filter((problem) => problem !== null);
     if (problems.length) this.shell.notices.append(warningStrip(problems.join(' ')));
     // A participant that may publish nothing (a viewer) has no tile, here as for everyone else.
@@ -253,15 +268,14 @@ class MeetingPage {
           },
           activeSpeakers: (dominant) => this.view.onActiveSpeakers(dominant),
           keyframeRequested: (kind, trackId, spatialLayer) => this.publisher?.keyframeRequested(kind, trackId, spatialLayer),
-          reconnecting: (attempt, server) => {
+          reconnecting: (_attempt, server) => {
             this.view.onDisconnected();
             stats.connection = 'connecting';
             stats.server = server;
-            this.setStatus(`Reconnecting to ${serverLabel(server)}… (attempt ${attempt})`, 'pending');
+            this.quality.reconnecting();
           },
           rtt: (ms) => {
             stats.rttMs = Math.round(ms);
-            this.setStatus('Connected', 'ok');
           },
           failed: (error) => this.fail(error),
         },
@@ -296,7 +310,6 @@ class MeetingPage {
       e2ee: () => ({ ...stats.e2ee, ...(session.e2eeStats ?? {}) }),
     };
     stats.connection = 'connecting';
-    this.setStatus('Connecting…', 'pending');
   }
 
   private onJoined(selfId: number, self: Participant | undefined, roster: Participant[]): void {
@@ -312,7 +325,7 @@ class MeetingPage {
     if (!this.root.contains(this.shell.element)) this.renderShell(); // admitted from the waiting room
     stats.selfId = selfId;
     stats.connection = 'connected';
-    this.setStatus('Connected', 'ok');
+    this.quality.joined();
     // After a reconnect, anyone missing from the roster left meanwhile, or is not yet known to the
     // server we moved to: their tile waits (reconnecting) for them to reappear.
     const present = new Set(
@@ -479,6 +492,9 @@ class MeetingPage {
     stats.receiveOnly = [...this.receivers.values()].map((r) => ({ id: toNumber(r.participantId), name: r.displayName }));
     this.shell.setReceiveOnly([...this.receivers.values()].map((r) => r.displayName));
     this.shell.setParticipantCount(this.peers.size + this.receivers.size + 1);
+    this.quality.setPeers([...this.peers.values()]);
+    // Alone (once in): the invite card with the link.
+    this.invite.setVisible(this.selfId !== null && !this.finished && this.peers.size + this.receivers.size === 0);
   }
 
   /** MediaState only when it changed (device-list changes also come here). */
@@ -497,17 +513,8 @@ class MeetingPage {
     this.finished = true;
     stats.connection = 'left';
     this.teardown();
-    const card = el('div', 'card left-card');
-    card.dataset.testid = 'left-card';
-    card.append(el('h2', 'error-title', 'You left the meeting'), el('p', 'error-message', `Meeting “${this.meetingId}”`));
-    const actions = el('div', 'error-actions');
-    const rejoin = el('button', 'btn btn-primary', 'Rejoin');
-    rejoin.addEventListener('click', () => this.navigate(window.location.pathname + window.location.search));
-    const home = el('button', 'btn', 'Back to home');
-    home.addEventListener('click', () => this.navigate('/' + window.location.search));
-    actions.append(rejoin, home);
-    card.append(actions);
-    this.showCentered(card);
+    markLeft(this.meetingId); // Back, Forward and reload come back to the card, not into the call
+    this.showCentered(leftCard(this.meetingId, this.navigate));
   }
 
   private menuTarget(peer: RemotePeer): MenuTarget {
@@ -527,20 +534,19 @@ class MeetingPage {
     stats.lastError = { code: error.code, message: `${error.title}: ${error.message}` };
     stats.connection = 'error';
     this.teardown();
-    const again = () => this.navigate(window.location.pathname + window.location.search);
-    const home = () => this.navigate('/' + window.location.search);
-    if (isHostEndCode(error.code)) return this.showCentered(hostEndCard(error.code as number, this.meetingId, again, home));
-    this.showCentered(
-      errorCard(error, [
-        { label: 'Try again', primary: true, run: () => this.navigate(window.location.pathname + window.location.search) },
-        { label: 'Back to home', run: () => this.navigate('/' + window.location.search) },
-      ]),
-    );
+    const again = () => this.navigate(window.location.pathname + window.location.search, true);
+    if (isHostEndCode(error.code)) {
+      return this.showCentered(hostEndCard(error.code as number, this.meetingId, again, () => this.navigate('/' + window.location.search)));
+    }
+    const home = { label: 'Back to home', primary: !describeError(error).retry, run: () => this.navigate('/' + window.location.search) };
+    const retry = { label: 'Try again', primary: true, run: again };
+    this.showCentered(errorCard(error, describeError(error).retry ? [retry, home] : [home]));
   }
 
   private teardown(): void {
     delete window.__vcDebug;
     this.host.dispose();
+    this.quality.dispose();
     this.publisher?.stop();
     this.publisher = null;
     for (const timer of this.settling.values()) window.clearTimeout(timer);
@@ -604,10 +610,6 @@ class MeetingPage {
 
   private get cameraOn(): boolean {
     return this.self?.cameraOn ?? false;
-  }
-
-  private setStatus(text: string, tone: 'ok' | 'pending'): void {
-    this.shell.setStatus(text, tone, stats.transport, stats.server === null ? null : serverLabel(stats.server), stats.rttMs);
   }
 }
 

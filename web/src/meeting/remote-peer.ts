@@ -4,6 +4,7 @@ import type { Participant } from '../gen/videocall_pb';
 import { ConnectionState, TrackSource } from '../gen/videocall_pb';
 import { AudioReceiver } from '../media/audio-receiver';
 import type { AudioOutput } from '../media/audio-output';
+import { LossCounter } from '../quality/loss';
 import { MediaKind, ParticipantRole, type HeaderFields, toNumber } from '../protocol';
 import { newPeerStats, type PeerStats } from '../stats';
 import type { Tile } from '../ui/tile';
@@ -38,6 +39,7 @@ export class RemotePeer {
   /** When the roster last said the share ended: late frames must not bring the tile back. */
   private screenEndedAt = -Infinity;
   private readonly audio: AudioReceiver;
+  private readonly audioLoss = new LossCounter();
 
   constructor(
     participant: Participant,
@@ -111,6 +113,9 @@ export class RemotePeer {
       }
       this.screen?.handle(header, payload);
     } else if (header.kind === MediaKind.AUDIO) {
+      this.audioLoss.note(header.sequence);
+      this.stats.audioPacketsReceived = this.audioLoss.received;
+      this.stats.audioPacketsLost = this.audioLoss.lost;
       this.audio.handle(header, payload);
       this.tile.noteAudioLevel(header.audioLevel);
     }

@@ -15,7 +15,7 @@ import {
   toNumber,
 } from '../protocol';
 import { E2eeSession, type E2eeOptions } from '../e2ee/e2ee-session';
-import { tallyReceived } from '../stats';
+import { stats, tallyReceived } from '../stats';
 import { connectTransport, type Transport, type TransportOptions } from '../transport';
 
 export type { Participant };
@@ -57,6 +57,7 @@ export interface SessionEvents {
 
 const JOIN_ACCEPT_TIMEOUT_MS = 10_000;
 const CLOSE_SERVER_SHUTTING_DOWN = 4503;
+const CLOSE_UNAUTHORIZED = 4401;
 /** Liveness tick; every second tick sends a ping, which the server answers with a pong. */
 const LIVENESS_TICK_MS = 500;
 /**
@@ -74,6 +75,13 @@ const RECONNECT_WEBSOCKET_TIMEOUT_MS = 2_000;
  * then each other known server in list order, and stops at the first that connects.
  */
 const RECONNECT_DELAYS_MS = [250, 750, 1500, 3000];
+/**
+ * Backoff after a graceful shutdown (4503) of the only server: a restart (a deploy, systemd) takes
+ * longer than a network blip, so the rounds are spread over about 30 s before giving up. The new
+ * process accepts our still-valid token (the secret lives in its data directory), so the same
+ * identity comes back, though not `resumed` (the room is new).
+ */
+const RESTART_RECONNECT_DELAYS_MS = [500, 1000, 1500, 2000, 3000, 4000, 5000, 6000, 7000];
 /** How long a reconnect waits for another node's token endpoint before using its WebSocket directly. */
 const FAILOVER_REFRESH_TIMEOUT_MS = 1000;
 /** Refresh the room token this long before it expires when a reconnect needs it. */
@@ -125,6 +133,9 @@ export class MeetingSession {
   private serverIndex = 0;
   /** A graceful shutdown (4503) of the current server: resume through the next one. */
   private serverLeaving = false;
+  /** Reconnecting after a server restart (4503): the longer backoff, and a fresh join if the pass is refused. */
+  private restarting = false;
+  private freshJoinRequired = false;
   /** performance.now() of the last message from the server, and of the last liveness check. */
   private lastReceivedAt = 0;
   private lastCheckAt = 0;
@@ -252,6 +263,7 @@ export class MeetingSession {
   sendMedia(header: Partial<HeaderFields>, payload: Uint8Array): void {
     if (!this.isJoined || this.e2eePending) return; // never cleartext before E2EE is set up
     if (!this.e2ee?.active) {
+      stats.sent.bytes += payload.byteLength; // send bitrate for the connection details
       this.transport.send(encodeMedia(header, payload));
       return;
     }
@@ -260,7 +272,9 @@ export class MeetingSession {
     this.sendChain = this.sendChain
       .then(async () => {
         const bytes = await sealed;
-        if (this.isJoined) this.transport.send(encodeMedia(header, bytes));
+        if (!this.isJoined) return;
+        stats.sent.bytes += bytes.byteLength;
+        this.transport.send(encodeMedia(header, bytes));
       })
       .catch(() => {});
   }
@@ -313,15 +327,24 @@ export class MeetingSession {
 
   private onClosed(code: number, reason: string): void {
     if (this.ended) return;
-    if (code < 4000 && (this.joined || this.reconnectAttempt > 0)) {
-      void this.reconnect(); // network blip or server restart: resume within the grace period
+    if (this.serverLeaving || code === CLOSE_SERVER_SHUTTING_DOWN) {
+      // The node is going away on purpose (deploy, restart). With others, resume through the next
+      // one at once; alone, wait for it to come back with the restart backoff.
+      this.serverLeaving = false;
+      this.restarting = true;
+      const others = this.servers.length > 1;
+      if (others) this.serverIndex = (this.serverIndex + 1) % this.servers.length;
+      void this.reconnect(others);
       return;
     }
-    if (this.serverLeaving || (code === CLOSE_SERVER_SHUTTING_DOWN && this.servers.length > 1)) {
-      // This node is shutting down and others exist: resume through the next one.
-      this.serverLeaving = false;
-      this.serverIndex = (this.serverIndex + 1) % this.servers.length;
+    if (code === CLOSE_UNAUTHORIZED && this.restarting && !this.freshJoinRequired) {
+      // The restarted server does not know our pass (its secret changed): join as someone new.
+      this.freshJoinRequired = true;
       void this.reconnect(true);
+      return;
+    }
+    if (code < 4000 && (this.joined || this.reconnectAttempt > 0)) {
+      void this.reconnect(); // network blip or server restart: resume within the grace period
       return;
     }
     if (code >= 4000) {
@@ -382,13 +405,14 @@ export class MeetingSession {
    * with the current token. A token about to expire means a fresh join (a new identity) instead.
    */
   private async connectVia(server: string): Promise<Transport> {
-    if (Date.now() / 1000 >= this.join.expires_at - TOKEN_MARGIN_S) {
+    if (this.freshJoinRequired || Date.now() / 1000 >= this.join.expires_at - TOKEN_MARGIN_S) {
       if (this.invited) {
         throw new MeetingError('Your invitation has expired', 'Open the meeting again with a new link from the organiser.', 401);
       }
       const join = await joinMeeting(this.meetingId, this.displayName, server);
       const transport = await connectTransport(transportOptionsFrom(join, server), RECONNECT_WEBSOCKET_TIMEOUT_MS);
       this.adopt(join, server);
+      this.freshJoinRequired = false;
       return transport;
     }
     if (server !== this.joinServer) {
@@ -406,8 +430,9 @@ export class MeetingSession {
     this.joined = false;
     window.clearInterval(this.pingTimer);
     window.clearTimeout(this.acceptTimer);
-    while (!this.ended && this.reconnectAttempt < RECONNECT_DELAYS_MS.length) {
-      const delay = moveOn && this.reconnectAttempt === 0 ? 0 : RECONNECT_DELAYS_MS[this.reconnectAttempt]!;
+    const delays = this.restarting ? RESTART_RECONNECT_DELAYS_MS : RECONNECT_DELAYS_MS;
+    while (!this.ended && this.reconnectAttempt < delays.length) {
+      const delay = moveOn && this.reconnectAttempt === 0 ? 0 : delays[this.reconnectAttempt]!;
       this.reconnectAttempt++;
       this.events.reconnecting(this.reconnectAttempt, this.serverUrl);
       await new Promise((resolve) => window.setTimeout(resolve, delay));
@@ -432,11 +457,13 @@ export class MeetingSession {
       this.serverIndex = first;
     }
     this.fail(
-      new MeetingError(
-        'Connection to the server was lost',
-        'The meeting connection dropped and could not be restored. Check your network and rejoin.',
-        'disconnected',
-      ),
+      this.restarting
+        ? new MeetingError('Server restart', 'The server shut down (4503) and did not come back within the reconnect time.', CLOSE_SERVER_SHUTTING_DOWN)
+        : new MeetingError(
+            'Connection to the server was lost',
+            'The meeting connection dropped and could not be restored. Check your network and rejoin.',
+            'disconnected',
+          ),
     );
   }
 
@@ -480,6 +507,7 @@ export class MeetingSession {
         this.joined = true;
         if (accepted.maxEnvelopeBytes > 0) this.maxEnvelope = accepted.maxEnvelopeBytes;
         this.reconnectAttempt = 0;
+        this.restarting = false;
         window.clearTimeout(this.acceptTimer);
         window.clearInterval(this.pingTimer);
         this.lastCheckAt = performance.now();
@@ -535,9 +563,12 @@ export class MeetingSession {
         );
         break;
       case 'error':
-        if (message.value.code === CLOSE_SERVER_SHUTTING_DOWN && this.servers.length > 1) {
-          this.serverLeaving = true; // the close that follows moves us to the next server
+        if (message.value.code === CLOSE_SERVER_SHUTTING_DOWN) {
+          this.serverLeaving = true; // the close that follows reconnects (onClosed)
           break;
+        }
+        if (message.value.code === CLOSE_UNAUTHORIZED && this.restarting && !this.freshJoinRequired) {
+          break; // the close that follows joins afresh (onClosed)
         }
         this.fail(
           new MeetingError(

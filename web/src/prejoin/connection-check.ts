@@ -6,6 +6,8 @@
 // - WebTransport: whether this browser has it (the server's offer comes with the join, which the
 //   call then tries first and falls back from on its own).
 
+import { RTT_FAIR_MS, RTT_POOR_MS } from '../quality/thresholds';
+
 export type ConnectionVerdict = 'good' | 'fair' | 'poor' | 'offline';
 
 export interface ConnectionReport {
@@ -27,12 +29,12 @@ const DOWNLOAD_MAX_BYTES = 512 * 1024;
 /** Thresholds for a call with video: ~1.5 Mbit/s down carries a few 360p tiles, audio needs ~50 kbit/s. */
 export function judgeConnection(reachable: boolean, rttMs: number | null, downloadKbps: number | null): { verdict: ConnectionVerdict; summary: string } {
   if (!reachable) return { verdict: 'offline', summary: 'We could not reach the meeting server. Check your internet connection, then try again.' };
-  const slowRtt = rttMs !== null && rttMs > 300;
+  const slowRtt = rttMs !== null && rttMs >= RTT_POOR_MS;
   const slowDown = downloadKbps !== null && downloadKbps < 500;
   if (slowRtt || slowDown) {
     return { verdict: 'poor', summary: 'Your connection is slow: audio should work, but video may freeze. Turning your camera off helps.' };
   }
-  if ((rttMs !== null && rttMs > 150) || (downloadKbps !== null && downloadKbps < 1500)) {
+  if ((rttMs !== null && rttMs >= RTT_FAIR_MS) || (downloadKbps !== null && downloadKbps < 1500)) {
     return { verdict: 'fair', summary: 'Your connection is fine for audio and should manage video, perhaps at lower quality.' };
   }
   return { verdict: 'good', summary: 'Your connection looks good for video.' };

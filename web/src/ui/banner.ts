@@ -1,6 +1,7 @@
-// Error and warning surfaces. Fatal errors replace the meeting view with a clear card (role=alert);
-// warnings are a dismissible strip above the grid.
-import type { MeetingError } from '../errors';
+// Error and warning surfaces. Fatal errors replace the meeting view with a clear card (role=alert)
+// in plain words with what to do next; the raw code and message sit in a closed "Details" expander
+// for support. Warnings are a dismissible strip above the grid.
+import { describeError, errorDetails, type MeetingError } from '../errors';
 import { el, icons } from './icons';
 
 export interface BannerAction {
@@ -10,21 +11,28 @@ export interface BannerAction {
 }
 
 export function errorCard(error: MeetingError, actions: BannerAction[]): HTMLElement {
+  const description = describeError(error);
   const card = el('div', 'card error-card');
   card.setAttribute('role', 'alert');
   card.dataset.testid = 'error-banner';
   const icon = el('div', 'error-icon');
   icon.innerHTML = icons.alert;
-  const title = el('h2', 'error-title', error.title);
-  const message = el('p', 'error-message', error.message);
-  const code = el('p', 'error-code', `Error code: ${error.code}`);
+  const title = el('h2', 'error-title', description.title);
+  const message = el('p', 'error-message', description.message);
+  message.dataset.testid = 'error-message';
+  const action = el('p', 'error-action', description.action);
+  action.dataset.testid = 'error-action';
   const buttons = el('div', 'error-actions');
-  for (const action of actions) {
-    const button = el('button', action.primary ? 'btn btn-primary' : 'btn', action.label);
-    button.addEventListener('click', action.run);
+  for (const item of actions) {
+    const button = el('button', item.primary ? 'btn btn-primary' : 'btn', item.label);
+    button.addEventListener('click', item.run);
     buttons.append(button);
   }
-  card.append(icon, title, message, code, buttons);
+  const details = el('details', 'error-details');
+  details.dataset.testid = 'error-details';
+  const raw = el('pre', 'error-raw', errorDetails(error));
+  details.append(el('summary', '', 'Details'), raw);
+  card.append(icon, title, message, action, buttons, details);
   return card;
 }
 

@@ -1,4 +1,4 @@
-// Static frame of the meeting view: top bar (meeting id, copy link, connection status), the stage
+// Static frame of the meeting view: top bar (meeting id, copy link, connection quality), the stage
 // (notices, tile grid, participant panel) and the control bar. Behaviour comes in as callbacks.
 import { DeviceMenu, type DeviceMenuSection } from './device-menu';
 import { el, icons } from './icons';
@@ -20,6 +20,8 @@ export interface ShellActions {
   cameraMenu(): DeviceMenuSection[];
   selectDevice(kind: string, deviceId: string): void;
   leave(): void;
+  /** Copies the meeting link (with a toast, and a fallback where the Clipboard API is missing). */
+  copyLink(): void;
   enableAudio(): void;
   toggleScreenShare(): void;
   stopScreenShare(): void;
@@ -49,7 +51,8 @@ export interface ControlState {
 export class MeetingShell {
   readonly element = el('div', 'meeting');
   readonly notices = el('div', 'notices');
-  private readonly statusPill = el('div', 'status-pill');
+  /** Where the page puts its connection quality indicator (top bar, right). */
+  readonly statusSlot = el('div', 'status-slot');
   private readonly receivingPill = el('button', 'receiving-pill');
   /** End-to-end encryption: a padlock, and the safety code behind it. */
   private readonly e2eePill = el('button', 'e2ee-pill');
@@ -76,15 +79,9 @@ export class MeetingShell {
     copy.title = 'Copy meeting link';
     copy.setAttribute('aria-label', copy.title);
     copy.innerHTML = icons.link;
-    copy.addEventListener('click', () => {
-      // An E2EE passphrase lives in the fragment (#e2ee=...), which never reaches the server.
-      void navigator.clipboard?.writeText(`${window.location.origin}/meeting/${meetingId}${window.location.hash}`).then(() => {
-        copy.classList.add('copied');
-        window.setTimeout(() => copy.classList.remove('copied'), 1200);
-      });
-    });
+    copy.dataset.testid = 'copy-link';
+    copy.addEventListener('click', actions.copyLink);
     meeting.append(copy);
-    this.statusPill.dataset.testid = 'connection-status';
     this.receivingPill.dataset.testid = 'receive-only-indicator';
     this.receivingPill.hidden = true;
     this.receivingPill.addEventListener('click', () => {
@@ -99,7 +96,7 @@ export class MeetingShell {
       this.e2eeDetails.hidden = !this.e2eeDetails.hidden;
       this.e2eePill.setAttribute('aria-expanded', String(!this.e2eeDetails.hidden));
     });
-    top.append(brand, meeting, this.e2eePill, this.receivingPill, this.statusPill, this.e2eeDetails);
+    top.append(brand, meeting, this.e2eePill, this.receivingPill, this.statusSlot, this.e2eeDetails);
 
     const stage = el('div', 'stage');
     const main = el('div', 'stage-main');
@@ -241,28 +238,5 @@ export class MeetingShell {
   setControls(state: ControlState): void {
     showToggle(this.micButton, state.micOn, state.hasMic, icons.mic, icons.micOff, 'microphone', state.micDenied);
     showToggle(this.cameraButton, state.cameraOn, state.hasCamera, icons.camera, icons.cameraOff, 'camera', state.cameraDenied);
-  }
-
-  /** e.g. "Connected · WebTransport · 127.0.0.1:8081 · 3 ms" (the server node in use). */
-  setStatus(text: string, tone: 'ok' | 'pending', transport: string | null, server: string | null, rttMs: number | null): void {
-    this.statusPill.className = `status-pill ${tone}`;
-    this.statusPill.replaceChildren(el('span', 'dot'));
-    const label = el('span', 'status-text', text);
-    if (transport && tone === 'ok') {
-      const name = el('span', '', transport);
-      name.dataset.testid = 'transport-name';
-      label.append(' · ', name);
-    }
-    if (server && tone === 'ok') {
-      // The server address is left out on a phone (styles.css): the pill must fit beside the name.
-      const host = el('span', 'status-server');
-      const address = el('span', '', server);
-      address.dataset.testid = 'server-name';
-      host.append(' · ', address);
-      label.append(host);
-    }
-    if (rttMs !== null && tone === 'ok') label.append(` · ${rttMs} ms`);
-    this.statusPill.append(label);
-    this.statusPill.title = label.textContent ?? '';
   }
 }

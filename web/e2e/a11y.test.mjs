@@ -103,6 +103,7 @@ describe('layout and accessibility', { timeout: 300_000 }, () => {
     browser = await launchBrowser();
     alice = await newParticipant(browser, 'a11y-alice');
     await alice.page.setViewportSize(DESKTOP);
+    await alice.page.emulateMedia({ colorScheme: 'dark' }); // the light theme has its own subtest
     await joinFromHome(alice, server.url, SELF_NAME, MEETING);
     await waitJoined(alice);
     // Every announcement, also those the region has dropped since (it keeps the last few).
@@ -335,17 +336,18 @@ describe('layout and accessibility', { timeout: 300_000 }, () => {
       const pairs = [
         ['--text', '--bg'], ['--text', '--surface'], ['--text', '--surface-2'], ['--muted', '--surface'], ['--muted', '--surface-2'],
         ['--accent-text', '--surface-2'], ['--danger-text', '--surface-2'], ['--warn-text', '--surface'], ['--link', '--surface-2'],
-        ['#ffffff', '--accent'], ['#ffffff', '--danger'],
+        ['#ffffff', '--accent-fill'], ['#ffffff', '--danger-fill'],
       ];
       return { bg: css.getPropertyValue('--bg').trim(), ratios: Object.fromEntries(pairs.map(([fg, bg]) => [`${fg} on ${bg}`, ratio(fg, bg)])) };
     };
     const dark = await page.evaluate(contrasts);
     t.diagnostic(`dark theme contrast: ${JSON.stringify(dark.ratios)}`);
+    for (const [pair, ratio] of Object.entries(dark.ratios)) assert.ok(ratio >= 4.5, `dark: ${pair}: ${ratio}:1`);
     await page.emulateMedia({ colorScheme: 'light' });
     const light = await page.evaluate(contrasts);
     t.diagnostic(`light theme contrast: ${JSON.stringify(light.ratios)}`);
     assert.equal(light.bg, '#f3f5f9');
-    for (const [pair, ratio] of Object.entries(light.ratios)) assert.ok(ratio >= 4.5, `${pair}: ${ratio}:1`);
+    for (const [pair, ratio] of Object.entries(light.ratios)) assert.ok(ratio >= 4.5, `light: ${pair}: ${ratio}:1`);
     await page.screenshot({ path: join(RESULTS_DIR, 'a11y-light-desktop.png') });
     await page.setViewportSize(PORTRAIT);
     await page.getByTestId('chat-toggle').click();

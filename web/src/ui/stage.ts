@@ -1,8 +1,9 @@
 // The in-call layout. Grid view: pages of up to 3x3 tiles (4x4 on a large stage) with page buttons.
 // Spotlight (speaker view, a pinned tile, or a remote screen share): one large tile and a filmstrip of
 // the others. A 1:1 call in grid view: the other person large, our own video a movable
-// picture-in-picture (pip.ts). Which tiles are on screen and how tall they are is observed (IntersectionObserver,
-// ResizeObserver) and reported through onChange, which drives subscriptions and decoders.
+// picture-in-picture (pip.ts). Which tiles are on screen and how tall they are is observed
+// (IntersectionObserver, ResizeObserver) and reported through onChange, which drives subscriptions
+// and decoders.
 import { el, icons } from './icons';
 import { SelfPip } from './pip';
 import './layout.css';

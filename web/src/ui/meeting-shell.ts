@@ -68,7 +68,9 @@ export class MeetingShell {
     const brand = el('div', 'brand brand-small');
     brand.innerHTML = `<span class="brand-mark">${icons.camera}</span>`;
     const meeting = el('div', 'meeting-id');
-    meeting.append(el('span', 'meeting-id-text', meetingId));
+    const idText = el('span', 'meeting-id-text', meetingId);
+    idText.title = meetingId; // a phone may cut it short
+    meeting.append(idText);
     const copy = el('button', 'icon-btn');
     copy.title = 'Copy meeting link';
     copy.setAttribute('aria-label', copy.title);

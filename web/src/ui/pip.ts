@@ -106,8 +106,11 @@ export class SelfPip {
     const dx = event.clientX - drag.startX;
     const dy = event.clientY - drag.startY;
     if (!drag.moved && Math.hypot(dx, dy) < DRAG_THRESHOLD_PX) return;
-    drag.moved = true;
-    this.element.classList.add('dragging');
+    if (!drag.moved) {
+      drag.moved = true;
+      this.element.classList.add('dragging');
+      delete this.element.dataset.corner; // placed by left/top alone while it follows the pointer
+    }
     // Kept inside the area while it follows the pointer.
     const maxLeft = this.area.clientWidth - this.element.offsetWidth;
     const maxTop = this.area.clientHeight - this.element.offsetHeight;

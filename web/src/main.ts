@@ -1,6 +1,7 @@
 // Entry point and tiny client-side router: "/" is the home page, "/meeting/{id}" a meeting. The
 // server serves index.html for both, so deep links work; in-app navigation uses the History API.
 import './styles.css';
+import './theme.css';
 import { renderHome } from './home';
 import { renderLeftPage, wasLeft } from './meeting/left-page';
 import { renderMeeting } from './meeting/meeting-page';

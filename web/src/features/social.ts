@@ -5,6 +5,7 @@ import type { ChatMessage, Participant } from '../gen/videocall_pb';
 import type { ControlMessage } from '../protocol';
 import { toNumber } from '../protocol';
 import { el, icons } from '../ui/icons';
+import { keyShortcutAttribute } from '../ui/shortcuts';
 import { UnreadCounter, type ChatEntry } from './chat/chat-log';
 import { ChatPanel } from './chat/chat-panel';
 import { NOT_ALLOWED } from '../meeting/grants';
@@ -49,12 +50,15 @@ export class SocialFeatures {
     this.chatButton.dataset.testid = 'chat-toggle';
     this.chatButton.innerHTML = icons.chat;
     this.chatButton.title = 'Chat';
-    this.chatButton.setAttribute('aria-label', 'Show or hide chat');
+    this.chatButton.setAttribute('aria-label', 'Chat');
+    this.chatButton.setAttribute('aria-pressed', 'false');
+    this.chatButton.setAttribute('aria-keyshortcuts', keyShortcutAttribute('chat'));
     this.chatButton.addEventListener('click', () => this.host.setChatOpen(!this.chatOpen));
 
     this.handButton.dataset.testid = 'hand-toggle';
     this.handButton.innerHTML = icons.hand;
     this.handButton.addEventListener('click', () => this.toggleHand());
+    this.handButton.setAttribute('aria-keyshortcuts', keyShortcutAttribute('hand'));
     this.menuHand.dataset.testid = 'menu-hand-toggle';
     this.menuHand.addEventListener('click', () => {
       this.toggleHand();
@@ -84,7 +88,10 @@ export class SocialFeatures {
     this.menu.append(this.menuHand);
     this.reactWrap.append(this.menu, this.reactButton);
     document.addEventListener('keydown', (event) => {
-      if (event.key === 'Escape') this.setMenuOpen(false);
+      if (event.key !== 'Escape' || this.menu.hidden) return;
+      const focusInside = this.menu.contains(document.activeElement);
+      this.setMenuOpen(false);
+      if (focusInside) this.reactButton.focus();
     });
     this.refreshHandButton();
   }
@@ -98,6 +105,7 @@ export class SocialFeatures {
   chatOpened(open: boolean): void {
     this.chatOpen = open;
     this.chatButton.classList.toggle('active', open);
+    this.chatButton.setAttribute('aria-pressed', String(open));
     this.unread.setOpen(open);
     this.refreshBadge();
     if (open) this.panel.focus();
@@ -177,7 +185,8 @@ export class SocialFeatures {
     return this.selfId !== null && (this.hands.get(this.selfId) ?? 0) > 0;
   }
 
-  private toggleHand(): void {
+  /** Raises our hand, or lowers it (the hand button, the reactions menu, the shortcut). */
+  toggleHand(): void {
     this.host.send({ case: 'raiseHand', value: { raised: !this.handUp } });
   }
 
@@ -185,7 +194,7 @@ export class SocialFeatures {
     const up = this.handUp;
     this.handButton.classList.toggle('active', up);
     this.handButton.title = up ? 'Lower hand' : 'Raise hand';
-    this.handButton.setAttribute('aria-label', this.handButton.title);
+    this.handButton.setAttribute('aria-label', 'Raise hand'); // one name; aria-pressed says whether it is up
     this.handButton.setAttribute('aria-pressed', String(up));
     this.menuHand.replaceChildren();
     this.menuHand.innerHTML = icons.hand;

@@ -24,6 +24,7 @@ import { leftCard, markLeft, type Navigate } from './left-page';
 import { MeetingShell } from '../ui/meeting-shell';
 import { ParticipantsPanel } from '../ui/participants-panel';
 import { Toasts } from '../ui/toast';
+import { MeetingA11y } from './meeting-a11y';
 import { Publisher } from './publisher';
 import { RemotePeer } from './remote-peer';
 import { MeetingSession } from './session';
@@ -83,6 +84,8 @@ class MeetingPage {
   private readonly view = new StageController((message) => this.session?.sendControl(message));
   private readonly panel = new ParticipantsPanel();
   private readonly shell: MeetingShell;
+  /** Shortcuts, their help dialog and the announcements of joins, leaves and hands. */
+  private readonly a11y: MeetingA11y;
   private readonly social: SocialFeatures = new SocialFeatures({
     send: (message) => this.session?.sendControl(message),
     tileElement: (id) => (id === this.selfId ? this.self?.tile?.element : this.peers.get(id)?.tile.element) ?? null,
@@ -124,8 +127,25 @@ class MeetingPage {
       toggleScreenShare: () => void (this.publisher?.screenSharing ? this.publisher.stopScreenShare() : this.publisher?.startScreenShare()),
       stopScreenShare: () => this.publisher?.stopScreenShare(),
       toggleLayout: () => this.view.toggleMode(),
+      showShortcuts: () => this.a11y.showHelp(),
     }, this.social);
-    this.shell.element.append(this.toasts.element, this.host.dialogElement, this.quality.panel.element);
+    this.a11y = new MeetingA11y({
+      toggleMic: () => (this.self?.hasMic ? (this.self.toggleMic(), this.micOn) : null),
+      toggleCamera: async () => (this.self?.hasCamera ? (await this.self.toggleCamera(), this.cameraOn) : null),
+      toggleHand: () => {
+        const up = this.social.handPosition(this.selfId ?? -1) !== undefined;
+        this.social.toggleHand();
+        return up;
+      },
+      chatOpen: () => this.shell.chatOpen,
+      setChatOpen: (open) => {
+        this.shell.setChatOpen(open);
+        requestAnimationFrame(() => this.view.stage.layout());
+      },
+      chatPanel: this.social.panel.element,
+      chatButton: this.social.chatButton,
+    });
+    this.shell.element.append(this.toasts.element, this.a11y.live.element, this.host.dialogElement, this.quality.panel.element);
     this.shell.statusSlot.append(this.quality.indicator.element);
     this.shell.notices.append(this.host.waitingStrip, this.invite.element);
     this.shell.addControl(this.host.settingsButton);
@@ -235,17 +255,21 @@ class MeetingPage {
           },
           participantJoined: (participant) => {
             stats.rosterEvents.joined++;
+            this.announceJoin(participant);
             this.social.participant(participant);
             this.addPeer(participant);
             this.publisher?.requestKeyframes(); // the newcomer can only start decoding at a keyframe
           },
           participantLeft: (id) => {
             stats.rosterEvents.left++;
+            this.announceLeave(id);
             this.removePeer(id);
           },
           participantUpdated: (participant) => {
             stats.rosterEvents.updated++;
+            const handWasUp = this.social.handPosition(toNumber(participant.participantId)) !== undefined;
             this.social.participant(participant);
+            this.announceHand(participant, handWasUp);
             this.onUpdated(participant);
           },
           chat: (messages, live) => this.social.chat(messages, live),
@@ -406,6 +430,7 @@ class MeetingPage {
       id,
       window.setTimeout(() => {
         this.settling.delete(id);
+        this.announceLeave(id);
         this.removePeer(id);
       }, ROSTER_SETTLE_MS),
     );
@@ -428,6 +453,23 @@ class MeetingPage {
     this.peers.delete(id);
     delete stats.peers[String(id)];
     this.syncRoster();
+  }
+
+  /** Someone new (not a peer coming back, not one of our own former identities). */
+  private announceJoin(participant: Participant): void {
+    const id = toNumber(participant.participantId);
+    if (id === this.selfId || this.formerSelfIds.has(id) || this.peers.has(id) || this.receivers.has(id)) return;
+    this.a11y.joined(participant.displayName);
+  }
+
+  private announceLeave(id: number): void {
+    const name = this.peers.get(id)?.name ?? this.receivers.get(id)?.displayName;
+    if (name !== undefined) this.a11y.left(name);
+  }
+
+  private announceHand(participant: Participant, wasUp: boolean): void {
+    const id = toNumber(participant.participantId);
+    if (id !== this.selfId && !wasUp && this.social.handPosition(id) !== undefined) this.a11y.handRaised(participant.displayName);
   }
 
   private onUpdated(participant: Participant): void {
@@ -560,6 +602,7 @@ class MeetingPage {
     this.audioOutput?.close();
     this.audioOutput = null;
     this.view.dispose();
+    this.a11y.dispose();
   }
 
   private showCentered(content: HTMLElement): void {
@@ -580,6 +623,7 @@ class MeetingPage {
 
   private renderShell(): void {
     this.root.replaceChildren(this.shell.element);
+    this.a11y.attach();
     this.updateControls();
     this.syncRoster();
   }

@@ -4,6 +4,7 @@ import { DeviceMenu, type DeviceMenuSection } from './device-menu';
 import { el, icons } from './icons';
 import type { ParticipantsPanel } from './participants-panel';
 import { ScreenShareControls } from './screen-share';
+import { keyShortcutAttribute } from './shortcuts';
 import { showToggle } from './toggle-button';
 
 /** The tile area: the shell re-lays it out when the side panel opens or closes. */
@@ -27,6 +28,8 @@ export interface ShellActions {
   stopScreenShare(): void;
   /** Switches between grid and speaker view; returns the view now shown. */
   toggleLayout(): 'grid' | 'speaker';
+  /** Opens the keyboard-shortcut list. */
+  showShortcuts(): void;
 }
 
 /** Chat, hands and reactions (features/social.ts): extra controls and the chat side panel. */
@@ -74,14 +77,23 @@ export class MeetingShell {
     const brand = el('div', 'brand brand-small');
     brand.innerHTML = `<span class="brand-mark">${icons.camera}</span>`;
     const meeting = el('div', 'meeting-id');
-    meeting.append(el('span', 'meeting-id-text', meetingId));
+    const idText = el('span', 'meeting-id-text', meetingId);
+    idText.title = meetingId; // a phone may cut it short
+    meeting.append(idText);
     const copy = el('button', 'icon-btn');
     copy.title = 'Copy meeting link';
     copy.setAttribute('aria-label', copy.title);
     copy.innerHTML = icons.link;
     copy.dataset.testid = 'copy-link';
     copy.addEventListener('click', actions.copyLink);
-    meeting.append(copy);
+    const keys = el('button', 'icon-btn');
+    keys.dataset.testid = 'shortcuts-button';
+    keys.title = 'Keyboard shortcuts (?)';
+    keys.setAttribute('aria-label', 'Keyboard shortcuts');
+    keys.setAttribute('aria-keyshortcuts', keyShortcutAttribute('help'));
+    keys.innerHTML = icons.keyboard;
+    keys.addEventListener('click', actions.showShortcuts);
+    meeting.append(copy, keys);
     this.receivingPill.dataset.testid = 'receive-only-indicator';
     this.receivingPill.hidden = true;
     this.receivingPill.addEventListener('click', () => {
@@ -107,12 +119,14 @@ export class MeetingShell {
     const controls = el('footer', 'controls');
     this.micButton.dataset.testid = 'mic-toggle';
     this.micButton.addEventListener('click', actions.toggleMic);
+    this.micButton.setAttribute('aria-keyshortcuts', keyShortcutAttribute('mic'));
     this.cameraButton.dataset.testid = 'camera-toggle';
     this.cameraButton.addEventListener('click', actions.toggleCamera);
+    this.cameraButton.setAttribute('aria-keyshortcuts', keyShortcutAttribute('camera'));
     this.peopleButton.dataset.testid = 'participants-toggle';
     this.peopleButton.innerHTML = icons.users;
     this.peopleButton.title = 'Participants';
-    this.peopleButton.setAttribute('aria-label', 'Show or hide participants');
+    this.peopleButton.setAttribute('aria-label', 'Participants');
     this.peopleButton.addEventListener('click', () => {
       this.setPanelOpen(!this.element.classList.contains('panel-open'));
       requestAnimationFrame(() => grid.layout());
@@ -157,6 +171,11 @@ export class MeetingShell {
     if (open) this.setChatOpen(false);
     this.element.classList.toggle('panel-open', open);
     this.peopleButton.classList.toggle('active', open);
+    this.peopleButton.setAttribute('aria-pressed', String(open));
+  }
+
+  get chatOpen(): boolean {
+    return this.element.classList.contains('chat-open');
   }
 
   setChatOpen(open: boolean): void {
@@ -166,11 +185,12 @@ export class MeetingShell {
     this.social.chatOpened(open);
   }
 
-  /** The button offers the other view. */
+  /** The icon and tooltip offer the other view; to assistive technology it is one toggle, "Speaker view". */
   showLayout(mode: 'grid' | 'speaker'): void {
     this.layoutButton.innerHTML = mode === 'grid' ? icons.speakerView : icons.grid;
     this.layoutButton.title = mode === 'grid' ? 'Speaker view' : 'Grid view';
-    this.layoutButton.setAttribute('aria-label', this.layoutButton.title);
+    this.layoutButton.setAttribute('aria-label', 'Speaker view');
+    this.layoutButton.setAttribute('aria-pressed', String(mode === 'speaker'));
     this.layoutButton.dataset.mode = mode;
   }
 

@@ -42,7 +42,9 @@ export class ParticipantsPanel {
         const avatar = el('span', 'panel-avatar', initials(entry.name));
         avatar.style.setProperty('--hue', String(hueFor(entry.id)));
         const name = el('span', 'panel-name');
-        name.append(el('span', 'panel-name-text', entry.name));
+        const text = el('span', 'panel-name-text', entry.name);
+        text.title = entry.name; // the whole name where the panel cuts it short
+        name.append(text);
         const roles = [entry.isSelf ? 'You' : '', entry.isHost ? 'Host' : '', entry.isCoHost ? 'Co-host' : '', entry.receiveOnly ? 'Receiving only' : '']
           .filter(Boolean)
           .join(' · ');

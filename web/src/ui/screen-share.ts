@@ -53,7 +53,7 @@ export class ScreenShareControls {
     button.classList.toggle('active', sharing);
     button.disabled = !available;
     button.title = !available ? 'This browser cannot share a screen' : sharing ? 'Stop presenting your screen' : 'Present your screen';
-    button.setAttribute('aria-label', button.title);
+    button.setAttribute('aria-label', 'Present your screen'); // one name; aria-pressed says whether it is on
     button.setAttribute('aria-pressed', String(sharing));
     this.banner.hidden = !sharing;
   }

@@ -1,8 +1,12 @@
 // The in-call layout. Grid view: pages of up to 3x3 tiles (4x4 on a large stage) with page buttons.
 // Spotlight (speaker view, a pinned tile, or a remote screen share): one large tile and a filmstrip of
-// the others. Which tiles are on screen and how tall they are is observed (IntersectionObserver,
-// ResizeObserver) and reported through onChange, which drives subscriptions and decoders.
+// the others. A 1:1 call in grid view: the other person large, our own video a movable
+// picture-in-picture (pip.ts). Which tiles are on screen and how tall they are is observed
+// (IntersectionObserver, ResizeObserver) and reported through onChange, which drives subscriptions
+// and decoders.
 import { el, icons } from './icons';
+import { SelfPip } from './pip';
+import './layout.css';
 import type { Tile } from './tile';
 
 export type LayoutMode = 'grid' | 'speaker';
@@ -27,6 +31,8 @@ const SMALL_PAGE = 9;
 const LARGE_PAGE = 16;
 /** A stage at least this big shows 4x4 per page. */
 const LARGE_STAGE = { width: 1200, height: 700 };
+/** Self-view width in a 1:1 call (px): a share of the stage width, more on a narrow stage. */
+const PIP = { share: 0.2, narrowShare: 0.34, narrowStage: 600, minWidth: 112, maxWidth: 280 };
 
 export class Stage {
   readonly element = el('div', 'stage-view');
@@ -34,6 +40,8 @@ export class Stage {
   private readonly spotlight = el('div', 'spotlight');
   private readonly filmstrip = el('div', 'filmstrip');
   private readonly pager = el('div', 'pager');
+  /** Self-view over the stage in a 1:1 call. */
+  readonly pip = new SelfPip(this.element);
   private readonly pageLabel = el('span', 'pager-label');
   private readonly prevButton = el('button', 'pager-btn');
   private readonly nextButton = el('button', 'pager-btn');
@@ -68,7 +76,7 @@ export class Stage {
     this.prevButton.addEventListener('click', () => this.setPage(this.page - 1));
     this.nextButton.addEventListener('click', () => this.setPage(this.page + 1));
     this.pager.append(this.prevButton, this.pageLabel, this.nextButton);
-    this.element.append(this.grid, this.spotlight, this.filmstrip, this.pager);
+    this.element.append(this.grid, this.spotlight, this.filmstrip, this.pager, this.pip.element);
     this.resizeObserver = new ResizeObserver((records) => {
       for (const record of records) {
         const key = (record.target as HTMLElement).dataset.tileKey;
@@ -164,11 +172,21 @@ export class Stage {
     return Math.round(this.bestTileWidth(perPage, width, height) * (9 / 16) * window.devicePixelRatio);
   }
 
+  /** Grid view of exactly us and one other camera, nothing pinned or shared: the 1:1 layout. */
+  private oneToOne(): StageEntry | null {
+    if (this.mode !== 'grid' || this.pinned || this.entries.size !== 2) return null;
+    const entries = [...this.entries.values()];
+    if (!entries.some((entry) => entry.participantId === null)) return null;
+    return entries.find((entry) => entry.participantId !== null && entry.source === 'camera') ?? null;
+  }
+
   /** The tile shown large: a pinned tile, else a remote screen, else (speaker view) the speaker. */
   private chooseLarge(): string | null {
     if (this.pinned && this.entries.has(this.pinned)) return this.pinned;
     const screens = [...this.entries.values()].filter((entry) => entry.source === 'screen');
     if (screens.length) return screens[screens.length - 1]!.tile.key;
+    const other = this.oneToOne();
+    if (other) return other.tile.key;
     if (this.mode !== 'speaker') return null;
     const remote = [...this.entries.values()].filter((entry) => entry.participantId !== null && entry.source === 'camera');
     const speaker = remote.find((entry) => entry.participantId === this.dominant) ?? remote[0];
@@ -183,10 +201,14 @@ export class Stage {
       entry.tile.setDominant(entry.participantId !== null && entry.participantId === this.dominant && entry.source === 'camera');
     }
     this.element.classList.toggle('spotlight-mode', this.large !== null);
+    const pair = this.oneToOne() !== null;
+    this.element.dataset.layout = pair ? 'one-to-one' : this.large !== null ? 'spotlight' : 'grid';
     if (this.large !== null) {
       const large = this.entries.get(this.large)!;
       if (large.tile.element.parentElement !== this.spotlight) this.spotlight.replaceChildren(large.tile.element);
-      this.syncChildren(this.filmstrip, entries.filter((entry) => entry !== large).map((entry) => entry.tile.element));
+      const others = entries.filter((entry) => entry !== large);
+      this.pip.hold(pair ? others[0]!.tile.element : null);
+      this.syncChildren(this.filmstrip, pair ? [] : others.map((entry) => entry.tile.element));
       this.grid.replaceChildren();
       this.pager.hidden = true;
       this.pages = 1;
@@ -198,6 +220,7 @@ export class Stage {
       const onPage = entries.slice(this.page * this.perPage, (this.page + 1) * this.perPage);
       this.spotlight.replaceChildren();
       this.filmstrip.replaceChildren();
+      this.pip.hold(null);
       this.syncChildren(this.grid, onPage.map((entry) => entry.tile.element));
       this.pager.hidden = this.pages <= 1;
       this.pageLabel.textContent = `${this.page + 1} / ${this.pages}`;
@@ -214,12 +237,20 @@ export class Stage {
       const box = this.spotlight.getBoundingClientRect();
       const width = Math.max(0, Math.min(box.width - GAP * 2, ((box.height - GAP * 2) * 16) / 9));
       this.spotlight.style.setProperty('--tile-width', `${Math.floor(width)}px`);
+      if (!this.pip.element.hidden) this.pip.element.style.setProperty('--tile-width', `${this.pipWidth()}px`);
       return;
     }
     const count = this.grid.children.length;
     const { width, height } = this.stageSize();
     if (!count || width <= 0 || height <= 0) return;
     this.grid.style.setProperty('--tile-width', `${Math.floor(this.bestTileWidth(count, width, height))}px`);
+  }
+
+  /** About a fifth of the stage (a third on a phone), at most a third of its height. */
+  private pipWidth(): number {
+    const { clientWidth: width, clientHeight: height } = this.element;
+    const share = width < PIP.narrowStage ? PIP.narrowShare : PIP.share;
+    return Math.round(Math.max(PIP.minWidth, Math.min(PIP.maxWidth, width * share, ((height / 3) * 16) / 9)));
   }
 
   dispose(): void {

@@ -69,13 +69,14 @@ export class Tile {
   setName(name: string): void {
     const screen = this.options.source === 'screen';
     this.nameLabel.textContent = this.options.isSelf ? `${name} (You)` : screen ? `${name}’s screen` : name;
+    this.nameLabel.title = this.nameLabel.textContent; // the whole name where the label cuts it short
     this.avatar.textContent = initials(name);
   }
 
   setPinned(pinned: boolean): void {
     this.element.classList.toggle('pinned', pinned);
     this.pinButton.title = pinned ? 'Unpin' : 'Pin';
-    this.pinButton.setAttribute('aria-label', this.pinButton.title);
+    this.pinButton.setAttribute('aria-label', 'Pin'); // one name; aria-pressed says whether it is on
     this.pinButton.setAttribute('aria-pressed', String(pinned));
   }
 

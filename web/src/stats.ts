@@ -1,4 +1,5 @@
 // Live client state exposed as window.__vc for tests and debugging (read with page.evaluate).
+import type { CapabilityReport } from './capabilities';
 
 export interface PeerStats {
   videoFramesDecoded: number;
@@ -188,6 +189,8 @@ export interface VcStats {
   tiles: Record<string, TileStats>;
   subscriptions: SubscriptionStats;
   layout: LayoutStats;
+  /** What this browser can do (capabilities.ts), once probed on the pre-join screen. */
+  capabilities: CapabilityReport | null;
 }
 
 function freshStats(): VcStats {
@@ -220,6 +223,7 @@ function freshStats(): VcStats {
     tiles: {},
     subscriptions: { defaults: null, updatesSent: 0, current: {}, lastUpdate: [] },
     layout: { mode: 'grid', page: 0, pages: 1, perPage: 0, pinned: null, large: null, dominantSpeaker: null, activeSpeakerEvents: 0, viewport: '' },
+    capabilities: null,
   };
 }
 

@@ -1,6 +1,7 @@
 // The meeting page: shows the pre-join screen, then runs the session with the devices chosen there,
 // and keeps the tiles, participant panel, controls and status in step with it.
 import { serverLabel } from '../api';
+import { browserCapabilities, problemSummary } from '../capabilities';
 import { MeetingError } from '../errors';
 import { ConnectionState, TrackSource, type Participant } from '../gen/videocall_pb';
 import { AudioOutput } from '../media/audio-output';
@@ -136,6 +137,14 @@ class MeetingPage {
     this.setStatus('Joining…', 'pending');
     const problems = [media.cameraOn ? null : media.cameraProblem, media.micProblem].filter((problem) => problem !== null);
     if (problems.length) this.shell.notices.append(warningStrip(problems.join(' ')));
+    // What this browser cannot do stays in view during the call, not only on the pre-join screen.
+    void browserCapabilities().then((report) => {
+      const summary = problemSummary(report);
+      if (!summary || this.finished) return;
+      const strip = warningStrip(summary);
+      strip.dataset.testid = 'browser-problems';
+      this.shell.notices.append(strip);
+    });
     this.view.addSelf(this.self.createTile(name, () => this.view.togglePin('self')));
     this.watchAudioPolicy();
     this.updateControls();

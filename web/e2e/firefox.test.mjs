@@ -118,4 +118,29 @@ describe('Chromium and Firefox in one call', { timeout: 300_000 }, () => {
     await chromium.close();
     await firefox.close();
   });
+
+  test('a browser without video encoding is told so before and during the call', { timeout: 60_000 }, async () => {
+    const participant = await newParticipant(chromiumBrowser, 'chromium-no-encoder');
+    open.push(chromiumDriver(participant));
+    const { page } = participant;
+    // As in a browser whose WebCodecs lack encoders (feature detection must notice, not the name).
+    await page.addInitScript(() => {
+      delete window.VideoEncoder;
+      delete window.AudioEncoder;
+    });
+    await page.goto(`${server.url}/meeting/ff-noenc-${Date.now().toString(36)}?lowcpu=1`);
+    const before = page.getByTestId('prejoin').getByTestId('browser-problems');
+    await before.waitFor({ state: 'visible', timeout: 15_000 });
+    const text = await before.innerText();
+    assert.match(text, /This browser cannot send video: it has no VP9 or VP8 video encoder/);
+    assert.match(text, /This browser cannot send audio: it has no Opus audio encoder/);
+    assert.doesNotMatch(text, /show other people's video|play other people's audio/); // decoding still works
+    await page.getByTestId('name-input').fill('Nora No-Encoder');
+    await page.getByTestId('join-button').click();
+    await page.waitForFunction(() => window.__vc.connection === 'connected', null, { timeout: 20_000 });
+    assert.match(await page.getByTestId('browser-problems').innerText(), /This browser cannot send video/);
+    await page.screenshot({ path: join(RESULTS_DIR, 'browser-problems-call.png') });
+    assert.deepEqual(participant.uncaught, []);
+    await participant.context.close();
+  });
 });

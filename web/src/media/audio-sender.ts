@@ -100,14 +100,15 @@ export class AudioSender {
     if (this.encoder && this.encoder.state !== 'closed') this.encoder.close();
     this.sampleRate = data.sampleRate;
     this.channels = data.numberOfChannels;
-    const encoder = new AudioEncoder({
-      output: (chunk) => this.onEncoded(chunk),
-      error: (error) => {
-        this.options.onError(`Audio encoder error: ${error.message}`);
-        this.encoder = null;
-      },
-    });
     try {
+      // Inside the try: a browser without AudioEncoder throws here (capabilities.ts tells the user).
+      const encoder = new AudioEncoder({
+        output: (chunk) => this.onEncoded(chunk),
+        error: (error) => {
+          this.options.onError(`Audio encoder error: ${error.message}`);
+          this.encoder = null;
+        },
+      });
       encoder.configure({
         codec: 'opus',
         sampleRate: data.sampleRate,

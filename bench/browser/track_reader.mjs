@@ -6,7 +6,7 @@
 // the browser's processes over that window; the "open only" rows keep the track open but unread,
 // so the difference is the reader's own cost.
 //
-// Usage (after `npm ci` in web/): node bench/browser/track_reader.mjs [--seconds 10] [--runs 2]
+// Usage (after `npm ci` in web/): node bench/browser/track_reader.mjs [--seconds 10] [--runs 2] [--browsers chromium,firefox]
 import { readFileSync, readdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
@@ -16,7 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { launchBrowser, launchFirefox } from '../../web/e2e/harness.mjs';
 
-const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, runs: { type: 'string', default: '2' } } });
+const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, runs: { type: 'string', default: '2' }, browsers: { type: 'string', default: 'chromium,firefox' } } });
 const SECONDS = Number(args.seconds);
 const RUNS = Number(args.runs);
 const WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web');
@@ -27,6 +27,7 @@ const TICKS = 100; // /proc times are in clock ticks (USER_HZ)
 const PAGE_SCRIPT = `
 import { readAudioTrack, readVideoTrack } from '${join(WEB_DIR, 'src', 'media', 'track-reader.ts')}';
 window.runBench = async ({ kind, reader, seconds }) => {
+  let hiddenAt = null;
   const constraints = kind === 'video'
     ? { video: { width: { exact: 640 }, height: { exact: 360 }, frameRate: { ideal: 30 } } }
     : { audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false } };
@@ -45,6 +46,7 @@ window.runBench = async ({ kind, reader, seconds }) => {
       const { value, done } = await source.read();
       if (done) break;
       if (frames++ === 0) firstAt = performance.now();
+      if (hiddenAt === null && document.hidden) hiddenAt = frames;
       width = value.displayWidth ?? value.numberOfFrames;
       value.close();
     }
@@ -55,7 +57,7 @@ window.runBench = async ({ kind, reader, seconds }) => {
   track.stop();
   // Rate from the first frame on (an AudioContext and its worklet take a moment to start).
   const elapsed = frames > 1 ? (performance.now() - firstAt) / 1000 : seconds;
-  return { frames, perSecond: frames > 1 ? (frames - 1) / elapsed : 0, width };
+  return { frames, perSecond: frames > 1 ? (frames - 1) / elapsed : 0, width, hidden: document.hidden, hiddenAt };
 };`;
 
 async function buildPage() {
@@ -125,23 +127,28 @@ const cases = [
   ['video', 'none'],
   ['video', 'processor'],
   ['video', 'element'],
+  ['video', 'element', 'hidden'],
   ['audio', 'none'],
   ['audio', 'processor'],
   ['audio', 'worklet'],
 ];
 try {
-  for (const browserName of ['chromium', 'firefox']) {
+  for (const browserName of args.browsers.split(',')) {
     const browser = browserName === 'chromium' ? await launchBrowser() : await launchFirefox();
     try {
-      for (const [kind, reader] of cases) {
+      for (const [kind, reader, hidden] of cases) {
         if (browserName === 'firefox' && reader === 'processor') continue; // Firefox 153 has none
+        if (browserName === 'chromium' && hidden) continue; // Chromium's processor is not throttled
         for (let run = 0; run < RUNS; run++) {
           const context = browserName === 'chromium' ? await browser.newContext() : await browser.createBrowserContext();
           const page = browserName === 'chromium' ? await context.newPage() : await context.newPage({ type: 'window' });
           await page.goto(url);
           await page.waitForFunction(() => typeof window.runBench === 'function');
+          // Hidden: another tab in front of this one (a user who switched tabs).
+          const front = hidden ? await context.newPage() : null;
           const result = await measure(page, `window.runBench(${JSON.stringify({ kind, reader, seconds: SECONDS })})`);
-          rows.push({ browser: browserName, kind, reader, run, ...result });
+          await front?.close();
+          rows.push({ browser: browserName, kind, reader: hidden ? `${reader}-hidden` : reader, run, ...result });
           console.error(JSON.stringify(rows.at(-1)));
           await context.close();
         }
@@ -166,7 +173,14 @@ for (const row of rows) {
 }
 for (const [key, group] of keyed) {
   const [browserName, kind, reader] = key.split('|');
-  const label = reader === 'none' ? 'open only' : reader === 'processor' ? 'MediaStreamTrackProcessor' : reader === 'element' ? '<video> + VideoFrame' : 'AudioWorklet → AudioData';
+  const labels = {
+    none: 'open only',
+    processor: 'MediaStreamTrackProcessor',
+    element: '<video> + VideoFrame',
+    'element-hidden': '<video> + VideoFrame, tab hidden (Worker ticks)',
+    worklet: 'AudioWorklet → AudioData',
+  };
+  const label = labels[reader];
   const fps = reader === 'none' ? '–' : group.map((row) => row.perSecond.toFixed(1)).join(' / ');
   console.log(`| ${browserName} | ${kind} | ${label} | ${fps} | ${group.map((row) => row.cpu.toFixed(0)).join(' / ')} |`);
 }

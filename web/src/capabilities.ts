@@ -71,6 +71,8 @@ export function assessCapabilities(probe: CapabilityProbe): CapabilityReport {
   if (!probe.webTransport) degraded.push('No WebTransport: the call uses a WebSocket connection.');
   if (!probe.speakerChoice) degraded.push('No speaker choice: sound plays on the system’s default output.');
   if (!probe.screenShare) degraded.push('No screen sharing in this browser.');
+  // Only native clients send AV1 (videocall-cli/-bot --codec av1); browsers send VP9 or VP8.
+  if (!videoDecode.av1) degraded.push('No AV1 decoder: video from native clients that send AV1 is not shown.');
   const sendCodec = videoEncode.vp9 ? 'vp9' : videoEncode.vp8 ? 'vp8' : null;
   const layers = sendCodec === 'vp9' ? videoEncode.vp9Layers : sendCodec === 'vp8' ? videoEncode.vp8Layers : true;
   if (!layers) degraded.push('No temporal layers: receivers on slow machines skip whole frames less gracefully.');

@@ -80,6 +80,12 @@ test('playout needs an AudioWorklet; capture needs getUserMedia (secure page)', 
   assert.match(insecure.problems[0]!.message, /cannot use your camera or microphone: .*secure \(https\)/);
 });
 
+test('no AV1 decoder: only a degradation (browsers never send AV1)', () => {
+  const report = assessCapabilities({ ...CHROMIUM, videoDecode: { vp9: true, vp8: true, av1: false, h264: true } });
+  assert.deepEqual(report.problems, []);
+  assert.deepEqual(report.degraded, ['No AV1 decoder: video from native clients that send AV1 is not shown.']);
+});
+
 test('no WebTransport: WebSocket instead, only a degradation', () => {
   const report = assessCapabilities({ ...CHROMIUM, webTransport: false });
   assert.deepEqual(report.problems, []);

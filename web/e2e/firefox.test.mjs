@@ -5,7 +5,7 @@
 // and play its audio, and Firefox's VP9 temporal layers and simulcast must arrive at Chromium.
 // One server, one Chromium and one Firefox for the file (a Firefox launch costs 10-50 s).
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { join as joinPath } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { RESULTS_DIR, chromiumDriver, launchBrowser, launchFirefox, newFirefoxParticipant, newParticipant, startServer } from './harness.mjs';
 
@@ -107,9 +107,9 @@ describe('Chromium and Firefox in one call', { timeout: 300_000 }, () => {
     await call(t, { chromium, firefox, serverUrl: server.url, query: '&transport=websocket', transport: 'WebSocket' });
     // How the call looks in Firefox, at desktop and at phone size (looked at by a person).
     await firefox.setViewport({ width: 1280, height: 800 });
-    await firefox.screenshot(join(RESULTS_DIR, 'firefox-call-desktop.png'));
+    await firefox.screenshot(joinPath(RESULTS_DIR, 'firefox-call-desktop.png'));
     await firefox.setViewport({ width: 390, height: 844 });
-    await firefox.screenshot(join(RESULTS_DIR, 'firefox-call-phone.png'));
+    await firefox.screenshot(joinPath(RESULTS_DIR, 'firefox-call-phone.png'));
     await chromium.close();
     await firefox.close();
   });
@@ -137,11 +137,16 @@ describe('Chromium and Firefox in one call', { timeout: 300_000 }, () => {
     assert.match(text, /This browser cannot send video: it has no VP9 or VP8 video encoder/);
     assert.match(text, /This browser cannot send audio: it has no Opus audio encoder/);
     assert.doesNotMatch(text, /show other people's video|play other people's audio/); // decoding still works
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.screenshot({ path: joinPath(RESULTS_DIR, 'browser-problems-prejoin-desktop.png') });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: joinPath(RESULTS_DIR, 'browser-problems-prejoin-phone.png') });
+    await page.setViewportSize({ width: 1280, height: 800 });
     await page.getByTestId('name-input').fill('Nora No-Encoder');
     await page.getByTestId('join-button').click();
     await page.waitForFunction(() => window.__vc.connection === 'connected', null, { timeout: 20_000 });
     assert.match(await page.getByTestId('browser-problems').innerText(), /This browser cannot send video/);
-    await page.screenshot({ path: join(RESULTS_DIR, 'browser-problems-call.png') });
+    await page.screenshot({ path: joinPath(RESULTS_DIR, 'browser-problems-call.png') });
     assert.deepEqual(participant.uncaught, []);
     await participant.context.close();
   });

@@ -105,7 +105,9 @@ describe('Chromium and Firefox in one call', { timeout: 300_000 }, () => {
   test('over WebSocket: video decoded and audio played on both sides', { timeout: 120_000 }, async (t) => {
     const { chromium, firefox } = await participants('ws');
     await call(t, { chromium, firefox, serverUrl: server.url, query: '&transport=websocket', transport: 'WebSocket' });
-    // How the call looks in Firefox, at desktop and at phone size (looked at by a person).
+    // How the call looks in Firefox, at desktop and at phone size, and Firefox's camera as
+    // Chromium draws it (looked at by a person).
+    await chromium.screenshot(joinPath(RESULTS_DIR, 'firefox-call-seen-by-chromium.png'));
     await firefox.setViewport({ width: 1280, height: 800 });
     await firefox.screenshot(joinPath(RESULTS_DIR, 'firefox-call-desktop.png'));
     await firefox.setViewport({ width: 390, height: 844 });

@@ -167,11 +167,13 @@ class ElementVideoReader implements TrackReader<VideoFrame> {
 
 /** Every microphone reader of the page shares one AudioContext with the worklet loaded once. */
 let captureGraph: { context: AudioContext; ready: Promise<void> } | null = null;
+/** Set once a source could not join a 48 kHz context: later graphs run at the device's rate. */
+let deviceRateOnly = false;
 
 function sharedCaptureGraph(): { context: AudioContext; ready: Promise<void> } {
   if (!captureGraph || captureGraph.context.state === 'closed') {
     // 48 kHz as the processor delivers and Opus encodes; the browser resamples the microphone.
-    const context = new AudioContext({ sampleRate: 48_000 });
+    const context = new AudioContext(deviceRateOnly ? {} : { sampleRate: 48_000 });
     captureGraph = { context, ready: context.audioWorklet.addModule(workletUrl) };
   }
   return captureGraph;
@@ -209,7 +211,20 @@ class WorkletAudioReader implements TrackReader<AudioData> {
     }
     if (this.queue.ended) return;
     const { context } = graph;
-    this.source = context.createMediaStreamSource(new MediaStream([this.track]));
+    try {
+      this.source = context.createMediaStreamSource(new MediaStream([this.track]));
+    } catch (error) {
+      // Older Firefox refuses a source whose rate differs from the context's (NotSupportedError):
+      // a new graph at the device's rate (readers already running keep the old one).
+      if (!deviceRateOnly) {
+        deviceRateOnly = true;
+        captureGraph = null;
+        return this.start();
+      }
+      console.error('microphone cannot be read', error);
+      this.queue.end();
+      return;
+    }
     this.node = new AudioWorkletNode(context, 'vc-capture', { numberOfInputs: 1, numberOfOutputs: 1, outputChannelCount: [1] });
     this.node.port.onmessage = (event: MessageEvent<Float32Array<ArrayBuffer>>) => this.onChunk(event.data, context.sampleRate);
     this.source.connect(this.node);

@@ -278,8 +278,8 @@ export function launchFirefox() {
     protocol: 'webDriverBiDi',
     executablePath: process.env.VC_FIREFOX_BIN || '/usr/bin/firefox-esr',
     headless: true,
-    // 5-10 s idle, but 30-50 s on a loaded 2-core machine (puppeteer's default is 30 s).
-    timeout: 120_000,
+    // 5-10 s idle, 30-50 s on a busy 2-core machine, minutes when it is overloaded (default 30 s).
+    timeout: 240_000,
     extraPrefsFirefox: {
       'media.navigator.streams.fake': true,
       'media.navigator.permission.disabled': true,

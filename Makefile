@@ -28,9 +28,9 @@ test: deps web build build-asan build-fuzz
 deps:
 	@scripts/deps.sh
 
-# npm ci only when the lock file changed since the last install.
+# npm ci only when the lock file changed since the last install. Browsers come from Debian, never npm.
 web/node_modules/.installed: web/package-lock.json
-	cd web && npm ci --no-audit --no-fund
+	cd web && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund
 	@touch $@
 
 web: web/node_modules/.installed

@@ -18,6 +18,8 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   nats-server postgresql chromium ffmpeg gnutls-bin procps python3
+  # the Chromium <-> Firefox e2e test (web/e2e/firefox.test.mjs), driven by puppeteer-core
+  firefox-esr
   # deployment tests (make test-deploy): container engine, compose, base image, linters
   podman runc uidmap slirp4netns fuse-overlayfs catatonit iptables
   golang-github-containernetworking-plugin-dnsname podman-compose debootstrap

@@ -1,5 +1,6 @@
 // Shared helpers for the browser end-to-end tests: start the real videocall-server, launch
-// Debian's Chromium through playwright-core, and create participants.
+// Debian's Chromium through playwright-core (and Debian's Firefox ESR through puppeteer-core over
+// WebDriver BiDi), and create participants.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
@@ -10,6 +11,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import puppeteer from 'puppeteer-core';
 
 export const WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const RESULTS_DIR = join(WEB_DIR, 'test-results');
@@ -265,3 +267,74 @@ export async function waitRoster(participant, names, timeout = 15_000) {
 }
 
 export const vcState = (participant) => participant.page.evaluate(() => JSON.parse(JSON.stringify(window.__vc)));
+
+/**
+ * Debian's firefox-esr through puppeteer-core over WebDriver BiDi (Playwright's Firefox driver
+ * needs Playwright's patched build). Fake camera and microphone, no permission prompts, autoplay
+ * allowed, and a mock audio device: without one headless Firefox has no audio output, its
+ * AudioContext stays suspended and nothing is played or captured (shared/docs/firefox.md).
+ */
+export function launchFirefox() {
+  return puppeteer.launch({
+    browser: 'firefox',
+    protocol: 'webDriverBiDi',
+    executablePath: process.env.VC_FIREFOX_BIN || '/usr/bin/firefox-esr',
+    headless: true,
+    // 5-10 s idle, 30-50 s on a busy 2-core machine, minutes when it is overloaded (default 30 s).
+    timeout: 240_000,
+    extraPrefsFirefox: {
+      'media.navigator.streams.fake': true,
+      'media.navigator.permission.disabled': true,
+      'media.autoplay.default': 0,
+      'media.autoplay.block-webaudio': false,
+      'media.cubeb.force_mock_context': true,
+    },
+  });
+}
+
+/**
+ * A participant in its own Firefox context, opened as a window (a background tab is hidden and
+ * throttled). It has the same small interface as chromiumDriver() gives a Chromium participant,
+ * so one test can drive both browsers.
+ */
+export async function newFirefoxParticipant(browser, label, viewport = { width: 1280, height: 720 }) {
+  const context = await browser.createBrowserContext();
+  const page = await context.newPage({ type: 'window' });
+  await page.setViewport(viewport);
+  const uncaught = [];
+  page.on('pageerror', (error) => uncaught.push(`${label}: ${error.stack ?? error.message}`));
+  page.on('console', (message) => consoleLog.write(`[${label}] ${message.type()}: ${message.text()}\n`));
+  const byTestId = (id) => page.locator(`[data-testid="${id}"]`);
+  return {
+    label,
+    browserName: 'firefox',
+    page,
+    context,
+    uncaught,
+    goto: (url) => page.goto(url),
+    fill: (testId, text) => byTestId(testId).fill(text),
+    click: (testId) => byTestId(testId).click(),
+    evaluate: (fn, arg) => page.evaluate(fn, arg),
+    waitFor: (fn, arg, timeout) => page.waitForFunction(fn, { timeout, polling: 200 }, arg),
+    setViewport: (size) => page.setViewport(size),
+    screenshot: (path) => page.screenshot({ path }),
+    close: () => context.close(),
+  };
+}
+
+/** The driver interface of newFirefoxParticipant() over a Chromium participant (newParticipant()). */
+export function chromiumDriver(participant) {
+  const { page, context } = participant;
+  return {
+    ...participant,
+    browserName: 'chromium',
+    goto: (url) => page.goto(url),
+    fill: (testId, text) => page.getByTestId(testId).fill(text),
+    click: (testId) => page.getByTestId(testId).click(),
+    evaluate: (fn, arg) => page.evaluate(fn, arg),
+    waitFor: (fn, arg, timeout) => page.waitForFunction(fn, arg, { timeout, polling: 200 }),
+    setViewport: (size) => page.setViewportSize(size),
+    screenshot: (path) => page.screenshot({ path }),
+    close: () => context.close(),
+  };
+}

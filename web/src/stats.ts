@@ -1,4 +1,5 @@
 // Live client state exposed as window.__vc for tests and debugging (read with page.evaluate).
+import type { CapabilityReport } from './capabilities';
 
 export interface PeerStats {
   videoFramesDecoded: number;
@@ -199,6 +200,8 @@ export interface VcStats {
   layout: LayoutStats;
   /** Connection quality as the indicators show it (quality/monitor.ts), and whether reconnecting. */
   quality: { self: string | null; peers: Record<string, string>; reconnecting: boolean };
+  /** What this browser can do (capabilities.ts), once probed on the pre-join screen. */
+  capabilities: CapabilityReport | null;
 }
 
 function freshStats(): VcStats {
@@ -233,6 +236,7 @@ function freshStats(): VcStats {
     subscriptions: { defaults: null, updatesSent: 0, current: {}, lastUpdate: [] },
     layout: { mode: 'grid', page: 0, pages: 1, perPage: 0, pinned: null, large: null, dominantSpeaker: null, activeSpeakerEvents: 0, viewport: '' },
     quality: { self: null, peers: {}, reconnecting: false },
+    capabilities: null,
   };
 }
 

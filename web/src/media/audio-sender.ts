@@ -1,6 +1,8 @@
-// Microphone track -> MediaStreamTrackProcessor -> AudioEncoder (Opus, 20 ms) -> media envelopes.
+// Microphone track -> track reader (MediaStreamTrackProcessor, or an AudioWorklet where there is
+// none) -> AudioEncoder (Opus, 20 ms) -> media envelopes.
 import { Codec, MediaKind, type HeaderFields } from '../protocol';
 import { wallClockUs } from './capture';
+import { readAudioTrack, type TrackReader } from './track-reader';
 
 export interface AudioSenderOptions {
   /** MediaHeader.track_id: 1 for the microphone, 4 for screen audio. */
@@ -25,7 +27,7 @@ function audioLevel(data: AudioData): number {
 export class AudioSender {
   enabled = true;
   private encoder: AudioEncoder | null = null;
-  private reader: ReadableStreamDefaultReader<AudioData> | null = null;
+  private reader: TrackReader<AudioData> | null = null;
   private stopped = false;
   private sequence = 0;
   private level = 127;
@@ -65,7 +67,12 @@ export class AudioSender {
     this.reader?.cancel().catch(() => {});
     this.track = track;
     if (this.stopped) return;
-    this.reader = new MediaStreamTrackProcessor<AudioData>({ track }).readable.getReader();
+    try {
+      this.reader = readAudioTrack(track);
+    } catch (error) {
+      this.reader = null;
+      this.options.onError(error instanceof Error ? error.message : String(error));
+    }
     this.captureToWallUs = null; // a new capture track may start a new timestamp base
   }
 
@@ -93,14 +100,15 @@ export class AudioSender {
     if (this.encoder && this.encoder.state !== 'closed') this.encoder.close();
     this.sampleRate = data.sampleRate;
     this.channels = data.numberOfChannels;
-    const encoder = new AudioEncoder({
-      output: (chunk) => this.onEncoded(chunk),
-      error: (error) => {
-        this.options.onError(`Audio encoder error: ${error.message}`);
-        this.encoder = null;
-      },
-    });
     try {
+      // Inside the try: a browser without AudioEncoder throws here (capabilities.ts tells the user).
+      const encoder = new AudioEncoder({
+        output: (chunk) => this.onEncoded(chunk),
+        error: (error) => {
+          this.options.onError(`Audio encoder error: ${error.message}`);
+          this.encoder = null;
+        },
+      });
       encoder.configure({
         codec: 'opus',
         sampleRate: data.sampleRate,

@@ -1,6 +1,8 @@
 // Microphone level for the pre-join meter: reads a clone of the track (so stopping the meter never
-// touches the track that will be sent) through MediaStreamTrackProcessor, which needs no
-// AudioContext and so works before any click (autoplay policy).
+// touches the track that will be sent) through the track reader: MediaStreamTrackProcessor where it
+// exists (no AudioContext, so it works before any click), else the AudioWorklet replacement (whose
+// AudioContext may start, autoplay policy permitting, because the page captures the microphone).
+import { audioCaptureMethod, readAudioTrack, type TrackReader } from './track-reader';
 
 /** RMS of one chunk mapped to 0..1 on a -60..0 dBFS scale (speech sits around 0.5-0.8). */
 export function levelOf(samples: Float32Array): number {
@@ -16,6 +18,7 @@ export class MicLevelMeter {
   private stopped = false;
   private level = 0;
   private frame = 0;
+  private reader: TrackReader<AudioData> | null = null;
 
   constructor(private readonly track: MediaStreamTrack, private readonly onLevel: (level: number) => void) {
     this.clone = track.clone();
@@ -26,13 +29,14 @@ export class MicLevelMeter {
   stop(): void {
     this.stopped = true;
     cancelAnimationFrame(this.frame);
+    this.reader?.cancel().catch(() => {}); // a stopped track ends no replacement reader by itself
     this.clone.stop();
     this.onLevel(0);
   }
 
   private async read(): Promise<void> {
-    if (typeof MediaStreamTrackProcessor === 'undefined') return;
-    const reader = new MediaStreamTrackProcessor<AudioData>({ track: this.clone }).readable.getReader();
+    if (audioCaptureMethod() === null) return;
+    const reader = (this.reader = readAudioTrack(this.clone));
     let samples = new Float32Array(0);
     while (!this.stopped) {
       const { value: data, done } = await reader.read().catch(() => ({ value: undefined, done: true }));

@@ -1,9 +1,11 @@
-// A video track (camera or screen) -> MediaStreamTrackProcessor (main thread: Chromium has no
-// processor in workers) -> one VideoEncoding per simulcast encoding, all fed the same frames.
+// A video track (camera or screen) -> track reader (MediaStreamTrackProcessor on the main thread:
+// Chromium has no processor in workers; a <video>-based replacement in Firefox) -> one VideoEncoding
+// per simulcast encoding, all fed the same frames.
 import { Codec, MediaKind, type HeaderFields } from '../protocol';
 import type { EncodingStats } from '../stats';
 import { wallClockUs } from './capture';
 import { EncodeLoadGovernor, type EncodingSpec } from './simulcast';
+import { readVideoTrack, type TrackReader } from './track-reader';
 import { VideoEncoding, chooseCodec, type ChosenCodec } from './video-encoding';
 
 export interface VideoSenderOptions {
@@ -40,7 +42,7 @@ export class VideoSender {
   codec: Codec | null = null;
   private encodings: VideoEncoding[] = [];
   private chosen: ChosenCodec | null = null;
-  private reader: ReadableStreamDefaultReader<VideoFrame> | null = null;
+  private reader: TrackReader<VideoFrame> | null = null;
   /** Wakes the read loop waiting for a track (setTrack, stop). */
   private wake: (() => void) | null = null;
   private stopped = false;
@@ -110,7 +112,12 @@ export class VideoSender {
     this.track = track;
     if (this.stopped) return;
     if (track) {
-      this.reader = new MediaStreamTrackProcessor<VideoFrame>({ track, maxBufferSize: 2 }).readable.getReader();
+      try {
+        this.reader = readVideoTrack(track, 2);
+      } catch (error) {
+        this.options.onError(error instanceof Error ? error.message : String(error));
+        return;
+      }
       // A new capture track has its own timestamp base (it may start near 0 again): its frames are
       // rebased to follow the last one encoded, since the encoders expect timestamps to increase.
       this.rebaseTimestamps = true;

@@ -2,6 +2,7 @@
 // and keeps the tiles, participant panel, controls and status in step with it.
 import { e2eeSupported } from '../e2ee/crypto';
 import { joinWithToken, serverLabel, type JoinResponse } from '../api';
+import { browserCapabilities, problemSummary } from '../capabilities';
 import { MeetingError, describeError } from '../errors';
 import { copyLink, InviteCard } from '../invite/invite-card';
 import { meetingLink } from '../invite/link';
@@ -216,6 +217,14 @@ class MeetingPage {
     this.renderShell();
     const problems = [media.cameraOn ? null : media.cameraProblem, media.micProblem].filter((problem) => problem !== null);
     if (problems.length) this.shell.notices.append(warningStrip(problems.join(' ')));
+    // What this browser cannot do stays in view during the call, not only on the pre-join screen.
+    void browserCapabilities().then((report) => {
+      const summary = problemSummary(report);
+      if (!summary || this.finished) return;
+      const strip = warningStrip(summary);
+      strip.dataset.testid = 'browser-problems';
+      this.shell.notices.append(strip);
+    });
     // A participant that may publish nothing (a viewer) has no tile, here as for everyone else.
     if (publishesAnything(this.grants)) this.view.addSelf(this.self.createTile(name, () => this.view.togglePin('self')));
     this.applyGrants();

@@ -1,11 +1,13 @@
 // The pre-join screen at /meeting/{id}: camera preview, microphone level, device choice, joining
 // with the microphone or camera off, display name, a connection check, and a warning when this
 // meeting is already open in another tab. Nothing is sent to the meeting before "Join now".
+import { browserCapabilities, problemSummary } from '../capabilities';
 import { loadPreferences, savePreferences, deviceName } from '../media/device-preferences';
 import { speakerChoiceSupported, type DeviceKind } from '../media/devices';
 import { LocalMedia, type LocalMediaOptions } from '../media/local-media';
 import { MicLevelMeter } from '../media/mic-level';
 import { displayNameProblem, saveDisplayName, savedDisplayName } from '../settings';
+import { stats } from '../stats';
 import { el, icons } from '../ui/icons';
 import { showToggle } from '../ui/toggle-button';
 import { NOT_ALLOWED, publishesAnything, type Grants } from '../meeting/grants';
@@ -36,6 +38,8 @@ export class PrejoinPage {
   private readonly micProblem = el('p', 'field-note');
   private readonly check = el('div', 'connection-check');
   private readonly duplicate = el('div', 'warning-strip duplicate-warning');
+  /** What this browser cannot do (capabilities.ts); hidden when it can do everything essential. */
+  private readonly unsupported = el('div', 'warning-strip browser-warning');
   private readonly problem = el('p', 'form-error');
   private readonly joinButton = el('button', 'btn btn-primary prejoin-join', 'Join now');
   private meterSource: MediaStreamTrack | null = null;
@@ -73,6 +77,12 @@ export class PrejoinPage {
   start(): void {
     this.showMedia();
     this.setCheck('Checking your connection…', 'pending');
+    void browserCapabilities().then((report) => {
+      stats.capabilities = report;
+      const summary = problemSummary(report);
+      this.unsupported.textContent = summary ?? '';
+      this.unsupported.hidden = summary === null || this.done;
+    });
     this.mediaStarted = this.media.start().then(() => void (!this.done && this.showMedia()));
     // After the devices: opening them is CPU work that would inflate the measured round trip.
     void this.mediaStarted
@@ -162,9 +172,12 @@ export class PrejoinPage {
     this.joinButton.dataset.testid = 'join-button';
     side.append(this.check, this.duplicate, this.problem, this.joinButton);
 
+    this.unsupported.dataset.testid = 'browser-problems';
+    this.unsupported.setAttribute('role', 'alert');
+    this.unsupported.hidden = true;
     const body = el('div', 'prejoin-body');
     body.append(preview, side);
-    card.append(body);
+    card.append(this.unsupported, body);
     card.addEventListener('submit', (event) => {
       event.preventDefault();
       void this.join();

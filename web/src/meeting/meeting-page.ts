@@ -1,7 +1,7 @@
 // The meeting page: shows the pre-join screen, then runs the session with the devices chosen there,
 // and keeps the tiles, participant panel, controls and status in step with it.
 import { e2eeSupported } from '../e2ee/crypto';
-import { joinWithToken, serverLabel, type JoinResponse } from '../api';
+import { joinWithToken, type JoinResponse } from '../api';
 import { browserCapabilities, problemSummary } from '../capabilities';
 import { MeetingError, describeError } from '../errors';
 import { copyLink, InviteCard } from '../invite/invite-card';

@@ -1,6 +1,6 @@
 // Whether a meeting admits a client that cannot do end-to-end encryption (docs/PROTOCOL.md
-// §15.6). The one place the server decides it: the meeting's `e2ee_required` setting (meeting
-// settings) is meant to plug in here; until then --e2ee-required-meeting lists such meetings.
+// §15.6), by the operator's --e2ee-required-meeting list. The meeting's own `e2ee_required`
+// setting (§14.1) is checked by the room at join, where the settings live.
 #pragma once
 
 #include <algorithm>

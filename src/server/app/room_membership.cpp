@@ -57,6 +57,11 @@ std::optional<HelloRefusal> RoomMembership::join(ServerContext& ctx, const auth:
   if (result == room::JoinResult::kBarred) {
     return HelloRefusal{kBarred, "a host removed you and you cannot rejoin this meeting"};
   }
+  if (result == room::JoinResult::kE2eeRequired) {
+    return HelloRefusal{kE2eeRequired,
+                        "this meeting requires end-to-end encryption, which this client does not "
+                        "support"};
+  }
   if (result == room::JoinResult::kMeetingEnded) {
     return HelloRefusal{kMeetingEnded, "the host ended the meeting"};
   }

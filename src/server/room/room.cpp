@@ -84,6 +84,11 @@ JoinResult Room::join(Endpoint& endpoint, const JoinRequest& request) {
                               barred_subjects_.end()) {
     return JoinResult::kBarred;
   }
+  // Required by the operator (--e2ee-required-meeting) or by the meeting's settings (§14.1, §15.6).
+  if ((request.e2ee_required || moderation_state_.settings.e2ee_required()) &&
+      !request.e2ee_capable) {
+    return JoinResult::kE2eeRequired;
+  }
   e2ee_required_ = request.e2ee_required;
   if (Member* existing = find(id)) {
     // Resume: a reconnect within grace, or a new connection replacing a live one.
@@ -170,7 +175,7 @@ void Room::send_join_accepted(Member& member, bool resumed) {
   accepted->set_meeting_id(meeting_id_);
   accepted->set_max_envelope_bytes(static_cast<uint32_t>(limits::kMaxEnvelopeBytes));
   accepted->set_resumed(resumed);
-  accepted->set_e2ee_required(e2ee_required_);
+  accepted->set_e2ee_required(e2ee_required_ || moderation_state_.settings.e2ee_required());
   *accepted->mutable_self() = member.info;
   *accepted->mutable_settings() = moderation_state_.settings;
   // A waiting participant learns nothing about who is in the meeting.

@@ -81,7 +81,8 @@ enum class JoinResult : uint8_t {
   kRoomFull,
   kFloodCooldown,
   kBarred,
-  kMeetingEnded
+  kMeetingEnded,
+  kE2eeRequired,  // the meeting's settings require E2EE and the client cannot do it
 };
 
 // The persistent moderation state of a meeting (docs/PROTOCOL.md §14), as the store keeps it.

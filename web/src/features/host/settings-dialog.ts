@@ -17,7 +17,7 @@ export class SettingsDialog {
   readonly element = el('div', 'host-dialog');
   private readonly locked = toggle('Lock the meeting', 'Nobody new gets in without your say-so', 'setting-locked');
   private readonly waitingRoom = toggle('Waiting room', 'You admit each person who joins', 'setting-waiting-room');
-  private readonly e2ee = toggle('Require end-to-end encryption', 'Only apps that encrypt media end to end may send', 'setting-e2ee');
+  private readonly e2ee = toggle('Require end-to-end encryption', 'Only apps that encrypt media end to end may join; applies to people who join from now on', 'setting-e2ee');
   private readonly maxInput = el('input', 'host-max-input');
   private readonly endButton = el('button', 'btn btn-danger', 'End meeting for everyone');
   private confirmingEnd = false;

@@ -24,18 +24,30 @@ struct Authorized {
   room::Identity identity;  // participant_id 0: the server API (an API key)
 };
 
-// THE ONE AUTHENTICATION HOOK of the moderation API. Today: a room token of this meeting
-// (Authorization: Bearer <room token>); the room then decides whether its holder is a host or
-// co-host. The server API key (grants work, wt-grants) plugs in HERE: a valid key yields an
-// Identity with participant_id 0 and role HOST, acting as the server.
+// The one authentication hook of the moderation API. Either a server API key (Authorization:
+// Basic base64(key:secret), §13.3), which acts as the server with a host's powers
+// (participant_id 0), or a room token of this meeting (Authorization: Bearer <room token>); the
+// room then decides whether its holder is a host or co-host.
 std::optional<Authorized> authenticate_moderation_request(app::ServerContext& ctx,
                                                           const Request& req,
                                                           std::string_view meeting_id,
                                                           std::string& why) {
   constexpr std::string_view kBearer = "Bearer ";
+  constexpr std::string_view kBasic = "Basic ";
   const std::string_view authorization = req[bhttp::field::authorization];
+  if (authorization.substr(0, kBasic.size()) == kBasic) {
+    if (!ctx.tokens.api_keys().authorises(authorization)) {
+      why = "unknown API key or wrong secret";
+      return std::nullopt;
+    }
+    Authorized server;
+    server.identity.participant_id = 0;
+    server.identity.display_name = "Server API";
+    server.identity.role = v1::PARTICIPANT_ROLE_HOST;
+    return server;
+  }
   if (authorization.substr(0, kBearer.size()) != kBearer) {
-    why = "missing Authorization: Bearer <room token>";
+    why = "missing Authorization: Bearer <room token> or Basic <API key:secret>";
     return std::nullopt;
   }
   auto verified = ctx.tokens.verify(authorization.substr(kBearer.size()), auth::unix_now());

@@ -90,6 +90,11 @@ HostActor Room::actor_for(const Identity& identity) const {
   actor.participant_id = identity.participant_id;
   actor.subject = identity.subject;
   actor.display_name = identity.display_name;
+  // Participant id 0 is the server API (an API key, never a token): it acts with the role given.
+  if (identity.participant_id == 0) {
+    actor.role = identity.role;
+    return actor;
+  }
   for (const auto& member : members_) {
     if (member->info.participant_id() == identity.participant_id) {
       actor.role = member->info.role();

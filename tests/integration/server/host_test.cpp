@@ -4,6 +4,11 @@
 // and barred participant cannot rejoin with a new token; ending the meeting closes everyone with
 // 4433. Every wait is for a message or a close, never a sleep.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "server_harness.hpp"
 
@@ -258,6 +263,38 @@ TEST(ServerHost, EndingTheMeetingClosesEveryoneWith4433AndTheHostStaysHost) {
   WsClient late(port, "/ws?token=" + pia.token);
   late.send_hello();
   EXPECT_EQ(late.wait_close(), kMeetingEnded);
+}
+
+// A site's backend moderates with the server API key (Basic key:secret, §13.3, §14.5): it acts
+// with a host's powers as "Server API"; a wrong secret gets 401 and changes nothing.
+TEST(ServerHost, ServerApiKeyModeratesWithAHostsPowers) {
+  const auto key_file = std::filesystem::temp_directory_path() /
+                        ("vc-host-api-key-" + std::to_string(::getpid()));
+  std::ofstream(key_file) << "mod1: moderation-test-api-secret-0123456789\n";
+  ::chmod(key_file.c_str(), 0600);
+  ServerProcess server({"--api-key-file", key_file.string()});
+  const uint16_t port = server.port();
+  const Joined host = join(port, "backend", "Hana");
+  const Joined pia = join(port, "backend", "Pia");
+  WsClient h(port, "/ws?token=" + host.token);
+  h.join();
+  WsClient p(port, "/ws?token=" + pia.token);
+  p.join();
+  const nlohmann::json mute{{"action", "mute_mic"}, {"participant_id", pia.participant_id}};
+  const auto wrong = http_request(port, "POST", "/api/v1/meetings/backend/moderation", mute.dump(),
+                                  "Basic bW9kMTptb2RlcmF0aW9uLXRlc3QtYXBpLXNlY3JldC1XUk9ORy01Njc4OQ==");
+  EXPECT_EQ(wrong.status, 401u) << wrong.body;
+  const auto right = http_request(port, "POST", "/api/v1/meetings/backend/moderation", mute.dump(),
+                                  "Basic bW9kMTptb2RlcmF0aW9uLXRlc3QtYXBpLXNlY3JldC0wMTIzNDU2Nzg5");
+  EXPECT_EQ(right.status, 200u) << right.body;
+  const auto event = p.read_control_until([](const v1::Control& c) {
+    return c.has_host_action_event() && c.host_action_event().action() == v1::HOST_ACTION_MUTE_MIC;
+  });
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->host_action_event().actor_participant_id(), 0u);
+  EXPECT_EQ(event->host_action_event().actor_display_name(), "Server API");
+  EXPECT_EQ(event->host_action_event().target_participant_id(), pia.participant_id);
+  std::filesystem::remove(key_file);
 }
 
 }  // namespace

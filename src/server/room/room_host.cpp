@@ -144,6 +144,7 @@ HostResult Room::host_request(const HostActor& actor, const v1::HostRequest& req
     case v1::HOST_ACTION_LOCK:
     case v1::HOST_ACTION_UNLOCK:
       moderation_state_.settings.set_locked(action == v1::HOST_ACTION_LOCK);
+      settings_known_ = true;  // from now on the room's settings decide who waits
       broadcast_control(
           [&] {
             v1::Control control;

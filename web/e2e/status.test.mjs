@@ -44,7 +44,7 @@ async function screenshots(participant, name) {
 /** The error screen's main text (title, message, next step) and its Details text. */
 async function errorScreen(page) {
   const banner = page.getByTestId('error-banner');
-  await banner.waitFor({ timeout: 20_000 });
+  await banner.waitFor({ timeout: LOADED_MS });
   const main = [
     await banner.locator('.error-title').textContent(),
     await page.getByTestId('error-message').textContent(),
@@ -61,7 +61,7 @@ const toastText = (page, pattern) =>
     { timeout: 10_000 },
   );
 
-describe('status, quality and recovery', { timeout: 480_000 }, () => {
+describe('status, quality and recovery', { timeout: 600_000 }, () => {
   let server;
   let browser;
   let port;

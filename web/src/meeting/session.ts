@@ -77,11 +77,11 @@ const RECONNECT_WEBSOCKET_TIMEOUT_MS = 2_000;
 const RECONNECT_DELAYS_MS = [250, 750, 1500, 3000];
 /**
  * Backoff after a graceful shutdown (4503) of the only server: a restart (a deploy, systemd) takes
- * longer than a network blip, so the rounds are spread over about 30 s before giving up. The new
+ * longer than a network blip, so the rounds are spread over about a minute before giving up. The new
  * process accepts our still-valid token (the secret lives in its data directory), so the same
  * identity comes back, though not `resumed` (the room is new).
  */
-const RESTART_RECONNECT_DELAYS_MS = [500, 1000, 1500, 2000, 3000, 4000, 5000, 6000, 7000];
+const RESTART_RECONNECT_DELAYS_MS = [500, 1000, 1500, 2000, 3000, 4000, ...new Array<number>(9).fill(5000)];
 /** How long a reconnect waits for another node's token endpoint before using its WebSocket directly. */
 const FAILOVER_REFRESH_TIMEOUT_MS = 1000;
 /** Refresh the room token this long before it expires when a reconnect needs it. */

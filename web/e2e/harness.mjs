@@ -280,6 +280,7 @@ export function launchFirefox() {
     headless: true,
     // 5-10 s idle, 30-50 s on a busy 2-core machine, minutes when it is overloaded (default 30 s).
     timeout: 240_000,
+    protocolTimeout: 240_000, // the BiDi session.new alone exceeded the default 180 s at load 30
     extraPrefsFirefox: {
       'media.navigator.streams.fake': true,
       'media.navigator.permission.disabled': true,

@@ -310,7 +310,7 @@ export async function newFirefoxParticipant(browser, label, viewport = { width: 
     page,
     context,
     uncaught,
-    goto: (url) => page.goto(url),
+    goto: (url) => page.goto(url, { timeout: 60_000 }),
     fill: (testId, text) => byTestId(testId).fill(text),
     click: (testId) => byTestId(testId).click(),
     evaluate: (fn, arg) => page.evaluate(fn, arg),
@@ -327,7 +327,7 @@ export function chromiumDriver(participant) {
   return {
     ...participant,
     browserName: 'chromium',
-    goto: (url) => page.goto(url),
+    goto: (url) => page.goto(url, { timeout: 60_000 }),
     fill: (testId, text) => page.getByTestId(testId).fill(text),
     click: (testId) => page.getByTestId(testId).click(),
     evaluate: (fn, arg) => page.evaluate(fn, arg),

@@ -86,7 +86,12 @@ describe('Chromium and Firefox in one call', { timeout: 600_000 }, () => {
 
   before(async () => {
     server = await startServer();
-    [chromiumBrowser, firefoxBrowser] = await Promise.all([launchBrowser(), launchFirefox()]);
+    // Both at once; each is kept as soon as it is up, so after() closes it even if the other failed.
+    const launches = await Promise.allSettled([
+      launchBrowser().then((browser) => (chromiumBrowser = browser)),
+      launchFirefox().then((browser) => (firefoxBrowser = browser)),
+    ]);
+    for (const launch of launches) if (launch.status === 'rejected') throw launch.reason;
   });
 
   after(async () => {

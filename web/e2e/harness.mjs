@@ -282,6 +282,7 @@ export function launchFirefox() {
     headless: true,
     // 5-10 s idle, 30-50 s on a busy 2-core machine, minutes when it is overloaded (default 30 s).
     timeout: 240_000,
+    protocolTimeout: 240_000, // the BiDi session.new alone exceeded the default 180 s at load 30
     extraPrefsFirefox: {
       'media.navigator.streams.fake': true,
       'media.navigator.permission.disabled': true,
@@ -311,7 +312,7 @@ export async function newFirefoxParticipant(browser, label, viewport = { width: 
     page,
     context,
     uncaught,
-    goto: (url) => page.goto(url),
+    goto: (url) => page.goto(url, { timeout: 60_000 }),
     fill: (testId, text) => byTestId(testId).fill(text),
     click: (testId) => byTestId(testId).click(),
     evaluate: (fn, arg) => page.evaluate(fn, arg),
@@ -328,7 +329,7 @@ export function chromiumDriver(participant) {
   return {
     ...participant,
     browserName: 'chromium',
-    goto: (url) => page.goto(url),
+    goto: (url) => page.goto(url, { timeout: 60_000 }),
     fill: (testId, text) => page.getByTestId(testId).fill(text),
     click: (testId) => page.getByTestId(testId).click(),
     evaluate: (fn, arg) => page.evaluate(fn, arg),

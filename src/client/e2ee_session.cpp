@@ -79,10 +79,8 @@ std::vector<v1::Control> ClientE2ee::on_joined(const v1::JoinAccepted& accepted)
   if (!wanted || !group_) return out;
   if (mode_ != E2eeMode::kKeyAgreement || meeting_id_ != accepted.meeting_id() ||
       group_->self_id() != self) {
-    // The meeting id is bound into every pairwise key, so the key ring starts with the join.
-    auto fresh = e2ee::GroupKeys::create(accepted.meeting_id());
-    if (!fresh) return out;
-    group_ = std::move(fresh);
+    // The key pair stays (Hello may have announced it); the key ring starts afresh.
+    group_ = e2ee::GroupKeys::with_pair(accepted.meeting_id(), group_->pair());
     if (!group_->start(self)) return out;
     meeting_id_ = accepted.meeting_id();
     mode_ = E2eeMode::kKeyAgreement;

@@ -137,6 +137,12 @@ std::optional<GroupKeys> GroupKeys::create(std::string meeting_id) {
   return keys;
 }
 
+GroupKeys GroupKeys::with_pair(std::string meeting_id, X25519KeyPair pair) {
+  GroupKeys keys(std::move(pair));
+  keys.meeting_id_ = std::move(meeting_id);
+  return keys;
+}
+
 namespace {
 std::optional<std::pair<uint32_t, Secret>> fresh_generation(uint32_t previous_key_id, bool first) {
   Secret secret{};

@@ -97,6 +97,9 @@ class PassphraseKeys {
 class GroupKeys {
  public:
   static std::optional<GroupKeys> create(std::string meeting_id);
+  // Keeps a key pair already announced (in Hello) for a key ring bound to `meeting_id`.
+  static GroupKeys with_pair(std::string meeting_id, X25519KeyPair pair);
+  const X25519KeyPair& pair() const { return pair_; }
   const PublicKey& public_key() const { return pair_.public_key(); }
   // Our participant id (from JoinAccepted); starts our first sender key.
   bool start(uint64_t self_id);

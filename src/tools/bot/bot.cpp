@@ -169,6 +169,8 @@ int run_bot(const BotOptions& options, nlohmann::json& summary) {
     config.initial_media_state.set_camera_on(p->publisher && options.video);
     config.initial_media_state.set_mic_on(p->speaker);
     config.subscriptions = view_hello_defaults(options);
+    config.e2ee.passphrase = options.e2ee_passphrase;
+    config.e2ee.key_agreement = options.e2ee;
     // Subscribers must not drop anything of ours: give a publisher's queue room for a few seconds.
     config.send_queue_video_bytes = 8u << 20;
     const std::string& transport = p->publisher || options.subscriber_transport.empty()

@@ -31,7 +31,11 @@ struct BotOptions {
   double join_timeout_s = 30;
   std::string transport = "auto";    // auto | webtransport | websocket (ClientConfig::transport)
   std::string subscriber_transport;  // for subscribers; empty: same as `transport`
-  int source_addresses = 1;          // WebTransport sockets spread over 127.0.0.1 .. 127.0.0.N
+  // End-to-end encryption (docs/PROTOCOL.md §15) for every bot participant: a passphrase, or
+  // X25519 key agreement.
+  std::string e2ee_passphrase;
+  bool e2ee = false;
+  int source_addresses = 1;  // WebTransport sockets spread over 127.0.0.1 .. 127.0.0.N
   // Publishers send a simulcast ladder (media_loop.hpp) instead of one encoding.
   bool simulcast = false;
   // Each participant shows N publishers' cameras at view_height (view.hpp); 0: receive all.

@@ -70,6 +70,12 @@ int main(int argc, char** argv) {
                  "falling back after 1.5 s), webtransport (only) or websocket (only)")
       ->check(transports)
       ->capture_default_str();
+  auto* passphrase =
+      app.add_option("--e2ee-passphrase", options.e2ee_passphrase,
+                     "End-to-end encrypt every participant's media with this passphrase")
+          ->envname("VIDEOCALL_E2EE_PASSPHRASE");
+  app.add_flag("--e2ee", options.e2ee, "End-to-end encrypt with X25519 key agreement")
+      ->excludes(passphrase);
   app.add_option("--subscriber-transport", options.subscriber_transport,
                  "Transport for subscribers only (default: --transport), to mix transports")
       ->check(transports);

@@ -124,7 +124,7 @@ describe('layout and accessibility', { timeout: 540_000 }, () => {
   test('1:1: the other person fills the stage, the self-view is a movable picture-in-picture; the join is announced', { timeout: 90_000 }, async () => {
     const { page } = alice;
     stream = native(CLI_BIN, ['stream', '--server', server.url, '--meeting', MEETING, '--name', STREAM_NAME,
-      '--video-source', 'testpattern', '--audio-source', 'tone', '--fps', '15'], 'stream');
+      '--video-source', 'testpattern', '--audio-source', 'tone', '--fps', '10'], 'stream');
     await waitRoster(alice, [STREAM_NAME]);
     await announced(page, `${STREAM_NAME} joined.`);
     await page.waitForFunction(() => document.querySelector('[data-testid="tile-grid"]').dataset.layout === 'one-to-one', null, poll);
@@ -293,7 +293,7 @@ describe('layout and accessibility', { timeout: 540_000 }, () => {
     await check(PORTRAIT, 'phone-portrait-2');
     await check(LANDSCAPE, 'phone-landscape-2');
     bots = native(BOT_BIN, ['--server', server.url, '--meeting', MEETING, '--publishers', String(BOTS), '--subscribers', '0',
-      '--codec', 'vp8', '--resolution', '320x180', '--fps', '10', '--bitrate-kbps', '120', '--duration', '120', '--no-audio'], 'bots');
+      '--codec', 'vp8', '--resolution', '320x180', '--fps', '5', '--bitrate-kbps', '100', '--duration', '120', '--no-audio'], 'bots');
     await page.waitForFunction((count) => window.__vc.roster.length === count, BOTS + 1, poll);
     // Said in one sentence, e.g. "pub-1, pub-0, pub-2 and pub-3 joined." (two if the burst straddles a batch).
     await page.waitForFunction((count) => new Set(window.__announced.join(' ').match(/pub-\d+/g)).size === count, BOTS, poll);

@@ -169,11 +169,7 @@ void join_meeting(app::ServerContext& ctx, Request&& req, std::string meeting_id
                                                claims->display_name, now, claims->subject);
         if (result.outcome.barred || result.outcome.ended) return result;
         result.claims.role = app::join_role(result.outcome);
-        // A waiting joiner carries the grants it will have once admitted: the room keeps it
-        // waiting by its role, and admission must not leave it with nothing granted.
-        result.claims.grants = room::role_default_grants(
-            result.claims.role == v1::PARTICIPANT_ROLE_WAITING ? v1::PARTICIPANT_ROLE_PARTICIPANT
-                                                               : result.claims.role);
+        result.claims.grants = room::role_default_grants(result.claims.role);
         result.token = ctx.tokens.issue(result.claims, now);
         return result;
       },

@@ -14,8 +14,9 @@ namespace vc::room {
 // a viewer receives and chats but publishes nothing (it joins receive-only); a waiting-room
 // participant nothing until admitted.
 inline v1::Grants role_default_grants(v1::ParticipantRole role) {
+  // A waiting participant gets a participant's grants: the room holds everything back by its role
+  // until a host admits it, and admission must not leave it with nothing granted.
   v1::Grants grants;
-  if (role == v1::PARTICIPANT_ROLE_WAITING) return grants;
   const bool publishes = role != v1::PARTICIPANT_ROLE_VIEWER;
   grants.set_publish_camera(publishes);
   grants.set_publish_microphone(publishes);

@@ -39,11 +39,11 @@ struct Identity {
   uint64_t participant_id = 0;
   std::string display_name;
   v1::ParticipantRole role = v1::PARTICIPANT_ROLE_PARTICIPANT;
-  // From the token (docs/PROTOCOL.md §13); permissions.hpp decides with them.
-  v1::Grants grants = role_default_grants(v1::PARTICIPANT_ROLE_PARTICIPANT);
   // Stable per person across tokens (RoomClaims::subject): how a host keeps host after a restart
   // and how a bar outlives the barred token. Empty for tokens that predate subjects.
   std::string subject = {};
+  // From the token (docs/PROTOCOL.md §13); permissions.hpp decides with them.
+  v1::Grants grants = role_default_grants(v1::PARTICIPANT_ROLE_PARTICIPANT);
 };
 
 struct JoinRequest {

@@ -37,6 +37,7 @@ class Recorder : public room::Endpoint {
     control_log.push_back(control);
     switch (control.message_case()) {
       case v1::Control::kJoinAccepted:
+        self = control.join_accepted().self();
         for (const auto& p : control.join_accepted().roster()) roster[p.participant_id()] = p;
         break;
       case v1::Control::kParticipantJoined: {
@@ -48,6 +49,10 @@ class Recorder : public room::Endpoint {
       }
       case v1::Control::kParticipantUpdated: {
         const auto& p = control.participant_updated().participant();
+        if (p.participant_id() == self.participant_id()) {  // a host changed our role or media
+          self = p;
+          break;
+        }
         EXPECT_EQ(roster.count(p.participant_id()), 1u)
             << "update for unknown " << p.participant_id();
         roster[p.participant_id()] = p;
@@ -73,6 +78,7 @@ class Recorder : public room::Endpoint {
   }
 
   std::map<uint64_t, v1::Participant> roster;
+  v1::Participant self;  // from JoinAccepted and updates about ourselves
   std::map<uint64_t, int> joins;
   std::map<uint64_t, int> leaves;
   std::vector<uint64_t> media_from;

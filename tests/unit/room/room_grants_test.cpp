@@ -55,7 +55,7 @@ class RoomGrantsTest : public ::testing::Test {
   void join(Recorder& endpoint, uint64_t id, v1::Grants grants,
             v1::ParticipantRole role = v1::PARTICIPANT_ROLE_PARTICIPANT) {
     JoinRequest request;
-    request.identity = Identity{id, "P" + std::to_string(id), role, std::move(grants)};
+    request.identity = Identity{id, "P" + std::to_string(id), role, {}, std::move(grants)};
     request.session_id = id * 10;
     request.media_state.set_mic_on(true);
     request.media_state.set_camera_on(true);

@@ -337,6 +337,7 @@ TEST_F(RoomHostTest, LockAndSettingsAreBroadcastAndPersisted) {
   request(1, v1::HOST_ACTION_UNLOCK);
   v1::Control open;
   open.mutable_host_update_settings()->set_waiting_room(false);
+  open.mutable_host_update_settings()->set_e2ee_required(false);  // Ole's client has no E2EE
   room_.on_control(1, open);
   // Max participants: a third participant is refused (hosts still get in).
   EXPECT_EQ(join(other_, 5, "Ole", v1::PARTICIPANT_ROLE_PARTICIPANT, "sub-o"),

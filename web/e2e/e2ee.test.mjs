@@ -155,9 +155,7 @@ describe('end-to-end encryption', { timeout: 240_000 }, () => {
     await bob.context.close();
   });
 
-  // KNOWN FAILURE (2026-12-02): libvideocall's passphrase mode hangs (see the disabled ClientE2ee
-  // tests); runs and prints, not yet counted.
-  test('browser <-> videocall-cli with the passphrase; a recorder without it gets undecodable frames', { todo: 'KNOWN FAILURE: libvideocall passphrase mode', timeout: 120_000 }, async (t) => {
+  test('browser <-> videocall-cli with the passphrase; a recorder without it gets undecodable frames', { timeout: 120_000 }, async (t) => {
     const meeting = `e2ee-pass-${Date.now().toString(36)}`;
     const viewer = await newParticipant(browser, 'e2ee-viewer');
     contexts.push(viewer.context);

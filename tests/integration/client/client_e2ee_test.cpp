@@ -114,14 +114,19 @@ bool contains(const std::vector<uint8_t>& haystack, std::string_view needle) {
          haystack.end();
 }
 
-// KNOWN FAILURE (2026-12-02): hangs in passphrase mode (no payloads reach the receivers within
-// the ctest timeout); disabled until libvideocall's passphrase path is debugged. Key agreement
-// (RequiredMeetingAgreesOnKeysAndRotatesWhenSomeoneLeaves) passes.
-TEST(ClientE2ee, DISABLED_KeylessReceiverGetsOnlyCiphertextAndKeyedReceiverThePlaintext) {
+// Copies what `seen` recorded under its lock: assertions and client calls then run without it
+// (holding it while a client closes would deadlock with the on_closed callback).
+std::vector<std::vector<uint8_t>> payloads_of(Seen& seen) {
+  std::lock_guard lock(seen.mutex);
+  return seen.payloads;
+}
+
+TEST(ClientE2ee, KeylessReceiverGetsOnlyCiphertextAndKeyedReceiverThePlaintext) {
   testing::ServerProcess server;
   ASSERT_TRUE(server.start()) << "server did not start";
-  client::EventLoop loop(2);
+  // Declared before the loop: callbacks on the loop's threads may touch them until it stops.
   Seen pub_seen, keyed_seen, keyless_seen;
+  client::EventLoop loop(2);
   auto pub_config = config_for(server.port(), "e2ee-passphrase", "pub");
   pub_config.e2ee.passphrase = "correct horse battery staple";
   auto keyed_config = config_for(server.port(), "e2ee-passphrase", "keyed");
@@ -147,11 +152,11 @@ TEST(ClientE2ee, DISABLED_KeylessReceiverGetsOnlyCiphertextAndKeyedReceiverThePl
   ASSERT_TRUE(keyed_seen.wait_for([](Seen& s) { return s.payloads.size() >= kFrames; }));
   ASSERT_TRUE(keyless_seen.wait_for([](Seen& s) { return s.payloads.size() >= kFrames; }));
 
-  std::lock_guard keyed_lock(keyed_seen.mutex);
-  std::lock_guard keyless_lock(keyless_seen.mutex);
+  const auto keyed_payloads = payloads_of(keyed_seen);
+  const auto keyless_payloads = payloads_of(keyless_seen);
   for (uint32_t i = 0; i < kFrames; ++i) {
-    EXPECT_EQ(keyed_seen.payloads[i], plaintext_frame(i));
-    const auto& opaque = keyless_seen.payloads[i];
+    EXPECT_EQ(keyed_payloads[i], plaintext_frame(i));
+    const auto& opaque = keyless_payloads[i];
     EXPECT_FALSE(contains(opaque, "PLAINTEXT-FRAME")) << "frame " << i;
     EXPECT_EQ(opaque.size(), plaintext_frame(i).size() + e2ee::kFrameOverheadBytes);
     EXPECT_EQ(opaque[0], e2ee::kFrameVersion);
@@ -165,12 +170,11 @@ TEST(ClientE2ee, DISABLED_KeylessReceiverGetsOnlyCiphertextAndKeyedReceiverThePl
   loop.drain();
 }
 
-// KNOWN FAILURE (2026-12-02): hangs like the test above (passphrase mode); disabled.
-TEST(ClientE2ee, DISABLED_AHeaderChangedAfterEncryptionIsDroppedAndCounted) {
+TEST(ClientE2ee, AHeaderChangedAfterEncryptionIsDroppedAndCounted) {
   testing::ServerProcess server;
   ASSERT_TRUE(server.start()) << "server did not start";
-  client::EventLoop loop(2);
   Seen rx_seen, tx_seen;
+  client::EventLoop loop(2);
   const std::string meeting = "e2ee-tamper";
   const std::string passphrase = "tamper test words";
   auto rx_config = config_for(server.port(), meeting, "rx");
@@ -209,10 +213,10 @@ TEST(ClientE2ee, DISABLED_AHeaderChangedAfterEncryptionIsDroppedAndCounted) {
   sender->send_media(video_header(2), *third);
 
   ASSERT_TRUE(rx_seen.wait_for([](Seen& s) { return s.payloads.size() >= 2; }));
-  std::lock_guard lock(rx_seen.mutex);
-  ASSERT_EQ(rx_seen.payloads.size(), 2u);
-  EXPECT_EQ(rx_seen.payloads[0], plaintext_frame(0));
-  EXPECT_EQ(rx_seen.payloads[1], plaintext_frame(2));
+  const auto received = payloads_of(rx_seen);
+  ASSERT_EQ(received.size(), 2u);
+  EXPECT_EQ(received[0], plaintext_frame(0));
+  EXPECT_EQ(received[1], plaintext_frame(2));
   EXPECT_EQ(receiver->stats().e2ee_auth_failed, 1u);
   EXPECT_EQ(receiver->stats().e2ee_decrypted, 2u);
   sender->leave();
@@ -224,8 +228,8 @@ TEST(ClientE2ee, RequiredMeetingAgreesOnKeysAndRotatesWhenSomeoneLeaves) {
   testing::ServerProcess server;
   const std::string meeting = "e2ee-required";
   ASSERT_TRUE(server.start({"--e2ee-required-meeting", meeting})) << "server did not start";
-  client::EventLoop loop(2);
   Seen a_seen, b_seen, c_seen;
+  client::EventLoop loop(2);
   auto a =
       client::Client::create(loop, config_for(server.port(), meeting, "alice"), observe(a_seen));
   a->publish_track(client::default_track(v1::MEDIA_KIND_VIDEO, v1::CODEC_VP8, 320, 180));

@@ -152,6 +152,8 @@ class Participant {
     changed_.wait_for(lock, 5s, [&] { return closed_; });
   }
 
+  // `pred` runs with the lock held: it reads the members directly, never through the locking
+  // accessors below (that would deadlock).
   template <typename Pred>
   bool wait_for(Pred pred, std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);
@@ -170,6 +172,11 @@ class Participant {
   uint64_t media_count(uint64_t from, v1::MediaKind kind) {
     std::lock_guard lock(mutex_);
     return by_kind_[{from, kind}];
+  }
+  // Waits until `count` frames of `kind` from `from` arrived in all.
+  bool wait_media_of_kind(uint64_t from, v1::MediaKind kind, uint64_t count,
+                          std::chrono::milliseconds timeout) {
+    return wait_for([&] { return by_kind_[{from, kind}] >= count; }, timeout);
   }
   // Waits until `more` further frames from `from` arrive.
   bool wait_media(uint64_t from, uint64_t more, std::chrono::milliseconds timeout) {

@@ -200,8 +200,6 @@ class Recorder {
       std::cout << separator << size.first << "x" << size.second << ":" << frames;
       separator = ",";
     }
-    // Frames dropped by end-to-end encryption are counted for the whole session.
-    if (client_) std::cout << e2ee_stats_text(client_->stats());
     std::cout << std::endl;
     track.writer.reset();
   }

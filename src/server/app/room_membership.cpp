@@ -4,8 +4,22 @@
 #include "common/limits.hpp"
 #include "common/log.hpp"
 #include "server/app/e2ee_policy.hpp"
+#include "server/app/store_call.hpp"
 
 namespace vc::app {
+
+namespace {
+
+// A meeting entered only with backend-minted tokens (§13) never went through the join API, which
+// records meetings: record it when its room starts here, so REST (participants, settings,
+// moderation) knows it. Idempotent: an existing row stays as it is.
+void record_meeting(ServerContext& ctx, const std::string& meeting_id) {
+  run_on_store(
+      ctx, [&ctx, meeting_id] { return ctx.store.create_meeting(meeting_id, auth::unix_now()); },
+      [](std::optional<bool>) {});
+}
+
+}  // namespace
 
 std::optional<HelloRefusal> RoomMembership::join(ServerContext& ctx, const auth::RoomClaims& claims,
                                                  const v1::Control& control,
@@ -50,7 +64,9 @@ std::optional<HelloRefusal> RoomMembership::join(ServerContext& ctx, const auth:
   request.e2ee_public_key = hello.e2ee_public_key();
   request.e2ee_required = e2ee_required;
 
+  const bool new_room = ctx.rooms.find(claims.meeting_id) == nullptr;
   auto room = ctx.rooms.get_or_create(claims.meeting_id);
+  if (new_room) record_meeting(ctx, claims.meeting_id);
   entering();
   const room::JoinResult result = room->join(endpoint, request);
   if (result == room::JoinResult::kRoomFull) return HelloRefusal{kMeetingFull, "meeting is full"};

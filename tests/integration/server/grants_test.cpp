@@ -185,6 +185,14 @@ TEST(ServerGrants, ViewerJoinsReceiveOnly) {
   EXPECT_TRUE(accepted.self().receive_only());
   EXPECT_EQ(accepted.self().role(), v1::PARTICIPANT_ROLE_VIEWER);
   EXPECT_FALSE(accepted.self().grants().publish_camera());
+  // A meeting entered only with backend tokens is known to REST too (recorded when its room
+  // started, before JoinAccepted went out).
+  const auto list = http_request(port, "GET", "/api/v1/meetings/webinar/participants");
+  ASSERT_EQ(list.status, 200u) << list.body;
+  const auto participants = list.json()["participants"];
+  ASSERT_EQ(participants.size(), 1u);
+  EXPECT_EQ(participants[0]["role"], "viewer");
+  EXPECT_EQ(participants[0]["receive_only"], true);
 }
 
 TEST(ServerGrants, GuestJoinCanBeTurnedOff) {

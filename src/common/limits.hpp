@@ -155,6 +155,10 @@ inline constexpr std::size_t kMaxRateLimitedAddresses = 100000;  // table reset 
 inline constexpr std::size_t kWebSocketReadChunkBytes = 64u << 10;
 // Beast fails a frame whose header alone declares more than this (close 1009) before reading it.
 inline constexpr std::size_t kMaxWebSocketMessageBytes = 4 * kMaxEnvelopeBytes;
+// WebSocket egress (plain TCP): one writev carries at most this many queued frames / bytes; the
+// rest waits in the SendQueue, under its drop policy, for the next loop turn.
+inline constexpr std::size_t kWsWritevMaxFrames = 64;
+inline constexpr std::size_t kWsWritevMaxBytes = 256u << 10;
 // On SIGINT/SIGTERM sessions get 4503 and this long to finish their close handshakes.
 inline constexpr auto kShutdownGrace = 2s;
 // Rooms end reconnect grace periods and empty rooms are dropped on this tick.

@@ -27,8 +27,13 @@ inline v1::Grants role_default_grants(v1::ParticipantRole role) {
 }
 
 // A participant's grants; one announced without them (a node that predates grants) has its role's.
-inline v1::Grants grants_of(const v1::Participant& p) {
-  return p.has_grants() ? p.grants() : role_default_grants(p.role());
+// A reference, never a copy: the forwarding path asks this per receiver per packet.
+inline const v1::Grants& grants_of(const v1::Participant& p) {
+  if (p.has_grants()) return p.grants();
+  static const v1::Grants publisher_defaults =
+      role_default_grants(v1::PARTICIPANT_ROLE_PARTICIPANT);
+  static const v1::Grants viewer_defaults = role_default_grants(v1::PARTICIPANT_ROLE_VIEWER);
+  return p.role() == v1::PARTICIPANT_ROLE_VIEWER ? viewer_defaults : publisher_defaults;
 }
 
 inline bool publishes_anything(const v1::Grants& g) {

@@ -34,7 +34,7 @@ void Room::apply_grants(Member& member, const v1::Grants& grants, bool receive_o
 }
 
 bool Room::media_granted(Member& sender, v1::MediaKind kind, const PublishedTrack* track) {
-  const v1::Grants grants = grants_of(sender.info);
+  const v1::Grants& grants = grants_of(sender.info);
   const v1::TrackSource source = track != nullptr ? track->info.source() : source_of_kind(kind);
   if (may_publish_kind(grants, kind) && may_publish(grants, source)) return true;
   ++stats_.media_not_granted;

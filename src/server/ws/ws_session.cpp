@@ -6,10 +6,15 @@
 // still the participant's endpoint (so replaced or removed sessions never touch the new one).
 //
 // Hot path: one read_some per message into a reused buffer, decode_envelope into a reused
-// DecodedEnvelope, room.on_media() (one shared Frame for all receivers), and per receiver one
-// async_write of the Frame's bytes (gather write of header + frame, no copy, no auto-fragmenting).
-// No logging, no exceptions and no allocation here beyond the shared frame.
+// DecodedEnvelope, room.on_media() (one shared Frame for all receivers). Egress on plain TCP: per
+// receiver, everything queued goes out in one non-blocking writev of WebSocket frames built here
+// (ws_egress.hpp), written at once when nothing is pending and after writability otherwise; with
+// TLS, one Beast async_write per frame. Pings go through the same path as media, so they never
+// interleave with a half-written frame. No logging, no exceptions and no allocation here beyond
+// the shared frame.
 #include "server/ws/ws_session.hpp"
+
+#include <sys/socket.h>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -19,12 +24,14 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <type_traits>
 
 #include "common/close_codes.hpp"
 #include "common/envelope.hpp"
 #include "common/limits.hpp"
 #include "common/log.hpp"
 #include "server/app/room_membership.hpp"
+#include "server/ws/ws_egress.hpp"
 
 namespace vc::ws {
 
@@ -49,6 +56,9 @@ template <class Stream>
 class WsSession final : public room::Endpoint,
                         public app::LiveConnection,
                         public std::enable_shared_from_this<WsSession<Stream>> {
+  // Plain TCP writes frames itself (one writev per turn); TLS goes through Beast.
+  static constexpr bool kDirectEgress = std::is_same_v<Stream, http::PlainStream>;
+
  public:
   WsSession(app::ServerContext& ctx, Stream&& stream, app::ConnectionSlot slot)
       : room::Endpoint(room::SendQueueLimits{}, &ctx.send_queue_budget),
@@ -87,7 +97,7 @@ class WsSession final : public room::Endpoint,
 
   // Endpoint: the room queued frames for us.
   void on_queue_ready() override {
-    if (!writing_ && state_ == State::kJoined) write_next();
+    if (!writing_ && state_ == State::kJoined) write_next();  // direct egress: writes right here
   }
 
   // Endpoint and internal: send Control.error{code}, then close with the same code.
@@ -245,6 +255,7 @@ class WsSession final : public room::Endpoint,
 
   void write_next() {
     if (writing_ || state_ == State::kClosed) return;
+    if constexpr (kDirectEgress) return write_direct();
     if (state_ == State::kClosing) {
       if (error_frame_) {
         in_flight_ = std::move(error_frame_);
@@ -285,6 +296,63 @@ class WsSession final : public room::Endpoint,
     write_next();
   }
 
+  // Direct egress (plain TCP): fills the batch from the queue and writes it without blocking; a
+  // short write waits for writability (writing_) with the rest of the batch kept. Closing: what
+  // is pending goes first, then Control.error, then Beast's close handshake.
+  void write_direct() {
+    // Asked each time, never cached: whoever closes the socket (we, or Beast's teardown after a
+    // protocol error) leaves -1 here, while a cached number could by then be another connection's.
+    const int fd = beast::get_lowest_layer(ws_).socket().native_handle();
+    // sendmsg is writev with flags: never blocks, never raises SIGPIPE.
+    auto writev_fn = [fd](const iovec* iov, int count) {
+      msghdr message{};
+      message.msg_iov = const_cast<iovec*>(iov);
+      message.msg_iovlen = static_cast<std::size_t>(count);
+      return ::sendmsg(fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+    };
+    for (;;) {
+      if (state_ == State::kClosing) {
+        if (error_frame_ && batch_.add(error_frame_)) error_frame_ = {};
+      } else {
+        while (!batch_.full()) {
+          FrameRef frame = queue().pop();
+          if (!frame) break;
+          batch_.add(std::move(frame));
+        }
+      }
+      if (ping_due_ && state_ != State::kClosing) ping_due_ = !batch_.add_ping();
+      if (batch_.empty()) break;
+      const std::size_t frames = batch_.frame_count();
+      const std::size_t bytes = batch_.payload_bytes();
+      const FlushResult result = batch_.flush(writev_fn);
+      if (result == FlushResult::kFailed) {
+        // Transport broken: closing the socket ends the read loop, which detaches from the room.
+        batch_.clear();
+        force_close();
+        return;
+      }
+      if (result == FlushResult::kBlocked) {
+        writing_ = true;
+        beast::get_lowest_layer(ws_).socket().async_wait(
+            asio::socket_base::wait_write, [self = this->shared_from_this()](beast::error_code ec) {
+              self->writing_ = false;
+              if (!ec) self->write_next();
+            });
+        return;
+      }
+      ctx_.metrics.ws_frames_out += frames;
+      ctx_.metrics.ws_bytes_out += bytes;
+      if (state_ == State::kClosing ? !error_frame_ : queue().empty()) break;
+    }
+    if (state_ == State::kClosing && !close_sent_) {
+      close_sent_ = true;
+      websocket::close_reason reason(static_cast<std::uint16_t>(close_code_));
+      reason.reason.assign(close_reason_.data(), close_reason_.size());
+      ws_.async_close(reason,
+                      [self = this->shared_from_this()](beast::error_code) { self->finish(); });
+    }
+  }
+
   // ---- liveness ----
 
   void arm_heartbeat() {
@@ -308,6 +376,9 @@ class WsSession final : public room::Endpoint,
       fail(kIdleTimeout, "no hello received");
     } else if (now - last_received_ >= std::chrono::seconds(ctx_.config.idle_timeout_s)) {
       fail(kIdleTimeout, "idle timeout");
+    } else if constexpr (kDirectEgress) {
+      ping_due_ = true;
+      write_next();  // behind whatever is pending, never inside a half-written frame
     } else if (!ping_in_flight_) {
       ping_in_flight_ = true;
       ws_.async_ping({}, [self = this->shared_from_this()](beast::error_code) {
@@ -329,10 +400,12 @@ class WsSession final : public room::Endpoint,
   bool writing_ = false;
   bool close_sent_ = false;
   bool ping_in_flight_ = false;
+  bool ping_due_ = false;
   uint32_t close_code_ = 1000;
   std::string close_reason_;
   FrameRef in_flight_;
   FrameRef error_frame_;
+  WsWriteBatch batch_;  // direct egress only
   beast::flat_buffer rx_;
   DecodedEnvelope decoded_;
   SteadyClock::time_point accepted_at_;

@@ -27,7 +27,9 @@ std::optional<std::pair<uid_t, gid_t>> lookup_user(const std::string& name) {
 }
 
 // The user PostgreSQL runs as: ourselves, or the dedicated test user when we are root.
-std::string pg_user() { return geteuid() == 0 ? kTestUser : std::string(); }
+std::string pg_user() {
+  return geteuid() == 0 ? kTestUser : std::string();
+}
 
 void run_to_completion(const std::vector<std::string>& argv, const std::string& run_as) {
   auto child = ChildProcess::spawn(argv, run_as);
@@ -166,7 +168,9 @@ NatsServer::NatsServer(std::vector<std::string> extra_args)
   start();
 }
 
-NatsServer::~NatsServer() { stop(); }
+NatsServer::~NatsServer() {
+  stop();
+}
 
 void NatsServer::start() {
   std::vector<std::string> argv = {"/usr/sbin/nats-server", "-a", "127.0.0.1", "-p",
@@ -207,8 +211,8 @@ PostgresServer::PostgresServer() : port_(free_tcp_port()), dir_(make_temp_dir("v
       throw std::runtime_error("cannot hand " + dir_ + " to " + user);
     }
   }
-  run_to_completion({std::string(kPgBin) + "/initdb", "-D", dir_ + "/data", "-U", "postgres",
-                     "-A", "trust", "--no-sync", "-E", "UTF8"},
+  run_to_completion({std::string(kPgBin) + "/initdb", "-D", dir_ + "/data", "-U", "postgres", "-A",
+                     "trust", "--no-sync", "-E", "UTF8"},
                     user);
   start();
 }
@@ -219,10 +223,10 @@ PostgresServer::~PostgresServer() {
 }
 
 void PostgresServer::start() {
-  process_ = ChildProcess::spawn({std::string(kPgBin) + "/postgres", "-D", dir_ + "/data", "-p",
-                                  std::to_string(port_), "-k", dir_, "-c",
-                                  "listen_addresses=127.0.0.1", "-c", "fsync=off"},
-                                 pg_user());
+  process_ = ChildProcess::spawn(
+      {std::string(kPgBin) + "/postgres", "-D", dir_ + "/data", "-p", std::to_string(port_), "-k",
+       dir_, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"},
+      pg_user());
   if (!process_->wait_for_output("database system is ready to accept connections", 30s)) {
     throw std::runtime_error("postgres did not start: " + process_->output());
   }
@@ -241,8 +245,8 @@ std::string PostgresServer::url(const std::string& database) const {
 }
 
 void PostgresServer::create_database(const std::string& name) {
-  run_to_completion({std::string(kPgBin) + "/psql", "-q", "-v",
-                     "ON_ERROR_STOP=1", url(), "-c", "CREATE DATABASE " + name},
+  run_to_completion({std::string(kPgBin) + "/psql", "-q", "-v", "ON_ERROR_STOP=1", url(), "-c",
+                     "CREATE DATABASE " + name},
                     {});
 }
 

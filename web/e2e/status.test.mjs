@@ -294,11 +294,9 @@ describe('status, quality and recovery', { timeout: 600_000 }, () => {
     await mallory.context.close();
   });
 
-  // KNOWN FAILURE (2026-12-02): after the merge, 4433 shows the host feature's own "meeting ended"
-  // card, not the generic error card this test reads; one of the two screens must go.
-  test('error screen in plain words: meeting ended', { todo: 'KNOWN FAILURE: two meeting-ended screens after the merge', timeout: 60_000 }, async () => {
-    // Meeting ended: the server's close code reaches the page through a WebSocket proxy (the host's
-    // "end meeting" is on another branch), over the WebSocket transport.
+  test('error screen in plain words: meeting ended', { timeout: 60_000 }, async () => {
+    // Meeting ended: the server's close code reaches the page through a WebSocket proxy (host.test
+    // ends a real meeting), over the WebSocket transport.
     const carol = await newParticipant(browser, 'carol');
     everyone.push(carol);
     let endMeeting = null;
@@ -316,7 +314,7 @@ describe('status, quality and recovery', { timeout: 600_000 }, () => {
     endMeeting();
     const ended = await errorScreen(carol.page);
     for (const text of ended.main) assert.doesNotMatch(text, RAW, `"${text}"`);
-    assert.match(ended.main[0], /meeting has ended/);
+    assert.match(ended.main[0], /ended the meeting/);
     assert.match(ended.details, /4433/);
     assert.equal(await carol.page.getByRole('button', { name: 'Try again' }).count(), 0, 'nothing to retry');
     await screenshots(carol, 'error-ended');

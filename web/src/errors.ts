@@ -25,14 +25,15 @@ export interface ErrorDescription {
   message: string;
   /** What the person can do about it. */
   action: string;
-  /** Whether joining again right away can help (the screen then offers "Try again"). */
+  /** Whether joining again right away can help (the screen then offers `retryLabel`). */
   retry: boolean;
+  /** The retry button's words ("Try again" unless a case says better, e.g. "Ask to join again"). */
+  retryLabel?: string;
+  /** The screen's icon: an alert, or the leave icon for an orderly end. */
+  icon?: 'alert' | 'leave';
 }
 
-/**
- * Close codes of the host's actions (docs/PROTOCOL.md §14, issue 12; the server side is added on the
- * host/waiting-room branch). Kept as names so the table below reads by meaning.
- */
+/** Close codes of the host's actions (docs/PROTOCOL.md §14), named so the table below reads by meaning. */
 export const ENTRY_DENIED = 4430;
 export const REMOVED = 4431;
 export const BARRED = 4432;
@@ -96,16 +97,30 @@ const BY_CLOSE_CODE: Record<number, ErrorDescription> = {
     'The server restarted and couldn’t be reached again in time.',
     'Try again in a minute.',
   ),
-  [ENTRY_DENIED]: describe('You weren’t let in', 'The host declined your request to join.', 'Ask the host if you think this is a mistake.', false),
-  [REMOVED]: describe('You were removed from the meeting', 'The host removed you from this meeting.', 'Ask the host if you think this is a mistake.', false),
-  [BARRED]: describe('You can’t rejoin this meeting', 'The host removed you and blocked you from joining again.', 'Ask the host if you think this is a mistake.', false),
+  [ENTRY_DENIED]: {
+    ...describe('The host didn’t let you in', 'Your request to join this meeting was declined.', 'You can ask to join again, or check with the host.'),
+    retryLabel: 'Ask to join again',
+  },
+  [REMOVED]: {
+    ...describe('You were removed from the meeting', 'The host removed you from this meeting.', 'You can ask to join again; the host decides.'),
+    retryLabel: 'Ask to join again',
+  },
+  [BARRED]: describe(
+    'You were removed from the meeting',
+    'The host removed you, and you can’t rejoin this meeting.',
+    'Ask the host if you think this is a mistake.',
+    false,
+  ),
   4450: describe(
     'This browser can’t join this meeting',
     'The meeting is end-to-end encrypted, and this browser lacks the encryption it needs (X25519 and AES-GCM in WebCrypto).',
     'Use a current Chrome, Edge or Firefox.',
     false,
   ),
-  [MEETING_ENDED]: describe('The meeting has ended', 'The host ended this meeting for everyone.', 'You can start a new meeting from the home page.', false),
+  [MEETING_ENDED]: {
+    ...describe('The host ended the meeting', 'The meeting is over for everyone. Thanks for joining.', 'You can start a new meeting from the home page.', false),
+    icon: 'leave',
+  },
 };
 
 /** By HTTP status of a failed join or token call (docs/PROTOCOL.md §9). */

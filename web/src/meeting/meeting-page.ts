@@ -17,7 +17,7 @@ import { CAMERA_FRAME_RATE } from '../quality/thresholds';
 import { TabPresence } from '../prejoin/tab-presence';
 import { SocialFeatures } from '../features/social';
 import { HostFeatures, type MenuTarget } from '../features/host/host-features';
-import { hostEndCard, isHostEndCode, waitingCard } from '../features/host/host-screens';
+import { waitingCard } from '../features/host/host-screens';
 import { resetStats, stats } from '../stats';
 import { errorCard, warningStrip } from '../ui/banner';
 import { el } from '../ui/icons';
@@ -585,13 +585,11 @@ class MeetingPage {
     stats.lastError = { code: error.code, message: `${error.title}: ${error.message}` };
     stats.connection = 'error';
     this.teardown();
+    const description = describeError(error);
     const again = () => this.navigate(window.location.pathname + window.location.search, true);
-    if (isHostEndCode(error.code)) {
-      return this.showCentered(hostEndCard(error.code as number, this.meetingId, again, () => this.navigate('/' + window.location.search)));
-    }
-    const home = { label: 'Back to home', primary: !describeError(error).retry, run: () => this.navigate('/' + window.location.search) };
-    const retry = { label: 'Try again', primary: true, run: again };
-    this.showCentered(errorCard(error, describeError(error).retry ? [retry, home] : [home]));
+    const home = { label: 'Back to home', primary: !description.retry, run: () => this.navigate('/' + window.location.search) };
+    const retry = { label: description.retryLabel ?? 'Try again', primary: true, run: again };
+    this.showCentered(errorCard(error, description.retry ? [retry, home] : [home]));
   }
 
   private teardown(): void {

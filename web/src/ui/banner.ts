@@ -15,8 +15,9 @@ export function errorCard(error: MeetingError, actions: BannerAction[]): HTMLEle
   const card = el('div', 'card error-card');
   card.setAttribute('role', 'alert');
   card.dataset.testid = 'error-banner';
+  card.dataset.code = String(error.code);
   const icon = el('div', 'error-icon');
-  icon.innerHTML = icons.alert;
+  icon.innerHTML = description.icon === 'leave' ? icons.leave : icons.alert;
   const title = el('h2', 'error-title', description.title);
   const message = el('p', 'error-message', description.message);
   message.dataset.testid = 'error-message';

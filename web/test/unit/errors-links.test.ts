@@ -37,6 +37,10 @@ test('the screens people hit most say what happened', () => {
   assert.match(words(4410).title, /full/);
   assert.match(words(4409).title, /another window/);
   assert.match(words(4431).title, /removed/);
+  // Removed or declined: asking again is up to the host; barred: nothing to retry.
+  assert.equal(words(4431).retryLabel, 'Ask to join again');
+  assert.equal(words(4430).retryLabel, 'Ask to join again');
+  assert.equal(words(4432).retry, false);
 });
 
 test('a pasted meeting link gives its meeting ID; plain IDs pass through', () => {

@@ -109,6 +109,11 @@ class WebmWriterImpl final : public WebmWriter {
     if (keyframe || audio_) packet_->flags |= AV_PKT_FLAG_KEY;
     if (audio_) packet_->duration = av_rescale_q(20000, {1, 1000000}, stream_->time_base);
     const int rc = av_write_frame(context_, packet_);
+    if (rc == AVERROR_INVALIDDATA) {
+      // The container's bitstream filter could not parse this frame (e.g. an end-to-end
+      // encrypted payload): only this frame is lost.
+      return {MediaErrorKind::kInvalidFrame, "frame refused by the muxer: " + av_error_text(rc)};
+    }
     if (rc < 0) return {MediaErrorKind::kBadFile, "writing " + path_ + ": " + av_error_text(rc)};
     ++frames_;
     return {};

@@ -106,6 +106,14 @@ class Recorder {
     if (!track.writer && !open_track(key, header, payload, track)) return;
     if (media::MediaError error =
             track.writer->write(payload, header.capture_time_us(), header.keyframe())) {
+      if (error.kind == media::MediaErrorKind::kInvalidFrame) {
+        // One unparsable frame (a peer's bug, or E2EE ciphertext without the key) costs only
+        // itself; say so once per track.
+        if (track.invalid_frames++ == 0)
+          std::cerr << "warning: " << track.path << ": " << error.message
+                    << " (skipped; more are counted on the finished line)\n";
+        return;
+      }
       std::cerr << "error: " << error.message << "\n";
       track.failed = true;
       latch_.stop(kExitBadFile);
@@ -135,6 +143,7 @@ class Recorder {
     bool temporal_layers_in_use = false;
     bool waiting_keyframe = false;
     bool failed = false;
+    uint64_t invalid_frames = 0;  // refused by the muxer and skipped
     std::chrono::steady_clock::time_point last_keyframe_request{};
     // Video frames per size: a simulcast publisher's encodings differ in size, and the server
     // may switch encodings (at a keyframe) as the receiver's bandwidth changes.
@@ -195,6 +204,7 @@ class Recorder {
     if (media::MediaError error = track.writer->finish())
       std::cerr << "error: " << error.message << "\n";
     std::cout << "finished " << track.path << " frames=" << track.writer->frames_written();
+    if (track.invalid_frames > 0) std::cout << " invalid=" << track.invalid_frames;
     const char* separator = " sizes=";
     for (const auto& [size, frames] : track.frames_by_size) {
       std::cout << separator << size.first << "x" << size.second << ":" << frames;

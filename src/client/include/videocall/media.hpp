@@ -21,6 +21,7 @@ enum class MediaErrorKind : uint8_t {
   kBadFile,            // missing, unreadable or malformed file
   kCodec,              // encoder or muxer failure
   kEndOfStream,        // a file source without looping reached its end
+  kInvalidFrame,       // the muxer refused one frame's bytes (the file stays usable)
 };
 
 struct MediaError {

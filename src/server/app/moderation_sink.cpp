@@ -32,6 +32,13 @@ store::MeetingModeration to_store_state(const room::ModerationState& state) {
   return stored;
 }
 
+std::string settings_audit_detail(const v1::MeetingSettings& s) {
+  return "waiting_room=" + std::to_string(s.waiting_room()) +
+         " locked=" + std::to_string(s.locked()) +
+         " e2ee_required=" + std::to_string(s.e2ee_required()) +
+         " max_participants=" + std::to_string(s.max_participants());
+}
+
 v1::ParticipantRole join_role(const store::JoinOutcome& outcome) {
   if (outcome.is_host) return v1::PARTICIPANT_ROLE_HOST;
   if (outcome.is_co_host) return v1::PARTICIPANT_ROLE_CO_HOST;
@@ -63,11 +70,7 @@ class StoreModerationSink final : public room::ModerationObserver {
     entry.target_name = event.target_display_name();
     if (event.bar()) entry.detail = "barred";
     if (event.action() == v1::HOST_ACTION_UPDATE_SETTINGS) {
-      const v1::MeetingSettings& s = record.state.settings;
-      entry.detail = "waiting_room=" + std::to_string(s.waiting_room()) +
-                     " locked=" + std::to_string(s.locked()) +
-                     " e2ee_required=" + std::to_string(s.e2ee_required()) +
-                     " max_participants=" + std::to_string(s.max_participants());
+      entry.detail = settings_audit_detail(record.state.settings);
     }
     const bool bar = event.bar() && !record.target_subject.empty();
     boost::asio::post(ctx_.store_pool, [&store = ctx_.store, meeting_id, entry = std::move(entry),

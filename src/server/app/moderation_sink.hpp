@@ -14,6 +14,8 @@ struct ServerContext;
 
 room::ModerationState to_room_state(const store::MeetingModeration& stored);
 store::MeetingModeration to_store_state(const room::ModerationState& state);
+// The audit trail's words for a settings change.
+std::string settings_audit_detail(const v1::MeetingSettings& settings);
 // The role a join API call gives (the room still decides on connect, PROTOCOL.md §14.3).
 v1::ParticipantRole join_role(const store::JoinOutcome& outcome);
 

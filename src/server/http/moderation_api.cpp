@@ -11,6 +11,7 @@
 #include "server/http/moderation_request.hpp"
 #include "server/http/router.hpp"
 #include "server/room/host_action_names.hpp"
+#include "server/room/meeting_settings.hpp"
 #include "server/room/permissions.hpp"
 
 namespace vc::http {
@@ -124,6 +125,70 @@ void send_audit(app::ServerContext& ctx, std::string meeting_id, const RequestIn
       });
 }
 
+// Settings of a meeting nobody is connected to on this node (PROTOCOL.md §14.5): read and changed
+// in the store, so a host or the site's backend can set them up before anyone joins. The same rule
+// as the live room (apply_settings_update); audited like it.
+void settings_in_store(app::ServerContext& ctx, std::string meeting_id, const room::Identity& actor,
+                       std::optional<v1::HostUpdateSettings> update, const RequestInfo& info,
+                       Responder respond) {
+  struct Outcome {
+    bool found = false;
+    std::string invalid;
+    store::MeetingModeration moderation;
+  };
+  app::run_on_store(
+      ctx,
+      [&ctx, meeting_id, actor, update]() {
+        Outcome outcome;
+        if (!ctx.store.find_meeting(meeting_id)) return outcome;
+        outcome.found = true;
+        outcome.moderation = ctx.store.moderation(meeting_id).value_or(store::MeetingModeration{});
+        if (!update) return outcome;
+        room::ModerationState state = app::to_room_state(outcome.moderation);
+        if (const auto invalid = room::apply_settings_update(state.settings, *update)) {
+          outcome.invalid = std::string(*invalid);
+          return outcome;
+        }
+        outcome.moderation = app::to_store_state(state);
+        ctx.store.save_moderation(meeting_id, outcome.moderation);
+        store::AuditEntry entry;
+        entry.meeting_id = meeting_id;
+        entry.at_ms = auth::unix_now() * 1000;
+        entry.actor_participant_id = actor.participant_id;
+        entry.actor_subject = actor.subject;
+        entry.actor_name = actor.display_name;
+        entry.action = std::string(room::host_action_name(v1::HOST_ACTION_UPDATE_SETTINGS));
+        entry.detail = app::settings_audit_detail(state.settings);
+        ctx.store.record_audit(entry);
+        return outcome;
+      },
+      [&ctx, meeting_id, changed = update.has_value(), info,
+       respond = std::move(respond)](std::optional<Outcome> outcome) {
+        if (!outcome) {
+          return respond(fail(ctx, status::service_unavailable, "unavailable",
+                              "meeting store unavailable", info));
+        }
+        if (!outcome->found) {
+          return respond(fail(ctx, status::not_found, "not_found", "no such meeting", info));
+        }
+        if (!outcome->invalid.empty()) {
+          return respond(json_response(status::bad_request,
+                                       {{"error", "refused"},
+                                        {"code", close_code::kInvalidContent},
+                                        {"message", outcome->invalid}},
+                                       info));
+        }
+        const room::ModerationState state = app::to_room_state(outcome->moderation);
+        // A room that starts here later (or an ended meeting's old tokens) follows the change.
+        if (changed) ctx.rooms.remember_moderation(meeting_id, state);
+        respond(json_response(status::ok,
+                              {{"ok", true},
+                               {"settings", settings_json(state.settings)},
+                               {"waiting", nlohmann::json::array()}},
+                              info));
+      });
+}
+
 }  // namespace
 
 bool is_moderation_resource(std::string_view resource) {
@@ -135,11 +200,33 @@ void handle_moderation_api(app::ServerContext& ctx, const Request& req, std::str
   std::string why;
   const auto authorized = authenticate_moderation_request(ctx, req, meeting_id, why);
   if (!authorized) return respond(fail(ctx, status::unauthorized, "unauthorized", why, info));
-  // Moderation acts on the live room on this node (the one its members are connected to).
+  // Moderation acts on the live room on this node (the one its members are connected to);
+  // settings and the audit also live in the store.
   room::Room* live = ctx.rooms.find(meeting_id);
   if (live == nullptr || live->empty()) {
-    return respond(fail(ctx, status::conflict, "not_live",
-                        "the meeting has nobody connected to this server node", info));
+    const bool is_get = req.method() == bhttp::verb::get;
+    if (resource == "moderation") {
+      return respond(fail(ctx, status::conflict, "not_live",
+                          "the meeting has nobody connected to this server node", info));
+    }
+    if (!room::may_moderate(authorized->identity.role)) {
+      return respond(
+          fail(ctx, status::forbidden, "forbidden", "only a host or co-host can do this", info));
+    }
+    if (resource == "audit") {
+      if (!is_get) {
+        return respond(
+            fail(ctx, status::method_not_allowed, "method_not_allowed", "GET the audit", info));
+      }
+      return send_audit(ctx, std::move(meeting_id), info, std::move(respond));
+    }
+    std::optional<v1::HostUpdateSettings> update;
+    if (!is_get) {
+      update = parse_settings_update(req.body(), why);
+      if (!update) return respond(fail(ctx, status::bad_request, "bad_request", why, info));
+    }
+    return settings_in_store(ctx, std::move(meeting_id), authorized->identity, std::move(update),
+                             info, std::move(respond));
   }
   const room::HostActor actor = live->actor_for(authorized->identity);
   const bool is_get = req.method() == bhttp::verb::get;

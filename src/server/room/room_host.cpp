@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/close_codes.hpp"
+#include "server/room/meeting_settings.hpp"
 #include "server/room/permissions.hpp"
 #include "server/room/room.hpp"
 #include "server/room/wall_clock.hpp"
@@ -316,16 +317,11 @@ HostResult Room::update_settings(const HostActor& actor, const v1::HostUpdateSet
     ++stats_.host_actions_refused;
     return refused(close_code::kForbidden, "only a host or co-host can do this");
   }
-  if (update.has_max_participants() &&
-      update.max_participants() > limits::kMaxParticipantsPerRoom) {
-    ++stats_.host_actions_refused;
-    return refused(close_code::kInvalidContent, "max_participants is above the server's limit");
-  }
   v1::MeetingSettings& settings = moderation_state_.settings;
-  if (update.has_waiting_room()) settings.set_waiting_room(update.waiting_room());
-  if (update.has_locked()) settings.set_locked(update.locked());
-  if (update.has_e2ee_required()) settings.set_e2ee_required(update.e2ee_required());
-  if (update.has_max_participants()) settings.set_max_participants(update.max_participants());
+  if (const auto invalid = apply_settings_update(settings, update)) {
+    ++stats_.host_actions_refused;
+    return refused(close_code::kInvalidContent, std::string(*invalid));
+  }
   settings_known_ = true;
   v1::Control control;
   *control.mutable_meeting_settings() = settings;

@@ -268,8 +268,8 @@ TEST(ServerHost, EndingTheMeetingClosesEveryoneWith4433AndTheHostStaysHost) {
 // A site's backend moderates with the server API key (Basic key:secret, §13.3, §14.5): it acts
 // with a host's powers as "Server API"; a wrong secret gets 401 and changes nothing.
 TEST(ServerHost, ServerApiKeyModeratesWithAHostsPowers) {
-  const auto key_file = std::filesystem::temp_directory_path() /
-                        ("vc-host-api-key-" + std::to_string(::getpid()));
+  const auto key_file =
+      std::filesystem::temp_directory_path() / ("vc-host-api-key-" + std::to_string(::getpid()));
   std::ofstream(key_file) << "mod1: moderation-test-api-secret-0123456789\n";
   ::chmod(key_file.c_str(), 0600);
   ServerProcess server({"--api-key-file", key_file.string()});
@@ -281,8 +281,9 @@ TEST(ServerHost, ServerApiKeyModeratesWithAHostsPowers) {
   WsClient p(port, "/ws?token=" + pia.token);
   p.join();
   const nlohmann::json mute{{"action", "mute_mic"}, {"participant_id", pia.participant_id}};
-  const auto wrong = http_request(port, "POST", "/api/v1/meetings/backend/moderation", mute.dump(),
-                                  "Basic bW9kMTptb2RlcmF0aW9uLXRlc3QtYXBpLXNlY3JldC1XUk9ORy01Njc4OQ==");
+  const auto wrong =
+      http_request(port, "POST", "/api/v1/meetings/backend/moderation", mute.dump(),
+                   "Basic bW9kMTptb2RlcmF0aW9uLXRlc3QtYXBpLXNlY3JldC1XUk9ORy01Njc4OQ==");
   EXPECT_EQ(wrong.status, 401u) << wrong.body;
   const auto right = http_request(port, "POST", "/api/v1/meetings/backend/moderation", mute.dump(),
                                   "Basic bW9kMTptb2RlcmF0aW9uLXRlc3QtYXBpLXNlY3JldC0wMTIzNDU2Nzg5");
@@ -294,6 +295,49 @@ TEST(ServerHost, ServerApiKeyModeratesWithAHostsPowers) {
   EXPECT_EQ(event->host_action_event().actor_participant_id(), 0u);
   EXPECT_EQ(event->host_action_event().actor_display_name(), "Server API");
   EXPECT_EQ(event->host_action_event().target_participant_id(), pia.participant_id);
+  std::filesystem::remove(key_file);
+}
+
+TEST(ServerHost, SettingsCanBeSetInTheStoreBeforeAnyoneJoins) {
+  const auto key_file = std::filesystem::temp_directory_path() /
+                        ("vc-host-settings-key-" + std::to_string(::getpid()));
+  std::ofstream(key_file) << "mod1: moderation-test-api-secret-0123456789\n";
+  ::chmod(key_file.c_str(), 0600);
+  ServerProcess server({"--api-key-file", key_file.string()});
+  const uint16_t port = server.port();
+  const std::string api_key = "Basic bW9kMTptb2RlcmF0aW9uLXRlc3QtYXBpLXNlY3JldC0wMTIzNDU2Nzg5";
+  const auto created = http_request(port, "POST", "/api/v1/meetings", "{}");
+  ASSERT_EQ(created.status, 201u) << created.body;
+  const std::string id = created.json().at("meeting_id").get<std::string>();
+  const std::string base = "/api/v1/meetings/" + id;
+
+  // Nobody is connected: settings go to the store, with the live room's rule and audit.
+  const auto too_big = http_request(port, "POST", base + "/settings",
+                                    nlohmann::json{{"max_participants", 1u << 30}}.dump(), api_key);
+  EXPECT_EQ(too_big.status, 400u) << too_big.body;
+  const auto set = http_request(port, "POST", base + "/settings",
+                                nlohmann::json{{"waiting_room", true}}.dump(), api_key);
+  ASSERT_EQ(set.status, 200u) << set.body;
+  EXPECT_EQ(set.json()["settings"]["waiting_room"], true);
+  const auto read = http_request(port, "GET", base + "/settings", {}, api_key);
+  ASSERT_EQ(read.status, 200u) << read.body;
+  EXPECT_EQ(read.json()["settings"]["waiting_room"], true);
+  EXPECT_EQ(
+      http_request(port, "GET", "/api/v1/meetings/nosuchmeeting/settings", {}, api_key).status,
+      404u);
+  EXPECT_EQ(http_request(port, "POST", base + "/settings", "{}", "").status, 401u);
+  const nlohmann::json mute{{"action", "mute_mic"}, {"participant_id", 1}};
+  EXPECT_EQ(http_request(port, "POST", base + "/moderation", mute.dump(), api_key).status, 409u)
+      << "actions on people need them connected";
+  const auto audit = http_request(port, "GET", base + "/audit", {}, api_key);
+  ASSERT_EQ(audit.status, 200u) << audit.body;
+  ASSERT_EQ(audit.json()["entries"].size(), 1u);
+  EXPECT_EQ(audit.json()["entries"][0]["action"], "update_settings");
+  EXPECT_EQ(audit.json()["entries"][0]["actor_name"], "Server API");
+
+  // The meeting opens with them: its first joiner is the host, the next one waits.
+  EXPECT_EQ(join(port, id, "Hana").role, "host");
+  EXPECT_EQ(join(port, id, "Wim").role, "waiting");
   std::filesystem::remove(key_file);
 }
 

@@ -126,7 +126,8 @@ void send_audit(app::ServerContext& ctx, std::string meeting_id, const RequestIn
 }
 
 // Settings of a meeting nobody is connected to on this node (PROTOCOL.md §14.5): read and changed
-// in the store, so a host or the site's backend can set them up before anyone joins. The same rule
+// in the store (a change creates the meeting if need be), so a host or the site's backend can set
+// it up before anyone joins. The same rule
 // as the live room (apply_settings_update); audited like it.
 void settings_in_store(app::ServerContext& ctx, std::string meeting_id, const room::Identity& actor,
                        std::optional<v1::HostUpdateSettings> update, const RequestInfo& info,
@@ -140,6 +141,9 @@ void settings_in_store(app::ServerContext& ctx, std::string meeting_id, const ro
       ctx,
       [&ctx, meeting_id, actor, update]() {
         Outcome outcome;
+        // Setting up a meeting that does not exist yet creates it: the caller holds an API key
+        // or a token signed for this meeting id, so the id is theirs to use.
+        if (update) ctx.store.create_meeting(meeting_id, auth::unix_now());
         if (!ctx.store.find_meeting(meeting_id)) return outcome;
         outcome.found = true;
         outcome.moderation = ctx.store.moderation(meeting_id).value_or(store::MeetingModeration{});

@@ -16,6 +16,7 @@ export function errorCard(error: MeetingError, actions: BannerAction[]): HTMLEle
   card.setAttribute('role', 'alert');
   card.dataset.testid = 'error-banner';
   card.dataset.code = String(error.code);
+  if (description.icon === 'leave') card.classList.add('ended');
   const icon = el('div', 'error-icon');
   icon.innerHTML = description.icon === 'leave' ? icons.leave : icons.alert;
   const title = el('h2', 'error-title', description.title);

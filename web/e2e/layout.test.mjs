@@ -127,9 +127,14 @@ describe('layouts and subscriptions', { timeout: 600_000 }, () => {
     const { alice } = people;
     await alice.page.getByTestId('layout-toggle').click();
     await waitState(alice, () => window.__vc.layout.mode === 'speaker' && window.__vc.layout.large !== null && window.__vc.layout.large !== 'self' && window.__vc.subscriptions.defaults.video === 'PAUSED');
+    // The large tile asks for the highest layer, unless decode pressure capped it (a loaded machine).
+    // The layout switches first and its subscription update follows: wait for the update.
+    await waitState(alice, () => {
+      const key = window.__vc.layout.large;
+      return window.__vc.subscriptions.current[key] === 0 || window.__vc.tiles[key]?.pressureDowngrades > 0;
+    }).catch(() => {}); // the assertion below says what was seen
     const state = await vcState(alice);
     assert.equal(state.subscriptions.defaults.lastN, 1);
-    // The large tile asks for the highest layer, unless decode pressure capped it (a loaded machine).
     const large = state.tiles[state.layout.large];
     assert.ok(state.subscriptions.current[state.layout.large] === 0 || large.pressureDowngrades > 0, `large tile: ${JSON.stringify(large)}, asked ${state.subscriptions.current[state.layout.large]}`);
     // The other remote camera is on screen in the filmstrip and decoded.

@@ -127,8 +127,7 @@ void send_audit(app::ServerContext& ctx, std::string meeting_id, const RequestIn
 
 // Settings of a meeting nobody is connected to on this node (PROTOCOL.md §14.5): read and changed
 // in the store (a change creates the meeting if need be), so a host or the site's backend can set
-// it up before anyone joins. The same rule
-// as the live room (apply_settings_update); audited like it.
+// it up before anyone joins. The same rule as the live room (apply_settings_update), audited alike.
 void settings_in_store(app::ServerContext& ctx, std::string meeting_id, const room::Identity& actor,
                        std::optional<v1::HostUpdateSettings> update, const RequestInfo& info,
                        Responder respond) {

@@ -405,7 +405,9 @@ class WsSession final : public room::Endpoint,
   std::string close_reason_;
   FrameRef in_flight_;
   FrameRef error_frame_;
-  WsWriteBatch batch_;  // direct egress only
+  // Direct egress only: TLS sessions carry nothing here (a batch is about 3 KB).
+  struct NoBatch {};
+  [[no_unique_address]] std::conditional_t<kDirectEgress, WsWriteBatch, NoBatch> batch_;
   beast::flat_buffer rx_;
   DecodedEnvelope decoded_;
   SteadyClock::time_point accepted_at_;

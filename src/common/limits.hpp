@@ -239,6 +239,11 @@ inline constexpr std::size_t kQuicStatelessResetBytes = 43;
 // lets this much control pile up unsent on its control stream (it acknowledges packets but grants
 // no stream credit) is closed with 4429 (too slow).
 inline constexpr std::size_t kWebTransportControlBacklogBytes = 1u << 20;
+// Once the peer has acknowledged our Control.error and session close capsule, it gets this long to
+// close the connection itself. Closing the QUIC connection at once races the browser's delivery of
+// what it acknowledged: Chromium then reports "Connection lost" and the close code never reaches
+// the page (a removed participant would reconnect instead of seeing why).
+inline constexpr auto kWebTransportCloseLinger = 2s;
 inline constexpr auto kDevCertificateValidity = std::chrono::hours(24 * 13);  // < 14 days
 inline constexpr auto kDevCertificateBackdate = std::chrono::minutes(5);
 inline constexpr auto kDevCertificateRotation = std::chrono::hours(24 * 6);

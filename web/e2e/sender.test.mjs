@@ -214,7 +214,11 @@ describe('browser sending side', { timeout: 300_000 }, () => {
     await alice.page.getByTestId('camera-toggle').click();
     await alice.page.waitForFunction(() => window.__vc.tracks['2']?.muted === false, null, { timeout: 10_000 });
     const updates = aliceSent.slice(count).filter((message) => message.control === 'publishTrack' && message.trackId === TRACK.camera);
-    assert.deepEqual(updates.map((message) => message.muted), [true, false]);
+    // A layer change may republish the track (unmuted) at any time; what matters is the mute and
+    // the unmute, in that order, and nothing muted after.
+    const changes = updates.map((message) => message.muted).filter((muted, i, all) => i === 0 || muted !== all[i - 1]);
+    if (changes[0] === false) changes.shift();
+    assert.deepEqual(changes, [true, false], `publishTrack muted values: ${updates.map((message) => message.muted)}`);
   });
 
   test('Alice shares her screen (WebSocket): Bob receives SCREEN frames; the banner stops it', { timeout: 90_000 }, async (t) => {

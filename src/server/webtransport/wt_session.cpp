@@ -302,9 +302,11 @@ void WebTransportSession::finish_close_if_delivered() {
   const auto session_stream = static_cast<int64_t>(h3_.session_id());
   if (quic.stream_buffered_bytes(session_stream) > 0) return;
   if (control_stream_ >= 0 && quic.stream_buffered_bytes(control_stream_) > 0) return;
-  state_ = State::kClosed;
-  connection_.quic().close(static_cast<uint64_t>(h3::H3Error::kNoError), "session closed");
-  connection_.request_flush();
+  if (close_delivered_) return;
+  // Acknowledged is not yet read by the page: the peer closes the connection when it has read our
+  // goodbye (on_session_closed, or its CONNECTION_CLOSE); the deadline closes it otherwise.
+  close_delivered_ = true;
+  arm_deadline(limits::kWebTransportCloseLinger);
 }
 
 void WebTransportSession::shut_down() {

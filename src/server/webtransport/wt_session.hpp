@@ -119,6 +119,7 @@ class WebTransportSession final : public quic::QuicApplication,
   std::optional<auth::RoomClaims> claims_;
   app::RoomMembership membership_;
   bool registered_live_ = false;
+  bool close_delivered_ = false;  // closing: the peer acknowledged our goodbye; lingering
   int64_t control_stream_ = -1;
   std::unordered_map<int64_t, h3::RecordReader> readers_;
   std::unordered_map<uint32_t, int64_t> media_streams_;  // media kind -> our uni stream

@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""Peer comparison: our relay against nats-server and a kernel-floor relay, same traffic, same receivers.
+
+For each N in --subscribers and each of --rounds rounds, every relay in --relays runs once (the
+order rotates per round, so slow drifts of a shared machine spread over all rows):
+
+  videocall        videocall-server over WebSocket (plain TCP), one meeting, N+1 joins via REST
+  floor            bench_floor_relay: epoll, one shared framed buffer per envelope, one writev of
+                   everything queued per receiver per loop turn
+  floor-per-frame  the same with one send per frame per receiver
+  nats             nats-server: the publisher PUBs every envelope, each receiver is its own
+                   connection with a SUB (how the model, videocall.rs, relays every packet)
+
+The publisher and the N receivers are bench_relay_sink in every row (one epoll thread, the same
+per-packet work: read, unframe, decode the envelope, record the latency), so receivers cost the
+same everywhere; their own CPU per packet is printed to show it. Traffic: VP9-sized video at 30 fps
+(~860 kbit/s, a keyframe every 2 s) plus Opus-sized audio at 50/s. Relay CPU is the relay
+process's on-CPU time (schedstat, all threads) over the sink's measurement window; per delivered
+packet = CPU / packets the receivers got in that window. Ratios are taken within each round, then
+the median is reported.
+
+  bench/peers/peer_bench.py --build-dir build/dev --subscribers 100,300 --rounds 3
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+RELAYS = ["videocall", "floor", "floor-per-frame", "nats"]
+
+
+def cpu_seconds(pid):
+    """CPU time of every thread of pid, from schedstat (nanoseconds; stat's ticks are 10 ms)."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError):
+            pass  # a thread that just ended
+    return total / 1e9
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_line(proc, pattern, timeout, what):
+    """Reads proc's stdout until a line matches pattern; returns the match."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{what} exited before printing /{pattern}/")
+        match = re.search(pattern, line)
+        if match:
+            return match
+    raise RuntimeError(f"{what}: no /{pattern}/ within {timeout} s")
+
+
+def wait_port(port, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def stop(proc):
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class Relay:
+    """Starts one relay; `targets(n)` gives the publisher's and receivers' sink arguments."""
+
+    def __init__(self, kind, args, workdir):
+        self.kind = kind
+        self.args = args
+        self.workdir = workdir
+        self.proc = None
+
+    def start(self):
+        out = subprocess.PIPE
+        if self.kind == "videocall":
+            data = tempfile.mkdtemp(dir=self.workdir)
+            self.proc = subprocess.Popen(
+                [self.args.server_bin, "--listen", "127.0.0.1", "--port", "0", "--data-dir", data,
+                 "--no-quic", "--log-level", "warn", "--join-rate-exempt", "127.0.0.1"],
+                stdout=out, stderr=subprocess.DEVNULL, text=True)
+            self.port = int(wait_line(self.proc, r"listening on http://127\.0\.0\.1:(\d+)", 30, "server").group(1))
+        elif self.kind.startswith("floor"):
+            extra = ["--write-per-frame"] if self.kind == "floor-per-frame" else []
+            self.proc = subprocess.Popen([self.args.floor_bin, "--port", "0", *extra], stdout=out,
+                                         stderr=subprocess.DEVNULL, text=True)
+            self.port = int(wait_line(self.proc, r"listening on (\d+)", 10, "floor relay").group(1))
+        else:
+            self.port = free_port()
+            self.proc = subprocess.Popen([self.args.nats_bin, "-a", "127.0.0.1", "-p", str(self.port)],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wait_port(self.port)
+
+    def sink_args(self, n):
+        """(publisher args, receiver args) for bench_relay_sink."""
+        if self.kind == "nats":
+            common = ["--nats", str(self.port), "--subject", "bench.room"]
+            return common, common + ["--count", str(n)]
+        if self.kind == "videocall":
+            meeting = f"peer-{os.getpid()}-{time.monotonic_ns()}"
+            targets = [self.join(meeting) for _ in range(n + 1)]
+        else:
+            targets = ["/ws"] * (n + 1)
+        path = os.path.join(self.workdir, f"targets-{self.kind}")
+        with open(path, "w") as f:
+            f.write("\n".join(targets[1:]) + "\n")
+        return ["--ws", str(self.port), "--target", targets[0]], ["--ws", str(self.port), "--targets", path]
+
+    def join(self, meeting):
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/api/v1/meetings/{meeting}/join",
+            data=json.dumps({"display_name": "peer bench"}).encode(),
+            headers={"content-type": "application/json"}, method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return "/ws?token=" + json.load(response)["token"]
+
+    def stop(self):
+        stop(self.proc)
+
+
+def run_once(args, kind, n, workdir):
+    relay = Relay(kind, args, workdir)
+    receivers = publisher = None
+    try:
+        relay.start()
+        publish_args, receive_args = relay.sink_args(n)
+        receivers = subprocess.Popen(
+            [args.sink_bin, "receive", *receive_args, "--warmup", str(args.warmup), "--measure", str(args.measure)],
+            stdout=subprocess.PIPE, stderr=sys.stderr, text=True)
+        wait_line(receivers, r"^ready \d+", 60, "receivers")
+        publisher = subprocess.Popen(
+            [args.sink_bin, "publish", *publish_args, "--duration", str(args.warmup + args.measure + 5)],
+            stdout=subprocess.DEVNULL, stderr=sys.stderr)
+        wait_line(receivers, r"^window_start", 60, "receivers")
+        relay_cpu0, sink_cpu0 = cpu_seconds(relay.proc.pid), cpu_seconds(receivers.pid)
+        end = wait_line(receivers, r"^window_end delivered=(\d+) bytes=(\d+) seconds=([\d.]+) p50_us=(\d+) p99_us=(\d+)",
+                        args.measure + 60, "receivers")
+        relay_cpu1, sink_cpu1 = cpu_seconds(relay.proc.pid), cpu_seconds(receivers.pid)
+        delivered, _, seconds, p50, p99 = (float(x) for x in end.groups())
+        return {
+            "relay": kind, "n": n, "delivered_per_s": delivered / seconds,
+            "relay_us_per_pkt": (relay_cpu1 - relay_cpu0) * 1e6 / delivered,
+            "sink_us_per_pkt": (sink_cpu1 - sink_cpu0) * 1e6 / delivered,
+            "relay_cpu_percent": (relay_cpu1 - relay_cpu0) / seconds * 100,
+            "p50_ms": p50 / 1000, "p99_ms": p99 / 1000, "load1": os.getloadavg()[0],
+        }
+    finally:
+        stop(publisher)
+        stop(receivers)
+        relay.stop()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build-dir", default="build/dev")
+    parser.add_argument("--server-bin")
+    parser.add_argument("--nats-bin", default="/usr/sbin/nats-server")
+    parser.add_argument("--subscribers", default="100,300")
+    parser.add_argument("--relays", default="videocall,floor,floor-per-frame,nats")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--warmup", type=float, default=2)
+    parser.add_argument("--measure", type=float, default=10)
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    args.server_bin = args.server_bin or os.path.join(args.build_dir, "src/server/videocall-server")
+    args.floor_bin = os.path.join(args.build_dir, "bench/peers/bench_floor_relay")
+    args.sink_bin = os.path.join(args.build_dir, "bench/peers/bench_relay_sink")
+    relays = args.relays.split(",")
+    for relay in relays:
+        if relay not in RELAYS:
+            parser.error(f"unknown relay {relay!r}; choose from {','.join(RELAYS)}")
+    for path in (args.server_bin, args.floor_bin, args.sink_bin, args.nats_bin):
+        if not os.access(path, os.X_OK):
+            parser.error(f"{path} is missing (build with: cmake --build --preset dev)")
+
+    results = []
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    with tempfile.TemporaryDirectory(prefix="peer-bench-") as workdir:
+        for n in [int(x) for x in args.subscribers.split(",")]:
+            for round_index in range(args.rounds):
+                order = relays[round_index % len(relays):] + relays[:round_index % len(relays)]
+                for kind in order:
+                    row = run_once(args, kind, n, workdir)
+                    row["round"] = round_index
+                    results.append(row)
+                    print(f"# N={n} round {round_index + 1} {kind}: {row['relay_us_per_pkt']:.2f} µs/pkt "
+                          f"(receivers {row['sink_us_per_pkt']:.2f}), {row['delivered_per_s']:.0f} pkt/s, "
+                          f"load {row['load1']:.2f}", file=sys.stderr)
+
+    print(f"Peer relays, {started}, {platform.node()}, {os.cpu_count()} CPUs, "
+          f"{args.rounds} rounds × {args.measure:g} s, median over rounds\n")
+    print("| N | relay | relay µs CPU / delivered pkt | ×floor (per round, median) | receivers µs / pkt | delivered pkt/s | p50 ms | p99 ms | load 1 min |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    for n in sorted({row["n"] for row in results}):
+        for kind in relays:
+            rows = [row for row in results if row["n"] == n and row["relay"] == kind]
+            ratios = []
+            if "floor" in relays:
+                for row in rows:
+                    floor = [r for r in results if r["n"] == n and r["relay"] == "floor" and r["round"] == row["round"]]
+                    if floor:
+                        ratios.append(row["relay_us_per_pkt"] / floor[0]["relay_us_per_pkt"])
+            med = lambda key: statistics.median(row[key] for row in rows)
+            spread = f"{min(r['relay_us_per_pkt'] for r in rows):.2f}–{max(r['relay_us_per_pkt'] for r in rows):.2f}"
+            ratio = f"{statistics.median(ratios):.2f}" if ratios else "–"
+            print(f"| {n} | {kind} | {med('relay_us_per_pkt'):.2f} ({spread}) | {ratio} | {med('sink_us_per_pkt'):.2f} | "
+                  f"{med('delivered_per_s'):.0f} | {med('p50_ms'):.2f} | {med('p99_ms'):.2f} | {med('load1'):.2f} |")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

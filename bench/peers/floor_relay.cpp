@@ -5,7 +5,12 @@
 // a receiver's queued frames leave with one writev per loop turn (or, with --write-per-frame, one
 // send per frame). No rooms, tokens, grants, subscriptions or pacing: that is what makes it a floor.
 //
-//   bench_floor_relay [--port P] [--write-per-frame]   prints "floor relay listening on P"
+// With --notsent-lowat BYTES its sockets get the TCP_NOTSENT_LOWAT that videocall-server sets
+// (limits::kTcpNotSentLowatBytes), so that both pay for the same kernel behaviour: a receiver that
+// falls behind makes sends short (EAGAIN) instead of filling megabytes of send buffer.
+//
+//   bench_floor_relay [--port P] [--write-per-frame] [--notsent-lowat BYTES]
+//   prints "floor relay listening on P"
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/uio.h>
@@ -50,8 +55,11 @@ struct Peer {
 
 class FloorRelay {
  public:
-  FloorRelay(int listen_fd, bool write_per_frame)
-      : listen_fd_(listen_fd), write_per_frame_(write_per_frame), epoll_(epoll_create1(0)) {
+  FloorRelay(int listen_fd, bool write_per_frame, int notsent_lowat)
+      : listen_fd_(listen_fd),
+        write_per_frame_(write_per_frame),
+        notsent_lowat_(notsent_lowat),
+        epoll_(epoll_create1(0)) {
     watch(listen_fd_, EPOLLIN);
     v1::Control accepted;
     accepted.mutable_join_accepted()->set_participant_id(1);
@@ -108,6 +116,9 @@ class FloorRelay {
       const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK);
       if (fd < 0) return;
       set_nodelay(fd);
+      if (notsent_lowat_ > 0) {
+        setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &notsent_lowat_, sizeof notsent_lowat_);
+      }
       auto peer = std::make_unique<Peer>();
       peer->fd = fd;
       watch(fd, EPOLLIN);
@@ -282,6 +293,7 @@ class FloorRelay {
 
   int listen_fd_;
   bool write_per_frame_;
+  int notsent_lowat_;
   int epoll_;
   SharedBytes join_accepted_;
   DecodedEnvelope decoded_;
@@ -298,14 +310,18 @@ class FloorRelay {
 int main(int argc, char** argv) {
   uint16_t port = 0;
   bool write_per_frame = false;
+  int notsent_lowat = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--port" && i + 1 < argc) {
       port = static_cast<uint16_t>(std::atoi(argv[++i]));
+    } else if (arg == "--notsent-lowat" && i + 1 < argc) {
+      notsent_lowat = std::atoi(argv[++i]);
     } else if (arg == "--write-per-frame") {
       write_per_frame = true;
     } else {
-      std::fprintf(stderr, "usage: bench_floor_relay [--port P] [--write-per-frame]\n");
+      std::fprintf(stderr,
+                   "usage: bench_floor_relay [--port P] [--write-per-frame] [--notsent-lowat BYTES]\n");
       return 2;
     }
   }
@@ -326,6 +342,6 @@ int main(int argc, char** argv) {
   getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
   std::printf("floor relay listening on %u\n", ntohs(address.sin_port));
   std::fflush(stdout);
-  vc::bench::FloorRelay(fd, write_per_frame).run();
+  vc::bench::FloorRelay(fd, write_per_frame, notsent_lowat).run();
   return 0;
 }

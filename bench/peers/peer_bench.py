@@ -6,7 +6,8 @@ order rotates per round, so slow drifts of a shared machine spread over all rows
 
   videocall        videocall-server over WebSocket (plain TCP), one meeting, N+1 joins via REST
   floor            bench_floor_relay: epoll, one shared framed buffer per envelope, one writev of
-                   everything queued per receiver per loop turn
+                   everything queued per receiver per loop turn; its sockets get the server's
+                   TCP_NOTSENT_LOWAT (--floor-notsent-lowat), so both pay the same kernel work
   floor-per-frame  the same with one send per frame per receiver
   nats             nats-server: the publisher PUBs every envelope, each receiver is its own
                    connection with a SUB (how the model, videocall.rs, relays every packet)
@@ -109,6 +110,8 @@ class Relay:
             self.port = int(wait_line(self.proc, r"listening on http://127\.0\.0\.1:(\d+)", 30, "server").group(1))
         elif self.kind.startswith("floor"):
             extra = ["--write-per-frame"] if self.kind == "floor-per-frame" else []
+            if self.args.floor_notsent_lowat > 0:
+                extra += ["--notsent-lowat", str(self.args.floor_notsent_lowat)]
             self.proc = subprocess.Popen([self.args.floor_bin, "--port", "0", *extra], stdout=out,
                                          stderr=subprocess.DEVNULL, text=True)
             self.port = int(wait_line(self.proc, r"listening on (\d+)", 10, "floor relay").group(1))
@@ -187,6 +190,9 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument("--measure", type=float, default=10)
+    parser.add_argument("--floor-notsent-lowat", type=int, default=64 << 10,
+                        help="TCP_NOTSENT_LOWAT of the floor's sockets: the server's "
+                             "limits::kTcpNotSentLowatBytes (64 KiB) by default, 0 for none")
     parser.add_argument("--json")
     args = parser.parse_args()
     args.server_bin = args.server_bin or os.path.join(args.build_dir, "src/server/videocall-server")
@@ -215,7 +221,8 @@ def main():
                           f"load {row['load1']:.2f}", file=sys.stderr)
 
     print(f"Peer relays, {started}, {platform.node()}, {os.cpu_count()} CPUs, "
-          f"{args.rounds} rounds × {args.measure:g} s, median over rounds\n")
+          f"{args.rounds} rounds × {args.measure:g} s, median over rounds, "
+          f"floor TCP_NOTSENT_LOWAT {args.floor_notsent_lowat} bytes\n")
     print("| N | relay | relay µs CPU / delivered pkt | ×floor (per round, median) | receivers µs / pkt | delivered pkt/s | p50 ms | p99 ms | load 1 min |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for n in sorted({row["n"] for row in results}):

@@ -128,15 +128,19 @@ describe('layouts and subscriptions', { timeout: 600_000 }, () => {
     await alice.page.getByTestId('layout-toggle').click();
     await waitState(alice, () => window.__vc.layout.mode === 'speaker' && window.__vc.layout.large !== null && window.__vc.layout.large !== 'self' && window.__vc.subscriptions.defaults.video === 'PAUSED');
     // The large tile asks for the highest layer, unless decode pressure capped it (a loaded machine).
-    // The layout switches first and its subscription update follows: wait for the update.
-    await waitState(alice, () => {
-      const key = window.__vc.layout.large;
-      return window.__vc.subscriptions.current[key] === 0 || window.__vc.tiles[key]?.pressureDowngrades > 0;
-    }).catch(() => {}); // the assertion below says what was seen
+    // The layout switches first and its subscription update follows: wait for the update. The large
+    // tile follows the active speaker and may change at any time, so the check and the values it
+    // reports come from one snapshot.
+    const settled = await waitState(alice, () => {
+      const vc = window.__vc;
+      const key = vc.layout.large;
+      const ok = vc.subscriptions.current[key] === 0 || vc.tiles[key]?.pressureDowngrades > 0;
+      return ok && { lastN: vc.subscriptions.defaults.lastN, large: key };
+    }).then((handle) => handle.jsonValue(), () => null);
     const state = await vcState(alice);
-    assert.equal(state.subscriptions.defaults.lastN, 1);
     const large = state.tiles[state.layout.large];
-    assert.ok(state.subscriptions.current[state.layout.large] === 0 || large.pressureDowngrades > 0, `large tile: ${JSON.stringify(large)}, asked ${state.subscriptions.current[state.layout.large]}`);
+    assert.ok(settled, `large tile ${state.layout.large}: ${JSON.stringify(large)}, asked ${state.subscriptions.current[state.layout.large]}`);
+    assert.equal(settled.lastN, 1);
     // The other remote camera is on screen in the filmstrip and decoded.
     const other = [camera(ids.bob), camera(ids.carol)].find((key) => key !== state.layout.large);
     await waitState(alice, (key) => window.__vc.tiles[key].visible && window.__vc.tiles[key].decoding, other);

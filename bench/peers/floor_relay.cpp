@@ -3,7 +3,8 @@
 // for the same sink to use it: the upgrade, Hello answered with JoinAccepted, then every media
 // envelope from anyone goes to everyone else. Each envelope is framed once into one shared buffer;
 // a receiver's queued frames leave with one writev per loop turn (or, with --write-per-frame, one
-// send per frame). No rooms, tokens, grants, subscriptions or pacing: that is what makes it a floor.
+// send per frame). No rooms, tokens, grants, subscriptions or pacing: that is what makes it a
+// floor.
 //
 // With --notsent-lowat BYTES its sockets get the TCP_NOTSENT_LOWAT that videocall-server sets
 // (limits::kTcpNotSentLowatBytes), so that both pay for the same kernel behaviour: a receiver that
@@ -23,9 +24,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "peer_io.hpp"
 #include "common/envelope.hpp"
 #include "common/limits.hpp"
+#include "peer_io.hpp"
 
 namespace vc::bench {
 namespace {
@@ -33,7 +34,7 @@ namespace {
 using SharedBytes = std::shared_ptr<const std::vector<uint8_t>>;
 
 constexpr std::size_t kReadChunk = 64u << 10;
-constexpr std::size_t kMaxQueuedFrames = 1024;   // per receiver; beyond it frames are dropped
+constexpr std::size_t kMaxQueuedFrames = 1024;     // per receiver; beyond it frames are dropped
 constexpr std::size_t kMaxQueuedBytes = 8u << 20;  // per receiver
 constexpr int kMaxIov = 64;
 
@@ -158,8 +159,8 @@ class FloorRelay {
       if (peer.head.size() > 16384) closing_.push_back(peer.fd);
       return false;
     }
-    const std::string key(http_header(std::string_view(peer.head).substr(0, end + 2),
-                                      "Sec-WebSocket-Key"));
+    const std::string key(
+        http_header(std::string_view(peer.head).substr(0, end + 2), "Sec-WebSocket-Key"));
     const std::string response =
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         "Sec-WebSocket-Accept: " +
@@ -320,8 +321,9 @@ int main(int argc, char** argv) {
     } else if (arg == "--write-per-frame") {
       write_per_frame = true;
     } else {
-      std::fprintf(stderr,
-                   "usage: bench_floor_relay [--port P] [--write-per-frame] [--notsent-lowat BYTES]\n");
+      std::fprintf(
+          stderr,
+          "usage: bench_floor_relay [--port P] [--write-per-frame] [--notsent-lowat BYTES]\n");
       return 2;
     }
   }
@@ -334,7 +336,8 @@ int main(int argc, char** argv) {
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || listen(fd, 1024) != 0) {
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      listen(fd, 1024) != 0) {
     std::perror("bench_floor_relay: bind/listen");
     return 1;
   }

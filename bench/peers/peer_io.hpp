@@ -28,7 +28,9 @@ inline uint64_t realtime_us() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
 }
 
-inline void set_nonblocking(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL, 0) | O_NONBLOCK); }
+inline void set_nonblocking(int fd) {
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
+}
 
 inline void set_nodelay(int fd) {
   const int one = 1;
@@ -71,7 +73,14 @@ inline std::string websocket_accept(std::string_view key) {
   return encoded;
 }
 
-enum Opcode : uint8_t { kContinuation = 0, kText = 1, kBinary = 2, kClose = 8, kPing = 9, kPong = 10 };
+enum Opcode : uint8_t {
+  kContinuation = 0,
+  kText = 1,
+  kBinary = 2,
+  kClose = 8,
+  kPing = 9,
+  kPong = 10
+};
 
 // Writes a frame header (FIN set) into out (at least 14 bytes); returns its length. With a mask
 // key (client to server) the key follows the length; the caller masks the payload.

@@ -1,6 +1,7 @@
-// bench_relay_sink: the publisher and the receivers of the peer benchmark (bench/peers/peer_bench.py),
-// the same code for every relay it compares, so that receivers cost the same in every row (on
-// loopback a lighter receiver changes the relay's own CPU: it drains sockets at another rhythm).
+// bench_relay_sink: the publisher and the receivers of the peer benchmark
+// (bench/peers/peer_bench.py), the same code for every relay it compares, so that receivers cost
+// the same in every row (on loopback a lighter receiver changes the relay's own CPU: it drains
+// sockets at another rhythm).
 //
 //   publish  --ws PORT --target /ws?token=... | --nats PORT --subject S   [--duration SECONDS]
 //   receive  --ws PORT --targets FILE (one request target per receiver)
@@ -22,9 +23,9 @@
 #include <string>
 #include <vector>
 
-#include "peer_io.hpp"
 #include "common/envelope.hpp"
 #include "common/limits.hpp"
+#include "peer_io.hpp"
 
 namespace vc::bench {
 namespace {
@@ -34,7 +35,7 @@ constexpr uint32_t kVideoTrack = 1;
 constexpr uint32_t kAudioTrack = 2;
 constexpr int kFps = 30;
 constexpr int kGopFrames = 60;
-constexpr std::size_t kDeltaBytes = 3100;      // 59 deltas + one keyframe of 10x per 2 s: ~860 kbit/s
+constexpr std::size_t kDeltaBytes = 3100;  // 59 deltas + one keyframe of 10x per 2 s: ~860 kbit/s
 constexpr std::size_t kKeyframeBytes = 31000;
 constexpr std::size_t kAudioBytes = 100;
 constexpr uint8_t kClientMask[4] = {0x12, 0x34, 0x56, 0x78};
@@ -56,12 +57,15 @@ std::string masked_frame(std::span<const uint8_t> payload) {
   std::string out(14 + payload.size(), '\0');
   auto* bytes = reinterpret_cast<uint8_t*>(out.data());
   const std::size_t header = encode_ws_header(bytes, kBinary, payload.size(), kClientMask);
-  for (std::size_t i = 0; i < payload.size(); ++i) bytes[header + i] = payload[i] ^ kClientMask[i % 4];
+  for (std::size_t i = 0; i < payload.size(); ++i)
+    bytes[header + i] = payload[i] ^ kClientMask[i % 4];
   out.resize(header + payload.size());
   return out;
 }
 
-std::string ws_message(const Frame& envelope) { return masked_frame(envelope.bytes()); }
+std::string ws_message(const Frame& envelope) {
+  return masked_frame(envelope.bytes());
+}
 
 std::string nats_publish(const std::string& subject, const Frame& envelope) {
   std::string out = "PUB " + subject + " " + std::to_string(envelope.size()) + "\r\n";
@@ -131,7 +135,8 @@ int publish(const Options& options) {
   // The server's replies (and NATS PINGs) are drained without being looked at.
   set_nonblocking(fd);
   std::vector<uint8_t> payload(kKeyframeBytes);
-  for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(i * 2654435761u >> 13);
+  for (std::size_t i = 0; i < payload.size(); ++i)
+    payload[i] = static_cast<uint8_t>(i * 2654435761u >> 13);
   std::vector<uint8_t> sink(kReadChunk);
   const uint64_t start = realtime_us();
   const auto end = start + static_cast<uint64_t>(options.duration_s * 1e6);
@@ -171,7 +176,8 @@ int publish(const Options& options) {
       next_video += 1000000 / kFps;
     }
     const FrameRef envelope = encode_media(header, body);
-    const std::string wire = options.nats ? nats_publish(options.subject, *envelope) : ws_message(*envelope);
+    const std::string wire =
+        options.nats ? nats_publish(options.subject, *envelope) : ws_message(*envelope);
     std::string_view left = wire;
     while (!left.empty()) {
       const ssize_t n = ::send(fd, left.data(), left.size(), MSG_NOSIGNAL);
@@ -212,7 +218,8 @@ class Receivers {
     uint64_t last_progress = realtime_us();
     for (;;) {
       const int n = epoll_wait(epoll_, events, 256, 100);
-      for (int i = 0; i < n; ++i) on_readable(receivers_[static_cast<std::size_t>(events[i].data.u32)]);
+      for (int i = 0; i < n; ++i)
+        on_readable(receivers_[static_cast<std::size_t>(events[i].data.u32)]);
       const uint64_t now = realtime_us();
       if (ready_ == receivers_.size() && !announced_) {
         announced_ = true;
@@ -234,8 +241,8 @@ class Receivers {
         last_progress = now;
       }
       if (now - last_progress > 30'000'000) {
-        std::fprintf(stderr, "receive: no progress for 30 s (ready %zu of %zu, media %llu)\n", ready_,
-                     receivers_.size(), static_cast<unsigned long long>(media_seen_));
+        std::fprintf(stderr, "receive: no progress for 30 s (ready %zu of %zu, media %llu)\n",
+                     ready_, receivers_.size(), static_cast<unsigned long long>(media_seen_));
         return 1;
       }
     }
@@ -256,7 +263,8 @@ class Receivers {
         return false;
       }
     }
-    const std::size_t count = options_.nats ? static_cast<std::size_t>(options_.count) : targets.size();
+    const std::size_t count =
+        options_.nats ? static_cast<std::size_t>(options_.count) : targets.size();
     receivers_.resize(count);
     for (std::size_t i = 0; i < count; ++i) {
       Receiver& receiver = receivers_[i];
@@ -297,15 +305,17 @@ class Receivers {
       receiver.in.resize(used + static_cast<std::size_t>(n));
     }
     if (!receiver.upgraded) {
-      const std::string_view text(reinterpret_cast<const char*>(receiver.in.data()), receiver.in.size());
+      const std::string_view text(reinterpret_cast<const char*>(receiver.in.data()),
+                                  receiver.in.size());
       const std::size_t end = text.find("\r\n\r\n");
       if (end == std::string_view::npos) return;
       if (text.substr(0, 12) != "HTTP/1.1 101") {
-        std::fprintf(stderr, "receive: upgrade refused: %.*s\n", static_cast<int>(std::min<std::size_t>(end, 200)),
-                     text.data());
+        std::fprintf(stderr, "receive: upgrade refused: %.*s\n",
+                     static_cast<int>(std::min<std::size_t>(end, 200)), text.data());
         std::exit(1);
       }
-      receiver.in.erase(receiver.in.begin(), receiver.in.begin() + static_cast<std::ptrdiff_t>(end + 4));
+      receiver.in.erase(receiver.in.begin(),
+                        receiver.in.begin() + static_cast<std::ptrdiff_t>(end + 4));
       receiver.upgraded = true;
       write_all(receiver.fd, hello_message());
     }
@@ -360,7 +370,8 @@ class Receivers {
       const std::string_view line = rest.substr(0, line_end);
       if (line.starts_with("MSG ")) {
         const std::size_t size_at = line.rfind(' ');
-        const auto size = static_cast<std::size_t>(std::strtoull(line.data() + size_at + 1, nullptr, 10));
+        const auto size =
+            static_cast<std::size_t>(std::strtoull(line.data() + size_at + 1, nullptr, 10));
         if (rest.size() < line_end + 2 + size + 2) break;
         on_envelope(receiver, {reinterpret_cast<const uint8_t*>(rest.data() + line_end + 2), size});
         at += line_end + 2 + size + 2;
@@ -371,7 +382,8 @@ class Receivers {
         receiver.ready = true;  // our SUB is in place
         ++ready_;
       }
-      if (line.starts_with("-ERR")) std::fprintf(stderr, "receive: nats %.*s\n", static_cast<int>(line.size()), line.data());
+      if (line.starts_with("-ERR"))
+        std::fprintf(stderr, "receive: nats %.*s\n", static_cast<int>(line.size()), line.data());
       at += line_end + 2;
     }
     receiver.in.erase(receiver.in.begin(), receiver.in.begin() + static_cast<std::ptrdiff_t>(at));
@@ -403,10 +415,13 @@ class Receivers {
   int report(uint64_t now) {
     std::sort(latencies_.begin(), latencies_.end());
     auto at = [&](double q) {
-      return latencies_.empty() ? 0u : latencies_[static_cast<std::size_t>(q * static_cast<double>(latencies_.size() - 1))];
+      return latencies_.empty() ? 0u
+                                : latencies_[static_cast<std::size_t>(
+                                      q * static_cast<double>(latencies_.size() - 1))];
     };
     std::printf("window_end delivered=%llu bytes=%llu seconds=%.3f p50_us=%u p99_us=%u\n",
-                static_cast<unsigned long long>(delivered_), static_cast<unsigned long long>(bytes_),
+                static_cast<unsigned long long>(delivered_),
+                static_cast<unsigned long long>(bytes_),
                 static_cast<double>(now - window_start_us_) / 1e6, at(0.5), at(0.99));
     std::fflush(stdout);
     return 0;
@@ -430,8 +445,10 @@ class Receivers {
 
 int usage() {
   std::fprintf(stderr,
-               "usage: bench_relay_sink publish (--ws PORT --target T | --nats PORT --subject S) [--duration S]\n"
-               "       bench_relay_sink receive (--ws PORT --targets FILE | --nats PORT --subject S --count N)\n"
+               "usage: bench_relay_sink publish (--ws PORT --target T | --nats PORT --subject S) "
+               "[--duration S]\n"
+               "       bench_relay_sink receive (--ws PORT --targets FILE | --nats PORT --subject "
+               "S --count N)\n"
                "                                [--warmup S] [--measure S]\n");
   return 2;
 }

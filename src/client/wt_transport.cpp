@@ -22,10 +22,8 @@ using udp = asio::ip::udp;
 
 namespace {
 
-// After close(): how long we keep the socket to deliver the session close before dropping it.
-constexpr auto kCloseLinger = std::chrono::seconds(2);
-// Packets read per readable event before yielding to other work on the io_context.
-constexpr int kReadBurst = 64;
+constexpr auto kCloseLinger = limits::kWebTransportCloseLinger;
+constexpr int kReadBurst = limits::kWebTransportClientReadBurst;
 
 // Writes each packet straight to the connected socket. A full socket buffer drops the packet;
 // QUIC loss recovery resends what mattered.

@@ -137,6 +137,15 @@ inline constexpr double kSpeakingOffActivity = 0.15;
 inline constexpr auto kSpeechToTakeFloor = 700ms;
 // While the dominant speaker still speaks, a candidate needs this much more long-window activity.
 inline constexpr double kInterruptActivityRatio = 1.3;
+// Audio frames normally come every 10-60 ms: gaps up to this are not silence.
+inline constexpr auto kSpeakerFrameSpacingGrace = 60ms;
+// The time one audio frame stands for when there is no previous frame to measure from.
+inline constexpr auto kSpeakerNominalFrame = 20ms;
+// With the dominant speaker silent, a candidate still needs this share of its long activity, so
+// a pause between two sentences of a long talk is not a handover to someone's brief remark.
+inline constexpr double kSpeakerTakeSilentFloorRatio = 0.5;
+// Added to the interrupt comparison so that two near-silent speakers do not swap on noise.
+inline constexpr double kSpeakerInterruptMargin = 0.05;
 static_assert(kGopCacheBytes <= kReceiverVideoQueueBytes);
 
 // Connections.
@@ -215,6 +224,20 @@ inline constexpr std::size_t kMaxQuicConnectionsPerAddress = 64;
 inline constexpr std::size_t kQuicMaxStreamsBidi = 8;  // control stream + CONNECT + spare
 inline constexpr std::size_t kQuicMaxStreamsUni = 16;  // H3 control/QPACK + media kinds + spare
 inline constexpr std::size_t kQuicStreamReceiveWindow = 2u << 20;
+// UDP I/O of the QUIC endpoint (server/quic/endpoint.cpp, udp_batch.hpp) and of the client.
+inline constexpr int kQuicSocketBufferBytes = 4 << 20;  // SO_SNDBUF / SO_RCVBUF
+// recvmmsg rounds per readable event before other work on the event loop gets a turn.
+inline constexpr int kQuicReceiveRoundsPerWakeup = 16;
+inline constexpr std::size_t kUdpReceiveBatchDatagrams = 32;  // per recvmmsg
+inline constexpr std::size_t kUdpDatagramBytes = 2048;        // > any QUIC packet we accept (1452)
+inline constexpr std::size_t kUdpSendBatchBytes = 128u << 10;
+inline constexpr std::size_t kUdpSendBatchMessages = 64;  // per sendmmsg
+inline constexpr std::size_t kUdpGsoMaxSegments = 32;     // per GSO message (kernel limit is 64)
+// ngtcp2 writes: stream data vectors gathered into one packet, packets per write call.
+inline constexpr std::size_t kQuicMaxVectorsPerPacket = 16;
+inline constexpr std::size_t kQuicMaxPacketsPerWrite = 64;
+// Datagrams the client reads per readable event before yielding to other work.
+inline constexpr int kWebTransportClientReadBurst = 64;
 inline constexpr std::size_t kQuicConnectionReceiveWindow = 8u << 20;
 // Media is moved from the SendQueue (where the drop policy applies) into a QUIC stream only while
 // that stream has less than this much unsent data, so congestion backs up into the SendQueue.
@@ -240,7 +263,8 @@ inline constexpr std::size_t kQuicStatelessResetBytes = 43;
 // no stream credit) is closed with 4429 (too slow).
 inline constexpr std::size_t kWebTransportControlBacklogBytes = 1u << 20;
 // Once the peer has acknowledged our Control.error and session close capsule, it gets this long to
-// close the connection itself. Closing the QUIC connection at once races the browser's delivery of
+// close the connection itself (the client keeps its socket as long after close() to deliver its
+// own session close). Closing the QUIC connection at once races the browser's delivery of
 // what it acknowledged: Chromium then reports "Connection lost" and the close code never reaches
 // the page (a removed participant would reconnect instead of seeing why).
 inline constexpr auto kWebTransportCloseLinger = 2s;

@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 
+#include "common/limits.hpp"
 #include "common/log.hpp"
 
 namespace vc::quic {
@@ -15,8 +16,8 @@ using asio::ip::udp;
 
 namespace {
 
-constexpr int kMaxReceiveRoundsPerWakeup = 16;
-constexpr int kSocketBufferBytes = 4 << 20;
+constexpr int kMaxReceiveRoundsPerWakeup = limits::kQuicReceiveRoundsPerWakeup;
+constexpr int kSocketBufferBytes = limits::kQuicSocketBufferBytes;
 
 std::string address_key(const SocketAddress& address) {
   // The IP without the port: the per-address connection limit counts hosts, not sockets.

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/limits.hpp"
 #include "server/quic/stateless.hpp"
 
 namespace vc::quic {
@@ -24,8 +25,8 @@ namespace {
 constexpr const char* kTlsPriority =
     "%DISABLE_TLS13_COMPAT_MODE:NORMAL:-VERS-ALL:+VERS-TLS1.3:"
     "-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305";
-constexpr std::size_t kMaxVectorsPerPacket = 16;
-constexpr std::size_t kMaxPacketsPerWrite = 64;
+constexpr std::size_t kMaxVectorsPerPacket = limits::kQuicMaxVectorsPerPacket;
+constexpr std::size_t kMaxPacketsPerWrite = limits::kQuicMaxPacketsPerWrite;
 
 void random_bytes(uint8_t* out, std::size_t size) {
   (void)gnutls_rnd(GNUTLS_RND_RANDOM, out, size);

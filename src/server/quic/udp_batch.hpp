@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/limits.hpp"
 #include "server/quic/quic_connection.hpp"
 
 struct mmsghdr;
@@ -18,8 +19,8 @@ namespace vc::quic {
 
 class ReceiveBatch {
  public:
-  static constexpr std::size_t kDatagrams = 32;
-  static constexpr std::size_t kDatagramBytes = 2048;  // > any QUIC packet we accept (1452)
+  static constexpr std::size_t kDatagrams = limits::kUdpReceiveBatchDatagrams;
+  static constexpr std::size_t kDatagramBytes = limits::kUdpDatagramBytes;
 
   ReceiveBatch();
   ~ReceiveBatch();
@@ -38,9 +39,9 @@ class ReceiveBatch {
 
 class SendBatch final : public PacketSink {
  public:
-  static constexpr std::size_t kBufferBytes = 128u << 10;
-  static constexpr std::size_t kMaxMessages = 64;
-  static constexpr std::size_t kMaxSegments = 32;  // per GSO message (kernel limit is 64)
+  static constexpr std::size_t kBufferBytes = limits::kUdpSendBatchBytes;
+  static constexpr std::size_t kMaxMessages = limits::kUdpSendBatchMessages;
+  static constexpr std::size_t kMaxSegments = limits::kUdpGsoMaxSegments;
 
   explicit SendBatch(bool use_gso);
   void set_gso(bool use_gso) { use_gso_ = use_gso; }

@@ -21,15 +21,10 @@ namespace {
 
 using Duration = std::chrono::steady_clock::duration;
 
-// Frames normally come every 10-60 ms: gaps up to this are not silence.
-constexpr Duration kFrameSpacingGrace = std::chrono::milliseconds(60);
-// The time one frame stands for when there is no previous frame to measure from.
-constexpr Duration kNominalFrame = std::chrono::milliseconds(20);
-// With the dominant speaker silent, a candidate still needs this share of its long activity, so
-// a pause between two sentences of a long talk is not a handover to someone's brief remark.
-constexpr double kTakeSilentFloorRatio = 0.5;
-// Added to the interrupt comparison so that two near-silent speakers do not swap on noise.
-constexpr double kInterruptMargin = 0.05;
+constexpr Duration kFrameSpacingGrace = limits::kSpeakerFrameSpacingGrace;
+constexpr Duration kNominalFrame = limits::kSpeakerNominalFrame;
+constexpr double kTakeSilentFloorRatio = limits::kSpeakerTakeSilentFloorRatio;
+constexpr double kInterruptMargin = limits::kSpeakerInterruptMargin;
 
 double seconds(Duration d) {
   return std::chrono::duration<double>(d).count();

@@ -33,7 +33,6 @@ namespace {
 
 using SharedBytes = std::shared_ptr<const std::vector<uint8_t>>;
 
-constexpr std::size_t kReadChunk = 64u << 10;
 constexpr std::size_t kMaxQueuedFrames = 1024;     // per receiver; beyond it frames are dropped
 constexpr std::size_t kMaxQueuedBytes = 8u << 20;  // per receiver
 constexpr int kMaxIov = 64;
@@ -136,17 +135,7 @@ class FloorRelay {
   }
 
   void read_from(Peer& peer) {
-    for (;;) {
-      const std::size_t used = peer.in.size();
-      peer.in.resize(used + kReadChunk);
-      const ssize_t n = ::recv(peer.fd, peer.in.data() + used, kReadChunk, 0);
-      if (n <= 0) {
-        peer.in.resize(used);
-        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) closing_.push_back(peer.fd);
-        break;
-      }
-      peer.in.resize(used + static_cast<std::size_t>(n));
-    }
+    if (!read_available(peer.fd, peer.in)) closing_.push_back(peer.fd);
     if (!peer.upgraded && !upgrade(peer)) return;
     parse_frames(peer);
   }

@@ -13,12 +13,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <array>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace vc::bench {
 
@@ -60,6 +63,20 @@ inline bool write_all(int fd, std::string_view bytes) {
     bytes.remove_prefix(static_cast<std::size_t>(n));
   }
   return true;
+}
+
+// Appends everything readable on a non-blocking socket to `in` (through one scratch buffer, so the
+// buffer never zero-fills on resize); false once the peer closed or the socket failed.
+inline bool read_available(int fd, std::vector<uint8_t>& in) {
+  static thread_local std::array<uint8_t, 64u << 10> scratch;
+  for (;;) {
+    const ssize_t n = ::recv(fd, scratch.data(), scratch.size(), 0);
+    if (n > 0) {
+      in.insert(in.end(), scratch.data(), scratch.data() + n);
+      continue;
+    }
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
 }
 
 // Sec-WebSocket-Accept for a client key (RFC 6455 §4.2.2).

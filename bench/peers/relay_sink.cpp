@@ -290,19 +290,9 @@ class Receivers {
   }
 
   void on_readable(Receiver& receiver) {
-    for (;;) {
-      const std::size_t used = receiver.in.size();
-      receiver.in.resize(used + kReadChunk);
-      const ssize_t n = ::recv(receiver.fd, receiver.in.data() + used, kReadChunk, 0);
-      if (n <= 0) {
-        receiver.in.resize(used);
-        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-          std::fprintf(stderr, "receive: a connection closed\n");
-          std::exit(1);
-        }
-        break;
-      }
-      receiver.in.resize(used + static_cast<std::size_t>(n));
+    if (!read_available(receiver.fd, receiver.in)) {
+      std::fprintf(stderr, "receive: a connection closed\n");
+      std::exit(1);
     }
     if (!receiver.upgraded) {
       const std::string_view text(reinterpret_cast<const char*>(receiver.in.data()),

@@ -16,6 +16,7 @@
 #include <sys/epoll.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -382,6 +383,8 @@ class Receivers {
   void on_envelope(Receiver& receiver, std::span<const uint8_t> bytes) {
     if (decode_envelope(bytes, limits::kMaxEnvelopeBytes, decoded_) != EnvelopeError::kNone) return;
     if (decoded_.body == DecodedEnvelope::Body::kControl) {
+      if (counting_)
+        ++controls_[static_cast<std::size_t>(decoded_.control.message_case()) % controls_.size()];
       if (decoded_.control.has_error()) {
         std::fprintf(stderr, "receive: the relay refused: %u %s\n", decoded_.control.error().code(),
                      decoded_.control.error().message().c_str());
@@ -413,6 +416,12 @@ class Receivers {
                 static_cast<unsigned long long>(delivered_),
                 static_cast<unsigned long long>(bytes_),
                 static_cast<double>(now - window_start_us_) / 1e6, at(0.5), at(0.99));
+    for (std::size_t field = 0; field < controls_.size(); ++field) {
+      if (controls_[field] != 0) {
+        std::printf("window_controls field=%zu count=%llu\n", field,
+                    static_cast<unsigned long long>(controls_[field]));
+      }
+    }
     std::fflush(stdout);
     return 0;
   }
@@ -431,6 +440,7 @@ class Receivers {
   uint64_t last_media_seen_ = 0;
   uint64_t delivered_ = 0;
   uint64_t bytes_ = 0;
+  std::array<uint64_t, 64> controls_{};  // control messages in the window, by Control field number
 };
 
 int usage() {

@@ -224,7 +224,7 @@ inline constexpr std::size_t kMaxQuicConnectionsPerAddress = 64;
 inline constexpr std::size_t kQuicMaxStreamsBidi = 8;  // control stream + CONNECT + spare
 inline constexpr std::size_t kQuicMaxStreamsUni = 16;  // H3 control/QPACK + media kinds + spare
 inline constexpr std::size_t kQuicStreamReceiveWindow = 2u << 20;
-// UDP I/O of the QUIC endpoint (server/quic/endpoint.cpp, udp_batch.hpp) and of the client.
+// UDP I/O of the QUIC endpoint (net/quic/endpoint.cpp, udp_batch.hpp) and of the client.
 inline constexpr int kQuicSocketBufferBytes = 4 << 20;  // SO_SNDBUF / SO_RCVBUF
 // recvmmsg rounds per readable event before other work on the event loop gets a turn.
 inline constexpr int kQuicReceiveRoundsPerWakeup = 16;

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "common/limits.hpp"
-#include "server/h3/varint.hpp"
+#include "net/h3/varint.hpp"
 
 namespace vc::wt {
 

@@ -20,9 +20,9 @@
 #include <vector>
 
 #include "common/frame.hpp"
-#include "server/h3/connection.hpp"
-#include "server/h3/record_reader.hpp"
-#include "server/quic/quic_connection.hpp"
+#include "net/h3/connection.hpp"
+#include "net/h3/record_reader.hpp"
+#include "net/quic/quic_connection.hpp"
 
 namespace vc::wt {
 

@@ -8,9 +8,9 @@
 #include <memory>
 #include <string>
 
+#include "net/quic/certificate_store.hpp"
+#include "net/quic/endpoint.hpp"
 #include "server/app/server_context.hpp"
-#include "server/quic/certificate_store.hpp"
-#include "server/quic/endpoint.hpp"
 #include "server/webtransport/wt_session.hpp"
 
 namespace vc::webtransport {

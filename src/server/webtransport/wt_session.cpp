@@ -8,7 +8,7 @@
 #include "common/close_codes.hpp"
 #include "common/limits.hpp"
 #include "common/log.hpp"
-#include "server/h3/varint.hpp"
+#include "net/h3/varint.hpp"
 
 namespace vc::webtransport {
 
@@ -303,6 +303,14 @@ void WebTransportSession::finish_close_if_delivered() {
   if (quic.stream_buffered_bytes(session_stream) > 0) return;
   if (control_stream_ >= 0 && quic.stream_buffered_bytes(control_stream_) > 0) return;
   if (close_delivered_) return;
+  if (ctx_.shutting_down) {
+    // Every client reconnects elsewhere anyway; a lingering session would hold the shutdown for
+    // its whole grace period.
+    state_ = State::kClosed;
+    connection_.quic().close(static_cast<uint64_t>(h3::H3Error::kNoError), "session closed");
+    connection_.request_flush();
+    return;
+  }
   // Acknowledged is not yet read by the page: the peer closes the connection when it has read our
   // goodbye (on_session_closed, or its CONNECTION_CLOSE); the deadline closes it otherwise.
   close_delivered_ = true;

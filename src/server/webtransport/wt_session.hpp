@@ -18,12 +18,12 @@
 #include <unordered_map>
 
 #include "common/envelope.hpp"
+#include "net/h3/connection.hpp"
+#include "net/h3/record_reader.hpp"
+#include "net/quic/congestion_hint.hpp"
+#include "net/quic/endpoint.hpp"
 #include "server/app/room_membership.hpp"
 #include "server/app/server_context.hpp"
-#include "server/h3/connection.hpp"
-#include "server/h3/record_reader.hpp"
-#include "server/quic/congestion_hint.hpp"
-#include "server/quic/endpoint.hpp"
 #include "server/room/endpoint.hpp"
 
 namespace vc::webtransport {

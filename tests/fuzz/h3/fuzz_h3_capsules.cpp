@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "server/h3/stream_parsers.hpp"
+#include "net/h3/stream_parsers.hpp"
 
 namespace {
 

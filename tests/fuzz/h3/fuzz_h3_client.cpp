@@ -12,8 +12,8 @@
 
 #include "common/envelope.hpp"
 #include "common/limits.hpp"
-#include "server/h3/connection.hpp"
-#include "server/h3/record_reader.hpp"
+#include "net/h3/connection.hpp"
+#include "net/h3/record_reader.hpp"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string_view>
 
-#include "server/h3/connection.hpp"
+#include "net/h3/connection.hpp"
 
 namespace {
 
@@ -77,11 +77,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     const ByteView bytes(data + pos, length);
     pos += length;
     switch (op % 5) {
-      case 0: connection.on_stream_data(stream_id, bytes, false); break;
-      case 1: connection.on_stream_data(stream_id, bytes, true); break;
-      case 2: connection.on_datagram(bytes); break;
-      case 3: connection.on_stream_reset(stream_id, length); break;
-      case 4: connection.on_stream_closed(stream_id); break;
+      case 0:
+        connection.on_stream_data(stream_id, bytes, false);
+        break;
+      case 1:
+        connection.on_stream_data(stream_id, bytes, true);
+        break;
+      case 2:
+        connection.on_datagram(bytes);
+        break;
+      case 3:
+        connection.on_stream_reset(stream_id, length);
+        break;
+      case 4:
+        connection.on_stream_closed(stream_id);
+        break;
     }
   }
   if (transport.closed_with && connection.error() == H3Error::kNone) __builtin_trap();

@@ -7,7 +7,7 @@
 
 #include "common/envelope.hpp"
 #include "common/limits.hpp"
-#include "server/h3/record_reader.hpp"
+#include "net/h3/record_reader.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   using namespace vc::h3;

@@ -18,8 +18,8 @@
 #include <thread>
 
 #include "common/limits.hpp"
-#include "server/h3/varint.hpp"
-#include "server/h3/wire.hpp"
+#include "net/h3/varint.hpp"
+#include "net/h3/wire.hpp"
 #include "server_process.hpp"
 #include "webtransport/wt_client.hpp"
 #include "wt_test_support.hpp"

@@ -1,9 +1,9 @@
-#include "server/h3/connection.hpp"
+#include "net/h3/connection.hpp"
 
 #include <gtest/gtest.h>
 
 #include "fake_transport.hpp"
-#include "server/h3/varint.hpp"
+#include "net/h3/varint.hpp"
 
 namespace vc::h3 {
 namespace {
@@ -22,9 +22,8 @@ Bytes client_control_stream_with_grease() {
   Bytes out;
   append_varint(out, stream_type::kControl);
   Bytes settings;
-  for (const auto& [id, value] : {std::pair<uint64_t, uint64_t>{0x33, 1},
-                                  {0x2b603742, 1},
-                                  {0x1f * 99 + 0x21, 7}}) {
+  for (const auto& [id, value] :
+       {std::pair<uint64_t, uint64_t>{0x33, 1}, {0x2b603742, 1}, {0x1f * 99 + 0x21, 7}}) {
     append_varint(settings, id);
     append_varint(settings, value);
   }
@@ -56,9 +55,9 @@ struct ServerFixture : ::testing::Test {
     EXPECT_EQ(parse_frame_header(bytes, header), Parse::kOk);
     HeaderDecoder decoder(4096);
     RequestHeaders decoded;
-    EXPECT_EQ(decoder.decode(stream, ByteView(bytes).subspan(header.header_size, header.length),
-                             decoded),
-              H3Error::kNone);
+    EXPECT_EQ(
+        decoder.decode(stream, ByteView(bytes).subspan(header.header_size, header.length), decoded),
+        H3Error::kNone);
     return decoded.status;
   }
 };
@@ -130,8 +129,9 @@ TEST_F(ServerFixture, UnknownUniStreamTypeGetsStopSending) {
   grease_stream.push_back(9);
   connection.on_stream_data(14, grease_stream, false);
   ASSERT_EQ(transport.stop_sending_calls.size(), 1u);
-  EXPECT_EQ(transport.stop_sending_calls[0],
-            (std::pair<int64_t, uint64_t>{14, static_cast<uint64_t>(H3Error::kStreamCreationError)}));
+  EXPECT_EQ(
+      transport.stop_sending_calls[0],
+      (std::pair<int64_t, uint64_t>{14, static_cast<uint64_t>(H3Error::kStreamCreationError)}));
   EXPECT_FALSE(transport.closed_with.has_value());
 }
 
@@ -183,8 +183,7 @@ struct MalformedCase {
   H3Error expected;
 };
 
-class MalformedInput : public ServerFixture,
-                       public ::testing::WithParamInterface<MalformedCase> {};
+class MalformedInput : public ServerFixture, public ::testing::WithParamInterface<MalformedCase> {};
 
 TEST_P(MalformedInput, ClosesConnectionWithTheRightCode) {
   connection.on_handshake_completed();
@@ -218,10 +217,10 @@ INSTANTIATE_TEST_SUITE_P(
         MalformedCase{"GREASE before SETTINGS", kClientControl,
                       control_with({frame(0x21, {}), frame(frame_type::kSettings, {})}), false,
                       H3Error::kMissingSettings},
-        MalformedCase{"second SETTINGS", kClientControl,
-                      control_with({frame(frame_type::kSettings, {}),
-                                    frame(frame_type::kSettings, {})}),
-                      false, H3Error::kFrameUnexpected},
+        MalformedCase{
+            "second SETTINGS", kClientControl,
+            control_with({frame(frame_type::kSettings, {}), frame(frame_type::kSettings, {})}),
+            false, H3Error::kFrameUnexpected},
         MalformedCase{"DATA on control stream", kClientControl,
                       control_with({frame(frame_type::kSettings, {}), frame(0x00, {1})}), false,
                       H3Error::kFrameUnexpected},

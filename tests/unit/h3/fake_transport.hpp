@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "server/h3/connection.hpp"
+#include "net/h3/connection.hpp"
 
 namespace vc::h3::testing {
 
@@ -85,7 +85,9 @@ struct RecordingHandler : SessionHandler {
   void on_stream_reset(int64_t stream_id, uint64_t code) override {
     stream_resets.emplace_back(stream_id, code);
   }
-  void on_datagram(ByteView payload) override { datagrams.emplace_back(payload.begin(), payload.end()); }
+  void on_datagram(ByteView payload) override {
+    datagrams.emplace_back(payload.begin(), payload.end());
+  }
 };
 
 }  // namespace vc::h3::testing

@@ -1,4 +1,4 @@
-#include "server/h3/record_reader.hpp"
+#include "net/h3/record_reader.hpp"
 
 #include <gtest/gtest.h>
 
@@ -22,8 +22,8 @@ TEST(RecordReader, ReassemblesAcrossEveryFragmentation) {
   const std::vector<std::string> payloads = {"a", std::string(100, 'b'), std::string(20000, 'c'),
                                              "d"};
   const Bytes stream = records(payloads);
-  for (const std::size_t chunk : {std::size_t{1}, std::size_t{2}, std::size_t{7}, std::size_t{999},
-                                  stream.size()}) {
+  for (const std::size_t chunk :
+       {std::size_t{1}, std::size_t{2}, std::size_t{7}, std::size_t{999}, stream.size()}) {
     RecordReader reader(1 << 20);
     std::vector<std::string> got;
     for (std::size_t i = 0; i < stream.size(); i += chunk) {

@@ -1,11 +1,11 @@
-#include "server/h3/stream_parsers.hpp"
+#include "net/h3/stream_parsers.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "server/h3/varint.hpp"
+#include "net/h3/varint.hpp"
 
 namespace vc::h3 {
 namespace {

@@ -1,4 +1,4 @@
-#include "server/h3/varint.hpp"
+#include "net/h3/varint.hpp"
 
 #include <gtest/gtest.h>
 

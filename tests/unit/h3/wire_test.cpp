@@ -1,11 +1,11 @@
-#include "server/h3/wire.hpp"
+#include "net/h3/wire.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "server/h3/header_decoder.hpp"
-#include "server/h3/varint.hpp"
+#include "net/h3/header_decoder.hpp"
+#include "net/h3/varint.hpp"
 
 namespace vc::h3 {
 namespace {

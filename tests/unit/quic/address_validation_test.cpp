@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "endpoint_harness.hpp"
-#include "server/quic/stateless.hpp"
+#include "net/quic/stateless.hpp"
 
 namespace vc::quic {
 namespace {

@@ -1,4 +1,4 @@
-#include "server/quic/certificate_store.hpp"
+#include "net/quic/certificate_store.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,7 +15,7 @@ TEST(Certificates, MintedCertificateQualifiesForServerCertificateHashes) {
   const int64_t now = 1'800'000'000;
   ASSERT_TRUE(mint_certificate(now, certificate, error)) << error;
   EXPECT_TRUE(certificate.hash_usable);
-  EXPECT_LT(certificate.not_before, now);                 // backdated for clock skew
+  EXPECT_LT(certificate.not_before, now);  // backdated for clock skew
   EXPECT_LE(certificate.not_after - certificate.not_before, 14 * kDay);
   EXPECT_GT(certificate.not_after, now + 12 * kDay);
   EXPECT_TRUE(certificate.credentials != nullptr);

@@ -1,6 +1,6 @@
 // WebTransport's transport hint on virtual time (quic/congestion_hint.hpp, docs/PROTOCOL.md
 // §11.6): cwnd / RTT only while cwnd-limited, held briefly, never from an app-limited window.
-#include "server/quic/congestion_hint.hpp"
+#include "net/quic/congestion_hint.hpp"
 
 #include <gtest/gtest.h>
 

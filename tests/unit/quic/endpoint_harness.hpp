@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "server/quic/certificate_store.hpp"
-#include "server/quic/endpoint.hpp"
+#include "net/quic/certificate_store.hpp"
+#include "net/quic/endpoint.hpp"
 
 namespace vc::quic::testing {
 

@@ -2,9 +2,8 @@
 // deterministic packet loss: exercises the ngtcp2 adapter end to end (handshake with a pinned
 // certificate, stream data kept until acknowledged and retransmitted, flow-control credit,
 // datagrams, close and draining) without sockets or sleeps.
-#include <gtest/gtest.h>
-
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 
 #include <ctime>
@@ -12,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "server/quic/certificate_store.hpp"
-#include "server/quic/quic_connection.hpp"
+#include "net/quic/certificate_store.hpp"
+#include "net/quic/quic_connection.hpp"
 
 namespace vc::quic {
 namespace {
@@ -68,10 +67,9 @@ class QuicLoopback : public ::testing::Test {
     std::string error;
     // The certificate's validity is checked against the real clock by GnuTLS: mint for now.
     ASSERT_TRUE(mint_certificate(std::time(nullptr), certificate, error)) << error;
-    client = QuicConnection::connect(client_address, server_address, {},
-                                     {std::vector<uint8_t>(certificate.sha256.begin(),
-                                                           certificate.sha256.end())},
-                                     config, now);
+    client = QuicConnection::connect(
+        client_address, server_address, {},
+        {std::vector<uint8_t>(certificate.sha256.begin(), certificate.sha256.end())}, config, now);
     ASSERT_TRUE(client);
     client->set_events(&client_events);
   }
@@ -138,9 +136,8 @@ TEST_F(QuicLoopback, HandshakeThenReliableStreamUnderLossThenClose) {
   std::string sent;
   for (int i = 0; i < 3 * 64; ++i) {
     std::string chunk(16 * 1024, static_cast<char>('a' + i % 26));
-    ASSERT_TRUE(client->write_stream(stream, {reinterpret_cast<const uint8_t*>(chunk.data()),
-                                              chunk.size()},
-                                     i == 3 * 64 - 1));
+    ASSERT_TRUE(client->write_stream(
+        stream, {reinterpret_cast<const uint8_t*>(chunk.data()), chunk.size()}, i == 3 * 64 - 1));
     sent += chunk;
   }
   ASSERT_TRUE(run([&] { return server_events.fin[stream]; }, /*drop_every=*/7,

@@ -1,4 +1,4 @@
-#include "server/quic/send_stream.hpp"
+#include "net/quic/send_stream.hpp"
 
 #include <gtest/gtest.h>
 
@@ -43,7 +43,9 @@ TEST(SendStream, PartialSendsResumeMidChunkAndAcksReleaseMemory) {
   stream.append(prefix, frame_of("abc"));
   EXPECT_EQ(stream.unsent_bytes(), 23u);
   stream.mark_sent(5);
-  EXPECT_EQ(unsent(stream), "56789abcdefXYZ\x03" "abc");
+  EXPECT_EQ(unsent(stream),
+            "56789abcdefXYZ\x03"
+            "abc");
   stream.mark_sent(15);  // into the second chunk's frame part
   EXPECT_EQ(unsent(stream), "abc");
   EXPECT_EQ(stream.buffered_bytes(), 23u);  // nothing acknowledged yet: all kept

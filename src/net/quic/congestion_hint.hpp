@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "server/quic/quic_connection.hpp"
+#include "net/quic/quic_connection.hpp"
 
 namespace vc::quic {
 

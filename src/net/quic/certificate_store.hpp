@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "server/quic/quic_connection.hpp"
+#include "net/quic/quic_connection.hpp"
 
 namespace vc::quic {
 
@@ -36,8 +36,8 @@ class CertificateStore {
   // Dev mode. Returns nullptr (and sets `error`) if GnuTLS cannot mint a certificate.
   static std::unique_ptr<CertificateStore> self_signed(UnixClock clock, std::string& error);
   static std::unique_ptr<CertificateStore> from_files(const std::string& cert_file,
-                                                      const std::string& key_file,
-                                                      UnixClock clock, std::string& error);
+                                                      const std::string& key_file, UnixClock clock,
+                                                      std::string& error);
 
   // Credentials for new connections.
   TlsCredentials credentials() const { return current_.credentials; }

@@ -1,4 +1,4 @@
-#include "server/quic/congestion_hint.hpp"
+#include "net/quic/congestion_hint.hpp"
 
 #include <ngtcp2/ngtcp2.h>
 

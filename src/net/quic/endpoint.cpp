@@ -1,4 +1,4 @@
-#include "server/quic/endpoint.hpp"
+#include "net/quic/endpoint.hpp"
 
 #include <netinet/in.h>
 #include <sys/socket.h>

@@ -1,4 +1,4 @@
-#include "server/quic/udp_batch.hpp"
+#include "net/quic/udp_batch.hpp"
 
 #include <netinet/in.h>
 #include <netinet/udp.h>

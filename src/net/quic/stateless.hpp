@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <span>
 
-#include "server/quic/quic_connection.hpp"
+#include "net/quic/quic_connection.hpp"
 
 namespace vc::quic {
 

@@ -18,9 +18,9 @@
 
 #include "common/limits.hpp"
 #include "common/token_bucket.hpp"
-#include "server/quic/quic_connection.hpp"
-#include "server/quic/stateless.hpp"
-#include "server/quic/udp_batch.hpp"
+#include "net/quic/quic_connection.hpp"
+#include "net/quic/stateless.hpp"
+#include "net/quic/udp_batch.hpp"
 
 namespace vc::quic {
 

@@ -1,34 +1,55 @@
-#include "server/h3/wire.hpp"
+#include "net/h3/wire.hpp"
 
 #include <algorithm>
 
-#include "server/h3/varint.hpp"
+#include "net/h3/varint.hpp"
 
 namespace vc::h3 {
 
 std::string_view to_string(H3Error error) {
   switch (error) {
-    case H3Error::kNone: return "none";
-    case H3Error::kNoError: return "H3_NO_ERROR";
-    case H3Error::kGeneralProtocolError: return "H3_GENERAL_PROTOCOL_ERROR";
-    case H3Error::kInternalError: return "H3_INTERNAL_ERROR";
-    case H3Error::kStreamCreationError: return "H3_STREAM_CREATION_ERROR";
-    case H3Error::kClosedCriticalStream: return "H3_CLOSED_CRITICAL_STREAM";
-    case H3Error::kFrameUnexpected: return "H3_FRAME_UNEXPECTED";
-    case H3Error::kFrameError: return "H3_FRAME_ERROR";
-    case H3Error::kExcessiveLoad: return "H3_EXCESSIVE_LOAD";
-    case H3Error::kIdError: return "H3_ID_ERROR";
-    case H3Error::kSettingsError: return "H3_SETTINGS_ERROR";
-    case H3Error::kMissingSettings: return "H3_MISSING_SETTINGS";
-    case H3Error::kRequestRejected: return "H3_REQUEST_REJECTED";
-    case H3Error::kRequestCancelled: return "H3_REQUEST_CANCELLED";
-    case H3Error::kRequestIncomplete: return "H3_REQUEST_INCOMPLETE";
-    case H3Error::kMessageError: return "H3_MESSAGE_ERROR";
-    case H3Error::kConnectError: return "H3_CONNECT_ERROR";
-    case H3Error::kQpackDecompressionFailed: return "QPACK_DECOMPRESSION_FAILED";
-    case H3Error::kDatagramError: return "H3_DATAGRAM_ERROR";
-    case H3Error::kWebTransportBufferedStreamRejected: return "WT_BUFFERED_STREAM_REJECTED";
-    case H3Error::kWebTransportSessionGone: return "WT_SESSION_GONE";
+    case H3Error::kNone:
+      return "none";
+    case H3Error::kNoError:
+      return "H3_NO_ERROR";
+    case H3Error::kGeneralProtocolError:
+      return "H3_GENERAL_PROTOCOL_ERROR";
+    case H3Error::kInternalError:
+      return "H3_INTERNAL_ERROR";
+    case H3Error::kStreamCreationError:
+      return "H3_STREAM_CREATION_ERROR";
+    case H3Error::kClosedCriticalStream:
+      return "H3_CLOSED_CRITICAL_STREAM";
+    case H3Error::kFrameUnexpected:
+      return "H3_FRAME_UNEXPECTED";
+    case H3Error::kFrameError:
+      return "H3_FRAME_ERROR";
+    case H3Error::kExcessiveLoad:
+      return "H3_EXCESSIVE_LOAD";
+    case H3Error::kIdError:
+      return "H3_ID_ERROR";
+    case H3Error::kSettingsError:
+      return "H3_SETTINGS_ERROR";
+    case H3Error::kMissingSettings:
+      return "H3_MISSING_SETTINGS";
+    case H3Error::kRequestRejected:
+      return "H3_REQUEST_REJECTED";
+    case H3Error::kRequestCancelled:
+      return "H3_REQUEST_CANCELLED";
+    case H3Error::kRequestIncomplete:
+      return "H3_REQUEST_INCOMPLETE";
+    case H3Error::kMessageError:
+      return "H3_MESSAGE_ERROR";
+    case H3Error::kConnectError:
+      return "H3_CONNECT_ERROR";
+    case H3Error::kQpackDecompressionFailed:
+      return "QPACK_DECOMPRESSION_FAILED";
+    case H3Error::kDatagramError:
+      return "H3_DATAGRAM_ERROR";
+    case H3Error::kWebTransportBufferedStreamRejected:
+      return "WT_BUFFERED_STREAM_REJECTED";
+    case H3Error::kWebTransportSessionGone:
+      return "WT_SESSION_GONE";
   }
   return "unknown";
 }
@@ -69,11 +90,20 @@ H3Error parse_settings(ByteView payload, PeerSettings& out) {
       return true;
     };
     switch (id.value) {
-      case 0x02: case 0x03: case 0x04: case 0x05:  // HTTP/2-only settings
+      case 0x02:
+      case 0x03:
+      case 0x04:
+      case 0x05:  // HTTP/2-only settings
         return H3Error::kSettingsError;
-      case setting::kQpackMaxTableCapacity: out.qpack_max_table_capacity = value.value; break;
-      case setting::kQpackBlockedStreams: out.qpack_blocked_streams = value.value; break;
-      case setting::kMaxFieldSectionSize: out.max_field_section_size = value.value; break;
+      case setting::kQpackMaxTableCapacity:
+        out.qpack_max_table_capacity = value.value;
+        break;
+      case setting::kQpackBlockedStreams:
+        out.qpack_blocked_streams = value.value;
+        break;
+      case setting::kMaxFieldSectionSize:
+        out.max_field_section_size = value.value;
+        break;
       case setting::kEnableConnectProtocol:
         if (!boolean(out.enable_connect_protocol)) return H3Error::kSettingsError;
         break;
@@ -89,7 +119,8 @@ H3Error parse_settings(ByteView payload, PeerSettings& out) {
       case setting::kWebTransportMaxSessionsDraft07:
         out.webtransport_max_sessions = value.value;
         break;
-      default: break;  // unknown or GREASE: ignored (RFC 9114 §7.2.4.1)
+      default:
+        break;  // unknown or GREASE: ignored (RFC 9114 §7.2.4.1)
     }
   }
   return H3Error::kNone;
@@ -185,13 +216,20 @@ constexpr uint64_t kStaticOrigin = 90;
 // Static-table index holding ":status: <status>", or 0 if the table has no such entry.
 uint64_t static_status_index(int status) {
   switch (status) {
-    case 200: return 25;
-    case 404: return 27;
-    case 503: return 28;
-    case 400: return 67;
-    case 403: return 68;
-    case 500: return 71;
-    default: return 0;
+    case 200:
+      return 25;
+    case 404:
+      return 27;
+    case 503:
+      return 28;
+    case 400:
+      return 67;
+    case 403:
+      return 68;
+    case 500:
+      return 71;
+    default:
+      return 0;
   }
 }
 
@@ -251,7 +289,8 @@ void append_connect_request_headers_frame(Bytes& out, std::string_view authority
 }
 
 void append_webtransport_stream_header(Bytes& out, bool bidirectional, uint64_t session_id) {
-  append_varint(out, bidirectional ? stream_type::kWebTransportBidi : stream_type::kWebTransportUni);
+  append_varint(out,
+                bidirectional ? stream_type::kWebTransportBidi : stream_type::kWebTransportUni);
   append_varint(out, session_id);
 }
 

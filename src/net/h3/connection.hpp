@@ -16,11 +16,11 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "server/h3/connect_policy.hpp"
-#include "server/h3/header_decoder.hpp"
-#include "server/h3/stream_parsers.hpp"
-#include "server/h3/varint.hpp"
-#include "server/h3/wire.hpp"
+#include "net/h3/connect_policy.hpp"
+#include "net/h3/header_decoder.hpp"
+#include "net/h3/stream_parsers.hpp"
+#include "net/h3/varint.hpp"
+#include "net/h3/wire.hpp"
 
 namespace vc::h3 {
 
@@ -61,9 +61,9 @@ class SessionHandler {
 };
 
 struct ConnectionLimits {
-  std::size_t max_frame_bytes = 16u << 10;        // SETTINGS, HEADERS, GOAWAY...
-  std::size_t max_capsule_bytes = 4u << 10;       // CLOSE (1028 max) / DRAIN
-  std::size_t max_tracked_streams = 256;          // streams with parser state at once
+  std::size_t max_frame_bytes = 16u << 10;   // SETTINGS, HEADERS, GOAWAY...
+  std::size_t max_capsule_bytes = 4u << 10;  // CLOSE (1028 max) / DRAIN
+  std::size_t max_tracked_streams = 256;     // streams with parser state at once
   uint64_t max_webtransport_sessions = 1;
 };
 
@@ -103,14 +103,14 @@ class Connection {
 
  private:
   enum class StreamKind : uint8_t {
-    kUnknown,       // type not read yet
-    kRequest,       // the CONNECT stream (H3 frames, then capsules)
-    kControl,       // the peer's control stream
-    kDrained,       // QPACK encoder/decoder: read and ignored
-    kIgnored,       // unknown uni stream type or rejected: STOP_SENDING sent
-    kWebTransport,  // a WebTransport stream whose session id is still to be read
+    kUnknown,              // type not read yet
+    kRequest,              // the CONNECT stream (H3 frames, then capsules)
+    kControl,              // the peer's control stream
+    kDrained,              // QPACK encoder/decoder: read and ignored
+    kIgnored,              // unknown uni stream type or rejected: STOP_SENDING sent
+    kWebTransport,         // a WebTransport stream whose session id is still to be read
     kWebTransportPayload,  // a WebTransport stream of our session: payload to the handler
-    kLocalControl,  // our control stream (we never read it)
+    kLocalControl,         // our control stream (we never read it)
   };
   struct StreamState {
     StreamKind kind = StreamKind::kUnknown;

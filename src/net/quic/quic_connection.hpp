@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "common/frame.hpp"
-#include "server/quic/send_stream.hpp"
+#include "net/quic/send_stream.hpp"
 
 struct ngtcp2_conn;
 struct gnutls_session_int;

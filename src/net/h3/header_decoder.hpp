@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "server/h3/wire.hpp"
+#include "net/h3/wire.hpp"
 
 struct nghttp3_qpack_decoder;
 

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "server/h3/header_decoder.hpp"
+#include "net/h3/header_decoder.hpp"
 
 namespace vc::h3 {
 
@@ -18,8 +18,8 @@ struct ConnectPolicy {
 };
 
 struct ConnectDecision {
-  int status = 200;     // 200 accepts the session; otherwise the HTTP status to answer with
-  std::string token;    // the token from the query, when status == 200
+  int status = 200;         // 200 accepts the session; otherwise the HTTP status to answer with
+  std::string token;        // the token from the query, when status == 200
   std::string_view reason;  // for logs
 };
 

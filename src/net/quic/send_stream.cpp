@@ -1,4 +1,4 @@
-#include "server/quic/send_stream.hpp"
+#include "net/quic/send_stream.hpp"
 
 #include <cstring>
 
@@ -6,8 +6,8 @@ namespace vc::quic {
 
 void SendStream::append(ByteView prefix, FrameRef frame) {
   Chunk chunk;
-  chunk.inline_size = static_cast<uint8_t>(prefix.size() < kMaxInlineBytes ? prefix.size()
-                                                                           : kMaxInlineBytes);
+  chunk.inline_size =
+      static_cast<uint8_t>(prefix.size() < kMaxInlineBytes ? prefix.size() : kMaxInlineBytes);
   if (chunk.inline_size > 0) std::memcpy(chunk.inline_bytes, prefix.data(), chunk.inline_size);
   chunk.frame = std::move(frame);
   const uint64_t size = chunk.size();

@@ -1,4 +1,4 @@
-#include "server/quic/stateless.hpp"
+#include "net/quic/stateless.hpp"
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>

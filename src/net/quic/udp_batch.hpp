@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "common/limits.hpp"
-#include "server/quic/quic_connection.hpp"
+#include "net/quic/quic_connection.hpp"
 
 struct mmsghdr;
 

@@ -1,5 +1,5 @@
 // ngtcp2 0.12 + GnuTLS adapter. Everything version-specific about ngtcp2 lives in this file.
-#include "server/quic/quic_connection.hpp"
+#include "net/quic/quic_connection.hpp"
 
 #include <arpa/inet.h>
 #include <gnutls/crypto.h>
@@ -16,7 +16,7 @@
 #include <cstring>
 
 #include "common/limits.hpp"
-#include "server/quic/stateless.hpp"
+#include "net/quic/stateless.hpp"
 
 namespace vc::quic {
 

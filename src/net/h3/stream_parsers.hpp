@@ -10,8 +10,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "server/h3/varint.hpp"
-#include "server/h3/wire.hpp"
+#include "net/h3/varint.hpp"
+#include "net/h3/wire.hpp"
 
 namespace vc::h3 {
 

@@ -1,4 +1,4 @@
-#include "server/h3/stream_parsers.hpp"
+#include "net/h3/stream_parsers.hpp"
 
 #include <algorithm>
 

@@ -9,8 +9,8 @@
 #include <cstring>
 #include <vector>
 
-#include "server/h3/varint.hpp"
-#include "server/h3/wire.hpp"
+#include "net/h3/varint.hpp"
+#include "net/h3/wire.hpp"
 
 namespace vc::h3 {
 

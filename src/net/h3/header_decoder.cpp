@@ -1,4 +1,4 @@
-#include "server/h3/header_decoder.hpp"
+#include "net/h3/header_decoder.hpp"
 
 #include <nghttp3/nghttp3.h>
 
@@ -35,13 +35,20 @@ std::string_view view(nghttp3_rcbuf* buffer) {
 
 void store(RequestHeaders& out, std::string_view name, std::string_view value) {
   std::string* field = nullptr;
-  if (name == ":method") field = &out.method;
-  else if (name == ":protocol") field = &out.protocol;
-  else if (name == ":scheme") field = &out.scheme;
-  else if (name == ":authority") field = &out.authority;
-  else if (name == ":path") field = &out.path;
-  else if (name == "origin") field = &out.origin;
-  else if (name == ":status") field = &out.status;
+  if (name == ":method")
+    field = &out.method;
+  else if (name == ":protocol")
+    field = &out.protocol;
+  else if (name == ":scheme")
+    field = &out.scheme;
+  else if (name == ":authority")
+    field = &out.authority;
+  else if (name == ":path")
+    field = &out.path;
+  else if (name == "origin")
+    field = &out.origin;
+  else if (name == ":status")
+    field = &out.status;
   if (field != nullptr) field->assign(value);
 }
 

@@ -1,4 +1,4 @@
-#include "server/quic/certificate_store.hpp"
+#include "net/quic/certificate_store.hpp"
 
 #include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
@@ -15,7 +15,9 @@ namespace {
 
 constexpr int64_t kMaxHashCertificateSeconds = 14 * 24 * 3600;  // serverCertificateHashes rule
 
-int64_t seconds(std::chrono::seconds duration) { return duration.count(); }
+int64_t seconds(std::chrono::seconds duration) {
+  return duration.count();
+}
 
 TlsCredentials make_credentials() {
   gnutls_certificate_credentials_t raw = nullptr;

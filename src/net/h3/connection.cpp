@@ -1,8 +1,8 @@
-#include "server/h3/connection.hpp"
+#include "net/h3/connection.hpp"
 
 #include <charconv>
 
-#include "server/h3/varint.hpp"
+#include "net/h3/varint.hpp"
 
 namespace vc::h3 {
 

@@ -1,4 +1,4 @@
-#include "server/h3/connect_policy.hpp"
+#include "net/h3/connect_policy.hpp"
 
 #include <algorithm>
 

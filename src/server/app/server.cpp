@@ -5,6 +5,7 @@
 #include "common/limits.hpp"
 #include "common/log.hpp"
 #include "server/http/listener.hpp"
+#include "server/ws/ws_session.hpp"
 
 namespace vc::app {
 
@@ -45,7 +46,15 @@ tcp::endpoint Server::start() {
   }
   const tcp::endpoint endpoint(asio::ip::make_address(ctx_.config.listen_address),
                                ctx_.config.port);
-  listener_ = std::make_shared<http::Listener>(ctx_, endpoint, tls_.get());
+  // The media WebSocket is the one upgrade the HTTP layer hands on.
+  upgrades_["/ws"] = http::UpgradeHandler{
+      [this](http::PlainStream&& stream, http::Request&& req, app::ConnectionSlot slot) {
+        ws::start_media_session(ctx_, std::move(stream), std::move(req), std::move(slot));
+      },
+      [this](http::TlsStream&& stream, http::Request&& req, app::ConnectionSlot slot) {
+        ws::start_media_session(ctx_, std::move(stream), std::move(req), std::move(slot));
+      }};
+  listener_ = std::make_shared<http::Listener>(ctx_, endpoint, tls_.get(), upgrades_);
   listener_->start();
   arm_room_timer();
   return listener_->local_endpoint();

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "server/app/server_context.hpp"
+#include "server/http/upgrade.hpp"
 
 namespace vc::http {
 class Listener;
@@ -45,6 +46,7 @@ class Server {
 
   ServerContext ctx_;
   std::unique_ptr<boost::asio::ssl::context> tls_;
+  http::UpgradeHandlers upgrades_;  // before listener_: its sessions refer to it
   std::shared_ptr<http::Listener> listener_;
   boost::asio::steady_timer room_timer_;
   boost::asio::steady_timer shutdown_timer_;

@@ -11,7 +11,6 @@
 #include "common/limits.hpp"
 #include "server/http/router.hpp"
 #include "server/http/streams.hpp"
-#include "server/ws/ws_session.hpp"
 
 namespace vc::http {
 
@@ -25,8 +24,12 @@ class HttpSession final : public app::LiveConnection,
                           public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
   template <class... Args>
-  HttpSession(app::ServerContext& ctx, app::ConnectionSlot slot, Args&&... stream_args)
-      : ctx_(ctx), slot_(std::move(slot)), stream_(std::forward<Args>(stream_args)...) {
+  HttpSession(app::ServerContext& ctx, const UpgradeHandlers& upgrades, app::ConnectionSlot slot,
+              Args&&... stream_args)
+      : ctx_(ctx),
+        upgrades_(upgrades),
+        slot_(std::move(slot)),
+        stream_(std::forward<Args>(stream_args)...) {
     ctx_.http_sessions.insert(this);
   }
   ~HttpSession() override { ctx_.http_sessions.erase(this); }
@@ -86,10 +89,15 @@ class HttpSession final : public app::LiveConnection,
 
     Request req = parser_->release();
     if (beast::websocket::is_upgrade(req)) {
-      if (target_path(req.target()) == "/ws" && !ctx_.shutting_down) {
+      const auto handler = upgrades_.find(target_path(req.target()));
+      if (handler != upgrades_.end() && !ctx_.shutting_down) {
         beast::get_lowest_layer(stream_).expires_never();
-        ctx_.http_sessions.erase(this);  // the media session owns the connection now
-        ws::start_media_session(ctx_, std::move(stream_), std::move(req), std::move(slot_));
+        ctx_.http_sessions.erase(this);  // the upgraded session owns the connection now
+        if constexpr (std::is_same_v<Stream, TlsStream>) {
+          handler->second.tls(std::move(stream_), std::move(req), std::move(slot_));
+        } else {
+          handler->second.plain(std::move(stream_), std::move(req), std::move(slot_));
+        }
         return;
       }
       keep_alive_ = false;
@@ -160,6 +168,7 @@ class HttpSession final : public app::LiveConnection,
   }
 
   app::ServerContext& ctx_;
+  const UpgradeHandlers& upgrades_;
   app::ConnectionSlot slot_;
   Stream stream_;
   beast::flat_buffer buffer_;
@@ -170,12 +179,16 @@ class HttpSession final : public app::LiveConnection,
 
 }  // namespace
 
-void start_http_session(app::ServerContext& ctx, asio::ip::tcp::socket socket,
-                        app::ConnectionSlot slot, asio::ssl::context* tls) {
+void start_http_session(app::ServerContext& ctx, const UpgradeHandlers& upgrades,
+                        asio::ip::tcp::socket socket, app::ConnectionSlot slot,
+                        asio::ssl::context* tls) {
   if (tls != nullptr) {
-    std::make_shared<HttpSession<TlsStream>>(ctx, std::move(slot), std::move(socket), *tls)->run();
+    std::make_shared<HttpSession<TlsStream>>(ctx, upgrades, std::move(slot), std::move(socket),
+                                             *tls)
+        ->run();
   } else {
-    std::make_shared<HttpSession<PlainStream>>(ctx, std::move(slot), std::move(socket))->run();
+    std::make_shared<HttpSession<PlainStream>>(ctx, upgrades, std::move(slot), std::move(socket))
+        ->run();
   }
 }
 

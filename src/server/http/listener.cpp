@@ -15,8 +15,9 @@ namespace vc::http {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-Listener::Listener(app::ServerContext& ctx, const tcp::endpoint& endpoint, asio::ssl::context* tls)
-    : ctx_(ctx), acceptor_(ctx.io), tls_(tls), backoff_timer_(ctx.io) {
+Listener::Listener(app::ServerContext& ctx, const tcp::endpoint& endpoint, asio::ssl::context* tls,
+                   const UpgradeHandlers& upgrades)
+    : ctx_(ctx), acceptor_(ctx.io), tls_(tls), upgrades_(upgrades), backoff_timer_(ctx.io) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::socket_base::reuse_address(true));
   acceptor_.bind(endpoint);
@@ -78,7 +79,7 @@ void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
   constexpr int kNotSentLowat = static_cast<int>(limits::kTcpNotSentLowatBytes);
   ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NOTSENT_LOWAT, &kNotSentLowat,
                sizeof(kNotSentLowat));
-  start_http_session(ctx_, std::move(socket),
+  start_http_session(ctx_, upgrades_, std::move(socket),
                      app::ConnectionSlot(ctx_.connections, remote.address()), tls_);
   accept();
 }

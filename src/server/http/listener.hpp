@@ -8,14 +8,16 @@
 #include <memory>
 
 #include "server/app/server_context.hpp"
+#include "server/http/upgrade.hpp"
 
 namespace vc::http {
 
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  // Binds and listens; throws boost::system::system_error on failure.
+  // Binds and listens; throws boost::system::system_error on failure. `upgrades` must outlive
+  // the listener and its sessions.
   Listener(app::ServerContext& ctx, const boost::asio::ip::tcp::endpoint& endpoint,
-           boost::asio::ssl::context* tls);
+           boost::asio::ssl::context* tls, const UpgradeHandlers& upgrades);
 
   boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
   void start() { accept(); }
@@ -31,6 +33,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   app::ServerContext& ctx_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::ssl::context* tls_;
+  const UpgradeHandlers& upgrades_;
   boost::asio::steady_timer backoff_timer_;
   app::LogRateLimiter accept_failure_log_{limits::kRepeatedEventLogInterval};
 };

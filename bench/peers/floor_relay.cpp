@@ -63,7 +63,7 @@ class FloorRelay {
     watch(listen_fd_, EPOLLIN);
     v1::Control accepted;
     accepted.mutable_join_accepted()->set_participant_id(1);
-    join_accepted_ = frame_of(*encode_control(accepted));
+    join_accepted_ = frame_of(encode_control(accepted)->bytes());
   }
 
   void run() {
@@ -126,10 +126,11 @@ class FloorRelay {
     }
   }
 
-  static SharedBytes frame_of(const Frame& envelope) {
+  // One WebSocket binary frame, built once and shared by every receiver's queue.
+  static SharedBytes frame_of(std::span<const uint8_t> envelope) {
     auto bytes = std::make_shared<std::vector<uint8_t>>(14 + envelope.size());
     const std::size_t header = encode_ws_header(bytes->data(), kBinary, envelope.size());
-    std::memcpy(bytes->data() + header, envelope.bytes().data(), envelope.size());
+    std::memcpy(bytes->data() + header, envelope.data(), envelope.size());
     bytes->resize(header + envelope.size());
     return bytes;
   }
@@ -200,11 +201,7 @@ class FloorRelay {
         decoded_.body != DecodedEnvelope::Body::kMedia) {
       return;  // controls (PublishTrack, ...) mean nothing to the floor
     }
-    auto shared = std::make_shared<std::vector<uint8_t>>(14 + bytes.size());
-    const std::size_t header = encode_ws_header(shared->data(), kBinary, bytes.size());
-    std::memcpy(shared->data() + header, bytes.data(), bytes.size());
-    shared->resize(header + bytes.size());
-    const SharedBytes frame = std::move(shared);
+    const SharedBytes frame = frame_of(bytes);
     for (auto& [fd, peer] : peers_) {
       if (peer.get() != &sender && peer->joined) enqueue(*peer, frame);
     }

@@ -26,12 +26,14 @@ import argparse
 import json
 import os
 import platform
+import queue
 import re
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -57,16 +59,26 @@ def free_port():
 
 
 def wait_line(proc, pattern, timeout, what):
-    """Reads proc's stdout until a line matches pattern; returns the match."""
+    """Waits for a line of proc's stdout that matches pattern; returns the match. A reader thread
+    per process feeds a queue, so the timeout holds even when the process prints nothing."""
+    if not hasattr(proc, "lines"):
+        proc.lines = queue.Queue()
+        def pump():
+            for line in proc.stdout:
+                proc.lines.put(line)
+            proc.lines.put(None)
+        threading.Thread(target=pump, daemon=True).start()
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
+    while True:
+        try:
+            line = proc.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise RuntimeError(f"{what}: no /{pattern}/ within {timeout} s") from None
+        if line is None:
             raise RuntimeError(f"{what} exited before printing /{pattern}/")
         match = re.search(pattern, line)
         if match:
             return match
-    raise RuntimeError(f"{what}: no /{pattern}/ within {timeout} s")
 
 
 def wait_port(port, timeout=10):

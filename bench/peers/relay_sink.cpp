@@ -13,6 +13,7 @@
 // reads, unframes (WebSocket, or NATS MSG), decodes the envelope and records the latency. They
 // print "ready N" once every receiver is in, "window_start" after --warmup seconds of media and
 // "window_end delivered=... p50_us=... p99_us=..." after --measure more, then exit.
+#include <poll.h>
 #include <sys/epoll.h>
 
 #include <algorithm>
@@ -185,7 +186,8 @@ int publish(const Options& options) {
       if (n > 0) {
         left.remove_prefix(static_cast<std::size_t>(n));
       } else if (n < 0 && errno == EAGAIN) {
-        usleep(200);
+        pollfd writable{fd, POLLOUT, 0};
+        ::poll(&writable, 1, 1000);
       } else {
         std::fprintf(stderr, "publish: connection lost\n");
         return 1;

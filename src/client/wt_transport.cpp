@@ -22,9 +22,6 @@ using udp = asio::ip::udp;
 
 namespace {
 
-constexpr auto kCloseLinger = limits::kWebTransportCloseLinger;
-constexpr int kReadBurst = limits::kWebTransportClientReadBurst;
-
 // Writes each packet straight to the connected socket. A full socket buffer drops the packet;
 // QUIC loss recovery resends what mattered.
 class SocketSink final : public quic::PacketSink {
@@ -116,7 +113,7 @@ class WebTransportTransport final : public Transport,
     // 1000 (normal) is 0 on the WebTransport wire; other codes travel as they are.
     connection_->close(code == 1000 ? 0 : code, "");
     pump();
-    deadline_timer_.expires_after(kCloseLinger);
+    deadline_timer_.expires_after(limits::kWebTransportCloseLinger);
     deadline_timer_.async_wait([self](boost::system::error_code ec) {
       if (!ec) self->shutdown();
     });
@@ -171,7 +168,7 @@ class WebTransportTransport final : public Transport,
     // Envelopes reach the listener from inside the connection; a flush() it makes meanwhile
     // only marks the pump to run once the connection has returned.
     busy_ = true;
-    for (int i = 0; i < kReadBurst; ++i) {
+    for (int i = 0; i < limits::kWebTransportClientReadBurst; ++i) {
       const ssize_t size =
           ::recv(socket_.native_handle(), read_buffer_.data(), read_buffer_.size(), MSG_DONTWAIT);
       if (size <= 0) break;

@@ -16,9 +16,6 @@ using asio::ip::udp;
 
 namespace {
 
-constexpr int kMaxReceiveRoundsPerWakeup = limits::kQuicReceiveRoundsPerWakeup;
-constexpr int kSocketBufferBytes = limits::kQuicSocketBufferBytes;
-
 std::string address_key(const SocketAddress& address) {
   // The IP without the port: the per-address connection limit counts hosts, not sockets.
   std::string key = address.to_string();
@@ -95,8 +92,10 @@ bool QuicEndpoint::start(std::string& error) {
     return false;
   }
   const int fd = socket_.native_handle();
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &kSocketBufferBytes, sizeof(kSocketBufferBytes));
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &kSocketBufferBytes, sizeof(kSocketBufferBytes));
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &limits::kQuicSocketBufferBytes,
+               sizeof(limits::kQuicSocketBufferBytes));
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &limits::kQuicSocketBufferBytes,
+               sizeof(limits::kQuicSocketBufferBytes));
   gso_ = probe_gso(fd);
   send_batch_.set_gso(gso_);
   const udp::endpoint bound = socket_.local_endpoint(ec);
@@ -116,7 +115,7 @@ void QuicEndpoint::arm_receive() {
 
 void QuicEndpoint::on_readable() {
   const int fd = socket_.native_handle();
-  for (int round = 0; round < kMaxReceiveRoundsPerWakeup; ++round) {
+  for (int round = 0; round < limits::kQuicReceiveRoundsPerWakeup; ++round) {
     const int count = receive_batch_.receive(fd);
     ++stats_.receive_syscalls;
     if (count <= 0) break;

@@ -25,8 +25,6 @@ namespace {
 constexpr const char* kTlsPriority =
     "%DISABLE_TLS13_COMPAT_MODE:NORMAL:-VERS-ALL:+VERS-TLS1.3:"
     "-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305";
-constexpr std::size_t kMaxVectorsPerPacket = limits::kQuicMaxVectorsPerPacket;
-constexpr std::size_t kMaxPacketsPerWrite = limits::kQuicMaxPacketsPerWrite;
 
 void random_bytes(uint8_t* out, std::size_t size) {
   (void)gnutls_rnd(GNUTLS_RND_RANDOM, out, size);
@@ -544,7 +542,7 @@ void QuicConnection::write_packets(PacketSink& sink, Timestamp now) {
   }
   const std::size_t max_packet = ngtcp2_conn_get_path_max_tx_udp_payload_size(conn_);
   const std::size_t quantum_packets = std::clamp<std::size_t>(
-      ngtcp2_conn_get_send_quantum(conn_) / max_packet, 2, kMaxPacketsPerWrite);
+      ngtcp2_conn_get_send_quantum(conn_) / max_packet, 2, limits::kQuicMaxPacketsPerWrite);
   ngtcp2_path_storage path;
   ngtcp2_path_storage_zero(&path);
   ngtcp2_pkt_info info{};
@@ -552,8 +550,8 @@ void QuicConnection::write_packets(PacketSink& sink, Timestamp now) {
   std::size_t packets = 0;
   // Every iteration either writes a packet, finishes one, or marks a stream blocked/shut, so the
   // guard only matters if ngtcp2 misbehaves.
-  for (std::size_t guard = 0; packets < quantum_packets && guard < 16 * kMaxPacketsPerWrite;
-       ++guard) {
+  for (std::size_t guard = 0;
+       packets < quantum_packets && guard < 16 * limits::kQuicMaxPacketsPerWrite; ++guard) {
     if (buffer.empty()) {
       buffer = sink.reserve(max_packet);
       if (buffer.size() < max_packet) break;
@@ -590,12 +588,12 @@ void QuicConnection::write_packets(PacketSink& sink, Timestamp now) {
     }
     int64_t stream_id = -1;
     SendStream* stream = pick_stream(stream_id);
-    ngtcp2_vec vectors[kMaxVectorsPerPacket];
+    ngtcp2_vec vectors[limits::kQuicMaxVectorsPerPacket];
     std::size_t vector_count = 0;
     uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
     uint64_t offered = 0;
     if (stream != nullptr) {
-      vector_count = stream->unsent_vectors(vectors, kMaxVectorsPerPacket);
+      vector_count = stream->unsent_vectors(vectors, limits::kQuicMaxVectorsPerPacket);
       for (std::size_t i = 0; i < vector_count; ++i) offered += vectors[i].len;
       if (stream->fin_requested() && offered == stream->unsent_bytes()) {
         flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;

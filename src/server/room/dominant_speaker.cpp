@@ -21,11 +21,6 @@ namespace {
 
 using Duration = std::chrono::steady_clock::duration;
 
-constexpr Duration kFrameSpacingGrace = limits::kSpeakerFrameSpacingGrace;
-constexpr Duration kNominalFrame = limits::kSpeakerNominalFrame;
-constexpr double kTakeSilentFloorRatio = limits::kSpeakerTakeSilentFloorRatio;
-constexpr double kInterruptMargin = limits::kSpeakerInterruptMargin;
-
 double seconds(Duration d) {
   return std::chrono::duration<double>(d).count();
 }
@@ -44,7 +39,7 @@ double retention(Duration elapsed, Duration window) {
 }
 
 Duration silent_gap(Duration since_last_frame) {
-  return std::max(Duration::zero(), since_last_frame - kFrameSpacingGrace);
+  return std::max(Duration::zero(), since_last_frame - limits::kSpeakerFrameSpacingGrace);
 }
 
 }  // namespace
@@ -75,7 +70,7 @@ DominantSpeaker::Speaker* DominantSpeaker::find(uint64_t participant_id) {
 
 void DominantSpeaker::on_audio_level(uint64_t participant_id, uint8_t level, TimePoint now) {
   Speaker* speaker = find(participant_id);
-  Duration span = kNominalFrame;
+  Duration span = limits::kSpeakerNominalFrame;
   if (speaker == nullptr) {
     speakers_.push_back(Speaker{.participant_id = participant_id, .last_update = now});
     speaker = &speakers_.back();
@@ -86,7 +81,7 @@ void DominantSpeaker::on_audio_level(uint64_t participant_id, uint8_t level, Tim
     const Activity decayed = activity_at(*speaker, now);
     speaker->short_activity = decayed.short_term;
     speaker->long_activity = decayed.long_term;
-    span = std::min(gap, kFrameSpacingGrace);
+    span = std::min<Duration>(gap, limits::kSpeakerFrameSpacingGrace);
   }
   const double target = frame_activity(level);
   speaker->short_activity +=
@@ -146,9 +141,10 @@ bool DominantSpeaker::update(TimePoint now) {
   if (held) return changed;
   bool take = current == nullptr;
   if (!take && current->speaking) {
-    take = candidate_long > current_long * limits::kInterruptActivityRatio + kInterruptMargin;
+    take = candidate_long >
+           current_long * limits::kInterruptActivityRatio + limits::kSpeakerInterruptMargin;
   } else if (!take) {
-    take = candidate_long >= current_long * kTakeSilentFloorRatio;
+    take = candidate_long >= current_long * limits::kSpeakerTakeSilentFloorRatio;
   }
   if (!take) return changed;
   make_dominant(candidate->participant_id, now);

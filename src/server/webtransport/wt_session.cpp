@@ -303,14 +303,9 @@ void WebTransportSession::finish_close_if_delivered() {
   if (quic.stream_buffered_bytes(session_stream) > 0) return;
   if (control_stream_ >= 0 && quic.stream_buffered_bytes(control_stream_) > 0) return;
   if (close_delivered_) return;
-  if (ctx_.shutting_down) {
-    // Every client reconnects elsewhere anyway; a lingering session would hold the shutdown for
-    // its whole grace period.
-    state_ = State::kClosed;
-    connection_.quic().close(static_cast<uint64_t>(h3::H3Error::kNoError), "session closed");
-    connection_.request_flush();
-    return;
-  }
+  // Shutting down, every client reconnects elsewhere anyway: a lingering session would hold the
+  // shutdown for its whole grace period.
+  if (ctx_.shutting_down) return force_close();
   // Acknowledged is not yet read by the page: the peer closes the connection when it has read our
   // goodbye (on_session_closed, or its CONNECTION_CLOSE); the deadline closes it otherwise.
   close_delivered_ = true;

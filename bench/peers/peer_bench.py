@@ -4,7 +4,10 @@
 For each N in --subscribers and each of --rounds rounds, every relay in --relays runs once (the
 order rotates per round, so slow drifts of a shared machine spread over all rows):
 
-  videocall        videocall-server over WebSocket (plain TCP), one meeting, N+1 joins via REST
+  videocall        videocall-server over WebSocket (plain TCP), one meeting, N+1 joins via REST,
+                   --threads 1 (the relay thread writes every receiver)
+  videocall-shards the same with --threads --server-threads (default: the CPU count), so egress
+                   shards write most receivers' media
   floor            bench_floor_relay: epoll, one shared framed buffer per envelope, one writev of
                    everything queued per receiver per loop turn; its sockets get the server's
                    TCP_NOTSENT_LOWAT (--floor-notsent-lowat), so both pay the same kernel work
@@ -18,7 +21,10 @@ same everywhere; their own CPU per packet is printed to show it. Traffic: VP9-si
 (~860 kbit/s, a keyframe every 2 s) plus Opus-sized audio at 50/s. Relay CPU is the relay
 process's on-CPU time (schedstat, all threads) over the sink's measurement window; per delivered
 packet = CPU / packets the receivers got in that window. Ratios are taken within each round, then
-the median is reported.
+the median is reported. "Busiest thread" is the relay thread that used the most CPU in the window,
+per delivered packet: one core saturates when that thread does, so 1e6 / that figure is the most
+packets/s the relay can deliver with a core per thread, and its ratio between videocall and
+videocall-shards is the scaling the shards give (on paper, when the receivers share the cores).
 
   bench/peers/peer_bench.py --build-dir build/dev --subscribers 100,300 --rounds 3
 """
@@ -37,19 +43,23 @@ import threading
 import time
 import urllib.request
 
-RELAYS = ["videocall", "floor", "floor-per-frame", "nats"]
+RELAYS = ["videocall", "videocall-shards", "floor", "floor-per-frame", "nats"]
 
 
-def cpu_seconds(pid):
-    """CPU time of every thread of pid, from schedstat (nanoseconds; stat's ticks are 10 ms)."""
-    total = 0
+def thread_cpu_seconds(pid):
+    """CPU time of each thread of pid, from schedstat (nanoseconds; stat's ticks are 10 ms)."""
+    threads = {}
     for task in os.listdir(f"/proc/{pid}/task"):
         try:
             with open(f"/proc/{pid}/task/{task}/schedstat") as f:
-                total += int(f.read().split()[0])
+                threads[task] = int(f.read().split()[0]) / 1e9
         except (OSError, ValueError):
             pass  # a thread that just ended
-    return total / 1e9
+    return threads
+
+
+def cpu_seconds(pid):
+    return sum(thread_cpu_seconds(pid).values())
 
 
 def free_port():
@@ -113,11 +123,13 @@ class Relay:
 
     def start(self):
         out = subprocess.PIPE
-        if self.kind == "videocall":
+        if self.kind.startswith("videocall"):
             data = tempfile.mkdtemp(dir=self.workdir)
+            threads = self.args.server_threads if self.kind == "videocall-shards" else 1
             self.proc = subprocess.Popen(
                 [self.args.server_bin, "--listen", "127.0.0.1", "--port", "0", "--data-dir", data,
-                 "--no-quic", "--log-level", "warn", "--join-rate-exempt", "127.0.0.1"],
+                 "--no-quic", "--log-level", "warn", "--join-rate-exempt", "127.0.0.1",
+                 "--threads", str(threads)],
                 stdout=out, stderr=subprocess.DEVNULL, text=True)
             self.port = int(wait_line(self.proc, r"listening on http://127\.0\.0\.1:(\d+)", 30, "server").group(1))
         elif self.kind.startswith("floor"):
@@ -138,7 +150,7 @@ class Relay:
         if self.kind == "nats":
             common = ["--nats", str(self.port), "--subject", "bench.room"]
             return common, common + ["--count", str(n)]
-        if self.kind == "videocall":
+        if self.kind.startswith("videocall"):
             meeting = f"peer-{os.getpid()}-{time.monotonic_ns()}"
             targets = [self.join(meeting) for _ in range(n + 1)]
         else:
@@ -174,16 +186,19 @@ def run_once(args, kind, n, workdir):
             [args.sink_bin, "publish", *publish_args, "--duration", str(args.warmup + args.measure + 5)],
             stdout=subprocess.DEVNULL, stderr=sys.stderr)
         wait_line(receivers, r"^window_start", 60, "receivers")
-        relay_cpu0, sink_cpu0 = cpu_seconds(relay.proc.pid), cpu_seconds(receivers.pid)
+        threads0, sink_cpu0 = thread_cpu_seconds(relay.proc.pid), cpu_seconds(receivers.pid)
         end = wait_line(receivers, r"^window_end delivered=(\d+) bytes=(\d+) seconds=([\d.]+) p50_us=(\d+) p99_us=(\d+)",
                         args.measure + 60, "receivers")
-        relay_cpu1, sink_cpu1 = cpu_seconds(relay.proc.pid), cpu_seconds(receivers.pid)
+        threads1, sink_cpu1 = thread_cpu_seconds(relay.proc.pid), cpu_seconds(receivers.pid)
         delivered, _, seconds, p50, p99 = (float(x) for x in end.groups())
+        per_thread = [threads1[t] - threads0.get(t, 0) for t in threads1]
+        relay_cpu = sum(per_thread)
         return {
             "relay": kind, "n": n, "delivered_per_s": delivered / seconds,
-            "relay_us_per_pkt": (relay_cpu1 - relay_cpu0) * 1e6 / delivered,
+            "relay_us_per_pkt": relay_cpu * 1e6 / delivered,
+            "busiest_us_per_pkt": max(per_thread) * 1e6 / delivered,
             "sink_us_per_pkt": (sink_cpu1 - sink_cpu0) * 1e6 / delivered,
-            "relay_cpu_percent": (relay_cpu1 - relay_cpu0) / seconds * 100,
+            "relay_cpu_percent": relay_cpu / seconds * 100,
             "p50_ms": p50 / 1000, "p99_ms": p99 / 1000, "load1": os.getloadavg()[0],
         }
     finally:
@@ -198,7 +213,9 @@ def main():
     parser.add_argument("--server-bin")
     parser.add_argument("--nats-bin", default="/usr/sbin/nats-server")
     parser.add_argument("--subscribers", default="100,300")
-    parser.add_argument("--relays", default="videocall,floor,floor-per-frame,nats")
+    parser.add_argument("--relays", default="videocall,videocall-shards,floor,floor-per-frame,nats")
+    parser.add_argument("--server-threads", type=int, default=os.cpu_count(),
+                        help="--threads of the videocall-shards row (default: the CPU count)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument("--measure", type=float, default=10)
@@ -235,8 +252,8 @@ def main():
     print(f"Peer relays, {started}, {platform.node()}, {os.cpu_count()} CPUs, "
           f"{args.rounds} rounds × {args.measure:g} s, median over rounds, "
           f"floor TCP_NOTSENT_LOWAT {args.floor_notsent_lowat} bytes\n")
-    print("| N | relay | relay µs CPU / delivered pkt | ×floor (per round, median) | receivers µs / pkt | delivered pkt/s | p50 ms | p99 ms | load 1 min |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| N | relay | relay µs CPU / delivered pkt | ×floor (per round, median) | busiest thread µs / pkt | receivers µs / pkt | delivered pkt/s | p50 ms | p99 ms | load 1 min |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in sorted({row["n"] for row in results}):
         for kind in relays:
             rows = [row for row in results if row["n"] == n and row["relay"] == kind]
@@ -249,7 +266,7 @@ def main():
             med = lambda key: statistics.median(row[key] for row in rows)
             spread = f"{min(r['relay_us_per_pkt'] for r in rows):.2f}–{max(r['relay_us_per_pkt'] for r in rows):.2f}"
             ratio = f"{statistics.median(ratios):.2f}" if ratios else "–"
-            print(f"| {n} | {kind} | {med('relay_us_per_pkt'):.2f} ({spread}) | {ratio} | {med('sink_us_per_pkt'):.2f} | "
+            print(f"| {n} | {kind} | {med('relay_us_per_pkt'):.2f} ({spread}) | {ratio} | {med('busiest_us_per_pkt'):.2f} | {med('sink_us_per_pkt'):.2f} | "
                   f"{med('delivered_per_s'):.0f} | {med('p50_ms'):.2f} | {med('p99_ms'):.2f} | {med('load1'):.2f} |")
     if args.json:
         with open(args.json, "w") as f:

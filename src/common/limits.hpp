@@ -168,6 +168,10 @@ inline constexpr std::size_t kMaxWebSocketMessageBytes = 4 * kMaxEnvelopeBytes;
 // rest waits in the SendQueue, under its drop policy, for the next loop turn.
 inline constexpr std::size_t kWsWritevMaxFrames = 64;
 inline constexpr std::size_t kWsWritevMaxBytes = 256u << 10;
+// Egress shards (server/ws/egress_shards.hpp): --threads is at most this; a shard handles at most
+// this many socket events per epoll_wait.
+inline constexpr std::size_t kMaxServerThreads = 256;
+inline constexpr std::size_t kEgressShardEpollEvents = 256;
 // On SIGINT/SIGTERM sessions get 4503 and this long to finish their close handshakes.
 inline constexpr auto kShutdownGrace = 2s;
 // Rooms end reconnect grace periods and empty rooms are dropped on this tick.

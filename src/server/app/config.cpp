@@ -200,6 +200,11 @@ void add_options(CLI::App& app, ServerConfig& config) {
   app.add_option("--max-connections", config.max_connections,
                  "Open TCP connections in total (default 0: the open-file limit minus a reserve)")
       ->envname("VIDEOCALL_MAX_CONNECTIONS");
+  app.add_option("--threads", config.threads,
+                 "Threads that write media to WebSocket receivers: the relay thread plus "
+                 "threads-1 egress shards (default 0: one per CPU)")
+      ->envname("VIDEOCALL_THREADS")
+      ->check(CLI::Range(std::size_t{0}, limits::kMaxServerThreads));
   // Hidden: lets integration tests prove that a throwing handler is contained.
   app.add_flag("--test-fault-injection", config.test_fault_injection)->group("");
 

@@ -82,6 +82,9 @@ struct ServerConfig {
   std::vector<std::string> join_rate_exempt;
   // Open TCP connections in total; 0 derives it from RLIMIT_NOFILE at start.
   std::size_t max_connections = 0;
+  // Threads that write WebSocket media: the relay thread plus threads - 1 egress shards
+  // (ws/egress_shards.hpp); 0 means one per CPU this process may run on.
+  std::size_t threads = 0;
   // Integration tests only (hidden flag): /__test/throw* and a media trigger throw on purpose.
   bool test_fault_injection = false;
 

@@ -1,6 +1,7 @@
 #include "server/app/moderation_sink.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 
 #include "common/log.hpp"
 #include "server/app/server_context.hpp"
@@ -52,7 +53,8 @@ namespace {
 
 class StoreModerationSink final : public room::ModerationObserver {
  public:
-  explicit StoreModerationSink(ServerContext& ctx) : ctx_(ctx) {}
+  explicit StoreModerationSink(ServerContext& ctx)
+      : ctx_(ctx), writes_(boost::asio::make_strand(ctx.store_pool)) {}
 
   void on_host_action(const room::Room& room, const room::HostActionRecord& record) override {
     const std::string& meeting_id = room.meeting_id();
@@ -73,8 +75,10 @@ class StoreModerationSink final : public room::ModerationObserver {
       entry.detail = settings_audit_detail(record.state.settings);
     }
     const bool bar = event.bar() && !record.target_subject.empty();
-    boost::asio::post(ctx_.store_pool, [&store = ctx_.store, meeting_id, entry = std::move(entry),
-                                        state = to_store_state(record.state), bar]() {
+    // One at a time, in the order of the actions: a later state must never be overwritten by an
+    // earlier one, and the audit trail keeps the actions' order.
+    boost::asio::post(writes_, [&store = ctx_.store, meeting_id, entry = std::move(entry),
+                                state = to_store_state(record.state), bar]() {
       try {
         store.save_moderation(meeting_id, state);
         if (bar)
@@ -90,6 +94,7 @@ class StoreModerationSink final : public room::ModerationObserver {
 
  private:
   ServerContext& ctx_;
+  boost::asio::strand<boost::asio::thread_pool::executor_type> writes_;
 };
 
 }  // namespace

@@ -1,10 +1,14 @@
 #include "server/app/server.hpp"
 
+#include <sched.h>
 #include <sys/resource.h>
+
+#include <algorithm>
 
 #include "common/limits.hpp"
 #include "common/log.hpp"
 #include "server/http/listener.hpp"
+#include "server/ws/egress_shards.hpp"
 #include "server/ws/ws_session.hpp"
 
 namespace vc::app {
@@ -18,7 +22,13 @@ Server::Server(ServerConfig config, asio::io_context& io, asio::thread_pool& sto
       room_timer_(io),
       shutdown_timer_(io) {}
 
-Server::~Server() = default;
+Server::~Server() {
+  ctx_.metric_sources.erase("egress");
+}
+
+std::size_t Server::egress_shard_count() const {
+  return egress_ ? egress_->shard_count() : 0;
+}
 
 namespace {
 
@@ -32,9 +42,41 @@ std::size_t connection_limit(std::size_t configured) {
                                                       : files / 2;
 }
 
+// --threads, or the CPUs this process may run on.
+std::size_t thread_count(std::size_t configured) {
+  if (configured != 0) return configured;
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  if (::sched_getaffinity(0, sizeof cpus, &cpus) != 0) return 1;
+  return std::clamp<std::size_t>(static_cast<std::size_t>(CPU_COUNT(&cpus)), 1,
+                                 limits::kMaxServerThreads);
+}
+
+void write_egress_metrics(const ws::EgressShards& egress, const MetricWriter& metric) {
+  const ws::EgressShardTotals totals = egress.totals();
+  metric("videocall_egress_shards", "gauge",
+         "Egress shard threads that write WebSocket media besides the relay thread",
+         egress.shard_count());
+  metric("videocall_egress_shard_receivers", "gauge",
+         "WebSocket receivers whose media an egress shard writes", egress.open_channels());
+  metric("videocall_egress_shard_batches_total", "counter",
+         "Batches of frames egress shards wrote completely", totals.batches);
+  metric("videocall_egress_shard_blocked_total", "counter",
+         "Times an egress shard waited for a receiver's socket to drain", totals.blocked);
+  metric("videocall_egress_shard_write_failures_total", "counter",
+         "Batches egress shards dropped because the connection broke", totals.write_failures);
+  metric("videocall_egress_shard_wakeups_total", "counter",
+         "Times the relay thread woke a sleeping egress shard", totals.wakeups);
+}
+
 }  // namespace
 
 tcp::endpoint Server::start() {
+  egress_ = std::make_unique<ws::EgressShards>(ctx_.io, thread_count(ctx_.config.threads) - 1);
+  ctx_.metric_sources["egress"] = [this](const MetricWriter& metric) {
+    write_egress_metrics(*egress_, metric);
+  };
+  VC_LOG_INFO("event=threads relay=1 egress_shards={}", egress_->shard_count());
   ctx_.connections.set_limits(connection_limit(ctx_.config.max_connections), ctx_.trusted_proxies);
   if (ctx_.config.tls()) {
     tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
@@ -49,10 +91,10 @@ tcp::endpoint Server::start() {
   // The media WebSocket is the one upgrade the HTTP layer hands on.
   upgrades_["/ws"] = http::UpgradeHandler{
       [this](http::PlainStream&& stream, http::Request&& req, app::ConnectionSlot slot) {
-        ws::start_media_session(ctx_, std::move(stream), std::move(req), std::move(slot));
+        ws::start_media_session(ctx_, *egress_, std::move(stream), std::move(req), std::move(slot));
       },
       [this](http::TlsStream&& stream, http::Request&& req, app::ConnectionSlot slot) {
-        ws::start_media_session(ctx_, std::move(stream), std::move(req), std::move(slot));
+        ws::start_media_session(ctx_, *egress_, std::move(stream), std::move(req), std::move(slot));
       }};
   listener_ = std::make_shared<http::Listener>(ctx_, endpoint, tls_.get(), upgrades_);
   listener_->start();

@@ -15,6 +15,9 @@
 namespace vc::http {
 class Listener;
 }
+namespace vc::ws {
+class EgressShards;
+}
 
 namespace vc::app {
 
@@ -34,6 +37,8 @@ class Server {
   void shutdown(std::function<void()> done);
 
   ServerContext& context() { return ctx_; }
+  // Egress shard threads besides the relay thread (after start()).
+  std::size_t egress_shard_count() const;
 
   // "http://localhost:8080" style base URL for the bound endpoint.
   std::string base_url(const boost::asio::ip::tcp::endpoint& endpoint) const;
@@ -46,6 +51,8 @@ class Server {
 
   ServerContext ctx_;
   std::unique_ptr<boost::asio::ssl::context> tls_;
+  // Before the listener: sessions hold channels on it. Its destructor joins the shard threads.
+  std::unique_ptr<ws::EgressShards> egress_;
   http::UpgradeHandlers upgrades_;  // before listener_: its sessions refer to it
   std::shared_ptr<http::Listener> listener_;
   boost::asio::steady_timer room_timer_;

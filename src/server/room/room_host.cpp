@@ -357,7 +357,9 @@ void Room::close_member(Member& member, v1::LeaveReason reason, uint32_t code,
   Endpoint* endpoint = member.endpoint;
   remove(member.info.participant_id(), reason);
   if (endpoint != nullptr) {
-    endpoint->queue().clear();  // nothing queued is sent after the close
+    // No media after the close; control queued before it (this action's event) still goes out,
+    // ahead of Control.error, also when the receiver's writer was busy (an egress shard).
+    endpoint->queue().clear_media();
     endpoint->close_with_error(code, why);
   }
 }

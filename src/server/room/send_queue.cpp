@@ -151,6 +151,13 @@ void SendQueue::clear() {
   release(video_bytes_, video_bytes_);
 }
 
+void SendQueue::clear_media() {
+  audio_.clear();
+  video_.clear();
+  release(audio_bytes_, audio_bytes_);
+  release(video_bytes_, video_bytes_);
+}
+
 std::vector<KeyframeNeed> SendQueue::take_keyframe_needs() {
   std::vector<KeyframeNeed> needs;
   needs.swap(new_needs_);

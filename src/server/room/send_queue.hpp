@@ -94,6 +94,9 @@ class SendQueue {
 
   // Drops everything queued (a closed receiver's backlog) and returns its bytes to the budget.
   void clear();
+  // Drops queued audio and video only: a receiver closed by a host action still gets the control
+  // queued before the close (why it ends), within the control lane's bound.
+  void clear_media();
 
   // The next frame by priority, or an empty FrameRef when nothing is queued.
   FrameRef pop();

@@ -8,10 +8,11 @@
 // Hot path: one read_some per message into a reused buffer, decode_envelope into a reused
 // DecodedEnvelope, room.on_media() (one shared Frame for all receivers). Egress on plain TCP: per
 // receiver, everything queued goes out in one non-blocking writev of WebSocket frames built here
-// (ws_egress.hpp), written at once when nothing is pending and after writability otherwise; with
-// TLS, one Beast async_write per frame. Pings go through the same path as media, so they never
-// interleave with a half-written frame. No logging, no exceptions and no allocation here beyond
-// the shared frame.
+// (ws_egress.hpp), written at once when nothing is pending and after writability otherwise, by
+// the relay thread or by the egress shard the receiver is assigned to (egress_shards.hpp); with
+// TLS, one Beast async_write per frame on the relay thread. Pings go through the same path as
+// media, so they never interleave with a half-written frame. No logging, no exceptions and no
+// allocation here beyond the shared frame.
 #include "server/ws/ws_session.hpp"
 
 #include <sys/socket.h>
@@ -31,6 +32,7 @@
 #include "common/limits.hpp"
 #include "common/log.hpp"
 #include "server/app/room_membership.hpp"
+#include "server/ws/egress_shards.hpp"
 #include "server/ws/ws_egress.hpp"
 
 namespace vc::ws {
@@ -55,19 +57,26 @@ using namespace ::vc::close_code;  // docs/PROTOCOL.md §10
 template <class Stream>
 class WsSession final : public room::Endpoint,
                         public app::LiveConnection,
+                        public EgressOwner,
                         public std::enable_shared_from_this<WsSession<Stream>> {
   // Plain TCP writes frames itself (one writev per turn); TLS goes through Beast.
   static constexpr bool kDirectEgress = std::is_same_v<Stream, http::PlainStream>;
 
  public:
-  WsSession(app::ServerContext& ctx, Stream&& stream, app::ConnectionSlot slot)
+  WsSession(app::ServerContext& ctx, EgressShards& egress, Stream&& stream,
+            app::ConnectionSlot slot)
       : room::Endpoint(room::SendQueueLimits{}, &ctx.send_queue_budget),
         ctx_(ctx),
+        egress_(egress),
         slot_(std::move(slot)),
         ws_(std::move(stream)),
         heartbeat_(ctx.io) {}
 
-  ~WsSession() override { ctx_.media_sessions.erase(this); }
+  ~WsSession() override {
+    if (channel_ != nullptr) close_socket();  // ends a write our shard may still wait on
+    release_channel();
+    ctx_.media_sessions.erase(this);
+  }
 
   void start(http::Request&& req) {
     const std::string token = http::query_param(req.target(), "token");
@@ -120,9 +129,15 @@ class WsSession final : public room::Endpoint,
 
   void shut_down() override { fail(kShuttingDown, "server shutting down"); }
 
-  void force_close() override {
-    beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().close(ignored);
+  void force_close() override { close_socket(); }
+
+  // EgressOwner: our shard wrote (or failed to write) the batch we submitted.
+  void on_egress_done(FlushResult result) override {
+    writing_ = false;
+    if (result == FlushResult::kFailed) return close_socket();  // the read loop then ends
+    ctx_.metrics.ws_frames_out += submitted_frames_;
+    ctx_.metrics.ws_bytes_out += submitted_bytes_;
+    write_next();
   }
 
  private:
@@ -136,6 +151,9 @@ class WsSession final : public room::Endpoint,
     }
     ctx_.media_sessions.insert(this);
     ++ctx_.metrics.ws_sessions_opened;
+    if constexpr (kDirectEgress) {
+      channel_ = egress_.attach(beast::get_lowest_layer(ws_).socket().native_handle(), *this);
+    }
     last_received_ = accepted_at_ = SteadyClock::now();
     arm_heartbeat();
     if (!claims_) {
@@ -247,17 +265,38 @@ class WsSession final : public room::Endpoint,
     detach_from_room();
     heartbeat_.cancel();
     ctx_.media_sessions.erase(this);
+    close_socket();
+    release_channel();
+  }
+
+  // With a shard holding a dup of the socket, close() alone would not end the connection.
+  void close_socket() {
+    auto& socket = beast::get_lowest_layer(ws_).socket();
     beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().close(ignored);
+    if (channel_ != nullptr) socket.shutdown(asio::socket_base::shutdown_both, ignored);
+    socket.close(ignored);
+  }
+
+  void release_channel() {
+    if (channel_ != nullptr) egress_.release(*std::exchange(channel_, nullptr));
   }
 
   // ---- writing ----
+
+  // Closing: control the room queued before the close (the host's "meeting ended" event, a
+  // roster change) still goes out ahead of Control.error; queued media does not.
+  FrameRef pop_control_while_closing() {
+    if (queue().empty() || queue().next_lane() != Lane::kControl) return {};
+    return queue().pop();
+  }
 
   void write_next() {
     if (writing_ || state_ == State::kClosed) return;
     if constexpr (kDirectEgress) return write_direct();
     if (state_ == State::kClosing) {
-      if (error_frame_) {
+      if (FrameRef control = pop_control_while_closing()) {
+        in_flight_ = std::move(control);
+      } else if (error_frame_) {
         in_flight_ = std::move(error_frame_);
         error_frame_ = {};
       } else {
@@ -287,8 +326,7 @@ class WsSession final : public room::Endpoint,
     in_flight_ = {};
     if (ec) {
       // Transport broken: closing the socket ends the read loop, which detaches from the room.
-      beast::error_code ignored;
-      beast::get_lowest_layer(ws_).socket().close(ignored);
+      close_socket();
       return;
     }
     ++ctx_.metrics.ws_frames_out;
@@ -297,8 +335,9 @@ class WsSession final : public room::Endpoint,
   }
 
   // Direct egress (plain TCP): fills the batch from the queue and writes it without blocking; a
-  // short write waits for writability (writing_) with the rest of the batch kept. Closing: what
-  // is pending goes first, then Control.error, then Beast's close handshake.
+  // short write waits for writability (writing_) with the rest of the batch kept. A receiver on
+  // an egress shard hands the batch to its shard instead (writing_ until on_egress_done). Closing:
+  // what is pending goes first, then Control.error, then Beast's close handshake.
   void write_direct() {
     // Asked each time, never cached: whoever closes the socket (we, or Beast's teardown after a
     // protocol error) leaves -1 here, while a cached number could by then be another connection's.
@@ -310,24 +349,37 @@ class WsSession final : public room::Endpoint,
       message.msg_iovlen = static_cast<std::size_t>(count);
       return ::sendmsg(fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
     };
+    WsWriteBatch& batch = channel_ != nullptr ? channel_->batch() : batch_;
     for (;;) {
       if (state_ == State::kClosing) {
-        if (error_frame_ && batch_.add(error_frame_)) error_frame_ = {};
+        while (!batch.full()) {
+          FrameRef control = pop_control_while_closing();
+          if (!control) break;
+          batch.add(std::move(control));
+        }
+        if (error_frame_ && batch.add(error_frame_)) error_frame_ = {};
       } else {
-        while (!batch_.full()) {
+        while (!batch.full()) {
           FrameRef frame = queue().pop();
           if (!frame) break;
-          batch_.add(std::move(frame));
+          batch.add(std::move(frame));
         }
       }
-      if (ping_due_ && state_ != State::kClosing) ping_due_ = !batch_.add_ping();
-      if (batch_.empty()) break;
-      const std::size_t frames = batch_.frame_count();
-      const std::size_t bytes = batch_.payload_bytes();
-      const FlushResult result = batch_.flush(writev_fn);
+      if (ping_due_ && state_ != State::kClosing) ping_due_ = !batch.add_ping();
+      if (batch.empty()) break;
+      const std::size_t frames = batch.frame_count();
+      const std::size_t bytes = batch.payload_bytes();
+      if (channel_ != nullptr) {
+        writing_ = true;
+        submitted_frames_ = frames;
+        submitted_bytes_ = bytes;
+        egress_.submit(*channel_);
+        return;
+      }
+      const FlushResult result = batch.flush(writev_fn);
       if (result == FlushResult::kFailed) {
         // Transport broken: closing the socket ends the read loop, which detaches from the room.
-        batch_.clear();
+        batch.clear();
         force_close();
         return;
       }
@@ -368,10 +420,7 @@ class WsSession final : public room::Endpoint,
     const auto now = SteadyClock::now();
     if (state_ == State::kClosing) {
       // A peer that never reads would block the error frame and the close forever.
-      if (now - closing_since_ >= limits::kHandshakeTimeout) {
-        beast::error_code ignored;
-        beast::get_lowest_layer(ws_).socket().close(ignored);
-      }
+      if (now - closing_since_ >= limits::kHandshakeTimeout) close_socket();
     } else if (state_ == State::kAwaitHello && now - accepted_at_ >= limits::kHandshakeTimeout) {
       fail(kIdleTimeout, "no hello received");
     } else if (now - last_received_ >= std::chrono::seconds(ctx_.config.idle_timeout_s)) {
@@ -389,6 +438,10 @@ class WsSession final : public room::Endpoint,
   }
 
   app::ServerContext& ctx_;
+  EgressShards& egress_;
+  EgressChannel* channel_ = nullptr;  // set when an egress shard writes our media
+  std::size_t submitted_frames_ = 0;  // in the batch our shard holds, for the metrics
+  std::size_t submitted_bytes_ = 0;
   app::ConnectionSlot slot_;
   websocket::stream<Stream> ws_;
   asio::steady_timer heartbeat_;
@@ -416,22 +469,23 @@ class WsSession final : public room::Endpoint,
 };
 
 template <class Stream>
-void start(app::ServerContext& ctx, Stream&& stream, http::Request&& req,
+void start(app::ServerContext& ctx, EgressShards& egress, Stream&& stream, http::Request&& req,
            app::ConnectionSlot slot) {
-  auto session = std::make_shared<WsSession<Stream>>(ctx, std::move(stream), std::move(slot));
+  auto session =
+      std::make_shared<WsSession<Stream>>(ctx, egress, std::move(stream), std::move(slot));
   session->start(std::move(req));
 }
 
 }  // namespace
 
-void start_media_session(app::ServerContext& ctx, http::PlainStream&& stream, http::Request&& req,
-                         app::ConnectionSlot slot) {
-  start(ctx, std::move(stream), std::move(req), std::move(slot));
+void start_media_session(app::ServerContext& ctx, EgressShards& egress, http::PlainStream&& stream,
+                         http::Request&& req, app::ConnectionSlot slot) {
+  start(ctx, egress, std::move(stream), std::move(req), std::move(slot));
 }
 
-void start_media_session(app::ServerContext& ctx, http::TlsStream&& stream, http::Request&& req,
-                         app::ConnectionSlot slot) {
-  start(ctx, std::move(stream), std::move(req), std::move(slot));
+void start_media_session(app::ServerContext& ctx, EgressShards& egress, http::TlsStream&& stream,
+                         http::Request&& req, app::ConnectionSlot slot) {
+  start(ctx, egress, std::move(stream), std::move(req), std::move(slot));
 }
 
 }  // namespace vc::ws

@@ -8,11 +8,14 @@
 
 namespace vc::ws {
 
+class EgressShards;
+
 // Takes over a connection whose upgrade request `req` asked for /ws. Verifies the token, completes
-// the upgrade and runs the session on the relay thread.
-void start_media_session(app::ServerContext& ctx, http::PlainStream&& stream, http::Request&& req,
-                         app::ConnectionSlot slot);
-void start_media_session(app::ServerContext& ctx, http::TlsStream&& stream, http::Request&& req,
-                         app::ConnectionSlot slot);
+// the upgrade and runs the session on the relay thread. Plain TCP sessions may have their media
+// written by one of `egress`'s shards (ws/egress_shards.hpp).
+void start_media_session(app::ServerContext& ctx, EgressShards& egress, http::PlainStream&& stream,
+                         http::Request&& req, app::ConnectionSlot slot);
+void start_media_session(app::ServerContext& ctx, EgressShards& egress, http::TlsStream&& stream,
+                         http::Request&& req, app::ConnectionSlot slot);
 
 }  // namespace vc::ws

@@ -172,6 +172,9 @@ inline constexpr std::size_t kWsWritevMaxBytes = 256u << 10;
 // this many socket events per epoll_wait.
 inline constexpr std::size_t kMaxServerThreads = 256;
 inline constexpr std::size_t kEgressShardEpollEvents = 256;
+// A shard takes this many WebSocket receivers for each one the relay thread writes itself: the
+// relay thread also reads, routes and hands off for every receiver (docs/BENCHMARKS.md, shards).
+inline constexpr std::size_t kEgressShardWeight = 2;
 // On SIGINT/SIGTERM sessions get 4503 and this long to finish their close handshakes.
 inline constexpr auto kShutdownGrace = 2s;
 // Rooms end reconnect grace periods and empty rooms are dropped on this tick.
@@ -232,6 +235,8 @@ inline constexpr std::size_t kQuicStreamReceiveWindow = 2u << 20;
 inline constexpr int kQuicSocketBufferBytes = 4 << 20;  // SO_SNDBUF / SO_RCVBUF
 // recvmmsg rounds per readable event before other work on the event loop gets a turn.
 inline constexpr int kQuicReceiveRoundsPerWakeup = 16;
+// The endpoint's timer heap is compacted (stale entries dropped) beyond 2 per connection + this.
+inline constexpr std::size_t kQuicTimerHeapSlack = 64;
 inline constexpr std::size_t kUdpReceiveBatchDatagrams = 32;  // per recvmmsg
 inline constexpr std::size_t kUdpDatagramBytes = 2048;        // > any QUIC packet we accept (1452)
 inline constexpr std::size_t kUdpSendBatchBytes = 128u << 10;

@@ -261,11 +261,14 @@ void EgressShards::stop() {
 
 EgressChannel* EgressShards::attach(int fd, EgressOwner& owner) {
   if (shards_.empty()) return nullptr;
-  const std::size_t slot = next_assignment_++ % (shards_.size() + 1);
+  // Weighted round-robin: each shard takes kEgressShardWeight receivers for each one the relay
+  // thread keeps, since the relay thread also reads, routes and hands off for all of them.
+  const std::size_t slot = next_assignment_++ % (limits::kEgressShardWeight * shards_.size() + 1);
   if (slot == 0 || stopped_) return nullptr;  // the relay thread's share
   const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (copy < 0) return nullptr;
-  auto channel = std::unique_ptr<EgressChannel>(new EgressChannel(copy, owner, slot - 1));
+  auto channel = std::unique_ptr<EgressChannel>(
+      new EgressChannel(copy, owner, (slot - 1) / limits::kEgressShardWeight));
   EgressChannel* raw = channel.get();
   channels_.emplace(raw, std::move(channel));
   return raw;

@@ -87,9 +87,9 @@ class EgressShards {
 
   std::size_t shard_count() const { return shards_.size(); }
 
-  // Assigns a receiver's socket round-robin over the relay thread and the shards: a channel on a
-  // shard (its socket is dup'ed), or null when the relay thread writes this receiver itself (also
-  // when dup fails).
+  // Assigns a receiver's socket, weighted round-robin over the relay thread and the shards: a
+  // channel on a shard (its socket is dup'ed), or null when the relay thread writes this receiver
+  // itself (also when dup fails).
   EgressChannel* attach(int fd, EgressOwner& owner);
   // Hands the channel's batch to its shard. The channel must be idle and its batch non-empty; the
   // owner hears on_egress_done() later, never from inside this call.

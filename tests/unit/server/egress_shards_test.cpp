@@ -117,7 +117,7 @@ TEST(EgressShards, AssignsRoundRobinOverTheRelayAndTheShards) {
       channels.push_back(channel);
     }
   }
-  EXPECT_EQ(on_shards, 4);  // 2 of 6 stay on the relay thread
+  EXPECT_EQ(on_shards, 4);  // weight 2 per shard: the relay thread keeps 1 of every 5
   EXPECT_EQ(shards.open_channels(), 4u);
   for (EgressChannel* channel : channels) shards.release(*channel);
   ASSERT_TRUE(run_until(io, [&] { return shards.open_channels() == 0; }));

@@ -24,9 +24,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "common/envelope.hpp"
 #include "common/limits.hpp"
 #include "peer_io.hpp"
+#include "protocol/envelope.hpp"
 
 namespace vc::bench {
 namespace {

@@ -25,9 +25,9 @@
 #include <string>
 #include <vector>
 
-#include "common/envelope.hpp"
 #include "common/limits.hpp"
 #include "peer_io.hpp"
+#include "protocol/envelope.hpp"
 
 namespace vc::bench {
 namespace {

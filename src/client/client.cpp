@@ -14,18 +14,37 @@
 
 #include "backoff.hpp"
 #include "chat_receiver.hpp"
-#include "common/envelope.hpp"
 #include "common/limits.hpp"
 #include "common/log.hpp"
 #include "e2ee_session.hpp"
 #include "http_join.hpp"
-#include "send_queue.hpp"
+#include "protocol/envelope.hpp"
+#include "protocol/send_queue.hpp"
 #include "subscriptions.hpp"
 #include "transport.hpp"
 
 namespace vc::client {
 
 namespace asio = boost::asio;
+
+namespace {
+
+// The server's drop policy (protocol/send_queue.hpp) with the application's lane sizes. The client
+// bounds each lane; the whole-queue cap only has to hold what the lanes allow.
+SendQueueLimits send_queue_limits(const ClientConfig& config) {
+  SendQueueLimits out;
+  out.video_bytes = config.send_queue_video_bytes;
+  out.audio_frames = config.send_queue_audio_frames;
+  out.total_bytes = out.video_bytes + out.audio_bytes + out.control_bytes;
+  return out;
+}
+
+// Our own tracks carry publisher id 0 until the server stamps them.
+KeyframeNeed own_track(uint32_t media_kind, uint32_t track_id) {
+  return KeyframeNeed{0, track_id, media_kind};
+}
+
+}  // namespace
 
 std::string_view to_string(ErrorKind kind) {
   switch (kind) {
@@ -87,7 +106,7 @@ class ClientImpl final : public Client,
       : strand_(asio::make_strand(loop.context())),
         config_(std::move(config)),
         events_(std::move(events)),
-        queue_(config_.send_queue_video_bytes, config_.send_queue_audio_frames),
+        queue_(send_queue_limits(config_)),
         backoff_(config_.reconnect_initial_delay, config_.reconnect_max_delay,
                  reinterpret_cast<uintptr_t>(this) ^ now_us()),
         retry_timer_(strand_),
@@ -218,7 +237,7 @@ class ClientImpl final : public Client,
       if (self->state_ == State::kJoined) {
         v1::Control control;
         control.mutable_leave();
-        self->queue_.push(encode_control(control));
+        self->push_outgoing(encode_control(control));
       }
       self->finish({ErrorKind::kLocalClose, 1000, "left the meeting"});
     });
@@ -253,14 +272,14 @@ class ClientImpl final : public Client,
     *hello->mutable_media_state() = config_.initial_media_state;
     if (subscriptions_.defaults()) *hello->mutable_subscriptions() = *subscriptions_.defaults();
     e2ee_.fill_hello(*hello);
-    queue_.push(encode_control(control));
+    push_outgoing(encode_control(control));
     // In order behind Hello on the control stream: the server knows our tracks before any frame,
     // and a resumed session gets back the subscriptions the server reset.
     for (const auto& track : published_) send_publish(track);
     if (auto replay = subscriptions_.replay()) {
       v1::Control update;
       *update.mutable_update_subscriptions() = std::move(*replay);
-      queue_.push(encode_control(update));
+      push_outgoing(encode_control(update));
     }
     if (transport_) transport_->flush();
   }
@@ -562,30 +581,38 @@ class ClientImpl final : public Client,
     if (video) remember_video_track(meta.media_kind, meta.track_id);
     if (state_ != State::kJoined) {
       (video ? video_dropped_ : audio_dropped_).fetch_add(1, std::memory_order_relaxed);
-      if (video) queue_.require_keyframe(meta.media_kind, meta.track_id);
+      if (video) queue_.require_keyframe(own_track(meta.media_kind, meta.track_id));
       return;
     }
-    const auto result = queue_.push(std::move(frame));
-    switch (result) {
-      case SendQueue::PushResult::kQueued:
-        media_sent_.fetch_add(1, std::memory_order_relaxed);
-        break;
-      case SendQueue::PushResult::kDroppedOldAudio:
-        media_sent_.fetch_add(1, std::memory_order_relaxed);
-        audio_dropped_.fetch_add(1, std::memory_order_relaxed);
-        break;
-      case SendQueue::PushResult::kDroppedWaitKeyframe:
-        video_dropped_.fetch_add(1, std::memory_order_relaxed);
-        break;
-      case SendQueue::PushResult::kDroppedOverBudget:
-        video_dropped_.fetch_add(1, std::memory_order_relaxed);
-        if (events_.on_local_video_dropped) {
-          events_.on_local_video_dropped(static_cast<v1::MediaKind>(meta.media_kind),
-                                         meta.track_id);
-        }
-        break;
+    const SendQueueStats before = queue_.stats();
+    push_outgoing(std::move(frame));
+    const SendQueueStats& after = queue_.stats();
+    media_sent_.fetch_add(after.queued - before.queued, std::memory_order_relaxed);
+    audio_dropped_.fetch_add(after.dropped_audio - before.dropped_audio, std::memory_order_relaxed);
+    video_dropped_.fetch_add(after.dropped_video - before.dropped_video, std::memory_order_relaxed);
+    // Video the queue dropped leaves its track waiting for a keyframe: ask our encoder for one.
+    for (const KeyframeNeed& need : queue_.take_keyframe_needs()) {
+      if (events_.on_local_video_dropped) {
+        events_.on_local_video_dropped(static_cast<v1::MediaKind>(need.media_kind), need.track_id);
+      }
     }
     if (transport_) transport_->flush();
+  }
+
+  // Every outgoing envelope goes through here. A connection that lets the control lane or the
+  // whole queue pass its cap is not draining: it is dropped and the session reconnects, as after
+  // any transport failure (handled on the next strand turn, outside the caller's handler).
+  void push_outgoing(FrameRef frame) {
+    if (queue_.push(std::move(frame)) != PushResult::kReceiverTooSlow || stuck_pending_) return;
+    stuck_pending_ = true;
+    asio::post(strand_, [weak = weak_from_this()] {
+      auto self = weak.lock();
+      if (!self) return;
+      self->stuck_pending_ = false;
+      if (!self->transport_ || self->state_ == State::kClosed) return;
+      VC_LOG_WARN("event=send_queue_over_cap queued_bytes={}", self->queue_.queued_bytes());
+      self->handle_failure({ErrorKind::kUnreachable, 0, "connection not draining its send queue"});
+    });
   }
 
   void remember_video_track(uint32_t kind, uint32_t track) {
@@ -647,7 +674,7 @@ class ClientImpl final : public Client,
   }
 
   void send_now(FrameRef frame) {
-    queue_.push(std::move(frame));
+    push_outgoing(std::move(frame));
     if (transport_) transport_->flush();
   }
 
@@ -747,8 +774,10 @@ class ClientImpl final : public Client,
       finish(error);
       return;
     }
-    queue_.drop_media();
-    for (const auto& [kind, track] : video_tracks_) queue_.require_keyframe(kind, track);
+    // Nothing queued survives the connection: Hello must be the first envelope of the next one,
+    // and it carries the state (tracks, subscriptions, media state) that queued control updated.
+    queue_.clear();
+    for (const auto& [kind, track] : video_tracks_) queue_.require_keyframe(own_track(kind, track));
     reconnects_.fetch_add(1, std::memory_order_relaxed);
     if (servers_.size() > 1) {
       // Try the next node: if this one died, the next attempt already lands on a live one.
@@ -785,6 +814,7 @@ class ClientImpl final : public Client,
   ClientConfig config_;
   ClientEvents events_;
   SendQueue queue_;
+  bool stuck_pending_ = false;  // push_outgoing() reported a stuck connection, not yet handled
   Backoff backoff_;
   asio::steady_timer retry_timer_;
   asio::steady_timer ping_timer_;

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "common/frame.hpp"
+#include "protocol/frame.hpp"
 #include "url.hpp"
 #include "videocall/client.hpp"
 

@@ -14,9 +14,9 @@
 #include <deque>
 #include <type_traits>
 
-#include "common/close_codes.hpp"
 #include "common/limits.hpp"
 #include "common/log.hpp"
+#include "protocol/close_codes.hpp"
 #include "transport.hpp"
 
 namespace vc::client {

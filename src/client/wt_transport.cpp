@@ -12,6 +12,7 @@
 
 #include "common/limits.hpp"
 #include "common/log.hpp"
+#include "protocol/stream_mapping.hpp"
 #include "transport.hpp"
 #include "webtransport/wt_connection.hpp"
 
@@ -269,7 +270,8 @@ class WebTransportTransport final : public Transport,
   void send(const FrameRef& frame) {
     // Audio rides datagrams like the browser's (one envelope each; falls back to its stream when
     // it does not fit). A refused write means the session is gone: the state report follows.
-    (void)connection_->send_envelope(frame, /*as_datagram=*/frame->meta().lane == Lane::kAudio);
+    (void)connection_->send_envelope(
+        frame, /*as_datagram=*/stream_mapping::prefers_datagram(frame->meta().lane));
   }
 
   void arm_quic_timer() {

@@ -2,8 +2,8 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "common/envelope.hpp"
 #include "common/limits.hpp"
+#include "protocol/envelope.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static vc::DecodedEnvelope decoded;

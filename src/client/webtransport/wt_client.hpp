@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "common/envelope.hpp"
+#include "protocol/envelope.hpp"
 #include "webtransport/wt_connection.hpp"
 
 namespace vc::wt {

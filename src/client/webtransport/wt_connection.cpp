@@ -4,6 +4,7 @@
 
 #include "common/limits.hpp"
 #include "net/h3/varint.hpp"
+#include "protocol/stream_mapping.hpp"
 
 namespace vc::wt {
 
@@ -39,7 +40,7 @@ class WebTransportConnection::Transport final : public h3::H3Transport {
  public:
   explicit Transport(WebTransportConnection& owner) : owner_(owner) {}
   std::optional<int64_t> open_stream(bool bidirectional) override {
-    const int64_t id = owner_.quic_->open_stream(bidirectional, 0);
+    const int64_t id = owner_.quic_->open_stream(bidirectional, stream_mapping::kControlPriority);
     if (id < 0) return std::nullopt;
     return id;
   }
@@ -187,9 +188,7 @@ std::optional<int64_t> WebTransportConnection::media_stream(uint32_t kind) {
   if (it != media_streams_.end()) return it->second;
   const std::optional<int64_t> id = h3_->open_webtransport_stream(/*bidirectional=*/false);
   if (!id) return std::nullopt;
-  // Lower values are sent first: control 0, then audio 1 < video 2 < screen 3 (the MediaKind
-  // numbers), the same order as the server's scheduler.
-  quic_->set_stream_priority(*id, static_cast<uint8_t>(std::min<uint32_t>(kind, 3)));
+  quic_->set_stream_priority(*id, stream_mapping::priority_for_kind(kind));
   media_streams_.emplace(kind, *id);
   return id;
 }
@@ -216,7 +215,7 @@ bool WebTransportConnection::send_envelope(const FrameRef& envelope, bool as_dat
 }
 
 bool WebTransportConnection::send_raw_uni_stream(ByteView bytes) {
-  const int64_t id = quic_->open_stream(/*bidirectional=*/false, 0);
+  const int64_t id = quic_->open_stream(/*bidirectional=*/false, stream_mapping::kControlPriority);
   if (id < 0) return false;
   return quic_->write_stream(id, bytes, false);
 }

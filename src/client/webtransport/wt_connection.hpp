@@ -19,10 +19,10 @@
 #include <utility>
 #include <vector>
 
-#include "common/frame.hpp"
 #include "net/h3/connection.hpp"
 #include "net/h3/record_reader.hpp"
 #include "net/quic/quic_connection.hpp"
+#include "protocol/frame.hpp"
 
 namespace vc::wt {
 

@@ -22,8 +22,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "common/frame.hpp"
 #include "net/quic/send_stream.hpp"
+#include "protocol/frame.hpp"
 
 struct ngtcp2_conn;
 struct gnutls_session_int;

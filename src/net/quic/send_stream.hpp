@@ -10,7 +10,7 @@
 #include <deque>
 #include <span>
 
-#include "common/frame.hpp"
+#include "protocol/frame.hpp"
 
 namespace vc::quic {
 

@@ -1,8 +1,8 @@
 #include "server/app/room_membership.hpp"
 
-#include "common/close_codes.hpp"
 #include "common/limits.hpp"
 #include "common/log.hpp"
+#include "protocol/close_codes.hpp"
 #include "server/app/e2ee_policy.hpp"
 #include "server/app/store_call.hpp"
 

@@ -11,7 +11,7 @@
 #include <span>
 #include <string_view>
 
-#include "common/envelope.hpp"
+#include "protocol/envelope.hpp"
 #include "server/app/server_context.hpp"
 #include "server/auth/room_token.hpp"
 #include "server/room/endpoint.hpp"

@@ -174,7 +174,7 @@ struct ServerContext {
   // Host actions persist through this (app/moderation_sink.hpp).
   std::unique_ptr<room::ModerationObserver> moderation_sink;
   // Bytes held by every media session's send queue, against --max-send-queue-bytes.
-  room::SendQueueBudget send_queue_budget{static_cast<std::size_t>(config.max_send_queue_bytes)};
+  SendQueueBudget send_queue_budget{static_cast<std::size_t>(config.max_send_queue_bytes)};
   ServerMetrics metrics;
   ConnectionLimiter connections;
   RateLimiter join_rate{limits::kJoinBurstPerAddress, limits::kJoinRatePerAddressPerSecond};

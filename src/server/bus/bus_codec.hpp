@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/envelope.hpp"
+#include "protocol/envelope.hpp"
 #include "server/room/room.hpp"
 
 namespace vc::bus {

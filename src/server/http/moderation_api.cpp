@@ -2,9 +2,9 @@
 // control channel; this file only authenticates the caller and translates JSON.
 #include <optional>
 
-#include "common/close_codes.hpp"
 #include "common/limits.hpp"
 #include "common/log.hpp"
+#include "protocol/close_codes.hpp"
 #include "server/app/moderation_sink.hpp"
 #include "server/app/store_call.hpp"
 #include "server/auth/room_token.hpp"

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "common/envelope.hpp"
+#include "protocol/envelope.hpp"
 
 namespace vc::http {
 

@@ -101,7 +101,7 @@ std::string metrics_text(const app::ServerContext& ctx) {
          "Keyframe requests dropped: no such published video track or encoding",
          rooms.keyframe_requests_unknown_track);
   // Queues and memory (docs/SECURITY.md).
-  const room::SendQueueBudget& queues = ctx.send_queue_budget;
+  const SendQueueBudget& queues = ctx.send_queue_budget;
   metric("videocall_send_queue_bytes", "gauge", "Bytes held in all receivers' send queues",
          queues.held_bytes());
   metric("videocall_send_queue_limit_bytes", "gauge", "Cap on videocall_send_queue_bytes",

@@ -8,8 +8,8 @@
 #include <span>
 #include <vector>
 
-#include "common/envelope.hpp"
 #include "common/limits.hpp"
+#include "protocol/envelope.hpp"
 
 namespace vc::room {
 

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string_view>
 
-#include "server/room/send_queue.hpp"
+#include "protocol/send_queue.hpp"
 
 namespace vc::room {
 

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <utility>
 
-#include "common/envelope.hpp"
+#include "protocol/envelope.hpp"
 
 namespace vc::room {
 

@@ -14,7 +14,7 @@
 #include <optional>
 #include <vector>
 
-#include "server/room/send_queue.hpp"
+#include "protocol/send_queue.hpp"
 
 namespace vc::room {
 

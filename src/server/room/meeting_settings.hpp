@@ -5,8 +5,8 @@
 #include <optional>
 #include <string_view>
 
-#include "common/envelope.hpp"
 #include "common/limits.hpp"
+#include "protocol/envelope.hpp"
 
 namespace vc::room {
 

@@ -5,8 +5,8 @@
 
 #include <cstdint>
 
-#include "common/close_codes.hpp"
-#include "common/envelope.hpp"
+#include "protocol/close_codes.hpp"
+#include "protocol/envelope.hpp"
 
 namespace vc::room {
 

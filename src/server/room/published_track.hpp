@@ -10,8 +10,8 @@
 #include <optional>
 #include <string_view>
 
-#include "common/envelope.hpp"
 #include "common/limits.hpp"
+#include "protocol/envelope.hpp"
 #include "server/room/layer_allocator.hpp"
 
 namespace vc::room {

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "common/close_codes.hpp"
 #include "common/limits.hpp"
+#include "protocol/close_codes.hpp"
 #include "server/room/permissions.hpp"
 
 namespace vc::room {

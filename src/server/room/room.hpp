@@ -15,9 +15,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "common/envelope.hpp"
 #include "common/limits.hpp"
 #include "common/token_bucket.hpp"
+#include "protocol/envelope.hpp"
 #include "server/room/bandwidth_estimator.hpp"
 #include "server/room/chat_history.hpp"
 #include "server/room/dominant_speaker.hpp"

@@ -2,7 +2,7 @@
 // keys: it binds each announced X25519 public key to the announcer's participant id, and relays
 // sealed keys to exactly one recipient with the sender's id stamped. Refusals are Refused
 // messages (4451 malformed, 4403 not allowed, 4404 no such recipient, 4429 too fast).
-#include "common/close_codes.hpp"
+#include "protocol/close_codes.hpp"
 #include "server/room/permissions.hpp"
 #include "server/room/room.hpp"
 

@@ -4,7 +4,7 @@
 // the ModerationObserver (the store: settings, host, bars, audit).
 #include <algorithm>
 
-#include "common/close_codes.hpp"
+#include "protocol/close_codes.hpp"
 #include "server/room/meeting_settings.hpp"
 #include "server/room/permissions.hpp"
 #include "server/room/room.hpp"

@@ -4,7 +4,7 @@
 // host and co-hosts, shows the event to its members and ends its part of a meeting that ended.
 #include <algorithm>
 
-#include "common/close_codes.hpp"
+#include "protocol/close_codes.hpp"
 #include "server/room/permissions.hpp"
 #include "server/room/room.hpp"
 

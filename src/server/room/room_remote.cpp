@@ -3,7 +3,7 @@
 // announcements change it. Local receivers see remote members exactly like local ones.
 #include <algorithm>
 
-#include "common/close_codes.hpp"
+#include "protocol/close_codes.hpp"
 #include "server/room/permissions.hpp"
 #include "server/room/room.hpp"
 

@@ -2,7 +2,7 @@
 // permissions.hpp decides who may; every refusal is a Refused message, never a close.
 #include <algorithm>
 
-#include "common/close_codes.hpp"
+#include "protocol/close_codes.hpp"
 #include "server/room/chat_text.hpp"
 #include "server/room/permissions.hpp"
 #include "server/room/room.hpp"

@@ -6,7 +6,7 @@
 #include <optional>
 #include <unordered_map>
 
-#include "common/envelope.hpp"
+#include "protocol/envelope.hpp"
 
 namespace vc::room {
 

@@ -5,21 +5,17 @@
 // on_connection_closed(), which detaches from the room (reconnect grace, as with WebSocket).
 #include "server/webtransport/wt_session.hpp"
 
-#include "common/close_codes.hpp"
 #include "common/limits.hpp"
 #include "common/log.hpp"
 #include "net/h3/varint.hpp"
+#include "protocol/close_codes.hpp"
+#include "protocol/stream_mapping.hpp"
 
 namespace vc::webtransport {
 
 namespace {
 
 using namespace ::vc::close_code;  // docs/PROTOCOL.md §10
-
-constexpr uint8_t kControlPriority = 0;
-uint8_t priority_for_kind(uint32_t media_kind) {
-  return media_kind == v1::MEDIA_KIND_AUDIO ? 1 : media_kind == v1::MEDIA_KIND_VIDEO ? 2 : 3;
-}
 
 bool is_client_bidi(int64_t stream_id) {
   return (stream_id & 3) == 0;
@@ -79,7 +75,7 @@ h3::ConnectionLimits h3_limits() {
 WebTransportSession::WebTransportSession(app::ServerContext& ctx,
                                          quic::ConnectionHandle& connection,
                                          const SessionSettings& settings, WebTransportStats& stats)
-    : room::Endpoint(room::SendQueueLimits{}, &ctx.send_queue_budget),
+    : room::Endpoint(SendQueueLimits{}, &ctx.send_queue_budget),
       ctx_(ctx),
       connection_(connection),
       settings_(settings),
@@ -162,7 +158,7 @@ void WebTransportSession::on_session_stream_data(int64_t stream_id, h3::ByteView
       return;
     }
     control_stream_ = stream_id;
-    connection_.quic().set_stream_priority(stream_id, kControlPriority);
+    connection_.quic().set_stream_priority(stream_id, stream_mapping::kControlPriority);
   }
   const bool control = stream_id == control_stream_;
   auto it = readers_.find(stream_id);
@@ -367,7 +363,7 @@ uint64_t WebTransportSession::lane_backlog(Lane lane) const {
 void WebTransportSession::before_write() {
   if (state_ == State::kClosing) return finish_close_if_delivered();
   if (state_ != State::kJoined) return;
-  room::SendQueue& pending = queue();
+  SendQueue& pending = queue();
   while (!pending.empty()) {
     if (lane_backlog(pending.next_lane()) >= settings_.stream_backlog_bytes) break;
     const FrameRef frame = pending.pop();
@@ -379,7 +375,7 @@ int64_t WebTransportSession::media_stream_for(uint32_t media_kind) {
   if (auto it = media_streams_.find(media_kind); it != media_streams_.end()) return it->second;
   const std::optional<int64_t> stream = h3_.open_webtransport_stream(/*bidirectional=*/false);
   if (!stream) return -1;
-  connection_.quic().set_stream_priority(*stream, priority_for_kind(media_kind));
+  connection_.quic().set_stream_priority(*stream, stream_mapping::priority_for_kind(media_kind));
   media_streams_[media_kind] = *stream;
   return *stream;
 }
@@ -399,7 +395,7 @@ bool WebTransportSession::write_frame(const FrameRef& frame) {
     const h3::RecordPrefix prefix = h3::record_prefix(frame->size());
     return quic.write_record(control_stream_, prefix.view(), frame);
   }
-  if (meta.lane == Lane::kAudio) {
+  if (stream_mapping::prefers_datagram(meta.lane)) {
     // A datagram when it fits: quarter stream id, then the envelope (the datagram is the record).
     uint8_t quarter_id[h3::kMaxVarintBytes];
     const std::size_t size = h3::encode_varint(h3_.session_id() / 4, quarter_id);
@@ -417,7 +413,8 @@ bool WebTransportSession::write_frame(const FrameRef& frame) {
 // ---- h3::H3Transport over the QUIC connection ----
 
 std::optional<int64_t> WebTransportSession::open_stream(bool bidirectional) {
-  const int64_t stream = connection_.quic().open_stream(bidirectional, kControlPriority);
+  const int64_t stream =
+      connection_.quic().open_stream(bidirectional, stream_mapping::kControlPriority);
   if (stream < 0) return std::nullopt;
   return stream;
 }

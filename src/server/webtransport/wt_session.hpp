@@ -17,11 +17,11 @@
 #include <string>
 #include <unordered_map>
 
-#include "common/envelope.hpp"
 #include "net/h3/connection.hpp"
 #include "net/h3/record_reader.hpp"
 #include "net/quic/congestion_hint.hpp"
 #include "net/quic/endpoint.hpp"
+#include "protocol/envelope.hpp"
 #include "server/app/room_membership.hpp"
 #include "server/app/server_context.hpp"
 #include "server/room/endpoint.hpp"

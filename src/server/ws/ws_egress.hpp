@@ -17,8 +17,8 @@
 #include <cstdint>
 #include <span>
 
-#include "common/frame.hpp"
 #include "common/limits.hpp"
+#include "protocol/frame.hpp"
 
 namespace vc::ws {
 

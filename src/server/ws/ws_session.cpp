@@ -27,10 +27,10 @@
 #include <stdexcept>
 #include <type_traits>
 
-#include "common/close_codes.hpp"
-#include "common/envelope.hpp"
 #include "common/limits.hpp"
 #include "common/log.hpp"
+#include "protocol/close_codes.hpp"
+#include "protocol/envelope.hpp"
 #include "server/app/room_membership.hpp"
 #include "server/ws/egress_shards.hpp"
 #include "server/ws/ws_egress.hpp"
@@ -65,7 +65,7 @@ class WsSession final : public room::Endpoint,
  public:
   WsSession(app::ServerContext& ctx, EgressShards& egress, Stream&& stream,
             app::ConnectionSlot slot)
-      : room::Endpoint(room::SendQueueLimits{}, &ctx.send_queue_budget),
+      : room::Endpoint(SendQueueLimits{}, &ctx.send_queue_budget),
         ctx_(ctx),
         egress_(egress),
         slot_(std::move(slot)),

@@ -10,10 +10,10 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "common/envelope.hpp"
 #include "common/limits.hpp"
 #include "net/h3/connection.hpp"
 #include "net/h3/record_reader.hpp"
+#include "protocol/envelope.hpp"
 
 namespace {
 

@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "common/envelope.hpp"
 #include "common/limits.hpp"
 #include "net/h3/record_reader.hpp"
+#include "protocol/envelope.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   using namespace vc::h3;

@@ -7,9 +7,9 @@
 
 #include <fstream>
 
-#include "common/close_codes.hpp"
 #include "harness.hpp"
 #include "node_fixture.hpp"
+#include "protocol/close_codes.hpp"
 #include "server/auth/grants_claim.hpp"
 #include "server/auth/room_token.hpp"
 

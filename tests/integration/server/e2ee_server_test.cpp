@@ -5,7 +5,7 @@
 // refused with the connection kept open.
 #include <gtest/gtest.h>
 
-#include "common/close_codes.hpp"
+#include "protocol/close_codes.hpp"
 #include "server_harness.hpp"
 
 namespace vc::test {

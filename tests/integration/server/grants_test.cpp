@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "common/close_codes.hpp"
+#include "protocol/close_codes.hpp"
 #include "server/auth/grants_claim.hpp"
 #include "server/auth/room_token.hpp"
 #include "server/room/permissions.hpp"

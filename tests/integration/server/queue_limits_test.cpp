@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "common/close_codes.hpp"
 #include "common/limits.hpp"
+#include "protocol/close_codes.hpp"
 #include "server_harness.hpp"
 
 namespace vc::test {

@@ -4,7 +4,7 @@
 // the server's memory.
 #include <gtest/gtest.h>
 
-#include "common/close_codes.hpp"
+#include "protocol/close_codes.hpp"
 #include "server_process.hpp"
 #include "webtransport/wt_client.hpp"
 #include "wt_test_support.hpp"

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "cluster_fixture.hpp"
-#include "common/close_codes.hpp"
+#include "protocol/close_codes.hpp"
 
 namespace vc::bus::test {
 namespace {

@@ -1,9 +1,8 @@
 #include <gtest/gtest.h>
 
 #include "backoff.hpp"
-#include "common/envelope.hpp"
 #include "http_join.hpp"
-#include "send_queue.hpp"
+#include "protocol/envelope.hpp"
 #include "subscriptions.hpp"
 #include "transport.hpp"
 #include "url.hpp"
@@ -65,88 +64,6 @@ TEST(Backoff, GrowsWithJitterUpToTheCeilingAndResets) {
   EXPECT_EQ(previous_ceiling, 1000);
   backoff.reset();
   EXPECT_LE(backoff.next().count(), 100);
-}
-
-FrameRef media_frame(v1::MediaKind kind, bool keyframe, std::size_t size, uint32_t sequence = 0) {
-  v1::MediaHeader header;
-  header.set_kind(kind);
-  header.set_keyframe(keyframe);
-  header.set_sequence(sequence);
-  std::vector<uint8_t> payload(size, 0xab);
-  return encode_media(header, payload);
-}
-
-FrameRef control_frame() {
-  v1::Control control;
-  control.mutable_ping()->set_nonce(1);
-  return encode_control(control);
-}
-
-uint32_t sequence_of(const FrameRef& frame) {
-  DecodedEnvelope decoded;
-  EXPECT_EQ(decode_envelope(frame->bytes(), 1 << 20, decoded), EnvelopeError::kNone);
-  return decoded.header.sequence();
-}
-
-TEST(SendQueue, ControlFirstThenAudioThenVideo) {
-  SendQueue queue(1 << 20, 16);
-  queue.push(media_frame(v1::MEDIA_KIND_VIDEO, true, 100));
-  queue.push(media_frame(v1::MEDIA_KIND_AUDIO, true, 10));
-  queue.push(control_frame());
-  EXPECT_EQ(queue.pop()->meta().lane, Lane::kControl);
-  EXPECT_EQ(queue.pop()->meta().lane, Lane::kAudio);
-  EXPECT_EQ(queue.pop()->meta().lane, Lane::kVideo);
-  EXPECT_FALSE(queue.pop());
-  EXPECT_TRUE(queue.empty());
-}
-
-TEST(SendQueue, FullAudioDropsTheOldest) {
-  SendQueue queue(1 << 20, 2);
-  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_AUDIO, true, 10, 1)),
-            SendQueue::PushResult::kQueued);
-  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_AUDIO, true, 10, 2)),
-            SendQueue::PushResult::kQueued);
-  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_AUDIO, true, 10, 3)),
-            SendQueue::PushResult::kDroppedOldAudio);
-  EXPECT_EQ(sequence_of(queue.pop()), 2u);
-  EXPECT_EQ(sequence_of(queue.pop()), 3u);
-}
-
-TEST(SendQueue, VideoOverBudgetWaitsForTheNextKeyframe) {
-  SendQueue queue(1000, 16);
-  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_VIDEO, true, 600, 1)),
-            SendQueue::PushResult::kQueued);
-  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_VIDEO, false, 600, 2)),
-            SendQueue::PushResult::kDroppedOverBudget);
-  // Even a small delta frame is useless now: the decoder lost its reference.
-  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_VIDEO, false, 10, 3)),
-            SendQueue::PushResult::kDroppedWaitKeyframe);
-  // A keyframe over budget replaces the track's queued frames.
-  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_VIDEO, true, 700, 4)),
-            SendQueue::PushResult::kQueued);
-  EXPECT_EQ(sequence_of(queue.pop()), 4u);
-  EXPECT_FALSE(queue.pop());
-  EXPECT_EQ(queue.video_bytes(), 0u);
-  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_VIDEO, false, 10, 5)),
-            SendQueue::PushResult::kQueued);
-}
-
-TEST(SendQueue, ControlIsNeverDropped) {
-  SendQueue queue(10, 1);
-  for (int i = 0; i < 1000; ++i) queue.push(control_frame());
-  EXPECT_EQ(queue.control_frames(), 1000u);
-}
-
-TEST(SendQueue, DropMediaKeepsControlAndRequiresKeyframes) {
-  SendQueue queue(1 << 20, 16);
-  queue.push(control_frame());
-  queue.push(media_frame(v1::MEDIA_KIND_VIDEO, true, 100));
-  queue.push(media_frame(v1::MEDIA_KIND_AUDIO, true, 10));
-  queue.drop_media();
-  EXPECT_EQ(queue.control_frames(), 1u);
-  EXPECT_EQ(queue.audio_frames(), 0u);
-  EXPECT_EQ(queue.push(media_frame(v1::MEDIA_KIND_VIDEO, false, 10)),
-            SendQueue::PushResult::kDroppedWaitKeyframe);
 }
 
 TEST(JoinResponse, ParsesTheContractFields) {

@@ -3,7 +3,7 @@
 // anyone, whether the participant is local or announced by another node.
 #include <gtest/gtest.h>
 
-#include "common/close_codes.hpp"
+#include "protocol/close_codes.hpp"
 #include "recorder.hpp"
 #include "server/room/room.hpp"
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "common/close_codes.hpp"
+#include "protocol/close_codes.hpp"
 #include "recorder.hpp"
 #include "server/room/chat_history.hpp"
 #include "server/room/chat_text.hpp"

@@ -1,4 +1,4 @@
-#include "common/envelope.hpp"
+#include "protocol/envelope.hpp"
 
 #include <gtest/gtest.h>
 

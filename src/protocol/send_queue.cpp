@@ -1,8 +1,8 @@
-#include "server/room/send_queue.hpp"
+#include "protocol/send_queue.hpp"
 
 #include <algorithm>
 
-namespace vc::room {
+namespace vc {
 
 namespace {
 
@@ -168,8 +168,7 @@ bool SendQueue::awaiting_keyframe(const KeyframeNeed& need) const {
   return std::find(awaiting_.begin(), awaiting_.end(), need) != awaiting_.end();
 }
 
-void SendQueue::mark_awaiting_keyframe(const FrameMeta& meta) {
-  const KeyframeNeed need = need_for(meta);
+void SendQueue::require_keyframe(const KeyframeNeed& need) {
   if (awaiting_keyframe(need)) return;
   if (awaiting_.size() >= limits::kMaxAwaitingKeyframeTracks) {
     // Publishers choose track ids, so this set must not grow with them. A forgotten track resumes
@@ -177,6 +176,12 @@ void SendQueue::mark_awaiting_keyframe(const FrameMeta& meta) {
     awaiting_.erase(awaiting_.begin());
   }
   awaiting_.push_back(need);
+}
+
+void SendQueue::mark_awaiting_keyframe(const FrameMeta& meta) {
+  const KeyframeNeed need = need_for(meta);
+  if (awaiting_keyframe(need)) return;
+  require_keyframe(need);
   if (new_needs_.size() < limits::kMaxAwaitingKeyframeTracks) add_unique(new_needs_, need);
 }
 
@@ -185,4 +190,4 @@ void SendQueue::clear_awaiting_keyframe(const FrameMeta& meta) {
   awaiting_.erase(std::remove(awaiting_.begin(), awaiting_.end(), need), awaiting_.end());
 }
 
-}  // namespace vc::room
+}  // namespace vc

@@ -1,4 +1,4 @@
-#include "common/envelope.hpp"
+#include "protocol/envelope.hpp"
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/wire_format_lite.h>
@@ -10,9 +10,9 @@ namespace vc {
 
 namespace {
 
+using google::protobuf::internal::WireFormatLite;
 using google::protobuf::io::CodedInputStream;
 using google::protobuf::io::CodedOutputStream;
-using google::protobuf::internal::WireFormatLite;
 
 constexpr uint32_t kEnvelopeMediaField = 1;
 constexpr uint32_t kEnvelopeControlField = 2;
@@ -68,12 +68,18 @@ uint8_t* write_length_delimited_header(uint32_t field, std::size_t length, uint8
 
 std::string_view to_string(EnvelopeError error) {
   switch (error) {
-    case EnvelopeError::kNone: return "ok";
-    case EnvelopeError::kEmpty: return "empty envelope";
-    case EnvelopeError::kTooLarge: return "envelope exceeds the size limit";
-    case EnvelopeError::kMalformed: return "malformed protobuf envelope";
-    case EnvelopeError::kNoBody: return "envelope has neither media nor control";
-    case EnvelopeError::kBadHeader: return "media envelope has a missing or invalid header";
+    case EnvelopeError::kNone:
+      return "ok";
+    case EnvelopeError::kEmpty:
+      return "empty envelope";
+    case EnvelopeError::kTooLarge:
+      return "envelope exceeds the size limit";
+    case EnvelopeError::kMalformed:
+      return "malformed protobuf envelope";
+    case EnvelopeError::kNoBody:
+      return "envelope has neither media nor control";
+    case EnvelopeError::kBadHeader:
+      return "media envelope has a missing or invalid header";
   }
   return "unknown envelope error";
 }
@@ -145,8 +151,8 @@ EnvelopeError decode_envelope(std::span<const uint8_t> wire, std::size_t max_byt
 
 FrameRef encode_media(const v1::MediaHeader& header, std::span<const uint8_t> payload) {
   const std::size_t header_size = header.ByteSizeLong();
-  const std::size_t media_size = 1 + varint_size(header_size) + header_size + 1 +
-                                 varint_size(payload.size()) + payload.size();
+  const std::size_t media_size =
+      1 + varint_size(header_size) + header_size + 1 + varint_size(payload.size()) + payload.size();
   const std::size_t total = 1 + varint_size(media_size) + media_size;
 
   FrameMeta meta;

@@ -7,8 +7,8 @@
 #include <span>
 #include <string_view>
 
-#include "common/frame.hpp"
 #include "proto/videocall.pb.h"
+#include "protocol/frame.hpp"
 
 namespace vc {
 
@@ -16,11 +16,11 @@ namespace v1 = ::videocall::v1;
 
 enum class EnvelopeError : uint8_t {
   kNone = 0,
-  kEmpty,        // zero bytes
-  kTooLarge,     // over the configured limit
-  kMalformed,    // not valid protobuf wire format
-  kNoBody,       // neither media nor control set
-  kBadHeader,    // media without a header, or an unknown media kind
+  kEmpty,      // zero bytes
+  kTooLarge,   // over the configured limit
+  kMalformed,  // not valid protobuf wire format
+  kNoBody,     // neither media nor control set
+  kBadHeader,  // media without a header, or an unknown media kind
 };
 
 std::string_view to_string(EnvelopeError error);
@@ -28,9 +28,9 @@ std::string_view to_string(EnvelopeError error);
 struct DecodedEnvelope {
   enum class Body : uint8_t { kMedia, kControl };
   Body body = Body::kControl;
-  v1::MediaHeader header;             // valid when body == kMedia
-  std::span<const uint8_t> payload;   // view into the decoded input, valid when body == kMedia
-  v1::Control control;                // valid when body == kControl
+  v1::MediaHeader header;            // valid when body == kMedia
+  std::span<const uint8_t> payload;  // view into the decoded input, valid when body == kMedia
+  v1::Control control;               // valid when body == kControl
 };
 
 // Decodes one envelope. `out` is reused between calls to avoid per-packet allocation.

@@ -1,4 +1,4 @@
-#include "common/frame.hpp"
+#include "protocol/frame.hpp"
 
 #include <new>
 

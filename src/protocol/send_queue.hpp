@@ -1,4 +1,6 @@
-// SendQueue: one receiver's bounded outbound queue with the priority drop policy.
+// SendQueue: one connection's bounded outbound queue with the priority drop policy. The one
+// implementation of that policy: the server keeps one per receiver, libvideocall one per client
+// connection (its own frames, publisher id 0).
 //
 // Three lanes, drained in order control > audio > video, each bounded in bytes:
 //  - control is never dropped; if a receiver lets kReceiverControlQueueBytes pile up it is too slow
@@ -10,7 +12,9 @@
 //    publisher track is reported for the room to send.
 // Memory: all lanes together stay under SendQueueLimits::total_bytes, and every queue of the
 // process under its SendQueueBudget; over either, push() reports kReceiverTooSlow.
-// Sans-I/O and single-threaded: the owner's event loop calls push() and pop().
+// Sans-I/O and single-threaded: the owner's event loop calls push() and pop(). The browser cannot
+// take frames back once handed to its transport, so web/ drops before sending (video-encoding.ts)
+// under the same rules: control never, audio oldest first, video until the next keyframe.
 #pragma once
 
 #include <cstddef>
@@ -18,10 +22,10 @@
 #include <deque>
 #include <vector>
 
-#include "common/frame.hpp"
 #include "common/limits.hpp"
+#include "protocol/frame.hpp"
 
-namespace vc::room {
+namespace vc {
 
 struct SendQueueLimits {
   std::size_t video_bytes = limits::kReceiverVideoQueueBytes;
@@ -59,7 +63,8 @@ class SendQueueBudget {
   SendQueueTotals totals_;
 };
 
-// A publisher track whose video this receiver lost; the room asks the publisher for a keyframe.
+// A publisher track whose video this queue dropped; the owner asks that publisher (the room) or
+// its own encoder (a client) for a keyframe.
 struct KeyframeNeed {
   uint64_t publisher_id = 0;
   uint32_t track_id = 0;
@@ -121,6 +126,9 @@ class SendQueue {
   bool has_keyframe_needs() const { return !new_needs_.empty(); }
   // Whether video of need's track is still being dropped until its next keyframe.
   bool awaiting_keyframe(const KeyframeNeed& need) const;
+  // Drops need's video up to its next keyframe without reporting it: the caller asks for that
+  // keyframe itself (a client after a reconnect, whose earlier frames never reached the server).
+  void require_keyframe(const KeyframeNeed& need);
 
   const SendQueueStats& stats() const { return stats_; }
 
@@ -149,4 +157,4 @@ class SendQueue {
   uint64_t drained_bytes_ = 0;
 };
 
-}  // namespace vc::room
+}  // namespace vc

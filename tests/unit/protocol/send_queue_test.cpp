@@ -1,8 +1,8 @@
-#include "server/room/send_queue.hpp"
+#include "protocol/send_queue.hpp"
 
 #include <gtest/gtest.h>
 
-namespace vc::room {
+namespace vc {
 namespace {
 
 FrameRef frame(Lane lane, std::size_t size, uint64_t publisher = 1, bool keyframe = false,
@@ -189,5 +189,32 @@ TEST(SendQueue, CountsDrainedBytesAndQueuedMediaBytes) {
   EXPECT_EQ(queue.drained_bytes(), 35u);
 }
 
+// ---- What libvideocall relies on (the same queue, its own frames) ----
+
+TEST(SendQueue, RequiredKeyframeDropsDeltasWithoutReportingANeed) {
+  SendQueue queue;
+  queue.require_keyframe(KeyframeNeed{0, 5, 2});
+  EXPECT_EQ(queue.push(frame(Lane::kVideo, 10, 0, false, 5)), PushResult::kDropped);
+  EXPECT_FALSE(queue.has_keyframe_needs()) << "the caller asks its encoder itself";
+  EXPECT_EQ(queue.push(frame(Lane::kVideo, 10, 0, false, 6)), PushResult::kQueued)
+      << "other tracks are not held back";
+  EXPECT_EQ(queue.push(frame(Lane::kVideo, 10, 0, true, 5)), PushResult::kQueued);
+  EXPECT_EQ(queue.push(frame(Lane::kVideo, 10, 0, false, 5)), PushResult::kQueued);
+  EXPECT_EQ(queue.stats().dropped_video, 1u);
+}
+
+TEST(SendQueue, ClearMediaKeepsControlInOrder) {
+  SendQueue queue;
+  queue.push(frame(Lane::kControl, 1));
+  queue.push(frame(Lane::kVideo, 50, 0, true));
+  queue.push(frame(Lane::kAudio, 20));
+  queue.push(frame(Lane::kControl, 2));
+  queue.clear_media();
+  EXPECT_EQ(queue.queued_media_bytes(), 0u);
+  EXPECT_EQ(queue.pop()->size(), 1u);
+  EXPECT_EQ(queue.pop()->size(), 2u);
+  EXPECT_TRUE(queue.empty());
+}
+
 }  // namespace
-}  // namespace vc::room
+}  // namespace vc

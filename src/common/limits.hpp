@@ -16,7 +16,7 @@ inline constexpr std::size_t kMaxControlBytes = 64u << 10;  // a control message
 inline constexpr std::size_t kMaxDisplayNameBytes = 64;
 inline constexpr std::size_t kMaxMeetingIdBytes = 64;
 
-// Per-receiver send queue (see room/send_queue.hpp for the drop policy; docs/SECURITY.md
+// Per-receiver send queue (see protocol/send_queue.hpp for the drop policy; docs/SECURITY.md
 // "Queues and memory"). Every lane is bounded in bytes, so one receiver holds at most
 // kReceiverQueueBytes whatever its publishers send.
 // Twice the largest envelope: a maximum-size keyframe plus the delta frames that follow it.

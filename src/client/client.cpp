@@ -18,77 +18,14 @@
 #include "common/log.hpp"
 #include "e2ee_session.hpp"
 #include "http_join.hpp"
+#include "outbox.hpp"
 #include "protocol/envelope.hpp"
-#include "protocol/send_queue.hpp"
 #include "subscriptions.hpp"
 #include "transport.hpp"
 
 namespace vc::client {
 
 namespace asio = boost::asio;
-
-namespace {
-
-// The server's drop policy (protocol/send_queue.hpp) with the application's lane sizes. The client
-// bounds each lane; the whole-queue cap only has to hold what the lanes allow.
-SendQueueLimits send_queue_limits(const ClientConfig& config) {
-  SendQueueLimits out;
-  out.video_bytes = config.send_queue_video_bytes;
-  out.audio_frames = config.send_queue_audio_frames;
-  out.total_bytes = out.video_bytes + out.audio_bytes + out.control_bytes;
-  return out;
-}
-
-// Our own tracks carry publisher id 0 until the server stamps them.
-KeyframeNeed own_track(uint32_t media_kind, uint32_t track_id) {
-  return KeyframeNeed{0, track_id, media_kind};
-}
-
-}  // namespace
-
-std::string_view to_string(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::kNone:
-      return "none";
-    case ErrorKind::kBadArgument:
-      return "bad argument";
-    case ErrorKind::kUnreachable:
-      return "server unreachable";
-    case ErrorKind::kRefused:
-      return "refused";
-    case ErrorKind::kProtocol:
-      return "protocol error";
-    case ErrorKind::kServerClosed:
-      return "closed by server";
-    case ErrorKind::kLocalClose:
-      return "left";
-  }
-  return "unknown";
-}
-
-std::string_view to_string(TransportKind kind) {
-  return kind == TransportKind::kWebTransport ? "webtransport" : "websocket";
-}
-
-std::string_view to_string(TransportPreference preference) {
-  switch (preference) {
-    case TransportPreference::kAuto:
-      return "auto";
-    case TransportPreference::kWebTransport:
-      return "webtransport";
-    case TransportPreference::kWebSocket:
-      return "websocket";
-  }
-  return "auto";
-}
-
-std::optional<TransportPreference> parse_transport_preference(std::string_view text) {
-  for (const auto preference : {TransportPreference::kAuto, TransportPreference::kWebTransport,
-                                TransportPreference::kWebSocket}) {
-    if (text == to_string(preference)) return preference;
-  }
-  return std::nullopt;
-}
 
 namespace {
 
@@ -106,7 +43,7 @@ class ClientImpl final : public Client,
       : strand_(asio::make_strand(loop.context())),
         config_(std::move(config)),
         events_(std::move(events)),
-        queue_(send_queue_limits(config_)),
+        outbox_(config_),
         backoff_(config_.reconnect_initial_delay, config_.reconnect_max_delay,
                  reinterpret_cast<uintptr_t>(this) ^ now_us()),
         retry_timer_(strand_),
@@ -176,8 +113,7 @@ class ClientImpl final : public Client,
     std::optional<e2ee::Bytes> sealed;
     if (encrypt) sealed = e2ee_.encrypt(out, payload);
     if (encrypt && !sealed) {
-      (header.kind() == v1::MEDIA_KIND_AUDIO ? audio_dropped_ : video_dropped_)
-          .fetch_add(1, std::memory_order_relaxed);
+      outbox_.count_dropped(header.kind() != v1::MEDIA_KIND_AUDIO);
       return;
     }
     FrameRef frame = encode_media(out, sealed ? std::span<const uint8_t>(*sealed) : payload);
@@ -187,9 +123,7 @@ class ClientImpl final : public Client,
                  // Encryption turned on meanwhile (a meeting that requires it): never send
                  // cleartext.
                  if (!encrypt && self->e2ee_.active()) {
-                   const bool video = frame->meta().lane == Lane::kVideo;
-                   (video ? self->video_dropped_ : self->audio_dropped_)
-                       .fetch_add(1, std::memory_order_relaxed);
+                   self->outbox_.count_dropped(frame->meta().lane == Lane::kVideo);
                    return;
                  }
                  self->queue_media(std::move(frame));
@@ -237,7 +171,7 @@ class ClientImpl final : public Client,
       if (self->state_ == State::kJoined) {
         v1::Control control;
         control.mutable_leave();
-        self->push_outgoing(encode_control(control));
+        self->push_control(encode_control(control));
       }
       self->finish({ErrorKind::kLocalClose, 1000, "left the meeting"});
     });
@@ -245,12 +179,9 @@ class ClientImpl final : public Client,
 
   ClientStats stats() const override {
     ClientStats out;
-    out.media_sent = media_sent_.load(std::memory_order_relaxed);
+    outbox_.fill(out);
     out.media_received = media_received_.load(std::memory_order_relaxed);
-    out.bytes_sent = bytes_sent_.load(std::memory_order_relaxed);
     out.bytes_received = bytes_received_.load(std::memory_order_relaxed);
-    out.audio_dropped = audio_dropped_.load(std::memory_order_relaxed);
-    out.video_dropped = video_dropped_.load(std::memory_order_relaxed);
     out.reconnects = reconnects_.load(std::memory_order_relaxed);
     const e2ee::Stats e2ee = e2ee_.stats();
     out.e2ee_encrypted = e2ee.encrypted;
@@ -272,14 +203,14 @@ class ClientImpl final : public Client,
     *hello->mutable_media_state() = config_.initial_media_state;
     if (subscriptions_.defaults()) *hello->mutable_subscriptions() = *subscriptions_.defaults();
     e2ee_.fill_hello(*hello);
-    push_outgoing(encode_control(control));
+    push_control(encode_control(control));
     // In order behind Hello on the control stream: the server knows our tracks before any frame,
     // and a resumed session gets back the subscriptions the server reset.
     for (const auto& track : published_) send_publish(track);
     if (auto replay = subscriptions_.replay()) {
       v1::Control update;
       *update.mutable_update_subscriptions() = std::move(*replay);
-      push_outgoing(encode_control(update));
+      push_control(encode_control(update));
     }
     if (transport_) transport_->flush();
   }
@@ -325,11 +256,7 @@ class ClientImpl final : public Client,
     handle_failure(error);
   }
 
-  FrameRef next_outgoing() override {
-    FrameRef frame = queue_.pop();
-    if (frame) bytes_sent_.fetch_add(frame->size(), std::memory_order_relaxed);
-    return frame;
-  }
+  FrameRef next_outgoing() override { return outbox_.pop(); }
 
  private:
   enum class State : uint8_t { kIdle, kJoining, kConnecting, kJoined, kWaitingRetry, kClosed };
@@ -498,7 +425,7 @@ class ClientImpl final : public Client,
         if (events_.on_joined) events_.on_joined(info);
         report_e2ee_status();
         // Receivers need a keyframe from us after a (re)join.
-        for (const auto& [kind, track] : video_tracks_) {
+        for (const auto& [kind, track] : outbox_.video_tracks()) {
           if (events_.on_local_video_dropped) {
             events_.on_local_video_dropped(static_cast<v1::MediaKind>(kind), track);
           }
@@ -576,50 +503,32 @@ class ClientImpl final : public Client,
   }
 
   void queue_media(FrameRef frame) {
-    const FrameMeta meta = frame->meta();
-    const bool video = meta.lane == Lane::kVideo;
-    if (video) remember_video_track(meta.media_kind, meta.track_id);
-    if (state_ != State::kJoined) {
-      (video ? video_dropped_ : audio_dropped_).fetch_add(1, std::memory_order_relaxed);
-      if (video) queue_.require_keyframe(own_track(meta.media_kind, meta.track_id));
-      return;
-    }
-    const SendQueueStats before = queue_.stats();
-    push_outgoing(std::move(frame));
-    const SendQueueStats& after = queue_.stats();
-    media_sent_.fetch_add(after.queued - before.queued, std::memory_order_relaxed);
-    audio_dropped_.fetch_add(after.dropped_audio - before.dropped_audio, std::memory_order_relaxed);
-    video_dropped_.fetch_add(after.dropped_video - before.dropped_video, std::memory_order_relaxed);
-    // Video the queue dropped leaves its track waiting for a keyframe: ask our encoder for one.
-    for (const KeyframeNeed& need : queue_.take_keyframe_needs()) {
-      if (events_.on_local_video_dropped) {
-        events_.on_local_video_dropped(static_cast<v1::MediaKind>(need.media_kind), need.track_id);
-      }
-    }
+    const Outbox::Push result = outbox_.push_media(std::move(frame), state_ == State::kJoined,
+                                                   events_.on_local_video_dropped);
+    if (result == Outbox::Push::kNotDraining) drop_stuck_connection();
     if (transport_) transport_->flush();
   }
 
-  // Every outgoing envelope goes through here. A connection that lets the control lane or the
-  // whole queue pass its cap is not draining: it is dropped and the session reconnects, as after
-  // any transport failure (handled on the next strand turn, outside the caller's handler).
-  void push_outgoing(FrameRef frame) {
-    if (queue_.push(std::move(frame)) != PushResult::kReceiverTooSlow || stuck_pending_) return;
+  void push_control(FrameRef frame) {
+    if (outbox_.push_control(std::move(frame)) == Outbox::Push::kNotDraining) {
+      drop_stuck_connection();
+    }
+  }
+
+  // A connection that lets the control lane or the whole queue pass its cap is not draining: it
+  // is dropped and the session reconnects, as after any transport failure (on the next strand
+  // turn, outside the caller's handler).
+  void drop_stuck_connection() {
+    if (stuck_pending_) return;
     stuck_pending_ = true;
     asio::post(strand_, [weak = weak_from_this()] {
       auto self = weak.lock();
       if (!self) return;
       self->stuck_pending_ = false;
       if (!self->transport_ || self->state_ == State::kClosed) return;
-      VC_LOG_WARN("event=send_queue_over_cap queued_bytes={}", self->queue_.queued_bytes());
+      VC_LOG_WARN("event=send_queue_over_cap queued_bytes={}", self->outbox_.queued_bytes());
       self->handle_failure({ErrorKind::kUnreachable, 0, "connection not draining its send queue"});
     });
-  }
-
-  void remember_video_track(uint32_t kind, uint32_t track) {
-    for (const auto& known : video_tracks_) {
-      if (known.first == kind && known.second == track) return;
-    }
-    video_tracks_.emplace_back(kind, track);
   }
 
   struct PublishedTrackKey {
@@ -674,7 +583,7 @@ class ClientImpl final : public Client,
   }
 
   void send_now(FrameRef frame) {
-    push_outgoing(std::move(frame));
+    push_control(std::move(frame));
     if (transport_) transport_->flush();
   }
 
@@ -776,8 +685,7 @@ class ClientImpl final : public Client,
     }
     // Nothing queued survives the connection: Hello must be the first envelope of the next one,
     // and it carries the state (tracks, subscriptions, media state) that queued control updated.
-    queue_.clear();
-    for (const auto& [kind, track] : video_tracks_) queue_.require_keyframe(own_track(kind, track));
+    outbox_.reset_for_new_connection();
     reconnects_.fetch_add(1, std::memory_order_relaxed);
     if (servers_.size() > 1) {
       // Try the next node: if this one died, the next attempt already lands on a live one.
@@ -806,15 +714,15 @@ class ClientImpl final : public Client,
       transport_->close(error.kind == ErrorKind::kLocalClose ? 1000 : 1001);
       transport_.reset();
     }
-    queue_.clear();
+    outbox_.clear();
     if (events_.on_closed) events_.on_closed(error);
   }
 
   asio::strand<asio::io_context::executor_type> strand_;
   ClientConfig config_;
   ClientEvents events_;
-  SendQueue queue_;
-  bool stuck_pending_ = false;  // push_outgoing() reported a stuck connection, not yet handled
+  Outbox outbox_;
+  bool stuck_pending_ = false;  // a stuck connection was reported, not yet handled
   Backoff backoff_;
   asio::steady_timer retry_timer_;
   asio::steady_timer ping_timer_;
@@ -832,10 +740,9 @@ class ClientImpl final : public Client,
   bool webtransport_stale_ = false;  // WebTransport failed to open: renew before the next try
   DecodedEnvelope decoded_;
   std::optional<ClientError> server_error_;
-  ChatReceiver chat_;                                        // de-duplicates chat by message id
-  SubscriptionBook subscriptions_;                           // stated again on every (re)connection
-  std::vector<std::pair<uint32_t, uint32_t>> video_tracks_;  // (kind, track) we have sent
-  std::vector<v1::Track> published_;                         // re-published after every (re)join
+  ChatReceiver chat_;                 // de-duplicates chat by message id
+  SubscriptionBook subscriptions_;    // stated again on every (re)connection
+  std::vector<v1::Track> published_;  // re-published after every (re)join
   ClientE2ee e2ee_;
   e2ee::Bytes plaintext_;                    // reused for each decrypted frame
   std::optional<E2eeStatus> reported_e2ee_;  // last on_e2ee_status, to report changes only
@@ -844,55 +751,12 @@ class ClientImpl final : public Client,
   bool token_refreshed_ = false;
   uint64_t ping_nonce_ = 0;
 
-  std::atomic<uint64_t> media_sent_{0};
   std::atomic<uint64_t> media_received_{0};
-  std::atomic<uint64_t> bytes_sent_{0};
   std::atomic<uint64_t> bytes_received_{0};
-  std::atomic<uint64_t> audio_dropped_{0};
-  std::atomic<uint64_t> video_dropped_{0};
   std::atomic<uint64_t> reconnects_{0};
 };
 
 }  // namespace
-
-uint32_t default_track_id(v1::MediaKind kind) {
-  switch (kind) {
-    case v1::MEDIA_KIND_AUDIO:
-      return kMicrophoneTrackId;
-    case v1::MEDIA_KIND_VIDEO:
-      return kCameraTrackId;
-    case v1::MEDIA_KIND_SCREEN:
-      return kScreenTrackId;
-    default:
-      return 0;
-  }
-}
-
-v1::Track default_track(v1::MediaKind kind, v1::Codec codec, uint32_t width, uint32_t height) {
-  v1::Track track;
-  track.set_track_id(default_track_id(kind));
-  track.set_kind(kind);
-  track.set_codec(codec);
-  switch (kind) {
-    case v1::MEDIA_KIND_AUDIO:
-      track.set_source(v1::TRACK_SOURCE_MICROPHONE);
-      break;
-    case v1::MEDIA_KIND_VIDEO:
-      track.set_source(v1::TRACK_SOURCE_CAMERA);
-      break;
-    case v1::MEDIA_KIND_SCREEN:
-      track.set_source(v1::TRACK_SOURCE_SCREEN);
-      break;
-    default:
-      return track;
-  }
-  if (kind != v1::MEDIA_KIND_AUDIO && width > 0 && height > 0) {
-    v1::VideoLayer* layer = track.add_layers();
-    layer->set_width(width);
-    layer->set_height(height);
-  }
-  return track;
-}
 
 std::shared_ptr<Client> Client::create(EventLoop& loop, ClientConfig config, ClientEvents events) {
   return std::make_shared<ClientImpl>(loop, std::move(config), std::move(events));

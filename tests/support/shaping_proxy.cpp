@@ -18,6 +18,7 @@
 #include <future>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace vc::test {
@@ -33,6 +34,7 @@ constexpr std::size_t kChunkBytes = 4096;
 struct Shared {
   ShapingOptions options;
   std::atomic<uint64_t> rate_bps{0};
+  bool upstream_paused = false;  // on the io thread only
   std::atomic<uint64_t> connections{0};
   std::atomic<uint64_t> to_client{0};
   std::atomic<uint64_t> to_target{0};
@@ -82,6 +84,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
     timer_.cancel();
   }
 
+  // Reading from the client stopped at a pause: start again.
+  void resume_upstream() {
+    if (!upstream_parked_ || closed_) return;
+    upstream_parked_ = false;
+    if (held_up_bytes_ > 0) {
+      write_target(std::exchange(held_up_bytes_, 0));
+    } else {
+      read_client();
+    }
+  }
+
  private:
   struct Chunk {
     std::string bytes;
@@ -90,6 +103,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Client -> target: as it comes.
   void read_client() {
+    if (shared_.upstream_paused) {
+      upstream_parked_ = true;
+      return;
+    }
     client_.async_read_some(
         asio::buffer(up_buffer_),
         [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
@@ -99,12 +116,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
             return;
           }
           if (ec) return self->close();
-          asio::async_write(self->target_, asio::buffer(self->up_buffer_, n),
-                            [self](boost::system::error_code error, std::size_t written) {
-                              if (error) return self->close();
-                              self->shared_.to_target += written;
-                              self->read_client();
-                            });
+          if (self->shared_.upstream_paused) {
+            // Read before the pause began: held, so nothing sent after the pause gets through.
+            self->held_up_bytes_ = n;
+            self->upstream_parked_ = true;
+            return;
+          }
+          self->write_target(n);
+        });
+  }
+
+  void write_target(std::size_t n) {
+    asio::async_write(
+        target_, asio::buffer(up_buffer_, n),
+        [self = shared_from_this()](boost::system::error_code error, std::size_t written) {
+          if (error) return self->close();
+          self->shared_.to_target += written;
+          self->read_client();
         });
   }
 
@@ -196,6 +224,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool reading_target_ = false;
   bool writing_client_ = false;  // a write or a wait for tokens/delay is in progress
   bool target_eof_ = false;
+  bool upstream_parked_ = false;   // read_client() stopped at a pause
+  std::size_t held_up_bytes_ = 0;  // in up_buffer_, read while pausing, not yet forwarded
   bool closed_ = false;
 };
 
@@ -204,8 +234,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
 class ShapingProxy::Impl {
  public:
   explicit Impl(ShapingOptions options)
-      : acceptor_(io_, tcp::endpoint(asio::ip::address_v4::loopback(), 0)),
-        target_(asio::ip::make_address(options.target_host), options.target_port) {
+      : acceptor_(io_), target_(asio::ip::make_address(options.target_host), options.target_port) {
+    const tcp::endpoint local(asio::ip::address_v4::loopback(), 0);
+    acceptor_.open(local.protocol());
+    if (options.client_receive_buffer > 0) {
+      // Before listen(): accepted sockets inherit it, and the window scale is chosen in the SYN.
+      acceptor_.set_option(tcp::socket::receive_buffer_size(options.client_receive_buffer));
+    }
+    if (options.client_mss > 0) {
+      const int mss = options.client_mss;
+      ::setsockopt(acceptor_.native_handle(), IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss));
+    }
+    acceptor_.bind(local);
+    acceptor_.listen();
+    port_ = acceptor_.local_endpoint().port();
     shared_.options = std::move(options);
     shared_.rate_bps = shared_.options.downstream_bps;
     accept();
@@ -235,6 +277,20 @@ class ShapingProxy::Impl {
     closed.get_future().wait();
   }
 
+  void set_upstream_paused(bool paused) {
+    std::promise<void> done;
+    asio::post(io_, [&] {
+      shared_.upstream_paused = paused;
+      if (!paused) {
+        for (auto& weak : connections_) {
+          if (auto connection = weak.lock()) connection->resume_upstream();
+        }
+      }
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+
  private:
   void accept() {
     acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
@@ -251,7 +307,7 @@ class ShapingProxy::Impl {
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
   tcp::acceptor acceptor_;
-  uint16_t port_ = acceptor_.local_endpoint().port();
+  uint16_t port_ = 0;
   tcp::endpoint target_;
   Shared shared_;
   std::vector<std::weak_ptr<Connection>> connections_;
@@ -274,6 +330,10 @@ ShapingStats ShapingProxy::stats() const {
 
 void ShapingProxy::drop_connections() {
   impl_->close_all(/*stop_accepting=*/false);
+}
+
+void ShapingProxy::set_upstream_paused(bool paused) {
+  impl_->set_upstream_paused(paused);
 }
 
 void ShapingProxy::set_downstream_bps(uint64_t bps) {

@@ -40,6 +40,12 @@ struct ShapingOptions {
   // segment size (ten segments' worth, twice, about 2.5 MiB), which would hide the shaped rate
   // from the target for many seconds; 1460 makes it size the buffer as on an Ethernet path.
   int upstream_mss = 0;
+  // SO_RCVBUF of the proxy's sockets from clients (0: the kernel's default, autotuned). Small, a
+  // paused proxy stalls a client's writer after little data.
+  int client_receive_buffer = 0;
+  // TCP_MAXSEG advertised to clients (0: loopback's). As `upstream_mss` for the target: 1460 keeps
+  // a client's autotuned send buffer small, so its writer meets a stalled proxy early.
+  int client_mss = 0;
 };
 
 struct ShapingStats {
@@ -61,6 +67,9 @@ class ShapingProxy {
   void set_downstream_bps(uint64_t bps);
   // Closes every open connection (new ones are still accepted): a network drop for reconnects.
   void drop_connections();
+  // Stops (or resumes) reading what clients send, for every connection, new ones included: the
+  // client's socket fills and its writer sees a peer that does not drain.
+  void set_upstream_paused(bool paused);
 
  private:
   class Impl;

@@ -198,6 +198,8 @@ struct ClientStats {
   uint64_t audio_dropped = 0;
   uint64_t video_dropped = 0;
   uint64_t reconnects = 0;
+  // Bytes queued to send and not yet handed to the transport (like a WebSocket's bufferedAmount).
+  uint64_t send_queue_bytes = 0;
   // End-to-end encryption: frames encrypted and decrypted, and received frames dropped because
   // they did not authenticate (tampered header or payload, wrong key), because no key for their
   // sender and key id was known (yet), or because they carried no E2EE header at all.

@@ -54,7 +54,7 @@ void prepare_data_dir(const std::filesystem::path& dir) {
   }
 }
 
-int run(vc::app::ServerConfig config) {
+int run(vc::core::ServerConfig config) {
   raise_open_file_limit();
   const std::filesystem::path data_dir = config.data_dir;
   prepare_data_dir(data_dir);
@@ -102,7 +102,7 @@ int run(vc::app::ServerConfig config) {
               });
         };
   }
-  server->context().metric_sources["cluster"] = [&cluster](const vc::app::MetricWriter& metric) {
+  server->context().metric_sources["cluster"] = [&cluster](const vc::core::MetricWriter& metric) {
     cluster.write_metrics(metric);
   };
   const auto endpoint = server->start();
@@ -147,9 +147,9 @@ int run(vc::app::ServerConfig config) {
       io.run();
       break;
     } catch (const std::exception& e) {
-      vc::app::note_handler_exception(server->context(), "relay_loop", e.what());
+      vc::core::note_handler_exception(server->context(), "relay_loop", e.what());
     } catch (...) {
-      vc::app::note_handler_exception(server->context(), "relay_loop", "non-standard exception");
+      vc::core::note_handler_exception(server->context(), "relay_loop", "non-standard exception");
     }
   }
   store_pool.join();
@@ -165,7 +165,7 @@ int main(int argc, char** argv) {
   }
   auto parsed = vc::app::parse_config(argc, argv);
   if (auto* exit_code = std::get_if<int>(&parsed)) return *exit_code;
-  auto& config = std::get<vc::app::ServerConfig>(parsed);
+  auto& config = std::get<vc::core::ServerConfig>(parsed);
   std::signal(SIGPIPE, SIG_IGN);
   ::umask(077);  // the database, its WAL files and the secret are for this user only
   vc::log::init(config.log_level);

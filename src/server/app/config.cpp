@@ -6,7 +6,7 @@
 #include <map>
 #include <memory>
 
-#include "server/http/client_address.hpp"
+#include "common/cidr.hpp"
 
 namespace vc::app {
 
@@ -56,7 +56,7 @@ CLI::Validator base_url_syntax() {
 CLI::Validator cidr_syntax() {
   return CLI::Validator(
       [](std::string& value) -> std::string {
-        if (http::parse_cidr(value)) return {};
+        if (parse_cidr(value)) return {};
         return "expected an address or CIDR block like 10.0.0.0/8, got '" + value + "'";
       },
       "CIDR");

@@ -90,10 +90,10 @@ tcp::endpoint Server::start() {
                                ctx_.config.port);
   // The media WebSocket is the one upgrade the HTTP layer hands on.
   upgrades_["/ws"] = http::UpgradeHandler{
-      [this](http::PlainStream&& stream, http::Request&& req, app::ConnectionSlot slot) {
+      [this](http::PlainStream&& stream, http::Request&& req, core::ConnectionSlot slot) {
         ws::start_media_session(ctx_, *egress_, std::move(stream), std::move(req), std::move(slot));
       },
-      [this](http::TlsStream&& stream, http::Request&& req, app::ConnectionSlot slot) {
+      [this](http::TlsStream&& stream, http::Request&& req, core::ConnectionSlot slot) {
         ws::start_media_session(ctx_, *egress_, std::move(stream), std::move(req), std::move(slot));
       }};
   listener_ = std::make_shared<http::Listener>(ctx_, endpoint, tls_.get(), upgrades_);

@@ -9,7 +9,7 @@
 #include <functional>
 #include <memory>
 
-#include "server/app/server_context.hpp"
+#include "server/core/server_context.hpp"
 #include "server/http/upgrade.hpp"
 
 namespace vc::http {
@@ -20,6 +20,11 @@ class EgressShards;
 }
 
 namespace vc::app {
+
+using core::LiveConnection;
+using core::MetricWriter;
+using core::ServerConfig;
+using core::ServerContext;
 
 class Server {
  public:

@@ -6,10 +6,11 @@
 #include <filesystem>
 #include <iostream>
 
+#include "common/display_name.hpp"
 #include "common/limits.hpp"
+#include "common/meeting_id.hpp"
 #include "server/auth/grants_claim.hpp"
 #include "server/auth/room_token.hpp"
-#include "server/http/request_validation.hpp"
 
 namespace vc::app {
 
@@ -40,7 +41,7 @@ int create(const CreateOptions& o) {
   auth::RoomClaims claims;
   if (!is_valid_meeting_id(o.meeting)) return usage("--meeting must match [A-Za-z0-9_-]{1,64}");
   claims.meeting_id = o.meeting;
-  auto name = http::normalize_display_name(o.name);
+  auto name = normalize_display_name(o.name);
   if (!name) {
     return usage("--name must be 1-64 bytes of UTF-8 without control or invisible characters");
   }

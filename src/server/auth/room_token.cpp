@@ -18,10 +18,10 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "common/display_name.hpp"
 #include "common/limits.hpp"
 #include "common/meeting_id.hpp"
 #include "server/auth/grants_claim.hpp"
-#include "server/http/request_validation.hpp"
 
 namespace vc::auth {
 
@@ -348,7 +348,7 @@ VerifyResult RoomTokenService::verify(std::string_view token, int64_t now_unix) 
   if (!grants) return {std::nullopt, TokenError::kBadClaims};
   // A backend's display name passes the join API's rule (length, no control or bidi characters).
   std::optional<std::string> display_name =
-      from_api_key ? http::normalize_display_name(name) : std::optional<std::string>(name);
+      from_api_key ? normalize_display_name(name) : std::optional<std::string>(name);
   if (!display_name) return {std::nullopt, TokenError::kBadClaims};
 
   claims.meeting_id = mid;

@@ -16,7 +16,7 @@
 
 namespace vc::bus {
 
-// Writes one Prometheus metric (name, type, help, value); same shape as app::MetricWriter.
+// Writes one Prometheus metric (name, type, help, value); same shape as core::MetricWriter.
 using MetricWriter = std::function<void(std::string_view name, std::string_view type,
                                         std::string_view help, uint64_t value)>;
 

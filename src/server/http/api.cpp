@@ -7,8 +7,8 @@
 
 #include "common/log.hpp"
 #include "server/auth/grants_claim.hpp"
-#include "server/app/store_call.hpp"
 #include "server/auth/room_token.hpp"
+#include "server/core/store_call.hpp"
 #include "server/http/public_host.hpp"
 #include "server/http/request_validation.hpp"
 #include "server/http/router.hpp"
@@ -21,7 +21,7 @@ namespace v1 = ::videocall::v1;
 namespace asio = boost::asio;
 using bhttp::status;
 
-using app::run_on_store;
+using core::run_on_store;
 
 std::string to_base36(uint64_t value) {
   static constexpr char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
@@ -90,7 +90,7 @@ nlohmann::json participant_json(const v1::Participant& p) {
           {"tracks", tracks_json(p)}};
 }
 
-void create_meeting(app::ServerContext& ctx, const RequestInfo& info, Responder respond) {
+void create_meeting(core::ServerContext& ctx, const RequestInfo& info, Responder respond) {
   run_on_store(
       ctx,
       [&ctx]() -> std::string {
@@ -118,7 +118,7 @@ struct JoinResult {
 };
 
 // The join and token-refresh response (docs/PROTOCOL.md §9).
-nlohmann::json token_body(app::ServerContext& ctx, const auth::RoomClaims& c,
+nlohmann::json token_body(core::ServerContext& ctx, const auth::RoomClaims& c,
                           const std::string& token, const std::string& host) {
   nlohmann::json body = {{"token", token},
                          {"participant_id", c.participant_id},
@@ -137,7 +137,7 @@ nlohmann::json token_body(app::ServerContext& ctx, const auth::RoomClaims& c,
   return body;
 }
 
-void join_meeting(app::ServerContext& ctx, Request&& req, std::string meeting_id,
+void join_meeting(core::ServerContext& ctx, Request&& req, std::string meeting_id,
                   const RequestInfo& info, Responder respond) {
   if (ctx.config.no_guest_join) {
     // --no-guest-join: only tokens from the site's backend (API key) or an operator admit.
@@ -168,7 +168,7 @@ void join_meeting(app::ServerContext& ctx, Request&& req, std::string meeting_id
         result.outcome = ctx.store.record_join(claims->meeting_id, claims->participant_id,
                                                claims->display_name, now, claims->subject);
         if (result.outcome.barred || result.outcome.ended) return result;
-        result.claims.role = app::join_role(result.outcome);
+        result.claims.role = core::join_role(result.outcome);
         result.claims.grants = room::role_default_grants(result.claims.role);
         result.token = ctx.tokens.issue(result.claims, now);
         return result;
@@ -189,13 +189,14 @@ void join_meeting(app::ServerContext& ctx, Request&& req, std::string meeting_id
           return respond(
               fail(ctx, status::gone, "meeting_ended", "the host ended this meeting", info));
         }
-        ctx.rooms.remember_moderation(c.meeting_id, app::to_room_state(result->outcome.moderation));
+        ctx.rooms.remember_moderation(c.meeting_id,
+                                      core::to_room_state(result->outcome.moderation));
         ++ctx.metrics.joins;
         VC_LOG_INFO("event=join meeting=\"{}\" participant={} role={}", log::escaped(c.meeting_id),
                     c.participant_id, auth::role_name(c.role));
         nlohmann::json body = token_body(ctx, c, result->token, host);
         body["identity_key"] = identity_key;
-        body["settings"] = settings_json(app::to_room_state(result->outcome.moderation).settings);
+        body["settings"] = settings_json(core::to_room_state(result->outcome.moderation).settings);
         respond(json_response(status::ok, std::move(body), info));
       });
 }
@@ -203,7 +204,7 @@ void join_meeting(app::ServerContext& ctx, Request&& req, std::string meeting_id
 // POST /{id}/token with `Authorization: Bearer <current token>`: a fresh token for the same
 // identity, so a long call can still resume within the reconnect grace after its first token
 // expired. Needs no store access: it keeps working while the database is down.
-void refresh_token(app::ServerContext& ctx, const Request& req, std::string_view meeting_id,
+void refresh_token(core::ServerContext& ctx, const Request& req, std::string_view meeting_id,
                    const RequestInfo& info, Responder respond) {
   constexpr std::string_view kBearer = "Bearer ";
   const std::string_view authorization = req[bhttp::field::authorization];
@@ -241,7 +242,7 @@ void refresh_token(app::ServerContext& ctx, const Request& req, std::string_view
       status::ok, token_body(ctx, claims, token, std::string(req[bhttp::field::host])), info));
 }
 
-void meeting_info(app::ServerContext& ctx, std::string meeting_id, const RequestInfo& info,
+void meeting_info(core::ServerContext& ctx, std::string meeting_id, const RequestInfo& info,
                   Responder respond, bool with_participants) {
   run_on_store(
       ctx, [&ctx, meeting_id]() { return ctx.store.find_meeting(meeting_id); },
@@ -282,7 +283,7 @@ void meeting_info(app::ServerContext& ctx, std::string meeting_id, const Request
 
 // The Origin header if it is one of the other nodes (--peer-url), else empty. A browser whose node
 // died keeps its page (and so its origin) and calls the next node's REST API cross-origin.
-std::string peer_origin(const app::ServerContext& ctx, std::string_view origin) {
+std::string peer_origin(const core::ServerContext& ctx, std::string_view origin) {
   if (origin.empty()) return {};
   for (const std::string& peer : ctx.config.peer_urls) {
     if (peer == origin) return peer;
@@ -291,7 +292,7 @@ std::string peer_origin(const app::ServerContext& ctx, std::string_view origin) 
 }
 
 // CORS preflight for the token-refresh POST (Authorization header) from a peer node's page.
-bhttp::message_generator cors_preflight(app::ServerContext& ctx, const RequestInfo& info) {
+bhttp::message_generator cors_preflight(core::ServerContext& ctx, const RequestInfo& info) {
   if (info.cors_origin.empty()) {
     return fail(ctx, status::forbidden, "forbidden", "origin not allowed", info);
   }
@@ -309,7 +310,7 @@ bhttp::message_generator cors_preflight(app::ServerContext& ctx, const RequestIn
 
 }  // namespace
 
-void handle_api(app::ServerContext& ctx, Request&& req, std::string_view path,
+void handle_api(core::ServerContext& ctx, Request&& req, std::string_view path,
                 const boost::asio::ip::address& remote, Responder respond) {
   RequestInfo info = info_of(req);
   info.cors_origin = peer_origin(ctx, req[bhttp::field::origin]);

@@ -8,18 +8,13 @@
 #include <string_view>
 #include <vector>
 
+#include "common/cidr.hpp"
+
 namespace vc::http {
 
-// An address block: "10.0.0.0/8", "fd00::/8", or one address ("127.0.0.1" = /32, "::1" = /128).
-struct Cidr {
-  boost::asio::ip::address network;
-  unsigned prefix_length = 0;
-  bool contains(const boost::asio::ip::address& address) const;
-};
-
-std::optional<Cidr> parse_cidr(std::string_view text);
-
-bool in_any(const std::vector<Cidr>& blocks, const boost::asio::ip::address& address);
+using vc::Cidr;
+using vc::in_any;
+using vc::parse_cidr;
 
 // The client's address: `peer` unless it is a trusted proxy. Then the forwarding chain (Forwarded
 // if present, else X-Forwarded-For; each a comma-separated list, nearest hop last) is walked from

@@ -20,11 +20,11 @@ namespace beast = boost::beast;
 namespace asio = boost::asio;
 
 template <class Stream>
-class HttpSession final : public app::LiveConnection,
+class HttpSession final : public core::LiveConnection,
                           public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
   template <class... Args>
-  HttpSession(app::ServerContext& ctx, const UpgradeHandlers& upgrades, app::ConnectionSlot slot,
+  HttpSession(core::ServerContext& ctx, const UpgradeHandlers& upgrades, core::ConnectionSlot slot,
               Args&&... stream_args)
       : ctx_(ctx),
         upgrades_(upgrades),
@@ -113,9 +113,9 @@ class HttpSession final : public app::LiveConnection,
                        pending->session->send(std::move(msg));
                      });
     } catch (const std::exception& e) {
-      app::note_handler_exception(ctx_, "http", e.what());
+      core::note_handler_exception(ctx_, "http", e.what());
     } catch (...) {
-      app::note_handler_exception(ctx_, "http", "non-standard exception");
+      core::note_handler_exception(ctx_, "http", "non-standard exception");
     }
   }
 
@@ -167,9 +167,9 @@ class HttpSession final : public app::LiveConnection,
     }
   }
 
-  app::ServerContext& ctx_;
+  core::ServerContext& ctx_;
   const UpgradeHandlers& upgrades_;
-  app::ConnectionSlot slot_;
+  core::ConnectionSlot slot_;
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
@@ -179,8 +179,8 @@ class HttpSession final : public app::LiveConnection,
 
 }  // namespace
 
-void start_http_session(app::ServerContext& ctx, const UpgradeHandlers& upgrades,
-                        asio::ip::tcp::socket socket, app::ConnectionSlot slot,
+void start_http_session(core::ServerContext& ctx, const UpgradeHandlers& upgrades,
+                        asio::ip::tcp::socket socket, core::ConnectionSlot slot,
                         asio::ssl::context* tls) {
   if (tls != nullptr) {
     std::make_shared<HttpSession<TlsStream>>(ctx, upgrades, std::move(slot), std::move(socket),

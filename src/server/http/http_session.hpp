@@ -5,14 +5,14 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 
-#include "server/app/server_context.hpp"
+#include "server/core/server_context.hpp"
 #include "server/http/upgrade.hpp"
 
 namespace vc::http {
 
 // Takes ownership of an accepted socket. With `tls` set the connection starts with a TLS handshake.
-void start_http_session(app::ServerContext& ctx, const UpgradeHandlers& upgrades,
-                        boost::asio::ip::tcp::socket socket, app::ConnectionSlot slot,
+void start_http_session(core::ServerContext& ctx, const UpgradeHandlers& upgrades,
+                        boost::asio::ip::tcp::socket socket, core::ConnectionSlot slot,
                         boost::asio::ssl::context* tls);
 
 }  // namespace vc::http

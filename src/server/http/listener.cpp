@@ -15,7 +15,7 @@ namespace vc::http {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-Listener::Listener(app::ServerContext& ctx, const tcp::endpoint& endpoint, asio::ssl::context* tls,
+Listener::Listener(core::ServerContext& ctx, const tcp::endpoint& endpoint, asio::ssl::context* tls,
                    const UpgradeHandlers& upgrades)
     : ctx_(ctx), acceptor_(ctx.io), tls_(tls), upgrades_(upgrades), backoff_timer_(ctx.io) {
   acceptor_.open(endpoint.protocol());
@@ -80,7 +80,7 @@ void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
   ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NOTSENT_LOWAT, &kNotSentLowat,
                sizeof(kNotSentLowat));
   start_http_session(ctx_, upgrades_, std::move(socket),
-                     app::ConnectionSlot(ctx_.connections, remote.address()), tls_);
+                     core::ConnectionSlot(ctx_.connections, remote.address()), tls_);
   accept();
 }
 

@@ -7,7 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
 
-#include "server/app/server_context.hpp"
+#include "server/core/server_context.hpp"
 #include "server/http/upgrade.hpp"
 
 namespace vc::http {
@@ -16,7 +16,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
  public:
   // Binds and listens; throws boost::system::system_error on failure. `upgrades` must outlive
   // the listener and its sessions.
-  Listener(app::ServerContext& ctx, const boost::asio::ip::tcp::endpoint& endpoint,
+  Listener(core::ServerContext& ctx, const boost::asio::ip::tcp::endpoint& endpoint,
            boost::asio::ssl::context* tls, const UpgradeHandlers& upgrades);
 
   boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
@@ -30,12 +30,12 @@ class Listener : public std::enable_shared_from_this<Listener> {
   // wait a little for connections to close.
   void accept_after_backoff();
 
-  app::ServerContext& ctx_;
+  core::ServerContext& ctx_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::ssl::context* tls_;
   const UpgradeHandlers& upgrades_;
   boost::asio::steady_timer backoff_timer_;
-  app::LogRateLimiter accept_failure_log_{limits::kRepeatedEventLogInterval};
+  core::LogRateLimiter accept_failure_log_{limits::kRepeatedEventLogInterval};
 };
 
 }  // namespace vc::http

@@ -5,9 +5,9 @@
 #include "common/limits.hpp"
 #include "common/log.hpp"
 #include "protocol/close_codes.hpp"
-#include "server/app/moderation_sink.hpp"
-#include "server/app/store_call.hpp"
 #include "server/auth/room_token.hpp"
+#include "server/core/moderation_sink.hpp"
+#include "server/core/store_call.hpp"
 #include "server/http/moderation_request.hpp"
 #include "server/http/router.hpp"
 #include "server/room/host_action_names.hpp"
@@ -29,7 +29,7 @@ struct Authorized {
 // Basic base64(key:secret), §13.3), which acts as the server with a host's powers
 // (participant_id 0), or a room token of this meeting (Authorization: Bearer <room token>); the
 // room then decides whether its holder is a host or co-host.
-std::optional<Authorized> authenticate_moderation_request(app::ServerContext& ctx,
+std::optional<Authorized> authenticate_moderation_request(core::ServerContext& ctx,
                                                           const Request& req,
                                                           std::string_view meeting_id,
                                                           std::string& why) {
@@ -82,7 +82,7 @@ status http_status(uint32_t code) {
   }
 }
 
-bhttp::message_generator host_result_response(app::ServerContext& ctx, const room::HostResult& r,
+bhttp::message_generator host_result_response(core::ServerContext& ctx, const room::HostResult& r,
                                               const room::Room& room, const RequestInfo& info) {
   if (r.ok()) {
     return json_response(
@@ -98,9 +98,9 @@ bhttp::message_generator host_result_response(app::ServerContext& ctx, const roo
 }
 
 // The audit trail, for hosts and co-hosts (read from the store on its pool).
-void send_audit(app::ServerContext& ctx, std::string meeting_id, const RequestInfo& info,
+void send_audit(core::ServerContext& ctx, std::string meeting_id, const RequestInfo& info,
                 Responder respond) {
-  app::run_on_store(
+  core::run_on_store(
       ctx,
       [&ctx, meeting_id]() {
         return ctx.store.audit(meeting_id, limits::kMaxAuditEntriesPerQuery);
@@ -128,15 +128,15 @@ void send_audit(app::ServerContext& ctx, std::string meeting_id, const RequestIn
 // Settings of a meeting nobody is connected to on this node (PROTOCOL.md §14.5): read and changed
 // in the store (a change creates the meeting if need be), so a host or the site's backend can set
 // it up before anyone joins. The same rule as the live room (apply_settings_update), audited alike.
-void settings_in_store(app::ServerContext& ctx, std::string meeting_id, const room::Identity& actor,
-                       std::optional<v1::HostUpdateSettings> update, const RequestInfo& info,
-                       Responder respond) {
+void settings_in_store(core::ServerContext& ctx, std::string meeting_id,
+                       const room::Identity& actor, std::optional<v1::HostUpdateSettings> update,
+                       const RequestInfo& info, Responder respond) {
   struct Outcome {
     bool found = false;
     std::string invalid;
     store::MeetingModeration moderation;
   };
-  app::run_on_store(
+  core::run_on_store(
       ctx,
       [&ctx, meeting_id, actor, update]() {
         Outcome outcome;
@@ -147,12 +147,12 @@ void settings_in_store(app::ServerContext& ctx, std::string meeting_id, const ro
         outcome.found = true;
         outcome.moderation = ctx.store.moderation(meeting_id).value_or(store::MeetingModeration{});
         if (!update) return outcome;
-        room::ModerationState state = app::to_room_state(outcome.moderation);
+        room::ModerationState state = core::to_room_state(outcome.moderation);
         if (const auto invalid = room::apply_settings_update(state.settings, *update)) {
           outcome.invalid = std::string(*invalid);
           return outcome;
         }
-        outcome.moderation = app::to_store_state(state);
+        outcome.moderation = core::to_store_state(state);
         ctx.store.save_moderation(meeting_id, outcome.moderation);
         store::AuditEntry entry;
         entry.meeting_id = meeting_id;
@@ -161,7 +161,7 @@ void settings_in_store(app::ServerContext& ctx, std::string meeting_id, const ro
         entry.actor_subject = actor.subject;
         entry.actor_name = actor.display_name;
         entry.action = std::string(room::host_action_name(v1::HOST_ACTION_UPDATE_SETTINGS));
-        entry.detail = app::settings_audit_detail(state.settings);
+        entry.detail = core::settings_audit_detail(state.settings);
         ctx.store.record_audit(entry);
         return outcome;
       },
@@ -181,7 +181,7 @@ void settings_in_store(app::ServerContext& ctx, std::string meeting_id, const ro
                                         {"message", outcome->invalid}},
                                        info));
         }
-        const room::ModerationState state = app::to_room_state(outcome->moderation);
+        const room::ModerationState state = core::to_room_state(outcome->moderation);
         // A room that starts here later (or an ended meeting's old tokens) follows the change.
         if (changed) ctx.rooms.remember_moderation(meeting_id, state);
         respond(json_response(status::ok,
@@ -198,7 +198,7 @@ bool is_moderation_resource(std::string_view resource) {
   return resource == "moderation" || resource == "settings" || resource == "audit";
 }
 
-void handle_moderation_api(app::ServerContext& ctx, const Request& req, std::string meeting_id,
+void handle_moderation_api(core::ServerContext& ctx, const Request& req, std::string meeting_id,
                            std::string_view resource, const RequestInfo& info, Responder respond) {
   std::string why;
   const auto authorized = authenticate_moderation_request(ctx, req, meeting_id, why);

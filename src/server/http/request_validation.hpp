@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/display_name.hpp"
 #include "common/meeting_id.hpp"
 
 namespace vc::http {
@@ -13,10 +14,8 @@ namespace vc::http {
 // Meeting ids: vc::is_valid_meeting_id (common/meeting_id.hpp).
 using vc::is_valid_meeting_id;
 
-// Trims ASCII whitespace; accepts 1..64 bytes of valid UTF-8 without control characters, bidi
-// controls (U+202A-202E, U+2066-2069, U+200E/200F, U+061C) or zero-width characters (U+200B-200D,
-// U+2060, U+FEFF).
-std::optional<std::string> normalize_display_name(std::string_view name);
+// Display names: vc::normalize_display_name (common/display_name.hpp).
+using vc::normalize_display_name;
 
 struct JoinRequestBody {
   std::string display_name;

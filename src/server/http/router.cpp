@@ -39,8 +39,8 @@ std::string percent_decode(std::string_view in) {
   return out;
 }
 
-std::string metrics_text(const app::ServerContext& ctx) {
-  const app::ServerMetrics& m = ctx.metrics;
+std::string metrics_text(const core::ServerContext& ctx) {
+  const core::ServerMetrics& m = ctx.metrics;
   const room::RoomStats rooms = ctx.rooms.total_stats();
   std::string out;
   auto metric = [&out](std::string_view name, std::string_view type, std::string_view help,
@@ -280,7 +280,7 @@ bhttp::message_generator error_response(bhttp::status status, std::string_view c
   return json_response(status, {{"error", {{"code", code}, {"message", message}}}}, info);
 }
 
-bhttp::message_generator fail(app::ServerContext& ctx, bhttp::status status, std::string_view code,
+bhttp::message_generator fail(core::ServerContext& ctx, bhttp::status status, std::string_view code,
                               std::string_view message, const RequestInfo& info) {
   if (static_cast<unsigned>(status) >= 500) {
     ++ctx.metrics.http_responses_5xx;
@@ -303,7 +303,7 @@ std::string joined_header(const Request& req, std::string_view name) {
 }
 
 // --test-fault-injection only: handlers that throw, to prove the containment.
-void inject_fault(app::ServerContext& ctx, std::string_view path, Responder respond) {
+void inject_fault(core::ServerContext& ctx, std::string_view path, Responder respond) {
   if (path == "/__test/throw-later") {
     // Throws from a later handler that owns the responder, like a store completion would.
     boost::asio::post(ctx.io, [respond = std::move(respond)] {
@@ -316,7 +316,7 @@ void inject_fault(app::ServerContext& ctx, std::string_view path, Responder resp
 
 }  // namespace
 
-void handle_request(app::ServerContext& ctx, Request&& req, const boost::asio::ip::address& peer,
+void handle_request(core::ServerContext& ctx, Request&& req, const boost::asio::ip::address& peer,
                     Responder respond) {
   ++ctx.metrics.http_requests;
   Responder& counted = respond;

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "server/app/server_context.hpp"
+#include "server/core/server_context.hpp"
 
 namespace vc::http {
 
@@ -35,11 +35,11 @@ inline RequestInfo info_of(const Request& req) {
 }
 
 // `remote` is the client's address (for per-address rate limits).
-void handle_request(app::ServerContext& ctx, Request&& req, const boost::asio::ip::address& remote,
+void handle_request(core::ServerContext& ctx, Request&& req, const boost::asio::ip::address& remote,
                     Responder respond);
 
 // REST API under /api/v1 (api.cpp).
-void handle_api(app::ServerContext& ctx, Request&& req, std::string_view path,
+void handle_api(core::ServerContext& ctx, Request&& req, std::string_view path,
                 const boost::asio::ip::address& remote, Responder respond);
 
 // Meeting settings as JSON (api.cpp): the join response and the moderation API.
@@ -48,11 +48,11 @@ nlohmann::json settings_json(const ::videocall::v1::MeetingSettings& s);
 // Moderation API (moderation_api.cpp, docs/PROTOCOL.md §14.5): /api/v1/meetings/{id}/moderation,
 // /settings and /audit, authorised by a host's or co-host's room token.
 bool is_moderation_resource(std::string_view resource);
-void handle_moderation_api(app::ServerContext& ctx, const Request& req, std::string meeting_id,
+void handle_moderation_api(core::ServerContext& ctx, const Request& req, std::string meeting_id,
                            std::string_view resource, const RequestInfo& info, Responder respond);
 
 // Static web app with the SPA fallback (static_files.cpp).
-bhttp::message_generator serve_static(const app::ServerContext& ctx, const Request& req,
+bhttp::message_generator serve_static(const core::ServerContext& ctx, const Request& req,
                                       std::string_view path);
 
 bhttp::message_generator json_response(bhttp::status status, const nlohmann::json& body,
@@ -60,7 +60,7 @@ bhttp::message_generator json_response(bhttp::status status, const nlohmann::jso
 bhttp::message_generator error_response(bhttp::status status, std::string_view code,
                                         std::string_view message, const RequestInfo& info);
 // error_response that also counts the failure in the metrics.
-bhttp::message_generator fail(app::ServerContext& ctx, bhttp::status status, std::string_view code,
+bhttp::message_generator fail(core::ServerContext& ctx, bhttp::status status, std::string_view code,
                               std::string_view message, const RequestInfo& info);
 bhttp::message_generator text_response(bhttp::status status, std::string body,
                                        std::string_view content_type, const RequestInfo& info);

@@ -7,7 +7,7 @@
 
 namespace vc::http {
 
-bhttp::message_generator serve_static(const app::ServerContext& ctx, const Request& req,
+bhttp::message_generator serve_static(const core::ServerContext& ctx, const Request& req,
                                       std::string_view path) {
   const RequestInfo info = info_of(req);
   const auto file = resolve_static_path(ctx.config.web_root, path);

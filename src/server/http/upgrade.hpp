@@ -7,15 +7,15 @@
 #include <map>
 #include <string>
 
-#include "server/app/server_context.hpp"
+#include "server/core/server_context.hpp"
 #include "server/http/router.hpp"
 #include "server/http/streams.hpp"
 
 namespace vc::http {
 
 struct UpgradeHandler {
-  std::function<void(PlainStream&&, Request&&, app::ConnectionSlot)> plain;
-  std::function<void(TlsStream&&, Request&&, app::ConnectionSlot)> tls;
+  std::function<void(PlainStream&&, Request&&, core::ConnectionSlot)> plain;
+  std::function<void(TlsStream&&, Request&&, core::ConnectionSlot)> tls;
 };
 
 // Keyed by the request path; it must outlive the listener and every HTTP session.

@@ -9,7 +9,7 @@ namespace vc::webtransport {
 
 namespace {
 
-quic::TransportConfig transport_config(const app::ServerConfig& server) {
+quic::TransportConfig transport_config(const core::ServerConfig& server) {
   quic::TransportConfig config;
   config.max_streams_bidi = limits::kQuicMaxStreamsBidi;
   config.max_streams_uni = limits::kQuicMaxStreamsUni;
@@ -24,7 +24,7 @@ quic::TransportConfig transport_config(const app::ServerConfig& server) {
 
 }  // namespace
 
-WebTransportServer::WebTransportServer(app::ServerContext& ctx)
+WebTransportServer::WebTransportServer(core::ServerContext& ctx)
     : ctx_(ctx), rotation_timer_(ctx.io), shutdown_timer_(ctx.io) {}
 
 WebTransportServer::~WebTransportServer() {
@@ -34,7 +34,7 @@ WebTransportServer::~WebTransportServer() {
   shutdown_timer_.cancel();
 }
 
-std::unique_ptr<WebTransportServer> WebTransportServer::start(app::ServerContext& ctx,
+std::unique_ptr<WebTransportServer> WebTransportServer::start(core::ServerContext& ctx,
                                                               uint16_t tcp_port,
                                                               std::string& error) {
   std::unique_ptr<WebTransportServer> server(new WebTransportServer(ctx));
@@ -75,7 +75,7 @@ std::unique_ptr<WebTransportServer> WebTransportServer::start(app::ServerContext
         {"certificate_hashes", self->certificates_->published_hashes()}};
   };
   ctx.on_shutdown.push_back([self] { self->on_shutdown(); });
-  ctx.metric_sources["webtransport"] = [self](const app::MetricWriter& metric) {
+  ctx.metric_sources["webtransport"] = [self](const core::MetricWriter& metric) {
     self->write_metrics(metric);
   };
   server->arm_rotation();
@@ -113,7 +113,7 @@ void WebTransportServer::watch_shutdown() {
   });
 }
 
-void WebTransportServer::write_metrics(const app::MetricWriter& metric) const {
+void WebTransportServer::write_metrics(const core::MetricWriter& metric) const {
   const quic::EndpointStats& quic = endpoint_->stats();
   metric("videocall_quic_connections", "gauge", "Live QUIC connections",
          endpoint_->connection_count());

@@ -10,7 +10,7 @@
 
 #include "net/quic/certificate_store.hpp"
 #include "net/quic/endpoint.hpp"
-#include "server/app/server_context.hpp"
+#include "server/core/server_context.hpp"
 #include "server/webtransport/wt_session.hpp"
 
 namespace vc::webtransport {
@@ -19,22 +19,22 @@ class WebTransportServer {
  public:
   // Starts the endpoint on --quic-port (default: `tcp_port`). Returns nullptr with `error` set if
   // the certificate cannot be made or loaded or the UDP port cannot be bound.
-  static std::unique_ptr<WebTransportServer> start(app::ServerContext& ctx, uint16_t tcp_port,
+  static std::unique_ptr<WebTransportServer> start(core::ServerContext& ctx, uint16_t tcp_port,
                                                    std::string& error);
   ~WebTransportServer();
 
   uint16_t port() const { return endpoint_->port(); }
   const quic::QuicEndpoint& endpoint() const { return *endpoint_; }
   const WebTransportStats& stats() const { return stats_; }
-  void write_metrics(const app::MetricWriter& metric) const;
+  void write_metrics(const core::MetricWriter& metric) const;
 
  private:
-  explicit WebTransportServer(app::ServerContext& ctx);
+  explicit WebTransportServer(core::ServerContext& ctx);
   void arm_rotation();
   void on_shutdown();
   void watch_shutdown();
 
-  app::ServerContext& ctx_;
+  core::ServerContext& ctx_;
   std::unique_ptr<quic::CertificateStore> certificates_;
   std::unique_ptr<quic::QuicEndpoint> endpoint_;
   SessionSettings settings_;

@@ -56,7 +56,7 @@ class WebTransportSession::H3Events final : public h3::SessionHandler {
     try {
       handler();
     } catch (const std::exception& e) {
-      app::note_handler_exception(session_.ctx_, "webtransport", e.what());
+      core::note_handler_exception(session_.ctx_, "webtransport", e.what());
       session_.close_with_error(kInternal, "internal error");
     }
   }
@@ -72,7 +72,7 @@ h3::ConnectionLimits h3_limits() {
   return limits;
 }
 
-WebTransportSession::WebTransportSession(app::ServerContext& ctx,
+WebTransportSession::WebTransportSession(core::ServerContext& ctx,
                                          quic::ConnectionHandle& connection,
                                          const SessionSettings& settings, WebTransportStats& stats)
     : room::Endpoint(SendQueueLimits{}, &ctx.send_queue_budget),

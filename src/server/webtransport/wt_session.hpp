@@ -22,8 +22,8 @@
 #include "net/quic/congestion_hint.hpp"
 #include "net/quic/endpoint.hpp"
 #include "protocol/envelope.hpp"
-#include "server/app/room_membership.hpp"
-#include "server/app/server_context.hpp"
+#include "server/core/room_membership.hpp"
+#include "server/core/server_context.hpp"
 #include "server/room/endpoint.hpp"
 
 namespace vc::webtransport {
@@ -49,9 +49,9 @@ struct SessionSettings {
 class WebTransportSession final : public quic::QuicApplication,
                                   public h3::H3Transport,
                                   public room::Endpoint,
-                                  public app::LiveConnection {
+                                  public core::LiveConnection {
  public:
-  WebTransportSession(app::ServerContext& ctx, quic::ConnectionHandle& connection,
+  WebTransportSession(core::ServerContext& ctx, quic::ConnectionHandle& connection,
                       const SessionSettings& settings, WebTransportStats& stats);
   ~WebTransportSession() override;
 
@@ -91,7 +91,7 @@ class WebTransportSession final : public quic::QuicApplication,
   void close_with_error(uint32_t code, std::string_view reason) override;
   std::optional<uint64_t> transport_bandwidth_bps() override;
 
-  // app::LiveConnection
+  // core::LiveConnection
   void shut_down() override;
   void force_close() override;
 
@@ -109,7 +109,7 @@ class WebTransportSession final : public quic::QuicApplication,
   void finish_close_if_delivered();
   void arm_deadline(std::chrono::steady_clock::duration after);
 
-  app::ServerContext& ctx_;
+  core::ServerContext& ctx_;
   quic::ConnectionHandle& connection_;
   SessionSettings settings_;
   WebTransportStats& stats_;
@@ -117,7 +117,7 @@ class WebTransportSession final : public quic::QuicApplication,
   h3::Connection h3_;
   State state_ = State::kConnecting;
   std::optional<auth::RoomClaims> claims_;
-  app::RoomMembership membership_;
+  core::RoomMembership membership_;
   bool registered_live_ = false;
   bool close_delivered_ = false;  // closing: the peer acknowledged our goodbye; lingering
   int64_t control_stream_ = -1;

@@ -31,7 +31,7 @@
 #include "common/log.hpp"
 #include "protocol/close_codes.hpp"
 #include "protocol/envelope.hpp"
-#include "server/app/room_membership.hpp"
+#include "server/core/room_membership.hpp"
 #include "server/ws/egress_shards.hpp"
 #include "server/ws/ws_egress.hpp"
 
@@ -56,15 +56,15 @@ using namespace ::vc::close_code;  // docs/PROTOCOL.md §10
 
 template <class Stream>
 class WsSession final : public room::Endpoint,
-                        public app::LiveConnection,
+                        public core::LiveConnection,
                         public EgressOwner,
                         public std::enable_shared_from_this<WsSession<Stream>> {
   // Plain TCP writes frames itself (one writev per turn); TLS goes through Beast.
   static constexpr bool kDirectEgress = std::is_same_v<Stream, http::PlainStream>;
 
  public:
-  WsSession(app::ServerContext& ctx, EgressShards& egress, Stream&& stream,
-            app::ConnectionSlot slot)
+  WsSession(core::ServerContext& ctx, EgressShards& egress, Stream&& stream,
+            core::ConnectionSlot slot)
       : room::Endpoint(SendQueueLimits{}, &ctx.send_queue_budget),
         ctx_(ctx),
         egress_(egress),
@@ -203,7 +203,7 @@ class WsSession final : public room::Endpoint,
       on_message({static_cast<const uint8_t*>(data.data()), data.size()}, ws_.got_binary());
     } catch (const std::exception& e) {
       // Only this connection pays for what its message caused; the relay loop keeps going.
-      app::note_handler_exception(ctx_, "websocket", e.what());
+      core::note_handler_exception(ctx_, "websocket", e.what());
       fail(kInternal, "internal error");
     }
     rx_.consume(rx_.size());
@@ -437,18 +437,18 @@ class WsSession final : public room::Endpoint,
     arm_heartbeat();
   }
 
-  app::ServerContext& ctx_;
+  core::ServerContext& ctx_;
   EgressShards& egress_;
   EgressChannel* channel_ = nullptr;  // set when an egress shard writes our media
   std::size_t submitted_frames_ = 0;  // in the batch our shard holds, for the metrics
   std::size_t submitted_bytes_ = 0;
-  app::ConnectionSlot slot_;
+  core::ConnectionSlot slot_;
   websocket::stream<Stream> ws_;
   asio::steady_timer heartbeat_;
   http::Request request_;
   std::optional<auth::RoomClaims> claims_;
   auth::TokenError token_error_ = auth::TokenError::kNone;
-  app::RoomMembership membership_;
+  core::RoomMembership membership_;
   State state_ = State::kAccepting;
   bool writing_ = false;
   bool close_sent_ = false;
@@ -469,8 +469,8 @@ class WsSession final : public room::Endpoint,
 };
 
 template <class Stream>
-void start(app::ServerContext& ctx, EgressShards& egress, Stream&& stream, http::Request&& req,
-           app::ConnectionSlot slot) {
+void start(core::ServerContext& ctx, EgressShards& egress, Stream&& stream, http::Request&& req,
+           core::ConnectionSlot slot) {
   auto session =
       std::make_shared<WsSession<Stream>>(ctx, egress, std::move(stream), std::move(slot));
   session->start(std::move(req));
@@ -478,13 +478,13 @@ void start(app::ServerContext& ctx, EgressShards& egress, Stream&& stream, http:
 
 }  // namespace
 
-void start_media_session(app::ServerContext& ctx, EgressShards& egress, http::PlainStream&& stream,
-                         http::Request&& req, app::ConnectionSlot slot) {
+void start_media_session(core::ServerContext& ctx, EgressShards& egress, http::PlainStream&& stream,
+                         http::Request&& req, core::ConnectionSlot slot) {
   start(ctx, egress, std::move(stream), std::move(req), std::move(slot));
 }
 
-void start_media_session(app::ServerContext& ctx, EgressShards& egress, http::TlsStream&& stream,
-                         http::Request&& req, app::ConnectionSlot slot) {
+void start_media_session(core::ServerContext& ctx, EgressShards& egress, http::TlsStream&& stream,
+                         http::Request&& req, core::ConnectionSlot slot) {
   start(ctx, egress, std::move(stream), std::move(req), std::move(slot));
 }
 

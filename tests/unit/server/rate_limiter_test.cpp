@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "server/app/server_context.hpp"
+#include "server/core/server_context.hpp"
 
-namespace vc::app {
+namespace vc::core {
 namespace {
 
 using namespace std::chrono_literals;
@@ -16,7 +16,7 @@ TEST(RateLimiter, BurstThenRefillPerAddress) {
   EXPECT_TRUE(limiter.allow(a, t0));
   EXPECT_TRUE(limiter.allow(a, t0));
   EXPECT_FALSE(limiter.allow(a, t0));
-  EXPECT_TRUE(limiter.allow(b, t0));  // other addresses are unaffected
+  EXPECT_TRUE(limiter.allow(b, t0));          // other addresses are unaffected
   EXPECT_TRUE(limiter.allow(a, t0 + 500ms));  // one token back after half a second
   EXPECT_FALSE(limiter.allow(a, t0 + 500ms));
   EXPECT_TRUE(limiter.allow(a, t0 + 1h));
@@ -30,7 +30,7 @@ TEST(RateLimiter, LoopbackIsLimitedUnlessExempted) {
   EXPECT_TRUE(limiter.allow(local, {}));
   EXPECT_FALSE(limiter.allow(local, {}));
 
-  RateLimiter exempting(1, 0, {*http::parse_cidr("127.0.0.0/8")});
+  RateLimiter exempting(1, 0, {*parse_cidr("127.0.0.0/8")});
   for (int i = 0; i < 100; ++i) EXPECT_TRUE(exempting.allow(local, {}));
   const auto remote = boost::asio::ip::make_address("192.0.2.1");
   EXPECT_TRUE(exempting.allow(remote, {}));
@@ -63,4 +63,4 @@ TEST(LogRateLimiter, OneLinePerIntervalCountingTheRest) {
 }
 
 }  // namespace
-}  // namespace vc::app
+}  // namespace vc::core

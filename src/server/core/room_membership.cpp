@@ -1,12 +1,12 @@
-#include "server/app/room_membership.hpp"
+#include "server/core/room_membership.hpp"
 
 #include "common/limits.hpp"
 #include "common/log.hpp"
 #include "protocol/close_codes.hpp"
-#include "server/app/e2ee_policy.hpp"
-#include "server/app/store_call.hpp"
+#include "server/core/e2ee_policy.hpp"
+#include "server/core/store_call.hpp"
 
-namespace vc::app {
+namespace vc::core {
 
 namespace {
 
@@ -113,4 +113,4 @@ void RoomMembership::leave(room::Endpoint& endpoint) {
   room_->disconnect(participant_id_, endpoint);
 }
 
-}  // namespace vc::app
+}  // namespace vc::core

@@ -1,11 +1,11 @@
-#include "server/app/server_context.hpp"
+#include "server/core/server_context.hpp"
 
 #include <algorithm>
 
 #include "common/limits.hpp"
 #include "common/log.hpp"
 
-namespace vc::app {
+namespace vc::core {
 
 bool LogRateLimiter::allow(std::chrono::steady_clock::time_point now, uint64_t& suppressed) {
   if (last_ && now - *last_ < interval_) {
@@ -17,8 +17,7 @@ bool LogRateLimiter::allow(std::chrono::steady_clock::time_point now, uint64_t& 
   return true;
 }
 
-void ConnectionLimiter::set_limits(std::size_t max_total,
-                                   std::vector<http::Cidr> per_address_exempt) {
+void ConnectionLimiter::set_limits(std::size_t max_total, std::vector<Cidr> per_address_exempt) {
   max_total_ = max_total;
   per_address_exempt_ = std::move(per_address_exempt);
 }
@@ -26,7 +25,7 @@ void ConnectionLimiter::set_limits(std::size_t max_total,
 bool ConnectionLimiter::try_acquire(const boost::asio::ip::address& address) {
   if (full()) return false;
   std::size_t& count = counts_[address.to_string()];
-  if (count >= limits::kMaxConnectionsPerAddress && !http::in_any(per_address_exempt_, address)) {
+  if (count >= limits::kMaxConnectionsPerAddress && !in_any(per_address_exempt_, address)) {
     return false;
   }
   ++count;
@@ -41,10 +40,10 @@ void ConnectionLimiter::release(const boost::asio::ip::address& address) {
   if (--it->second == 0) counts_.erase(it);
 }
 
-std::vector<http::Cidr> parse_cidrs(const std::vector<std::string>& texts) {
-  std::vector<http::Cidr> blocks;
+std::vector<Cidr> parse_cidrs(const std::vector<std::string>& texts) {
+  std::vector<Cidr> blocks;
   for (const std::string& text : texts) {
-    if (auto block = http::parse_cidr(text)) blocks.push_back(*block);
+    if (auto block = parse_cidr(text)) blocks.push_back(*block);
   }
   return blocks;
 }
@@ -60,10 +59,10 @@ void note_handler_exception(ServerContext& ctx, std::string_view where, std::str
 
 bool RateLimiter::allow(const boost::asio::ip::address& address,
                         std::chrono::steady_clock::time_point now) {
-  if (http::in_any(exempt_, address)) return true;
+  if (in_any(exempt_, address)) return true;
   if (buckets_.size() >= limits::kMaxRateLimitedAddresses) buckets_.clear();
   auto it = buckets_.try_emplace(address.to_string(), burst_, per_second_).first;
   return it->second.allow(now);
 }
 
-}  // namespace vc::app
+}  // namespace vc::core

@@ -18,17 +18,17 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/cidr.hpp"
 #include "common/limits.hpp"
 #include "common/token_bucket.hpp"
-#include "server/app/config.hpp"
-#include "server/app/moderation_sink.hpp"
-#include "server/app/room_registry.hpp"
 #include "server/auth/left_participants.hpp"
 #include "server/auth/room_token.hpp"
-#include "server/http/client_address.hpp"
+#include "server/core/moderation_sink.hpp"
+#include "server/core/room_registry.hpp"
+#include "server/core/server_config.hpp"
 #include "server/store/meeting_store.hpp"
 
-namespace vc::app {
+namespace vc::core {
 
 // Counters for /metrics. Touched only on the relay thread, so plain integers.
 struct ServerMetrics {
@@ -74,7 +74,7 @@ class LogRateLimiter {
 // (limits::kMaxConnectionsPerAddress; trusted proxies carry many clients and are exempt).
 class ConnectionLimiter {
  public:
-  void set_limits(std::size_t max_total, std::vector<http::Cidr> per_address_exempt);
+  void set_limits(std::size_t max_total, std::vector<Cidr> per_address_exempt);
   bool try_acquire(const boost::asio::ip::address& address);
   void release(const boost::asio::ip::address& address);
   bool full() const { return total_ >= max_total_; }
@@ -84,22 +84,22 @@ class ConnectionLimiter {
   std::unordered_map<std::string, std::size_t> counts_;
   std::size_t total_ = 0;
   std::size_t max_total_ = SIZE_MAX;
-  std::vector<http::Cidr> per_address_exempt_;
+  std::vector<Cidr> per_address_exempt_;
 };
 
 // Token bucket per source address for REST calls that create state (joins, meetings). Addresses
 // in `exempt` (--join-rate-exempt) are never limited; nothing is exempt by default.
 class RateLimiter {
  public:
-  RateLimiter(double burst, double per_second, std::vector<http::Cidr> exempt = {})
+  RateLimiter(double burst, double per_second, std::vector<Cidr> exempt = {})
       : burst_(burst), per_second_(per_second), exempt_(std::move(exempt)) {}
   bool allow(const boost::asio::ip::address& address, std::chrono::steady_clock::time_point now);
-  void set_exempt(std::vector<http::Cidr> exempt) { exempt_ = std::move(exempt); }
+  void set_exempt(std::vector<Cidr> exempt) { exempt_ = std::move(exempt); }
 
  private:
   double burst_;
   double per_second_;
-  std::vector<http::Cidr> exempt_;
+  std::vector<Cidr> exempt_;
   std::unordered_map<std::string, TokenBucket> buckets_;
 };
 
@@ -145,7 +145,7 @@ using RemoteRosterFn = std::function<bool(
     const std::string& meeting_id, std::function<void(const std::vector<v1::Participant>&)> done)>;
 
 // Parses CIDRs already checked by parse_config (unparsable entries are skipped).
-std::vector<http::Cidr> parse_cidrs(const std::vector<std::string>& texts);
+std::vector<Cidr> parse_cidrs(const std::vector<std::string>& texts);
 
 struct ServerContext {
   ServerContext(ServerConfig config_in, boost::asio::io_context& io_in,
@@ -190,7 +190,7 @@ struct ServerContext {
   // Called on the relay thread when shutdown starts (e.g. the QUIC endpoint stops receiving).
   std::vector<std::function<void()>> on_shutdown;
   // Peers whose Forwarded / X-Forwarded-For name the client (--trusted-proxy).
-  std::vector<http::Cidr> trusted_proxies;
+  std::vector<Cidr> trusted_proxies;
   LogRateLimiter handler_exception_log{limits::kRepeatedEventLogInterval};
 };
 
@@ -198,4 +198,4 @@ struct ServerContext {
 // caught. The caller then closes only the request or connection that caused it.
 void note_handler_exception(ServerContext& ctx, std::string_view where, std::string_view what);
 
-}  // namespace vc::app
+}  // namespace vc::core

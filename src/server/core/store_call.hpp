@@ -7,9 +7,9 @@
 #include <optional>
 
 #include "common/log.hpp"
-#include "server/app/server_context.hpp"
+#include "server/core/server_context.hpp"
 
-namespace vc::app {
+namespace vc::core {
 
 // Runs `work` on the store pool and `done(optional<result>)` back on the relay thread. A store
 // failure is logged and reported as nullopt (a REST caller answers 503).
@@ -37,4 +37,4 @@ void run_on_store(ServerContext& ctx, Work work, Done done) {
   });
 }
 
-}  // namespace vc::app
+}  // namespace vc::core

@@ -1,8 +1,8 @@
-#include "server/app/room_registry.hpp"
+#include "server/core/room_registry.hpp"
 
 #include "common/limits.hpp"
 
-namespace vc::app {
+namespace vc::core {
 
 namespace {
 
@@ -103,4 +103,4 @@ room::RoomStats RoomRegistry::total_stats() const {
   return total;
 }
 
-}  // namespace vc::app
+}  // namespace vc::core

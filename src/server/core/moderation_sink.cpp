@@ -1,13 +1,13 @@
-#include "server/app/moderation_sink.hpp"
+#include "server/core/moderation_sink.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 
 #include "common/log.hpp"
-#include "server/app/server_context.hpp"
+#include "server/core/server_context.hpp"
 #include "server/room/host_action_names.hpp"
 
-namespace vc::app {
+namespace vc::core {
 
 room::ModerationState to_room_state(const store::MeetingModeration& stored) {
   room::ModerationState state;
@@ -103,4 +103,4 @@ std::unique_ptr<room::ModerationObserver> make_store_moderation_sink(ServerConte
   return std::make_unique<StoreModerationSink>(ctx);
 }
 
-}  // namespace vc::app
+}  // namespace vc::core

@@ -12,11 +12,11 @@
 #include <string_view>
 
 #include "protocol/envelope.hpp"
-#include "server/app/server_context.hpp"
 #include "server/auth/room_token.hpp"
+#include "server/core/server_context.hpp"
 #include "server/room/endpoint.hpp"
 
-namespace vc::app {
+namespace vc::core {
 
 // Why a Hello did not lead to a join: the session sends Control.error `code` and closes.
 struct HelloRefusal {
@@ -54,4 +54,4 @@ class RoomMembership {
   bool joined_ = false;
 };
 
-}  // namespace vc::app
+}  // namespace vc::core

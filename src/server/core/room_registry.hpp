@@ -10,7 +10,7 @@
 
 #include "server/room/room.hpp"
 
-namespace vc::app {
+namespace vc::core {
 
 class RoomRegistry {
  public:
@@ -60,4 +60,4 @@ class RoomRegistry {
   room::RoomStats retired_;
 };
 
-}  // namespace vc::app
+}  // namespace vc::core

@@ -8,7 +8,7 @@
 #include "server/room/room.hpp"
 #include "server/store/meeting_store.hpp"
 
-namespace vc::app {
+namespace vc::core {
 
 struct ServerContext;
 
@@ -21,4 +21,4 @@ v1::ParticipantRole join_role(const store::JoinOutcome& outcome);
 
 std::unique_ptr<room::ModerationObserver> make_store_moderation_sink(ServerContext& ctx);
 
-}  // namespace vc::app
+}  // namespace vc::core

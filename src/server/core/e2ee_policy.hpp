@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <string_view>
 
-#include "server/app/config.hpp"
+#include "server/core/server_config.hpp"
 
-namespace vc::app {
+namespace vc::core {
 
 inline bool meeting_requires_e2ee(const ServerConfig& config, std::string_view meeting_id) {
   return std::any_of(config.e2ee_required_meetings.begin(), config.e2ee_required_meetings.end(),
@@ -19,4 +19,4 @@ inline bool admits_without_e2ee(const ServerConfig& config, std::string_view mee
   return !meeting_requires_e2ee(config, meeting_id);
 }
 
-}  // namespace vc::app
+}  // namespace vc::core

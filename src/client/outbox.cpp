@@ -23,14 +23,10 @@ KeyframeNeed own_track(uint32_t media_kind, uint32_t track_id) {
 
 Outbox::Outbox(const ClientConfig& config) : queue_(send_queue_limits(config)) {}
 
-Outbox::Push Outbox::push(FrameRef frame) {
+Outbox::Push Outbox::push_control(FrameRef frame) {
   const PushResult result = queue_.push(std::move(frame));
   publish_queued_bytes();
   return result == PushResult::kReceiverTooSlow ? Push::kNotDraining : Push::kOk;
-}
-
-Outbox::Push Outbox::push_control(FrameRef frame) {
-  return push(std::move(frame));
 }
 
 Outbox::Push Outbox::push_media(
@@ -45,7 +41,7 @@ Outbox::Push Outbox::push_media(
     return Push::kOk;
   }
   const SendQueueStats before = queue_.stats();
-  const Push result = push(std::move(frame));
+  const Push result = push_control(std::move(frame));  // same queue, media lanes
   const SendQueueStats& after = queue_.stats();
   media_sent_.fetch_add(after.queued - before.queued, std::memory_order_relaxed);
   audio_dropped_.fetch_add(after.dropped_audio - before.dropped_audio, std::memory_order_relaxed);

@@ -25,7 +25,7 @@ class Outbox {
     kOk,           // queued, or dropped by the policy (counted)
     kNotDraining,  // the control lane or the whole queue passed its cap: drop the connection
   };
-  // Control, in order behind what is queued.
+  // Control, in order behind what is queued (any envelope: the lane is in its FrameMeta).
   Push push_control(FrameRef frame);
   // One of our own audio or video frames. Not joined: dropped and counted (video then waits for
   // a keyframe). `on_video_dropped` is told each track the policy left waiting for a keyframe, so
@@ -49,7 +49,6 @@ class Outbox {
   void fill(ClientStats& out) const;
 
  private:
-  Push push(FrameRef frame);
   void remember_video_track(uint32_t kind, uint32_t track);
   void publish_queued_bytes() {
     queued_bytes_.store(queue_.queued_bytes(), std::memory_order_relaxed);

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""The layout shows the architecture (docs/ARCHITECTURE.md "Which layer may include which"): every quoted #include under
-src/ must point at the including file's own layer or at one the table below allows. Nothing
-includes upward or sideways; the table is a DAG. Exit 1 and one line per violation otherwise."""
+"""The layout shows the architecture (docs/ARCHITECTURE.md "Which layer may include which"):
+every quoted #include under src/ must point at the including file's own layer or at one the table
+below allows. Nothing includes upward or sideways; the table is a DAG. Exit 1 and one line per
+violation otherwise."""
 import pathlib
 import re
 import sys

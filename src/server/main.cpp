@@ -54,6 +54,30 @@ void prepare_data_dir(const std::filesystem::path& dir) {
   }
 }
 
+// WebTransport reaches the rest of the server through these hooks only (the join response, the
+// shutdown, /metrics); they are unhooked before the WebTransport server goes away.
+class WebTransportHooks {
+ public:
+  WebTransportHooks(vc::core::ServerContext& ctx, vc::webtransport::WebTransportServer* server)
+      : ctx_(ctx) {
+    if (server == nullptr) return;
+    ctx.webtransport_info = [server](std::string_view host) { return server->join_info(host); };
+    ctx.on_shutdown.push_back([server] { server->on_shutdown(); });
+    ctx.metric_sources["webtransport"] = [server](const vc::core::MetricWriter& metric) {
+      server->write_metrics(metric);
+    };
+  }
+  ~WebTransportHooks() {
+    ctx_.webtransport_info = nullptr;
+    ctx_.metric_sources.erase("webtransport");
+  }
+  WebTransportHooks(const WebTransportHooks&) = delete;
+  WebTransportHooks& operator=(const WebTransportHooks&) = delete;
+
+ private:
+  vc::core::ServerContext& ctx_;
+};
+
 int run(vc::core::ServerConfig config) {
   raise_open_file_limit();
   const std::filesystem::path data_dir = config.data_dir;
@@ -111,13 +135,14 @@ int run(vc::core::ServerConfig config) {
   std::unique_ptr<vc::webtransport::WebTransportServer> webtransport;
   if (!config.no_quic) {
     std::string error;
-    webtransport =
-        vc::webtransport::WebTransportServer::start(server->context(), endpoint.port(), error);
+    webtransport = vc::webtransport::WebTransportServer::start(
+        server->media_host(), server->context().config, endpoint.port(), error);
     if (!webtransport) {
       VC_LOG_ERROR("event=webtransport_error error=\"{}\"", vc::log::escaped(error));
       return 1;
     }
   }
+  const WebTransportHooks webtransport_hooks(server->context(), webtransport.get());
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   std::function<void(const boost::system::error_code&, int)> on_signal =

@@ -40,6 +40,13 @@ ALLOWED = {
 }
 
 # First components of include paths that name a layer by another spelling.
+# Narrow interfaces: the media transports see the server through core/media_host.hpp, never the
+# whole ServerContext (which holds the REST API's state too).
+FORBIDDEN = {
+    "server/ws": {"server/core/server_context.hpp"},
+    "server/webtransport": {"server/core/server_context.hpp"},
+}
+
 ALIASES = {"videocall": "client", "webtransport": "client/webtransport"}
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
@@ -77,6 +84,10 @@ def main() -> int:
         for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
             match = INCLUDE.match(line)
             if not match:
+                continue
+            if match.group(1) in FORBIDDEN.get(layer, ()):
+                violations.append(f'{relative}:{number}: {layer} includes "{match.group(1)}" '
+                                  "(use its narrow interface)")
                 continue
             target = target_layer(match.group(1), path)
             if target is None or target == layer or target in ALLOWED[layer]:

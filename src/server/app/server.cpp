@@ -19,6 +19,7 @@ using asio::ip::tcp;
 Server::Server(ServerConfig config, asio::io_context& io, asio::thread_pool& store_pool,
                store::MeetingStore& store, const auth::RoomTokenService& tokens)
     : ctx_(std::move(config), io, store_pool, store, tokens),
+      media_host_(core::make_media_host(ctx_)),
       room_timer_(io),
       shutdown_timer_(io) {}
 
@@ -91,10 +92,12 @@ tcp::endpoint Server::start() {
   // The media WebSocket is the one upgrade the HTTP layer hands on.
   upgrades_["/ws"] = http::UpgradeHandler{
       [this](http::PlainStream&& stream, http::Request&& req, core::ConnectionSlot slot) {
-        ws::start_media_session(ctx_, *egress_, std::move(stream), std::move(req), std::move(slot));
+        ws::start_media_session(*media_host_, *egress_, std::move(stream), std::move(req),
+                                std::move(slot));
       },
       [this](http::TlsStream&& stream, http::Request&& req, core::ConnectionSlot slot) {
-        ws::start_media_session(ctx_, *egress_, std::move(stream), std::move(req), std::move(slot));
+        ws::start_media_session(*media_host_, *egress_, std::move(stream), std::move(req),
+                                std::move(slot));
       }};
   listener_ = std::make_shared<http::Listener>(ctx_, endpoint, tls_.get(), upgrades_);
   listener_->start();

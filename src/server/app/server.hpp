@@ -42,6 +42,8 @@ class Server {
   void shutdown(std::function<void()> done);
 
   ServerContext& context() { return ctx_; }
+  // What media sessions (WebSocket, WebTransport) see of the server.
+  core::MediaHost& media_host() { return *media_host_; }
   // Egress shard threads besides the relay thread (after start()).
   std::size_t egress_shard_count() const;
 
@@ -55,6 +57,7 @@ class Server {
   void for_each_connection(void (LiveConnection::*action)());
 
   ServerContext ctx_;
+  std::unique_ptr<core::MediaHost> media_host_;  // before the sessions that refer to it
   std::unique_ptr<boost::asio::ssl::context> tls_;
   // Before the listener: sessions hold channels on it. Its destructor joins the shard threads.
   std::unique_ptr<ws::EgressShards> egress_;

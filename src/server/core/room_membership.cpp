@@ -4,6 +4,7 @@
 #include "common/log.hpp"
 #include "protocol/close_codes.hpp"
 #include "server/core/e2ee_policy.hpp"
+#include "server/core/server_context.hpp"
 #include "server/core/store_call.hpp"
 
 namespace vc::core {

@@ -13,10 +13,12 @@
 
 #include "protocol/envelope.hpp"
 #include "server/auth/room_token.hpp"
-#include "server/core/server_context.hpp"
 #include "server/room/endpoint.hpp"
+#include "server/room/room.hpp"
 
 namespace vc::core {
+
+struct ServerContext;
 
 // Why a Hello did not lead to a join: the session sends Control.error `code` and closes.
 struct HelloRefusal {

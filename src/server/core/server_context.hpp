@@ -23,6 +23,9 @@
 #include "common/token_bucket.hpp"
 #include "server/auth/left_participants.hpp"
 #include "server/auth/room_token.hpp"
+#include "server/core/connection_limiter.hpp"
+#include "server/core/media_host.hpp"
+#include "server/core/metric_writer.hpp"
 #include "server/core/moderation_sink.hpp"
 #include "server/core/room_registry.hpp"
 #include "server/core/server_config.hpp"
@@ -39,14 +42,8 @@ struct ServerMetrics {
   uint64_t connections_refused = 0;  // per-address limit or shutting down
   uint64_t joins = 0;                // REST joins that issued a token
   uint64_t token_refreshes = 0;      // POST /meetings/{id}/token answered with a new token
-  uint64_t tokens_refused = 0;       // media connections refused with 4401
   uint64_t rate_limited = 0;         // REST calls refused with 429
-  uint64_t ws_sessions_opened = 0;
-  uint64_t ws_messages_in = 0;
-  uint64_t ws_bytes_in = 0;
-  uint64_t ws_frames_out = 0;
-  uint64_t ws_bytes_out = 0;
-  std::map<uint32_t, uint64_t> ws_closed_with_code;  // errors sent to clients, by code
+  MediaMetrics media;                // what the media sessions count (media_host.hpp)
   // Control and identity.
   uint64_t token_refreshes_refused_after_leave = 0;  // POST .../token after Control.leave: 403
   // HTTP and REST hardening.
@@ -70,23 +67,6 @@ class LogRateLimiter {
   uint64_t held_back_ = 0;
 };
 
-// Counts live TCP connections in total (--max-connections) and per source address
-// (limits::kMaxConnectionsPerAddress; trusted proxies carry many clients and are exempt).
-class ConnectionLimiter {
- public:
-  void set_limits(std::size_t max_total, std::vector<Cidr> per_address_exempt);
-  bool try_acquire(const boost::asio::ip::address& address);
-  void release(const boost::asio::ip::address& address);
-  bool full() const { return total_ >= max_total_; }
-  std::size_t max_total() const { return max_total_; }
-
- private:
-  std::unordered_map<std::string, std::size_t> counts_;
-  std::size_t total_ = 0;
-  std::size_t max_total_ = SIZE_MAX;
-  std::vector<Cidr> per_address_exempt_;
-};
-
 // Token bucket per source address for REST calls that create state (joins, meetings). Addresses
 // in `exempt` (--join-rate-exempt) are never limited; nothing is exempt by default.
 class RateLimiter {
@@ -103,41 +83,9 @@ class RateLimiter {
   std::unordered_map<std::string, TokenBucket> buckets_;
 };
 
-// Holds one connection's place in the limiter; moves from the HTTP to the WebSocket session.
-class ConnectionSlot {
- public:
-  ConnectionSlot() = default;
-  ConnectionSlot(ConnectionLimiter& limiter, boost::asio::ip::address address)
-      : limiter_(&limiter), address_(std::move(address)) {}
-  ConnectionSlot(ConnectionSlot&& other) noexcept
-      : limiter_(std::exchange(other.limiter_, nullptr)), address_(other.address_) {}
-  ConnectionSlot& operator=(ConnectionSlot&&) = delete;
-  ~ConnectionSlot() {
-    if (limiter_) limiter_->release(address_);
-  }
-  const boost::asio::ip::address& address() const { return address_; }
-
- private:
-  ConnectionLimiter* limiter_ = nullptr;
-  boost::asio::ip::address address_;
-};
-
-// A live connection, so shutdown can end it: shut_down() politely (media sessions send 4503),
-// force_close() by closing the socket once the grace period is over.
-class LiveConnection {
- public:
-  virtual ~LiveConnection() = default;
-  virtual void shut_down() = 0;
-  virtual void force_close() = 0;
-};
-
 // Returns the `webtransport` object for a join response, or nothing when WebTransport is off.
 // Called on the relay thread with the validated public host name (http/public_host.hpp).
 using WebTransportInfoFn = std::function<std::optional<nlohmann::json>(std::string_view host)>;
-
-// Writes one Prometheus metric (name, type, help, value); handed to metric sources below.
-using MetricWriter = std::function<void(std::string_view name, std::string_view type,
-                                        std::string_view help, uint64_t value)>;
 
 // Asks the other nodes who is in a meeting this node has no members of; `done` runs later on the
 // relay thread. Returns false (and never calls `done`) when it cannot ask. Set when clustered.
@@ -179,7 +127,7 @@ struct ServerContext {
   ConnectionLimiter connections;
   RateLimiter join_rate{limits::kJoinBurstPerAddress, limits::kJoinRatePerAddressPerSecond};
   auth::LeftParticipants left_participants{limits::kMaxRememberedLeftParticipants};
-  std::unordered_set<LiveConnection*> media_sessions;  // WebSocket (and later WebTransport)
+  std::unordered_set<LiveConnection*> media_sessions;  // WebSocket and WebTransport
   std::unordered_set<LiveConnection*> http_sessions;
   bool shutting_down = false;
   WebTransportInfoFn webtransport_info;

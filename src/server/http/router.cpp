@@ -64,19 +64,19 @@ std::string metrics_text(const core::ServerContext& ctx) {
          "Token refreshes refused: the participant had left on purpose",
          m.token_refreshes_refused_after_leave);
   metric("videocall_tokens_refused_total", "counter", "Media connections refused with 4401",
-         m.tokens_refused);
+         m.media.tokens_refused);
   metric("videocall_rate_limited_total", "counter", "REST calls refused with 429", m.rate_limited);
   metric("videocall_ws_sessions_opened_total", "counter", "Media WebSocket sessions opened",
-         m.ws_sessions_opened);
+         m.media.ws_sessions_opened);
   metric("videocall_ws_sessions", "gauge", "Live media sessions", ctx.media_sessions.size());
   metric("videocall_ws_messages_in_total", "counter", "WebSocket messages received",
-         m.ws_messages_in);
+         m.media.ws_messages_in);
   metric("videocall_ws_bytes_in_total", "counter", "WebSocket payload bytes received",
-         m.ws_bytes_in);
+         m.media.ws_bytes_in);
   metric("videocall_ws_frames_out_total", "counter", "Envelopes written to WebSockets",
-         m.ws_frames_out);
+         m.media.ws_frames_out);
   metric("videocall_ws_bytes_out_total", "counter", "Envelope bytes written to WebSockets",
-         m.ws_bytes_out);
+         m.media.ws_bytes_out);
   metric("videocall_rooms", "gauge", "Live rooms", ctx.rooms.room_count());
   metric("videocall_participants", "gauge", "Participants in live rooms",
          ctx.rooms.participant_count());
@@ -187,7 +187,7 @@ std::string metrics_text(const core::ServerContext& ctx) {
   for (const auto& [name, source] : ctx.metric_sources) source(metric);
   out += "# HELP videocall_ws_errors_total Control.error codes sent before closing\n";
   out += "# TYPE videocall_ws_errors_total counter\n";
-  for (const auto& [code, count] : m.ws_closed_with_code) {
+  for (const auto& [code, count] : m.media.ws_closed_with_code) {
     fmt::format_to(std::back_inserter(out), "videocall_ws_errors_total{{code=\"{}\"}} {}\n", code,
                    count);
   }

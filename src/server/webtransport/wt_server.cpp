@@ -24,64 +24,58 @@ quic::TransportConfig transport_config(const core::ServerConfig& server) {
 
 }  // namespace
 
-WebTransportServer::WebTransportServer(core::ServerContext& ctx)
-    : ctx_(ctx), rotation_timer_(ctx.io), shutdown_timer_(ctx.io) {}
+WebTransportServer::WebTransportServer(core::MediaHost& host)
+    : host_(host), rotation_timer_(host.io()), shutdown_timer_(host.io()) {}
 
 WebTransportServer::~WebTransportServer() {
-  ctx_.webtransport_info = nullptr;
-  ctx_.metric_sources.erase("webtransport");
   rotation_timer_.cancel();
   shutdown_timer_.cancel();
 }
 
-std::unique_ptr<WebTransportServer> WebTransportServer::start(core::ServerContext& ctx,
+std::unique_ptr<WebTransportServer> WebTransportServer::start(core::MediaHost& host,
+                                                              const core::ServerConfig& settings,
                                                               uint16_t tcp_port,
                                                               std::string& error) {
-  std::unique_ptr<WebTransportServer> server(new WebTransportServer(ctx));
+  std::unique_ptr<WebTransportServer> server(new WebTransportServer(host));
   const auto unix_clock = [] { return auth::unix_now(); };
-  server->certificates_ = ctx.config.tls()
+  server->certificates_ = settings.tls()
                               ? quic::CertificateStore::from_files(
-                                    ctx.config.cert_file, ctx.config.key_file, unix_clock, error)
+                                    settings.cert_file, settings.key_file, unix_clock, error)
                               : quic::CertificateStore::self_signed(unix_clock, error);
   if (!server->certificates_) return nullptr;
 
   server->settings_.policy.path = "/wt";
-  server->settings_.policy.allowed_origins = ctx.config.wt_allowed_origins;
+  server->settings_.policy.allowed_origins = settings.wt_allowed_origins;
   server->settings_.stream_backlog_bytes = limits::kWebTransportStreamBacklogBytes;
   server->settings_.control_backlog_bytes = limits::kWebTransportControlBacklogBytes;
 
   quic::EndpointConfig config;
-  config.address = ctx.config.listen_address;
-  config.port = ctx.config.quic_port.value_or(tcp_port);
-  config.transport = transport_config(ctx.config);
+  config.address = settings.listen_address;
+  config.port = settings.quic_port.value_or(tcp_port);
+  config.transport = transport_config(settings);
   config.max_connections = limits::kMaxQuicConnections;
   config.max_connections_per_address = limits::kMaxQuicConnectionsPerAddress;
-  config.retry_threshold = ctx.config.quic_retry_threshold;
-  config.max_half_open = ctx.config.quic_max_half_open;
+  config.retry_threshold = settings.quic_retry_threshold;
+  config.max_half_open = settings.quic_max_half_open;
   WebTransportServer* self = server.get();
   server->endpoint_ = std::make_unique<quic::QuicEndpoint>(
-      ctx.io, config, [self] { return self->certificates_->credentials(); },
+      host.io(), config, [self] { return self->certificates_->credentials(); },
       [self](quic::ConnectionHandle& connection) -> std::unique_ptr<quic::QuicApplication> {
-        return std::make_unique<WebTransportSession>(self->ctx_, connection, self->settings_,
+        return std::make_unique<WebTransportSession>(self->host_, connection, self->settings_,
                                                      self->stats_);
       });
   if (!server->endpoint_->start(error)) return nullptr;
-
-  // `host` is already a validated public host name (http::public_host), never a raw header.
-  ctx.webtransport_info = [self](std::string_view host) -> std::optional<nlohmann::json> {
-    if (self->ctx_.shutting_down) return std::nullopt;
-    return nlohmann::json{
-        {"url", "https://" + std::string(host) + ":" + std::to_string(self->port()) + "/wt"},
-        {"certificate_hashes", self->certificates_->published_hashes()}};
-  };
-  ctx.on_shutdown.push_back([self] { self->on_shutdown(); });
-  ctx.metric_sources["webtransport"] = [self](const core::MetricWriter& metric) {
-    self->write_metrics(metric);
-  };
   server->arm_rotation();
   VC_LOG_INFO("event=webtransport_listening udp_port={} gso={} certificate={}", server->port(),
-              server->endpoint_->gso_enabled(), ctx.config.tls() ? "files" : "self-signed");
+              server->endpoint_->gso_enabled(), settings.tls() ? "files" : "self-signed");
   return server;
+}
+
+std::optional<nlohmann::json> WebTransportServer::join_info(std::string_view host) const {
+  if (host_.shutting_down()) return std::nullopt;
+  return nlohmann::json{
+      {"url", "https://" + std::string(host) + ":" + std::to_string(port()) + "/wt"},
+      {"certificate_hashes", certificates_->published_hashes()}};
 }
 
 void WebTransportServer::arm_rotation() {

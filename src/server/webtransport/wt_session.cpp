@@ -56,7 +56,7 @@ class WebTransportSession::H3Events final : public h3::SessionHandler {
     try {
       handler();
     } catch (const std::exception& e) {
-      core::note_handler_exception(session_.ctx_, "webtransport", e.what());
+      session_.host_.note_handler_exception("webtransport", e.what());
       session_.close_with_error(kInternal, "internal error");
     }
   }
@@ -72,17 +72,16 @@ h3::ConnectionLimits h3_limits() {
   return limits;
 }
 
-WebTransportSession::WebTransportSession(core::ServerContext& ctx,
-                                         quic::ConnectionHandle& connection,
+WebTransportSession::WebTransportSession(core::MediaHost& host, quic::ConnectionHandle& connection,
                                          const SessionSettings& settings, WebTransportStats& stats)
-    : room::Endpoint(SendQueueLimits{}, &ctx.send_queue_budget),
-      ctx_(ctx),
+    : room::Endpoint(SendQueueLimits{}, &host.send_queue_budget()),
+      host_(host),
       connection_(connection),
       settings_(settings),
       stats_(stats),
       h3_events_(std::make_unique<H3Events>(*this)),
       h3_(h3::Role::kServer, *this, *h3_events_, settings.policy, h3_limits()),
-      deadline_(ctx.io) {
+      deadline_(host.io()) {
   // A connection that never completes CONNECT + Hello is closed after the handshake timeout.
   arm_deadline(limits::kHandshakeTimeout);
 }
@@ -91,7 +90,7 @@ WebTransportSession::~WebTransportSession() {
   *alive_ = false;
   deadline_.cancel();
   detach_from_room();
-  ctx_.media_sessions.erase(this);
+  host_.remove_live(*this);
 }
 
 void WebTransportSession::arm_deadline(std::chrono::steady_clock::duration after) {
@@ -111,15 +110,15 @@ void WebTransportSession::arm_deadline(std::chrono::steady_clock::duration after
 h3::ConnectDecision WebTransportSession::on_connect_request(const h3::RequestHeaders& request) {
   h3::ConnectDecision decision =
       h3::evaluate_connect(request, settings_.policy, [this](std::string_view token) {
-        auto verified = ctx_.tokens.verify(token, auth::unix_now());
+        auto verified = host_.verify_token(token);
         if (!verified.claims) {
-          ++ctx_.metrics.tokens_refused;
+          ++host_.metrics().tokens_refused;
           return false;
         }
         claims_ = std::move(verified.claims);
         return true;
       });
-  if (decision.status == 200 && ctx_.shutting_down) decision.status = 503;
+  if (decision.status == 200 && host_.shutting_down()) decision.status = 503;
   if (decision.status != 200) {
     ++stats_.connects_refused;
     VC_LOG_INFO("event=wt_connect_refused remote={} status={} reason=\"{}\"",
@@ -132,7 +131,7 @@ h3::ConnectDecision WebTransportSession::on_connect_request(const h3::RequestHea
 void WebTransportSession::on_session_established(uint64_t) {
   state_ = State::kAwaitHello;
   ++stats_.sessions_established;
-  ctx_.media_sessions.insert(this);
+  host_.add_live(*this);
   registered_live_ = true;
 }
 
@@ -243,8 +242,8 @@ void WebTransportSession::on_record(int64_t, bool control_stream, h3::ByteView r
 
 void WebTransportSession::on_hello() {
   // Joined before join(): the room queues JoinAccepted right away.
-  const auto refusal = membership_.join(ctx_, *claims_, decoded_.control, *this, "webtransport",
-                                        [this] { state_ = State::kJoined; });
+  const auto refusal = host_.join(membership_, *claims_, decoded_.control, *this, "webtransport",
+                                  [this] { state_ = State::kJoined; });
   if (refusal) {
     state_ = State::kAwaitHello;
     return fail(refusal->code, refusal->reason);
@@ -301,7 +300,7 @@ void WebTransportSession::finish_close_if_delivered() {
   if (close_delivered_) return;
   // Shutting down, every client reconnects elsewhere anyway: a lingering session would hold the
   // shutdown for its whole grace period.
-  if (ctx_.shutting_down) return force_close();
+  if (host_.shutting_down()) return force_close();
   // Acknowledged is not yet read by the page: the peer closes the connection when it has read our
   // goodbye (on_session_closed, or its CONNECTION_CLOSE); the deadline closes it otherwise.
   close_delivered_ = true;
@@ -323,7 +322,7 @@ void WebTransportSession::on_connection_closed() {
   detach_from_room();
   state_ = State::kClosed;
   deadline_.cancel();
-  if (registered_live_) ctx_.media_sessions.erase(this);
+  if (registered_live_) host_.remove_live(*this);
   registered_live_ = false;
 }
 

@@ -22,8 +22,8 @@
 #include "net/quic/congestion_hint.hpp"
 #include "net/quic/endpoint.hpp"
 #include "protocol/envelope.hpp"
+#include "server/core/media_host.hpp"
 #include "server/core/room_membership.hpp"
-#include "server/core/server_context.hpp"
 #include "server/room/endpoint.hpp"
 
 namespace vc::webtransport {
@@ -51,7 +51,7 @@ class WebTransportSession final : public quic::QuicApplication,
                                   public room::Endpoint,
                                   public core::LiveConnection {
  public:
-  WebTransportSession(core::ServerContext& ctx, quic::ConnectionHandle& connection,
+  WebTransportSession(core::MediaHost& host, quic::ConnectionHandle& connection,
                       const SessionSettings& settings, WebTransportStats& stats);
   ~WebTransportSession() override;
 
@@ -109,7 +109,7 @@ class WebTransportSession final : public quic::QuicApplication,
   void finish_close_if_delivered();
   void arm_deadline(std::chrono::steady_clock::duration after);
 
-  core::ServerContext& ctx_;
+  core::MediaHost& host_;
   quic::ConnectionHandle& connection_;
   SessionSettings settings_;
   WebTransportStats& stats_;

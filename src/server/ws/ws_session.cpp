@@ -63,24 +63,24 @@ class WsSession final : public room::Endpoint,
   static constexpr bool kDirectEgress = std::is_same_v<Stream, http::PlainStream>;
 
  public:
-  WsSession(core::ServerContext& ctx, EgressShards& egress, Stream&& stream,
-            core::ConnectionSlot slot)
-      : room::Endpoint(SendQueueLimits{}, &ctx.send_queue_budget),
-        ctx_(ctx),
+  WsSession(core::MediaHost& host, EgressShards& egress, Stream&& stream, core::ConnectionSlot slot)
+      : room::Endpoint(SendQueueLimits{}, &host.send_queue_budget()),
+        host_(host),
+        metrics_(host.metrics()),
         egress_(egress),
         slot_(std::move(slot)),
         ws_(std::move(stream)),
-        heartbeat_(ctx.io) {}
+        heartbeat_(host.io()) {}
 
   ~WsSession() override {
     if (channel_ != nullptr) close_socket();  // ends a write our shard may still wait on
     release_channel();
-    ctx_.media_sessions.erase(this);
+    host_.remove_live(*this);
   }
 
   void start(http::Request&& req) {
     const std::string token = http::query_param(req.target(), "token");
-    auto verified = ctx_.tokens.verify(token, auth::unix_now());
+    auto verified = host_.verify_token(token);
     claims_ = std::move(verified.claims);
     token_error_ = verified.error;
 
@@ -117,14 +117,14 @@ class WsSession final : public room::Endpoint,
     closing_since_ = SteadyClock::now();
     close_code_ = code;
     close_reason_.assign(reason.substr(0, 120));  // close frames carry at most 123 bytes
-    ++ctx_.metrics.ws_closed_with_code[code];
+    ++metrics_.ws_closed_with_code[code];
     v1::Control control;
     control.mutable_error()->set_code(code);
     control.mutable_error()->set_message(std::string(reason));
     error_frame_ = encode_control(control);
     if (was_accepting) return;  // on_accept continues
     // Never start I/O from inside a room call: post.
-    asio::post(ctx_.io, [self = this->shared_from_this()] { self->write_next(); });
+    asio::post(host_.io(), [self = this->shared_from_this()] { self->write_next(); });
   }
 
   void shut_down() override { fail(kShuttingDown, "server shutting down"); }
@@ -135,8 +135,8 @@ class WsSession final : public room::Endpoint,
   void on_egress_done(FlushResult result) override {
     writing_ = false;
     if (result == FlushResult::kFailed) return close_socket();  // the read loop then ends
-    ctx_.metrics.ws_frames_out += submitted_frames_;
-    ctx_.metrics.ws_bytes_out += submitted_bytes_;
+    metrics_.ws_frames_out += submitted_frames_;
+    metrics_.ws_bytes_out += submitted_bytes_;
     write_next();
   }
 
@@ -149,20 +149,20 @@ class WsSession final : public room::Endpoint,
       state_ = State::kClosed;
       return;
     }
-    ctx_.media_sessions.insert(this);
-    ++ctx_.metrics.ws_sessions_opened;
+    host_.add_live(*this);
+    ++metrics_.ws_sessions_opened;
     if constexpr (kDirectEgress) {
       channel_ = egress_.attach(beast::get_lowest_layer(ws_).socket().native_handle(), *this);
     }
     last_received_ = accepted_at_ = SteadyClock::now();
     arm_heartbeat();
     if (!claims_) {
-      ++ctx_.metrics.tokens_refused;
+      ++metrics_.tokens_refused;
       VC_LOG_INFO("event=token_refused remote={} reason=\"{}\"", slot_.address().to_string(),
                   auth::to_string(token_error_));
       state_ = State::kAwaitHello;
       close_with_error(kUnauthorized, auth::to_string(token_error_));
-    } else if (ctx_.shutting_down) {
+    } else if (host_.shutting_down()) {
       state_ = State::kAwaitHello;
       close_with_error(kShuttingDown, "server shutting down");
     } else if (state_ == State::kAccepting) {
@@ -184,7 +184,7 @@ class WsSession final : public room::Endpoint,
 
   void on_read(beast::error_code ec, std::size_t bytes) {
     if (ec) {
-      if (ec == websocket::error::message_too_big) ++ctx_.metrics.ws_closed_with_code[1009];
+      if (ec == websocket::error::message_too_big) ++metrics_.ws_closed_with_code[1009];
       return finish();
     }
     rx_.commit(bytes);
@@ -197,13 +197,13 @@ class WsSession final : public room::Endpoint,
     if (!ws_.is_message_done()) return read_next();
 
     const auto data = rx_.data();
-    ++ctx_.metrics.ws_messages_in;
-    ctx_.metrics.ws_bytes_in += data.size();
+    ++metrics_.ws_messages_in;
+    metrics_.ws_bytes_in += data.size();
     try {
       on_message({static_cast<const uint8_t*>(data.data()), data.size()}, ws_.got_binary());
     } catch (const std::exception& e) {
       // Only this connection pays for what its message caused; the relay loop keeps going.
-      core::note_handler_exception(ctx_, "websocket", e.what());
+      host_.note_handler_exception("websocket", e.what());
       fail(kInternal, "internal error");
     }
     rx_.consume(rx_.size());
@@ -215,7 +215,7 @@ class WsSession final : public room::Endpoint,
   void on_message(std::span<const uint8_t> bytes, bool binary) {
     if (state_ != State::kAwaitHello && state_ != State::kJoined) return;  // closing: drain
     if (!binary) return fail(kMalformed, "text messages are not part of the protocol");
-    if (ctx_.config.test_fault_injection && is_injected_fault(bytes)) {
+    if (host_.settings().test_fault_injection && is_injected_fault(bytes)) {
       throw std::runtime_error("injected media fault");
     }
     const EnvelopeError error = decode_envelope(bytes, limits::kMaxEnvelopeBytes, decoded_);
@@ -235,8 +235,8 @@ class WsSession final : public room::Endpoint,
       return fail(kProtocolViolation, "the first message must be Control.hello");
     }
     // Joined before join(): the room queues JoinAccepted to us right away.
-    const auto refusal = membership_.join(ctx_, *claims_, decoded_.control, *this, "websocket",
-                                          [this] { state_ = State::kJoined; });
+    const auto refusal = host_.join(membership_, *claims_, decoded_.control, *this, "websocket",
+                                    [this] { state_ = State::kJoined; });
     if (refusal) {
       state_ = State::kAwaitHello;
       return fail(refusal->code, refusal->reason);
@@ -264,7 +264,7 @@ class WsSession final : public room::Endpoint,
     state_ = State::kClosed;
     detach_from_room();
     heartbeat_.cancel();
-    ctx_.media_sessions.erase(this);
+    host_.remove_live(*this);
     close_socket();
     release_channel();
   }
@@ -329,8 +329,8 @@ class WsSession final : public room::Endpoint,
       close_socket();
       return;
     }
-    ++ctx_.metrics.ws_frames_out;
-    ctx_.metrics.ws_bytes_out += bytes;
+    ++metrics_.ws_frames_out;
+    metrics_.ws_bytes_out += bytes;
     write_next();
   }
 
@@ -392,8 +392,8 @@ class WsSession final : public room::Endpoint,
             });
         return;
       }
-      ctx_.metrics.ws_frames_out += frames;
-      ctx_.metrics.ws_bytes_out += bytes;
+      metrics_.ws_frames_out += frames;
+      metrics_.ws_bytes_out += bytes;
       if (state_ == State::kClosing ? !error_frame_ : queue().empty()) break;
     }
     if (state_ == State::kClosing && !close_sent_) {
@@ -423,7 +423,7 @@ class WsSession final : public room::Endpoint,
       if (now - closing_since_ >= limits::kHandshakeTimeout) close_socket();
     } else if (state_ == State::kAwaitHello && now - accepted_at_ >= limits::kHandshakeTimeout) {
       fail(kIdleTimeout, "no hello received");
-    } else if (now - last_received_ >= std::chrono::seconds(ctx_.config.idle_timeout_s)) {
+    } else if (now - last_received_ >= std::chrono::seconds(host_.settings().idle_timeout_s)) {
       fail(kIdleTimeout, "idle timeout");
     } else if constexpr (kDirectEgress) {
       ping_due_ = true;
@@ -437,7 +437,8 @@ class WsSession final : public room::Endpoint,
     arm_heartbeat();
   }
 
-  core::ServerContext& ctx_;
+  core::MediaHost& host_;
+  core::MediaMetrics& metrics_;
   EgressShards& egress_;
   EgressChannel* channel_ = nullptr;  // set when an egress shard writes our media
   std::size_t submitted_frames_ = 0;  // in the batch our shard holds, for the metrics
@@ -469,23 +470,23 @@ class WsSession final : public room::Endpoint,
 };
 
 template <class Stream>
-void start(core::ServerContext& ctx, EgressShards& egress, Stream&& stream, http::Request&& req,
+void start(core::MediaHost& host, EgressShards& egress, Stream&& stream, http::Request&& req,
            core::ConnectionSlot slot) {
   auto session =
-      std::make_shared<WsSession<Stream>>(ctx, egress, std::move(stream), std::move(slot));
+      std::make_shared<WsSession<Stream>>(host, egress, std::move(stream), std::move(slot));
   session->start(std::move(req));
 }
 
 }  // namespace
 
-void start_media_session(core::ServerContext& ctx, EgressShards& egress, http::PlainStream&& stream,
+void start_media_session(core::MediaHost& host, EgressShards& egress, http::PlainStream&& stream,
                          http::Request&& req, core::ConnectionSlot slot) {
-  start(ctx, egress, std::move(stream), std::move(req), std::move(slot));
+  start(host, egress, std::move(stream), std::move(req), std::move(slot));
 }
 
-void start_media_session(core::ServerContext& ctx, EgressShards& egress, http::TlsStream&& stream,
+void start_media_session(core::MediaHost& host, EgressShards& egress, http::TlsStream&& stream,
                          http::Request&& req, core::ConnectionSlot slot) {
-  start(ctx, egress, std::move(stream), std::move(req), std::move(slot));
+  start(host, egress, std::move(stream), std::move(req), std::move(slot));
 }
 
 }  // namespace vc::ws

@@ -16,7 +16,13 @@ when the CPU exposes a cycle counter, else CPU time x the nominal clock (marked 
 
   bench/load/relay_bench.py --build-dir build/dev --subscribers 10,100,500 --duration 10 \
       --transport websocket,webtransport
+
+With --compare-bin OTHER (another videocall-server build) and --rounds R, every (N, transport)
+runs on both servers, interleaved round by round so machine noise hits both alike; the table
+gives medians over the rounds and the ratios print below it (WebTransport / WebSocket per server,
+other / this per transport): on this shared machine ratios mean more than absolute times.
 """
+import statistics
 import argparse
 import json
 import os
@@ -227,6 +233,45 @@ def run_one(server_bin, bot_bin, subscribers, duration, bot_threads, transport="
         log.close()
 
 
+MEDIAN_FIELDS = ("forwarded_packets_per_s", "server_cpu_us_per_packet", "server_cpu_percent",
+                 "egress_mbit_per_s", "cycles_per_egress_byte", "latency_p50_ms", "latency_p99_ms",
+                 "rss_mb", "rss_kb_per_participant", "loss_video", "loss_audio")
+
+
+def median_rows(runs):
+    """One row per (server, transport, N): the median of each number over the rounds."""
+    rows = {}
+    for run in runs:
+        rows.setdefault((run["server"], run["transport"], run["subscribers"]), []).append(run)
+    merged = []
+    for (server, transport, n), group in rows.items():
+        row = dict(group[0])
+        for field in MEDIAN_FIELDS:
+            values = [r[field] for r in group if r.get(field) is not None]
+            row[field] = statistics.median(values) if values else None
+        merged.append(row)
+    return merged
+
+
+def print_ratios(results):
+    """WebTransport / WebSocket per server and N, and other / this per transport and N."""
+    cost = {(r["server"], r["transport"], r["subscribers"]): r["server_cpu_us_per_packet"]
+            for r in results}
+    lines = []
+    for (server, transport, n), value in cost.items():
+        if transport == "webtransport" and value:
+            ws = cost.get((server, "websocket", n))
+            if ws:
+                lines.append(f"- {server}, N={n}: WebTransport / WebSocket = {value / ws:.2f}x per packet")
+        if server == "other" and value:
+            base = cost.get(("this", transport, n))
+            if base:
+                lines.append(f"- {transport}, N={n}: other / this = {value / base:.2f}x per packet")
+    if lines:
+        print("\nRatios of server CPU per forwarded packet (medians):")
+        print("\n".join(lines))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--build-dir", default="build/dev")
@@ -237,6 +282,8 @@ def main():
     parser.add_argument("--bot-threads", type=int, default=2)
     parser.add_argument("--transport", default="websocket",
                         help="comma-separated: websocket, webtransport (each N runs on each)")
+    parser.add_argument("--compare-bin", help="another videocall-server binary, run interleaved")
+    parser.add_argument("--rounds", type=int, default=1, help="runs per row (medians reported)")
     parser.add_argument("--json", help="also write raw results here")
     args = parser.parse_args()
     server_bin = args.server_bin or os.path.join(args.build_dir, "src/server/videocall-server")
@@ -245,12 +292,19 @@ def main():
     for t in transports:
         if t not in EGRESS_METRIC:
             parser.error(f"unknown transport {t!r}")
-    results = []
-    for n in [int(x) for x in args.subscribers.split(",")]:
-        for transport in transports:
-            print(f"running N={n} over {transport} ...", file=sys.stderr)
-            results.append(run_one(server_bin, bot_bin, n, args.duration, args.bot_threads, transport))
-            print(json.dumps(results[-1]), file=sys.stderr)
+    servers = [("this", server_bin)] + ([("other", args.compare_bin)] if args.compare_bin else [])
+    runs = []
+    for round_number in range(1, args.rounds + 1):
+        for n in [int(x) for x in args.subscribers.split(",")]:
+            for transport in transports:
+                for label, binary in servers:
+                    print(f"round {round_number}: N={n} over {transport} on {label} ...", file=sys.stderr)
+                    result = run_one(binary, bot_bin, n, args.duration, args.bot_threads, transport)
+                    result["server"] = label
+                    result["round"] = round_number
+                    runs.append(result)
+                    print(json.dumps(result), file=sys.stderr)
+    results = median_rows(runs)
     cpu = ""
     try:
         with open("/proc/cpuinfo") as f:
@@ -262,19 +316,22 @@ def main():
     def number(value, digits):
         return "n/a" if value is None else f"{value:.{digits}f}"
 
-    print("| transport | N subscribers | forwarded pkt/s | server CPU µs/pkt | server CPU % | egress Mbit/s "
+    print(f"Servers: this = {server_bin}" + (f", other = {args.compare_bin}" if args.compare_bin else "")
+          + f"; medians of {args.rounds} round(s)\n")
+    print("| server | transport | N subscribers | forwarded pkt/s | server CPU µs/pkt | server CPU % | egress Mbit/s "
           "| cycles/egress byte | p50 latency ms | p99 latency ms | RSS MB | RSS KB/participant | lost (video/audio) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         cycles = number(r["cycles_per_egress_byte"], 2) + (" (est.)" if r["cycles_estimated"] else "")
-        print(f"| {r['transport']} | {r['subscribers']} | {r['forwarded_packets_per_s']:.0f} | "
+        print(f"| {r['server']} | {r['transport']} | {r['subscribers']} | {r['forwarded_packets_per_s']:.0f} | "
               f"{number(r['server_cpu_us_per_packet'], 2)} | {r['server_cpu_percent']:.0f} | "
               f"{number(r['egress_mbit_per_s'], 1)} | {cycles} | {number(r['latency_p50_ms'], 2)} | "
               f"{number(r['latency_p99_ms'], 2)} | {r['rss_mb']:.1f} | {r['rss_kb_per_participant']:.0f} | "
               f"{r['loss_video']}/{r['loss_audio']} |")
+    print_ratios(results)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+            json.dump(runs, f, indent=2)
 
 
 if __name__ == "__main__":

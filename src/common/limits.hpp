@@ -235,6 +235,8 @@ inline constexpr std::size_t kQuicStreamReceiveWindow = 2u << 20;
 inline constexpr int kQuicSocketBufferBytes = 4 << 20;  // SO_SNDBUF / SO_RCVBUF
 // recvmmsg rounds per readable event before other work on the event loop gets a turn.
 inline constexpr int kQuicReceiveRoundsPerWakeup = 16;
+// The endpoint's timer heap is compacted (stale entries dropped) beyond 2 per connection + this.
+inline constexpr std::size_t kQuicTimerHeapSlack = 64;
 inline constexpr std::size_t kUdpReceiveBatchDatagrams = 32;  // per recvmmsg
 inline constexpr std::size_t kUdpDatagramBytes = 2048;        // > any QUIC packet we accept (1452)
 inline constexpr std::size_t kUdpSendBatchBytes = 128u << 10;

@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <chrono>
 
@@ -28,7 +29,7 @@ std::string address_key(const SocketAddress& address) {
 class QuicEndpoint::Connection final : public ConnectionHandle, public ConnectionIdListener {
  public:
   Connection(QuicEndpoint& endpoint, std::string address)
-      : endpoint_(endpoint), timer(endpoint.io_), address(std::move(address)) {}
+      : endpoint_(endpoint), address(std::move(address)) {}
 
   QuicConnection& quic() override { return *connection; }
   void request_flush() override {
@@ -48,8 +49,7 @@ class QuicEndpoint::Connection final : public ConnectionHandle, public Connectio
   QuicEndpoint& endpoint_;
   std::unique_ptr<QuicConnection> connection;
   std::unique_ptr<QuicApplication> application;
-  asio::steady_timer timer;
-  Timestamp armed_for = UINT64_MAX;
+  Timestamp armed_for = UINT64_MAX;  // this connection's entry in the endpoint's timer heap
   std::vector<ConnectionId> ids;
   std::string address;
   bool flush_scheduled = false;
@@ -68,6 +68,7 @@ QuicEndpoint::QuicEndpoint(asio::io_context& io, EndpointConfig config,
       credentials_(std::move(credentials)),
       factory_(std::move(factory)),
       socket_(io),
+      timer_(io),
       keys_(config_.stateless_secret ? StatelessKeys(*config_.stateless_secret) : StatelessKeys()),
       reset_allowance_(config_.stateless_reset_burst, config_.stateless_resets_per_second) {}
 
@@ -289,6 +290,7 @@ void QuicEndpoint::flush_scheduled() {
     }
   }
   send_batch_now();
+  update_endpoint_timer();
 }
 
 void QuicEndpoint::service(Connection& connection, Timestamp now) {
@@ -313,27 +315,74 @@ void QuicEndpoint::service(Connection& connection, Timestamp now) {
   arm_timer(connection);
 }
 
+namespace {
+
+// std::push_heap/pop_heap build a max-heap: "less" means later, so the earliest is on top.
+struct LaterExpiry {
+  template <class Entry>
+  bool operator()(const Entry& a, const Entry& b) const {
+    return a.at > b.at;
+  }
+};
+
+}  // namespace
+
 void QuicEndpoint::arm_timer(Connection& connection) {
   const auto it = connections_.find(&connection);
   if (it == connections_.end()) return;
   const Timestamp expiry = connection.connection->next_timer();
   if (expiry == UINT64_MAX || expiry >= connection.armed_for) return;  // already due earlier
   connection.armed_for = expiry;
-  connection.timer.expires_at(std::chrono::steady_clock::time_point(
+  // Stale entries pile up while connections re-arm earlier; keep the heap near one per connection.
+  if (timer_heap_.size() >= 2 * connections_.size() + limits::kQuicTimerHeapSlack) {
+    std::erase_if(timer_heap_, [](const TimerEntry& entry) {
+      const auto owner = entry.connection.lock();
+      return !owner || owner->destroyed || owner->armed_for != entry.at;
+    });
+    std::make_heap(timer_heap_.begin(), timer_heap_.end(), LaterExpiry{});
+  }
+  timer_heap_.push_back({expiry, it->second});
+  std::push_heap(timer_heap_.begin(), timer_heap_.end(), LaterExpiry{});
+}
+
+void QuicEndpoint::update_endpoint_timer() {
+  if (timer_heap_.empty()) return;
+  const Timestamp earliest = timer_heap_.front().at;
+  if (earliest >= timer_armed_for_) return;  // the armed wait comes first and re-checks
+  timer_armed_for_ = earliest;
+  timer_.expires_at(std::chrono::steady_clock::time_point(
       std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-          std::chrono::nanoseconds(expiry))));
-  connection.timer.async_wait(
-      [this, weak = std::weak_ptr<Connection>(it->second)](const boost::system::error_code& ec) {
-        if (ec) return;
-        // A timer that had already fired when destroy() cancelled it still runs: check.
-        auto connection = weak.lock();
-        if (!connection || connection->destroyed) return;
-        connection->armed_for = UINT64_MAX;
-        const Timestamp now = monotonic_now();
-        connection->connection->handle_timer(now);
-        service(*connection, now);
-        send_batch_now();
-      });
+          std::chrono::nanoseconds(earliest))));
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) on_endpoint_timer();
+  });
+}
+
+void QuicEndpoint::on_endpoint_timer() {
+  timer_armed_for_ = UINT64_MAX;
+  const Timestamp now = monotonic_now();
+  // Collect first: servicing re-arms connections, and a connection due again at once waits for
+  // the next turn instead of spinning here.
+  due_.clear();
+  while (!timer_heap_.empty() && timer_heap_.front().at <= now) {
+    std::pop_heap(timer_heap_.begin(), timer_heap_.end(), LaterExpiry{});
+    TimerEntry entry = std::move(timer_heap_.back());
+    timer_heap_.pop_back();
+    const auto connection = entry.connection.lock();
+    if (!connection || connection->destroyed || connection->armed_for != entry.at) continue;
+    connection->armed_for = UINT64_MAX;
+    due_.push_back(connection);
+  }
+  for (const auto& weak : due_) {
+    // An earlier one's callbacks may have destroyed it (the room closing a session).
+    if (auto connection = weak.lock(); connection && !connection->destroyed) {
+      connection->connection->handle_timer(now);
+      service(*connection, now);
+    }
+  }
+  due_.clear();
+  send_batch_now();
+  update_endpoint_timer();
 }
 
 void QuicEndpoint::destroy(Connection& connection) {
@@ -350,7 +399,6 @@ void QuicEndpoint::destroy(Connection& connection) {
     if (--it->second == 0) per_address_.erase(it);
   }
   handshake_ended(connection);
-  connection.timer.cancel();
   ++stats_.connections_closed;
   // The application may still be on the stack (destroy from service()): free after this turn.
   // Looked up again: the application's callback above may have changed the map.
@@ -360,6 +408,12 @@ void QuicEndpoint::destroy(Connection& connection) {
   connections_.erase(it);
   owned->connection->set_events(nullptr);
   asio::post(io_, [owned = std::move(owned)] {});
+  if (connections_.empty()) {
+    // Nothing left to time: the io_context may run out of work (shutdown).
+    timer_heap_.clear();
+    timer_.cancel();
+    timer_armed_for_ = UINT64_MAX;
+  }
   maybe_close_socket();
 }
 

@@ -1,8 +1,9 @@
 // QuicEndpoint: the server's UDP socket and its QUIC connections, on the shared io_context.
 // Reads with recvmmsg when the socket is readable, routes each packet by destination connection
 // id, creates connections for acceptable Initial packets (within the per-address and total
-// limits), drives each connection's timer from its expiry, and writes every connection that has
-// something to send in one sendmmsg batch per event-loop turn.
+// limits), drives every connection's timer from one endpoint timer (a min-heap of expiries,
+// re-armed at most once per event-loop turn), and writes every connection that has something to
+// send in one sendmmsg batch per event-loop turn.
 #pragma once
 
 #include <array>
@@ -122,7 +123,10 @@ class QuicEndpoint {
   void schedule_flush(Connection& connection);
   void flush_scheduled();
   void service(Connection& connection, Timestamp now);
+  // Records the connection's next expiry; the endpoint timer follows at the end of the turn.
   void arm_timer(Connection& connection);
+  void update_endpoint_timer();
+  void on_endpoint_timer();
   void destroy(Connection& connection);
   void send_batch_now();
   void maybe_close_socket();
@@ -143,6 +147,16 @@ class QuicEndpoint {
   std::unordered_map<ConnectionId, Connection*, ConnectionIdHash> routes_;
   std::unordered_map<std::string, std::size_t> per_address_;
   std::vector<std::weak_ptr<Connection>> flush_list_;
+  // Connections' expiries, earliest on top. An entry is stale once its connection re-armed earlier
+  // or fired (its armed_for differs): skipped when popped, dropped when the heap is compacted.
+  struct TimerEntry {
+    Timestamp at;
+    std::weak_ptr<Connection> connection;
+  };
+  std::vector<TimerEntry> timer_heap_;
+  boost::asio::steady_timer timer_;
+  Timestamp timer_armed_for_ = UINT64_MAX;
+  std::vector<std::weak_ptr<Connection>> due_;  // reused by on_endpoint_timer
   StatelessKeys keys_;  // per process unless configured: tokens and resets die with it
   std::size_t half_open_ = 0;
   TokenBucket reset_allowance_;  // stateless resets, endpoint-wide

@@ -26,7 +26,9 @@ std::string address_key(const SocketAddress& address) {
 
 }  // namespace
 
-class QuicEndpoint::Connection final : public ConnectionHandle, public ConnectionIdListener {
+class QuicEndpoint::Connection final : public ConnectionHandle,
+                                       public ConnectionIdListener,
+                                       public std::enable_shared_from_this<Connection> {
  public:
   Connection(QuicEndpoint& endpoint, std::string address)
       : endpoint_(endpoint), address(std::move(address)) {}
@@ -263,11 +265,12 @@ void QuicEndpoint::handshake_ended(Connection& connection) {
 }
 
 void QuicEndpoint::schedule_flush(Connection& connection) {
-  const auto it = connections_.find(&connection);
-  if (it == connections_.end()) return;  // destroyed earlier in this turn
+  // No map lookup per packet: a connection gone from the maps is marked destroyed (and freed
+  // only after this turn), and the weak reference says whether it is still there when flushed.
+  if (connection.destroyed) return;
   if (!connection.flush_scheduled) {
     connection.flush_scheduled = true;
-    flush_list_.push_back(it->second);
+    flush_list_.push_back(connection.weak_from_this());
   }
   if (!flush_posted_) {
     flush_posted_ = true;
@@ -328,8 +331,7 @@ struct LaterExpiry {
 }  // namespace
 
 void QuicEndpoint::arm_timer(Connection& connection) {
-  const auto it = connections_.find(&connection);
-  if (it == connections_.end()) return;
+  if (connection.destroyed) return;
   const Timestamp expiry = connection.connection->next_timer();
   if (expiry == UINT64_MAX || expiry >= connection.armed_for) return;  // already due earlier
   connection.armed_for = expiry;
@@ -341,7 +343,7 @@ void QuicEndpoint::arm_timer(Connection& connection) {
     });
     std::make_heap(timer_heap_.begin(), timer_heap_.end(), LaterExpiry{});
   }
-  timer_heap_.push_back({expiry, it->second});
+  timer_heap_.push_back({expiry, connection.weak_from_this()});
   std::push_heap(timer_heap_.begin(), timer_heap_.end(), LaterExpiry{});
 }
 

@@ -196,9 +196,7 @@ struct QuicConnection::Callbacks {
   static int stream_stop_sending(ngtcp2_conn*, int64_t stream_id, uint64_t error_code,
                                  void* user_data, void*) {
     QuicConnection& connection = self(user_data);
-    if (auto it = connection.send_streams_.find(stream_id); it != connection.send_streams_.end()) {
-      it->second.shut = true;
-    }
+    if (SendStream* stream = connection.send_streams_.find(stream_id)) stream->shut = true;
     if (connection.events_) connection.events_->on_stream_stop_sending(stream_id, error_code);
     return 0;
   }
@@ -206,9 +204,7 @@ struct QuicConnection::Callbacks {
   static int extend_max_stream_data(ngtcp2_conn*, int64_t stream_id, uint64_t, void* user_data,
                                     void*) {
     QuicConnection& connection = self(user_data);
-    if (auto it = connection.send_streams_.find(stream_id); it != connection.send_streams_.end()) {
-      it->second.blocked = false;
-    }
+    if (SendStream* stream = connection.send_streams_.find(stream_id)) stream->blocked = false;
     return 0;
   }
 
@@ -520,18 +516,6 @@ void QuicConnection::write_close_packet(PacketSink& sink) {
   stats_.bytes_out += close_packet_.size();
 }
 
-SendStream* QuicConnection::pick_stream(int64_t& stream_id) {
-  SendStream* best = nullptr;
-  stream_id = -1;
-  for (auto& [id, stream] : send_streams_) {
-    if (stream.wants_write() && (best == nullptr || stream.priority < best->priority)) {
-      best = &stream;
-      stream_id = id;
-    }
-  }
-  return best;
-}
-
 void QuicConnection::write_packets(PacketSink& sink, Timestamp now) {
   if (state_ == ConnectionState::kDraining || state_ == ConnectionState::kClosed) return;
   if (state_ != ConnectionState::kClosing && close_requested_) enter_closing(now);
@@ -587,7 +571,7 @@ void QuicConnection::write_packets(PacketSink& sink, Timestamp now) {
       continue;
     }
     int64_t stream_id = -1;
-    SendStream* stream = pick_stream(stream_id);
+    SendStream* stream = send_streams_.pick(stream_id);
     ngtcp2_vec vectors[limits::kQuicMaxVectorsPerPacket];
     std::size_t vector_count = 0;
     uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
@@ -604,10 +588,7 @@ void QuicConnection::write_packets(PacketSink& sink, Timestamp now) {
         ngtcp2_conn_writev_stream(conn_, &path.path, &info, buffer.data(), max_packet, &accepted,
                                   flags, stream_id, vectors, vector_count, now);
     // Streams may have been closed by callbacks inside writev: look ours up again.
-    SendStream* current = nullptr;
-    if (stream_id >= 0) {
-      if (auto it = send_streams_.find(stream_id); it != send_streams_.end()) current = &it->second;
-    }
+    SendStream* current = stream_id >= 0 ? send_streams_.find(stream_id) : nullptr;
     if (current != nullptr && accepted >= 0) {
       current->mark_sent(static_cast<std::size_t>(accepted));
       if ((flags & NGTCP2_WRITE_STREAM_FLAG_FIN) && static_cast<uint64_t>(accepted) == offered) {
@@ -681,13 +662,13 @@ int64_t QuicConnection::open_stream(bool bidirectional, uint8_t priority) {
   const int rv = bidirectional ? ngtcp2_conn_open_bidi_stream(conn_, &stream_id, nullptr)
                                : ngtcp2_conn_open_uni_stream(conn_, &stream_id, nullptr);
   if (rv != 0) return -1;
-  send_streams_[stream_id].priority = priority;
+  send_streams_.set_priority(stream_id, priority);
   return stream_id;
 }
 
 bool QuicConnection::write_stream(int64_t stream_id, ByteView bytes, bool fin) {
   if (close_requested_ || state_ != ConnectionState::kActive) return false;
-  SendStream& stream = send_streams_[stream_id];  // peer-initiated bidi streams appear here
+  SendStream& stream = send_streams_.get(stream_id);  // peer-initiated bidi streams appear here
   if (stream.shut || stream.fin_requested()) return false;
   stream.append_copy(bytes);
   if (fin) stream.request_fin();
@@ -696,24 +677,24 @@ bool QuicConnection::write_stream(int64_t stream_id, ByteView bytes, bool fin) {
 
 bool QuicConnection::write_record(int64_t stream_id, ByteView prefix, FrameRef frame) {
   if (close_requested_ || state_ != ConnectionState::kActive) return false;
-  auto it = send_streams_.find(stream_id);
-  if (it == send_streams_.end() || it->second.shut || it->second.fin_requested()) return false;
-  it->second.append(prefix, std::move(frame));
+  SendStream* stream = send_streams_.find(stream_id);
+  if (stream == nullptr || stream->shut || stream->fin_requested()) return false;
+  stream->append(prefix, std::move(frame));
   return true;
 }
 
 uint64_t QuicConnection::stream_unsent_bytes(int64_t stream_id) const {
-  auto it = send_streams_.find(stream_id);
-  return it == send_streams_.end() ? 0 : it->second.unsent_bytes();
+  const SendStream* stream = send_streams_.find(stream_id);
+  return stream == nullptr ? 0 : stream->unsent_bytes();
 }
 
 uint64_t QuicConnection::stream_buffered_bytes(int64_t stream_id) const {
-  auto it = send_streams_.find(stream_id);
-  return it == send_streams_.end() ? 0 : it->second.buffered_bytes();
+  const SendStream* stream = send_streams_.find(stream_id);
+  return stream == nullptr ? 0 : stream->buffered_bytes();
 }
 
 void QuicConnection::set_stream_priority(int64_t stream_id, uint8_t priority) {
-  send_streams_[stream_id].priority = priority;
+  send_streams_.set_priority(stream_id, priority);
 }
 
 void QuicConnection::stop_sending(int64_t stream_id, uint64_t error_code) {
@@ -723,7 +704,7 @@ void QuicConnection::stop_sending(int64_t stream_id, uint64_t error_code) {
 }
 
 void QuicConnection::reset_stream(int64_t stream_id, uint64_t error_code) {
-  if (auto it = send_streams_.find(stream_id); it != send_streams_.end()) it->second.shut = true;
+  if (SendStream* stream = send_streams_.find(stream_id)) stream->shut = true;
   if (state_ == ConnectionState::kActive) {
     ngtcp2_conn_shutdown_stream_write(conn_, stream_id, error_code);
   }
@@ -792,9 +773,9 @@ void QuicConnection::fill_reset_token(const ConnectionId& id, uint8_t* token) co
 }
 
 void QuicConnection::on_acked(int64_t stream_id, uint64_t offset, uint64_t size) {
-  auto it = send_streams_.find(stream_id);
-  if (it == send_streams_.end()) return;
-  it->second.acknowledge_until(offset + size);
+  SendStream* stream = send_streams_.find(stream_id);
+  if (stream == nullptr) return;
+  stream->acknowledge_until(offset + size);
   if (events_) events_->on_stream_writable(stream_id);
 }
 

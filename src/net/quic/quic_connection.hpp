@@ -22,7 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "net/quic/send_stream.hpp"
+#include "net/quic/send_streams.hpp"
 #include "protocol/frame.hpp"
 
 struct ngtcp2_conn;
@@ -230,7 +230,6 @@ class QuicConnection {
   void fail_with_liberr(int liberr, Timestamp now);
   void enter_closing(Timestamp now);
   void write_close_packet(PacketSink& sink);
-  SendStream* pick_stream(int64_t& stream_id);
   void on_acked(int64_t stream_id, uint64_t offset, uint64_t length);
   // The stateless reset token for our connection id `id` (16 bytes): derived from the endpoint's
   // keys, so it can reset the peer after we forget the connection; random without keys.
@@ -256,7 +255,7 @@ class QuicConnection {
   bool is_server_ = true;
   bool handshake_confirmed_ = false;
   ConnectionState state_ = ConnectionState::kHandshaking;
-  std::unordered_map<int64_t, SendStream> send_streams_;
+  SendStreams send_streams_;
   std::deque<QueuedDatagram> datagrams_;
   std::vector<uint8_t> close_packet_;
   bool close_requested_ = false;

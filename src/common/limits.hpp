@@ -177,6 +177,9 @@ inline constexpr std::size_t kEgressShardEpollEvents = 256;
 inline constexpr std::size_t kEgressShardWeight = 2;
 // On SIGINT/SIGTERM sessions get 4503 and this long to finish their close handshakes.
 inline constexpr auto kShutdownGrace = 2s;
+// After shutdown has closed every session the relay loop must run out of work within this long
+// (WebTransport's last closes and store answers included); else it is stopped (shutdown_stuck).
+inline constexpr auto kShutdownStuckAfter = 10s;
 // Rooms end reconnect grace periods and empty rooms are dropped on this tick.
 inline constexpr auto kRoomTimerInterval = 250ms;
 // Store (SQLite) calls run on this many threads, never on the relay thread.

@@ -18,6 +18,7 @@
 #include "common/log.hpp"
 #include "server/app/config.hpp"
 #include "server/app/server.hpp"
+#include "server/app/shutdown_watchdog.hpp"
 #include "server/app/token_command.hpp"
 #include "server/auth/room_token.hpp"
 #include "server/bus/cluster_runtime.hpp"
@@ -144,6 +145,8 @@ int run(vc::core::ServerConfig config) {
   }
   const WebTransportHooks webtransport_hooks(server->context(), webtransport.get());
 
+  vc::app::ShutdownWatchdog watchdog(
+      io, std::chrono::duration_cast<std::chrono::milliseconds>(vc::limits::kShutdownStuckAfter));
   asio::signal_set signals(io, SIGINT, SIGTERM);
   std::function<void(const boost::system::error_code&, int)> on_signal =
       [&](const boost::system::error_code& ec, int signal) {
@@ -155,7 +158,10 @@ int run(vc::core::ServerConfig config) {
         VC_LOG_INFO("event=signal signal={}", signal);
         signals.async_wait(on_signal);  // a second signal forces the exit
         cluster.stop();  // goodbye: other nodes start our participants' grace at once
-        server->shutdown([&] { signals.cancel(); });
+        server->shutdown([&] {
+          signals.cancel();
+          watchdog.arm();
+        });
       };
   signals.async_wait(on_signal);
 
@@ -177,6 +183,7 @@ int run(vc::core::ServerConfig config) {
       vc::core::note_handler_exception(server->context(), "relay_loop", "non-standard exception");
     }
   }
+  watchdog.disarm();
   store_pool.join();
   VC_LOG_INFO("event=stopped");
   return 0;

@@ -184,6 +184,11 @@ int run(vc::core::ServerConfig config) {
     }
   }
   watchdog.disarm();
+  if (watchdog.fired()) {
+    // Handlers still queued on the stopped loop may refer to objects destroyed before the
+    // io_context: end here, without destructors (every session was already closed).
+    std::_Exit(0);
+  }
   store_pool.join();
   VC_LOG_INFO("event=stopped");
   return 0;

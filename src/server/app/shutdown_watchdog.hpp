@@ -1,7 +1,8 @@
 // ShutdownWatchdog: bounds the end of a shutdown. Once the server has closed every session,
 // the relay io_context should run out of work at once (no io.stop(): every handler still runs).
 // If something still holds the loop (a bug: an operation nobody cancels), the watchdog stops it
-// after `limit` and logs it, so the process exits instead of hanging forever.
+// after `limit` and logs it, so the process exits instead of hanging forever (main.cpp then
+// exits without destructors: handlers left on the stopped loop may refer to destroyed objects).
 #pragma once
 
 #include <boost/asio/io_context.hpp>

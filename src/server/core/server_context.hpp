@@ -1,6 +1,7 @@
-// ServerContext: what every transport and handler on the relay thread shares. Other layers (the
-// WebTransport endpoint, the NATS bus) wire in here: run on `io`, join rooms from `rooms`, verify
-// tokens with `tokens`, and extend the join response with `webtransport_info`.
+// ServerContext: the process-wide state on the relay thread, used whole by the HTTP layer (REST
+// API, router, listener) and the composition root. Media sessions see only its MediaHost view
+// (media_host.hpp); main.cpp wires WebTransport's join info, shutdown and metrics hooks and the
+// NATS bus in here.
 #pragma once
 
 #include <boost/asio/io_context.hpp>

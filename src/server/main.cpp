@@ -127,6 +127,15 @@ int run(vc::core::ServerConfig config) {
               });
         };
   }
+  if (cluster.clustered()) {
+    server->context().publish_stored_moderation =
+        [&cluster](const std::string& meeting_id, const vc::v1::HostClusterEvent& event) {
+          if (!cluster.publish_stored_moderation(meeting_id, event)) {
+            VC_LOG_WARN("event=stored_moderation_not_published meeting=\"{}\"",
+                        vc::log::escaped(meeting_id));
+          }
+        };
+  }
   server->context().metric_sources["cluster"] = [&cluster](const vc::core::MetricWriter& metric) {
     cluster.write_metrics(metric);
   };

@@ -189,6 +189,20 @@ void Cluster::on_local_host_event(const room::Room& room, const v1::HostClusterE
   publish_control(it->second);
 }
 
+bool Cluster::publish_stored_moderation(const std::string& meeting_id,
+                                        const v1::HostClusterEvent& event) {
+  if (!bus_connected_ || !Subjects::valid_meeting_id(meeting_id)) return false;
+  // Published on the room's control subject whether or not this node follows the room: the nodes
+  // where it is live subscribe to it.
+  const auto it = links_.find(meeting_id);
+  const std::string subject =
+      it != links_.end() ? it->second.control_subject : subjects_.room_control(meeting_id);
+  encode_host_cluster_event(node_id_, event, scratch_);
+  if (!publish_scratch(subject)) return false;
+  ++stats_.control_published;
+  return true;
+}
+
 void Cluster::on_remote_host_action(const room::Room& room, uint64_t /*owner_node*/,
                                     const v1::HostRemoteAction& action) {
   // On the room subject: only the node that owns the target acts on it (it may have moved).

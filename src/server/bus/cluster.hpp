@@ -110,6 +110,10 @@ class Cluster final : public room::RoomObserver, public BusHandler {
   // passed. Returns false without calling `done` when the bus is down or too many queries are
   // pending: the caller answers with what it knows locally.
   bool query_roster(const std::string& meeting_id, RosterCallback done);
+  // A meeting's moderation changed in the store on this node, where nobody of it is connected:
+  // tells the nodes where it is live, which apply it like a host action's event. Returns false
+  // when the bus is down or the id cannot be a subject (those nodes then keep their state).
+  bool publish_stored_moderation(const std::string& meeting_id, const v1::HostClusterEvent& event);
 
   // RoomObserver
   void on_local_member_changed(const room::Room& room, const v1::Participant& info,

@@ -45,6 +45,9 @@ class ClusterRuntime final : public RoomDirectory {
   bool query_roster(const std::string& meeting_id, RosterCallback done) {
     return cluster_->query_roster(meeting_id, std::move(done));
   }
+  bool publish_stored_moderation(const std::string& meeting_id, const v1::HostClusterEvent& event) {
+    return cluster_->publish_stored_moderation(meeting_id, event);
+  }
   const Bus& bus() const { return *bus_; }
   bool clustered() const { return clustered_; }
   // Bus and cluster counters for /metrics (NATS traffic, links, lost nodes).

@@ -93,6 +93,12 @@ using WebTransportInfoFn = std::function<std::optional<nlohmann::json>(std::stri
 using RemoteRosterFn = std::function<bool(
     const std::string& meeting_id, std::function<void(const std::vector<v1::Participant>&)> done)>;
 
+// Tells the other nodes that a meeting's moderation changed in the store here (the REST API on a
+// node where nobody of it is connected), with the state after the change; a node where the meeting
+// is live applies it as it applies a host action's event. Set when clustered.
+using StoredModerationFn =
+    std::function<void(const std::string& meeting_id, const v1::HostClusterEvent& event)>;
+
 // Parses CIDRs already checked by parse_config (unparsable entries are skipped).
 std::vector<Cidr> parse_cidrs(const std::vector<std::string>& texts);
 
@@ -133,6 +139,7 @@ struct ServerContext {
   bool shutting_down = false;
   WebTransportInfoFn webtransport_info;
   RemoteRosterFn query_remote_roster;
+  StoredModerationFn publish_stored_moderation;
   // Extra /metrics sources by name ("webtransport", "cluster"), called on the relay thread. A
   // source removes itself before it is destroyed.
   std::map<std::string, std::function<void(const MetricWriter&)>> metric_sources;

@@ -125,6 +125,24 @@ void send_audit(core::ServerContext& ctx, std::string meeting_id, const RequestI
       });
 }
 
+// The meeting may be live on another node: it follows the change as it follows a host's settings
+// update there (members see the new settings and who changed them). Audited here, not there.
+void publish_stored_settings(core::ServerContext& ctx, const std::string& meeting_id,
+                             const room::Identity& actor, const room::ModerationState& state) {
+  if (!ctx.publish_stored_moderation) return;
+  v1::HostClusterEvent event;
+  v1::HostActionEvent& action = *event.mutable_event();
+  action.set_action(v1::HOST_ACTION_UPDATE_SETTINGS);
+  action.set_actor_participant_id(actor.participant_id);
+  action.set_actor_display_name(actor.display_name);
+  action.set_at_ms(auth::unix_now() * 1000);
+  *event.mutable_settings() = state.settings;
+  event.set_host_subject(state.host_subject);
+  for (const std::string& subject : state.co_host_subjects) event.add_co_host_subjects(subject);
+  event.set_ended(state.ended);
+  ctx.publish_stored_moderation(meeting_id, event);
+}
+
 // Settings of a meeting nobody is connected to on this node (PROTOCOL.md §14.5): read and changed
 // in the store (a change creates the meeting if need be), so a host or the site's backend can set
 // it up before anyone joins. The same rule as the live room (apply_settings_update), audited alike.
@@ -165,7 +183,7 @@ void settings_in_store(core::ServerContext& ctx, std::string meeting_id,
         ctx.store.record_audit(entry);
         return outcome;
       },
-      [&ctx, meeting_id, changed = update.has_value(), info,
+      [&ctx, meeting_id, actor, changed = update.has_value(), info,
        respond = std::move(respond)](std::optional<Outcome> outcome) {
         if (!outcome) {
           return respond(fail(ctx, status::service_unavailable, "unavailable",
@@ -183,7 +201,10 @@ void settings_in_store(core::ServerContext& ctx, std::string meeting_id,
         }
         const room::ModerationState state = core::to_room_state(outcome->moderation);
         // A room that starts here later (or an ended meeting's old tokens) follows the change.
-        if (changed) ctx.rooms.remember_moderation(meeting_id, state);
+        if (changed) {
+          ctx.rooms.remember_moderation(meeting_id, state);
+          publish_stored_settings(ctx, meeting_id, actor, state);
+        }
         respond(json_response(status::ok,
                               {{"ok", true},
                                {"settings", settings_json(state.settings)},

@@ -1,7 +1,8 @@
 // Host actions across two videocall-server nodes (docs/PROTOCOL.md §14.6): one nats-server and one
 // PostgreSQL, real processes on free loopback ports; participants are WebSocket clients of the
 // server integration harness. A host on node A moderates a participant connected to node B: mute,
-// the waiting room (admit), remove and bar, and the end of the meeting reach node B's members.
+// the waiting room (admit), remove and bar, and the end of the meeting reach node B's members; and
+// settings stored through the REST API of a node without members reach the room live elsewhere.
 // Every wait is for a message or a close with a deadline.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -147,6 +148,43 @@ TEST_F(HostNodes, HostOnOneNodeModeratesParticipantsOnTheOther) {
   h.send(host_request(v1::HOST_ACTION_END_MEETING, 0));
   EXPECT_EQ(p.wait_close(), 4433);
   EXPECT_EQ(h.wait_close(), 4433);
+}
+
+// REST settings on a node where nobody of the meeting is connected go to the store (§14.5); the
+// node where the meeting is live must follow them at once, not only rooms that start later.
+TEST_F(HostNodes, SettingsSetThroughTheApiOfAnotherNodeReachTheLiveRoom) {
+  const Joined hana = join(url(1), "api-span", "Hana");
+  ASSERT_EQ(hana.role, "host");
+  WsClient h(port_of(url(1)), "/ws?token=" + hana.token);
+  h.join();
+  const Joined pia = join(url(1), "api-span", "Pia");
+  WsClient p(port_of(url(1)), "/ws?token=" + pia.token);
+  p.join();
+
+  const auto set =
+      test::http_request(port_of(url(0)), "POST", "/api/v1/meetings/api-span/settings",
+                         nlohmann::json{{"waiting_room", true}}.dump(), "Bearer " + hana.token);
+  ASSERT_EQ(set.status, 200u) << set.body;
+  EXPECT_EQ(set.json()["settings"]["waiting_room"], true);
+  ASSERT_TRUE(p.read_control_until([](const v1::Control& c) {
+    return c.has_meeting_settings() && c.meeting_settings().waiting_room();
+  })) << "the live room on node B follows the settings node A stored";
+  const auto event = p.read_control_until([](const v1::Control& c) {
+    return c.has_host_action_event() &&
+           c.host_action_event().action() == v1::HOST_ACTION_UPDATE_SETTINGS;
+  });
+  ASSERT_TRUE(event) << "and its members see who changed them";
+  EXPECT_EQ(event->host_action_event().actor_display_name(), "Hana");
+  EXPECT_EQ(event->host_action_event().actor_participant_id(), hana.participant_id);
+
+  // Node B enforces them: the next joiner waits, and the host sees who.
+  const Joined wim = join(url(1), "api-span", "Wim");
+  WsClient w(port_of(url(1)), "/ws?token=" + wim.token);
+  EXPECT_EQ(w.join().self().role(), v1::PARTICIPANT_ROLE_WAITING);
+  ASSERT_TRUE(h.read_control_until([&](const v1::Control& c) {
+    return c.has_waiting_list() && c.waiting_list().waiting_size() == 1 &&
+           c.waiting_list().waiting(0).participant_id() == wim.participant_id;
+  }));
 }
 
 }  // namespace

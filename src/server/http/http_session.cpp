@@ -91,6 +91,14 @@ class HttpSession final : public core::LiveConnection,
     if (beast::websocket::is_upgrade(req)) {
       const auto handler = upgrades_.find(target_path(req.target()));
       if (handler != upgrades_.end() && !ctx_.shutting_down) {
+        if (buffer_.size() != 0) {
+          // A client must wait for our 101 before it sends frames (RFC 6455 §4.1). Bytes read
+          // past the request would be lost in the hand-over, and a lost Hello only shows as a
+          // timeout later: refuse clearly instead.
+          keep_alive_ = false;
+          return send(fail(ctx_, bhttp::status::bad_request, "bad_request",
+                           "data arrived before the WebSocket handshake completed", info_of(req)));
+        }
         beast::get_lowest_layer(stream_).expires_never();
         ctx_.http_sessions.erase(this);  // the upgraded session owns the connection now
         if constexpr (std::is_same_v<Stream, TlsStream>) {

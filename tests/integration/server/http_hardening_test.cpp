@@ -118,6 +118,29 @@ TEST(HttpHardening, ThrowingHandlersCloseOnlyTheirOwnConnection) {
   EXPECT_NE(server.stderr_text().find("event=handler_exception"), std::string::npos);
 }
 
+// A client that sends WebSocket frames with its upgrade request, before our 101 (RFC 6455 §4.1
+// forbids it), used to lose the bytes the HTTP read had already taken and then time out waiting
+// for a join: it gets a clear 400 now, and nobody else is affected.
+TEST(HttpHardening, FramesSentBeforeTheUpgradeAnswerAreRefusedClearly) {
+  ServerProcess server;
+  const auto joined = join_meeting(server.port(), "eager", "A");
+  const std::string upgrade = "GET " + ws_target(joined) +
+                              " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                              "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                              "Sec-WebSocket-Version: 13\r\n\r\n";
+  // A masked binary frame of 3 bytes, in the same write as the request.
+  const std::string frame("\x82\x83\x01\x02\x03\x04\x61\x62\x63", 9);
+  const std::string answer = raw_exchange(server.port(), upgrade + frame);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << answer;
+  EXPECT_EQ(body_of(answer)["error"]["message"], "data arrived before the WebSocket handshake completed")
+      << answer;
+
+  // The same request alone is upgraded, and the participant joins.
+  WsClient a(server.port(), ws_target(joined));
+  EXPECT_EQ(a.join().self().display_name(), "A");
+  EXPECT_TRUE(server.running());
+}
+
 // Issue 9 item 14.
 TEST(HttpHardening, StaticFilesAreRegularFilesInsideTheWebRoot) {
   ServerProcess server;

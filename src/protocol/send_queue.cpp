@@ -84,9 +84,8 @@ PushResult SendQueue::push_audio(FrameRef frame) {
     count_dropped_audio();
     evicted = true;
   }
-  if (evicted) ++stats_.overflows;
-  const PushResult result = append(audio_, audio_bytes_, std::move(frame));
-  return result == PushResult::kQueued && evicted ? PushResult::kDropped : result;
+  if (evicted) ++stats_.overflows;  // the evicted frames are counted in dropped_audio
+  return append(audio_, audio_bytes_, std::move(frame));
 }
 
 PushResult SendQueue::push_video(FrameRef frame) {

@@ -73,8 +73,8 @@ struct KeyframeNeed {
 };
 
 enum class PushResult : uint8_t {
-  kQueued,
-  kDropped,          // dropped by policy (waiting for a keyframe, or oldest audio evicted)
+  kQueued,           // this frame is queued (older audio may have been evicted for it)
+  kDropped,          // this frame was dropped by policy (waiting for a keyframe, or too big)
   kReceiverTooSlow,  // control backlog, connection or process cap exceeded: disconnect receiver
 };
 

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "common/limits.hpp"
@@ -63,6 +64,7 @@ class WebTransportHooks {
       : ctx_(ctx) {
     if (server == nullptr) return;
     ctx.webtransport_info = [server](std::string_view host) { return server->join_info(host); };
+    shutdown_hook_ = ctx.on_shutdown.size();
     ctx.on_shutdown.push_back([server] { server->on_shutdown(); });
     ctx.metric_sources["webtransport"] = [server](const vc::core::MetricWriter& metric) {
       server->write_metrics(metric);
@@ -71,12 +73,14 @@ class WebTransportHooks {
   ~WebTransportHooks() {
     ctx_.webtransport_info = nullptr;
     ctx_.metric_sources.erase("webtransport");
+    if (shutdown_hook_) ctx_.on_shutdown[*shutdown_hook_] = nullptr;
   }
   WebTransportHooks(const WebTransportHooks&) = delete;
   WebTransportHooks& operator=(const WebTransportHooks&) = delete;
 
  private:
   vc::core::ServerContext& ctx_;
+  std::optional<std::size_t> shutdown_hook_;  // our entry in ctx.on_shutdown
 };
 
 int run(vc::core::ServerConfig config) {

@@ -134,7 +134,9 @@ void Server::shutdown(std::function<void()> done) {
   shutdown_done_ = std::move(done);
   VC_LOG_INFO("event=shutdown sessions={}", ctx_.media_sessions.size());
   if (listener_) listener_->stop();
-  for (auto& hook : ctx_.on_shutdown) hook();
+  for (auto& hook : ctx_.on_shutdown) {
+    if (hook) hook();  // an unhooked entry is left empty
+  }
   for_each_connection(&LiveConnection::shut_down);
   shutdown_timer_.expires_after(limits::kShutdownGrace);
   shutdown_timer_.async_wait([this](boost::system::error_code ec) {

@@ -21,6 +21,8 @@ With --compare-bin OTHER (another videocall-server build) and --rounds R, every 
 runs on both servers, interleaved round by round so machine noise hits both alike; the table
 gives medians over the rounds and the ratios print below it (WebTransport / WebSocket per server,
 other / this per transport): on this shared machine ratios mean more than absolute times.
+--compare-bot-bin BOT runs the "other" rows with another videocall-bot (alone: the same server
+with two clients, for a client-side change such as how often subscribers acknowledge).
 """
 import statistics
 import argparse
@@ -203,6 +205,8 @@ def run_one(server_bin, bot_bin, subscribers, duration, bot_threads, transport="
             "cycles_per_egress_byte": cycles / egress if cycles and egress else None,
             "quic_packets_out": (metrics_end.get("videocall_quic_packets_out_total", 0)
                                  - metrics_start.get("videocall_quic_packets_out_total", 0)),
+            "quic_datagrams_in": (metrics_end.get("videocall_quic_datagrams_in_total", 0)
+                                  - metrics_start.get("videocall_quic_datagrams_in_total", 0)),
             "wt_datagrams_out": (metrics_end.get("videocall_wt_datagrams_out_total", 0)
                                  - metrics_start.get("videocall_wt_datagrams_out_total", 0)),
             "joined": summary["participants"]["joined"],
@@ -283,6 +287,9 @@ def main():
     parser.add_argument("--transport", default="websocket",
                         help="comma-separated: websocket, webtransport (each N runs on each)")
     parser.add_argument("--compare-bin", help="another videocall-server binary, run interleaved")
+    parser.add_argument("--compare-bot-bin",
+                        help="the videocall-bot for the 'other' runs (default: the same bot), e.g. to "
+                             "measure a client-side change against the same server")
     parser.add_argument("--rounds", type=int, default=1, help="runs per row (medians reported)")
     parser.add_argument("--json", help="also write raw results here")
     args = parser.parse_args()
@@ -292,14 +299,16 @@ def main():
     for t in transports:
         if t not in EGRESS_METRIC:
             parser.error(f"unknown transport {t!r}")
-    servers = [("this", server_bin)] + ([("other", args.compare_bin)] if args.compare_bin else [])
+    servers = [("this", server_bin, bot_bin)]
+    if args.compare_bin or args.compare_bot_bin:
+        servers.append(("other", args.compare_bin or server_bin, args.compare_bot_bin or bot_bin))
     runs = []
     for round_number in range(1, args.rounds + 1):
         for n in [int(x) for x in args.subscribers.split(",")]:
             for transport in transports:
-                for label, binary in servers:
+                for label, binary, bot in servers:
                     print(f"round {round_number}: N={n} over {transport} on {label} ...", file=sys.stderr)
-                    result = run_one(binary, bot_bin, n, args.duration, args.bot_threads, transport)
+                    result = run_one(binary, bot, n, args.duration, args.bot_threads, transport)
                     result["server"] = label
                     result["round"] = round_number
                     runs.append(result)
@@ -316,7 +325,8 @@ def main():
     def number(value, digits):
         return "n/a" if value is None else f"{value:.{digits}f}"
 
-    print(f"Servers: this = {server_bin}" + (f", other = {args.compare_bin}" if args.compare_bin else "")
+    print(f"Servers: this = {server_bin} with {bot_bin}"
+          + "".join(f", other = {binary} with {bot}" for label, binary, bot in servers[1:])
           + f"; medians of {args.rounds} round(s)\n")
     print("| server | transport | N subscribers | forwarded pkt/s | server CPU µs/pkt | server CPU % | egress Mbit/s "
           "| cycles/egress byte | p50 latency ms | p99 latency ms | RSS MB | RSS KB/participant | lost (video/audio) |")
@@ -327,7 +337,7 @@ def main():
               f"{number(r['server_cpu_us_per_packet'], 2)} | {r['server_cpu_percent']:.0f} | "
               f"{number(r['egress_mbit_per_s'], 1)} | {cycles} | {number(r['latency_p50_ms'], 2)} | "
               f"{number(r['latency_p99_ms'], 2)} | {r['rss_mb']:.1f} | {r['rss_kb_per_participant']:.0f} | "
-              f"{r['loss_video']}/{r['loss_audio']} |")
+              f"{number(r['loss_video'], 0)}/{number(r['loss_audio'], 0)} |")
     print_ratios(results)
     if args.json:
         with open(args.json, "w") as f:

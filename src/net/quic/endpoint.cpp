@@ -101,6 +101,7 @@ bool QuicEndpoint::start(std::string& error) {
                sizeof(limits::kQuicSocketBufferBytes));
   gso_ = probe_gso(fd);
   send_batch_.set_gso(gso_);
+  if (config_.send_messages) send_batch_.set_send_function(config_.send_messages);
   const udp::endpoint bound = socket_.local_endpoint(ec);
   port_ = bound.port();
   local_.size = static_cast<socklen_t>(bound.size());
@@ -280,8 +281,9 @@ void QuicEndpoint::schedule_flush(Connection& connection) {
 
 void QuicEndpoint::flush_scheduled() {
   flush_posted_ = false;
-  // Servicing may schedule more (room fan-out to other connections): loop until quiet.
-  for (int round = 0; round < 4 && !flush_list_.empty(); ++round) {
+  // Servicing may schedule more (room fan-out to other connections): loop until quiet. Blocked on
+  // a full socket buffer, the scheduled connections wait for wait_writable() instead.
+  for (int round = 0; round < 4 && !flush_list_.empty() && !send_batch_.blocked(); ++round) {
     std::vector<std::weak_ptr<Connection>> list;
     list.swap(flush_list_);
     const Timestamp now = monotonic_now();
@@ -302,8 +304,13 @@ void QuicEndpoint::service(Connection& connection, Timestamp now) {
     const ConnectionState state = quic.state();
     if (state == ConnectionState::kActive) connection.application->before_write();
     quic.write_packets(send_batch_, now);
-    if (!send_batch_.nearly_full()) break;
+    if (send_batch_.blocked() || !send_batch_.nearly_full()) break;
     send_batch_now();
+  }
+  if (send_batch_.blocked() && !connection.flush_scheduled) {
+    // It may have had more to send: serve it again once the socket drains.
+    connection.flush_scheduled = true;
+    flush_list_.push_back(connection.weak_from_this());
   }
   const ConnectionState state = quic.state();
   if (state != ConnectionState::kHandshaking) handshake_ended(connection);
@@ -420,8 +427,24 @@ void QuicEndpoint::destroy(Connection& connection) {
 }
 
 void QuicEndpoint::send_batch_now() {
-  if (send_batch_.empty() || !socket_.is_open()) return;
+  // While blocked only wait_writable() flushes: a retry now would just fail again.
+  if (send_batch_.empty() || send_batch_.blocked() || !socket_.is_open()) return;
   stats_.packets_refused_by_kernel += send_batch_.flush(socket_.native_handle());
+  if (send_batch_.blocked()) wait_writable();
+}
+
+void QuicEndpoint::wait_writable() {
+  if (waiting_writable_ || !socket_.is_open()) return;
+  waiting_writable_ = true;
+  ++stats_.send_waits;
+  socket_.async_wait(udp::socket::wait_write, [this](const boost::system::error_code& ec) {
+    if (ec) return;  // cancelled: the socket is closing (and `this` may be gone)
+    waiting_writable_ = false;
+    if (!socket_.is_open()) return;
+    stats_.packets_refused_by_kernel += send_batch_.flush(socket_.native_handle());
+    if (send_batch_.blocked()) return wait_writable();
+    flush_scheduled();  // the connections held back while blocked
+  });
 }
 
 void QuicEndpoint::stop_accepting() {

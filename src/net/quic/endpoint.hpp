@@ -62,6 +62,8 @@ struct EndpointConfig {
   double stateless_reset_burst = limits::kQuicStatelessResetBurst;
   // The secret for Retry tokens and stateless reset tokens; random per process when not given.
   std::optional<std::array<uint8_t, 32>> stateless_secret;
+  // Tests only: stands in for sendmmsg(2) (a socket buffer that fills up on demand).
+  SendBatch::SendMessages send_messages;
 };
 
 struct EndpointStats {
@@ -71,7 +73,8 @@ struct EndpointStats {
   uint64_t connections_accepted = 0;
   uint64_t connections_refused = 0;
   uint64_t connections_closed = 0;
-  uint64_t packets_refused_by_kernel = 0;
+  uint64_t packets_refused_by_kernel = 0;  // errors other than a full socket buffer
+  uint64_t send_waits = 0;  // times sending waited for the socket buffer to drain (EAGAIN)
   uint64_t version_negotiations = 0;
   uint64_t retries_sent = 0;
   uint64_t tokens_invalid = 0;     // Initials with a Retry token that did not verify
@@ -129,6 +132,8 @@ class QuicEndpoint {
   void on_endpoint_timer();
   void destroy(Connection& connection);
   void send_batch_now();
+  // The socket buffer was full: flush again when it drains, then serve the connections held back.
+  void wait_writable();
   void maybe_close_socket();
 
   boost::asio::io_context& io_;
@@ -141,6 +146,7 @@ class QuicEndpoint {
   bool gso_ = false;
   bool accepting_ = true;
   bool flush_posted_ = false;
+  bool waiting_writable_ = false;
   ReceiveBatch receive_batch_;
   SendBatch send_batch_{false};
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;

@@ -60,6 +60,7 @@ bool probe_gso(int fd) {
 SendBatch::SendBatch(bool use_gso) : use_gso_(use_gso), buffer_(kBufferBytes) {}
 
 std::span<uint8_t> SendBatch::reserve(std::size_t max_packet_bytes) {
+  if (blocked_) return {};
   if (used_ + max_packet_bytes > buffer_.size() || message_count_ == kMaxMessages) return {};
   return {buffer_.data() + used_, max_packet_bytes};
 }
@@ -93,6 +94,7 @@ void SendBatch::commit(const SocketAddress& remote, std::size_t size) {
 }
 
 std::size_t SendBatch::flush(int fd) {
+  blocked_ = false;
   std::size_t refused = 0;
   mmsghdr headers[kMaxMessages];
   iovec vectors[kMaxMessages];
@@ -119,13 +121,21 @@ std::size_t SendBatch::flush(int fd) {
   }
   std::size_t sent = 0;
   while (sent < message_count_) {
-    const int count =
-        ::sendmmsg(fd, headers + sent, static_cast<unsigned>(message_count_ - sent), MSG_DONTWAIT);
+    const auto remaining = static_cast<unsigned>(message_count_ - sent);
+    const int count = send_ ? send_(fd, headers + sent, remaining)
+                            : ::sendmmsg(fd, headers + sent, remaining, MSG_DONTWAIT);
     ++syscalls_;
     if (count < 0) {
       if (errno == EINTR) continue;
-      // EAGAIN (socket buffer full) or an error for this destination: drop one message and go
-      // on; QUIC's loss recovery resends what mattered.
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        // The socket buffer is full: keep the rest, in order, for when it drains.
+        keep_unsent(sent);
+        blocked_ = true;
+        ++blocked_count_;
+        return refused;
+      }
+      // An error for this destination: drop one message and go on; QUIC's loss recovery
+      // resends what mattered.
       if (errno == EIO && messages_[sent].segments > 1) use_gso_ = false;  // no offload here
       refused += messages_[sent].segments;
       ++sent;
@@ -140,6 +150,19 @@ std::size_t SendBatch::flush(int fd) {
   message_count_ = 0;
   used_ = 0;
   return refused;
+}
+
+void SendBatch::keep_unsent(std::size_t first_unsent) {
+  if (first_unsent == 0) return;
+  const std::size_t from = messages_[first_unsent].offset;
+  std::memmove(buffer_.data(), buffer_.data() + from, used_ - from);
+  used_ -= from;
+  for (std::size_t i = first_unsent; i < message_count_; ++i) {
+    Message& message = messages_[i - first_unsent];
+    message = messages_[i];
+    message.offset -= from;
+  }
+  message_count_ -= first_unsent;
 }
 
 }  // namespace vc::quic

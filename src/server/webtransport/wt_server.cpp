@@ -138,8 +138,12 @@ void WebTransportServer::write_metrics(const core::MetricWriter& metric) const {
   metric("videocall_quic_send_syscalls_total", "counter", "sendmmsg calls",
          endpoint_->send_syscalls());
   metric("videocall_quic_packets_refused_by_kernel_total", "counter",
-         "UDP packets the kernel refused to send (QUIC recovers them)",
+         "UDP packets the kernel refused to send, other than for a full socket buffer (QUIC "
+         "recovers them)",
          quic.packets_refused_by_kernel);
+  metric("videocall_quic_send_waits_total", "counter",
+         "Times sending waited for a full UDP socket buffer to drain (nothing is dropped)",
+         quic.send_waits);
   metric("videocall_wt_sessions_established_total", "counter", "WebTransport sessions established",
          stats_.sessions_established);
   metric("videocall_wt_connects_refused_total", "counter",

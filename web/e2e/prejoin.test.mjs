@@ -190,7 +190,7 @@ describe('pre-join screen and devices', { timeout: 200_000 }, () => {
     await page.screenshot({ path: join(RESULTS_DIR, 'device-unplugged-toast.png') });
   });
 
-  test('camera off stops the track; on again resumes from a keyframe', { timeout: 40_000 }, async () => {
+  test('camera off stops the track; on again resumes from a keyframe', { timeout: 40_000 }, async (t) => {
     const { page } = alice;
     await page.evaluate(() => {
       window.__cameraTrack = document.querySelector('[data-testid="self-tile"] video').srcObject.getVideoTracks()[0];
@@ -206,7 +206,11 @@ describe('pre-join screen and devices', { timeout: 200_000 }, () => {
       const { sent, tracks, encodings, lastError, localDevices } = await vcState(alice);
       throw new Error(`${error.message}; alice: ${JSON.stringify({ sent, tracks, encodings, lastError, localDevices })}`);
     }
-    assert.ok((await vcState(alice)).sent.videoKeyframes > keyframesBefore, 'a keyframe after the camera came back');
+    const { sent } = await vcState(alice);
+    assert.ok(sent.videoKeyframes > keyframesBefore, 'a keyframe after the camera came back');
+    // Chromium under load: the re-opened camera's track processor may deliver nothing; the sender
+    // then reads the track through a <video> element (video-sender.ts).
+    t.diagnostic(`camera read through a <video> element after coming back: ${sent.videoReaderFallbacks} time(s)`);
     assert.equal(await page.evaluate(() => window.__cameraTrack.readyState), 'ended');
   });
 

@@ -172,7 +172,8 @@ export interface VcStats {
   receiveOnly: { id: number; name: string }[];
   /** Keyed by participant id (as a string). Entries are removed when the peer leaves. */
   peers: Record<string, PeerStats>;
-  sent: { videoFrames: number; audioFrames: number; videoKeyframes: number; videoDropped: number; keyframeRequestsReceived: number; bytes: number };
+  /** videoReaderFallbacks: camera/screen tracks read through a <video> element (video-sender.ts). */
+  sent: { videoFrames: number; audioFrames: number; videoKeyframes: number; videoDropped: number; keyframeRequestsReceived: number; bytes: number; videoReaderFallbacks: number };
   /** Per encoder, keyed "trackId/spatialLayer" (camera "2/0".."2/2", screen "3/0"). */
   encodings: Record<string, EncodingStats>;
   /** Tracks as last published (PublishTrack), keyed by track id; removed on UnpublishTrack. */
@@ -218,7 +219,7 @@ function freshStats(): VcStats {
     roster: [],
     receiveOnly: [],
     peers: {},
-    sent: { videoFrames: 0, audioFrames: 0, videoKeyframes: 0, videoDropped: 0, keyframeRequestsReceived: 0, bytes: 0 },
+    sent: { videoFrames: 0, audioFrames: 0, videoKeyframes: 0, videoDropped: 0, keyframeRequestsReceived: 0, bytes: 0, videoReaderFallbacks: 0 },
     encodings: {},
     tracks: {},
     cameraLayersAllowed: 0,

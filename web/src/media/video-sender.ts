@@ -2,7 +2,7 @@
 // Chromium has no processor in workers; a <video>-based replacement in Firefox) -> one VideoEncoding
 // per simulcast encoding, all fed the same frames.
 import { Codec, MediaKind, type HeaderFields } from '../protocol';
-import type { EncodingStats } from '../stats';
+import { stats, type EncodingStats } from '../stats';
 import { wallClockUs } from './capture';
 import { EncodeLoadGovernor, type EncodingSpec } from './simulcast';
 import { readVideoTrack, type TrackReader } from './track-reader';
@@ -35,6 +35,19 @@ export interface VideoSenderOptions {
 
 const GOVERNOR_WINDOW_MS = 2000;
 const GOVERNOR_RESTORE_MS = 20_000;
+/**
+ * A new camera track that yields no frame through MediaStreamTrackProcessor this long is read
+ * through a <video> element instead. Seen in Chromium under load: after camera off and on, the
+ * processor of the re-opened track (and of its clones) never delivers although the track plays.
+ */
+const FIRST_FRAME_FALLBACK_MS = 3000;
+
+/** A promise and the function that resolves it. */
+function signal(): { promise: Promise<void>; fire: () => void } {
+  let fire = () => {};
+  const promise = new Promise<void>((resolve) => (fire = resolve));
+  return { promise, fire };
+}
 
 export class VideoSender {
   /** False while muted: frames are read and released without encoding. */
@@ -43,6 +56,10 @@ export class VideoSender {
   private encodings: VideoEncoding[] = [];
   private chosen: ChosenCodec | null = null;
   private reader: TrackReader<VideoFrame> | null = null;
+  /** Resolves when `reader` is replaced: a read the old reader never settles cannot hold the loop. */
+  private readerReplaced = signal();
+  private framesFromTrack = 0;
+  private fallbackTimer = 0;
   /** Wakes the read loop waiting for a track (setTrack, stop). */
   private wake: (() => void) | null = null;
   private stopped = false;
@@ -82,17 +99,25 @@ export class VideoSender {
     this.setTrack(this.track);
     while (!this.stopped) {
       const reader = this.reader;
+      const replaced = this.readerReplaced.promise; // taken with `reader`: fires if it is replaced
       if (!reader) {
         await new Promise<void>((resolve) => (this.wake = resolve)); // camera off: until a new track
         continue;
       }
-      const { value: frame, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+      const read = reader.read().catch(() => ({ value: undefined, done: true }));
+      const result = await Promise.race([read, replaced.then(() => null)]);
+      if (result === null) {
+        void read.then(({ value }) => value?.close()); // a late frame of the old reader
+        continue;
+      }
+      const { value: frame, done } = result;
       if (done || !frame) {
         if (reader !== this.reader) continue; // replaced by setTrack: read the new one
         this.reader = null; // the track ended by itself (device gone)
         if (this.options.endsWithTrack) break;
         continue;
       }
+      if (reader === this.reader) this.framesFromTrack++;
       try {
         await this.handleFrame(frame);
       } finally {
@@ -107,16 +132,20 @@ export class VideoSender {
    * every encoding, so receivers resume at once; a different size rebuilds the encodings.
    */
   setTrack(track: MediaStreamTrack | null): void {
-    this.reader?.cancel().catch(() => {});
-    this.reader = null;
+    this.replaceReader(null);
     this.track = track;
     if (this.stopped) return;
     if (track) {
       try {
-        this.reader = readVideoTrack(track, 2);
+        this.replaceReader(readVideoTrack(track, 2));
       } catch (error) {
         this.options.onError(error instanceof Error ? error.message : String(error));
         return;
+      }
+      this.framesFromTrack = 0;
+      // Cameras only: a still screen may rightly send nothing for a while.
+      if (this.options.kind !== MediaKind.SCREEN) {
+        this.fallbackTimer = window.setTimeout(() => this.readThroughElement(track), FIRST_FRAME_FALLBACK_MS);
       }
       // A new capture track has its own timestamp base (it may start near 0 again): its frames are
       // rebased to follow the last one encoded, since the encoders expect timestamps to increase.
@@ -147,11 +176,31 @@ export class VideoSender {
 
   stop(): void {
     this.stopped = true;
-    this.reader?.cancel().catch(() => {});
+    this.replaceReader(null);
     this.wake?.();
     for (const encoding of this.encodings) encoding.close();
     this.encodings = [];
     this.captureToWallUs = null; // a new capture track may start a new timestamp base
+  }
+
+  private replaceReader(reader: TrackReader<VideoFrame> | null): void {
+    window.clearTimeout(this.fallbackTimer);
+    if (this.reader === reader) return;
+    this.reader?.cancel().catch(() => {});
+    this.reader = reader;
+    this.readerReplaced.fire();
+    this.readerReplaced = signal();
+  }
+
+  /** No frame from the processor yet (FIRST_FRAME_FALLBACK_MS): read the track another way. */
+  private readThroughElement(track: MediaStreamTrack): void {
+    if (this.stopped || this.track !== track || this.framesFromTrack > 0 || track.readyState !== 'live') return;
+    try {
+      this.replaceReader(readVideoTrack(track, 2, 'element'));
+      stats.sent.videoReaderFallbacks++;
+    } catch {
+      // No element capture either: keep waiting on the processor.
+    }
   }
 
   private async handleFrame(frame: VideoFrame): Promise<void> {

@@ -12,6 +12,7 @@
 #include "server/http/router.hpp"
 #include "server/room/host_action_names.hpp"
 #include "server/room/meeting_settings.hpp"
+#include "server/room/moderation_cluster_event.hpp"
 #include "server/room/permissions.hpp"
 
 namespace vc::http {
@@ -130,17 +131,12 @@ void send_audit(core::ServerContext& ctx, std::string meeting_id, const RequestI
 void publish_stored_settings(core::ServerContext& ctx, const std::string& meeting_id,
                              const room::Identity& actor, const room::ModerationState& state) {
   if (!ctx.publish_stored_moderation) return;
-  v1::HostClusterEvent event;
-  v1::HostActionEvent& action = *event.mutable_event();
+  v1::HostActionEvent action;
   action.set_action(v1::HOST_ACTION_UPDATE_SETTINGS);
   action.set_actor_participant_id(actor.participant_id);
   action.set_actor_display_name(actor.display_name);
   action.set_at_ms(auth::unix_now() * 1000);
-  *event.mutable_settings() = state.settings;
-  event.set_host_subject(state.host_subject);
-  for (const std::string& subject : state.co_host_subjects) event.add_co_host_subjects(subject);
-  event.set_ended(state.ended);
-  ctx.publish_stored_moderation(meeting_id, event);
+  ctx.publish_stored_moderation(meeting_id, room::to_cluster_event(state, action));
 }
 
 // Settings of a meeting nobody is connected to on this node (PROTOCOL.md §14.5): read and changed

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "protocol/close_codes.hpp"
+#include "server/room/moderation_cluster_event.hpp"
 #include "server/room/permissions.hpp"
 #include "server/room/room.hpp"
 
@@ -12,15 +13,7 @@ namespace vc::room {
 
 void Room::publish_host_event(const v1::HostActionEvent& event) {
   if (observer_ == nullptr || remote_count_ == 0) return;
-  v1::HostClusterEvent cluster_event;
-  *cluster_event.mutable_event() = event;
-  *cluster_event.mutable_settings() = moderation_state_.settings;
-  cluster_event.set_host_subject(moderation_state_.host_subject);
-  for (const std::string& subject : moderation_state_.co_host_subjects) {
-    cluster_event.add_co_host_subjects(subject);
-  }
-  cluster_event.set_ended(moderation_state_.ended);
-  observer_->on_local_host_event(*this, cluster_event);
+  observer_->on_local_host_event(*this, to_cluster_event(moderation_state_, event));
 }
 
 void Room::on_remote_host_action(const v1::HostRemoteAction& action, uint64_t origin_node) {
@@ -37,11 +30,7 @@ void Room::on_remote_host_action(const v1::HostRemoteAction& action, uint64_t or
 
 void Room::on_host_cluster_event(const v1::HostClusterEvent& event, uint64_t origin_node) {
   if (origin_node == 0) return;
-  ModerationState state;
-  state.settings = event.settings();
-  state.host_subject = event.host_subject();
-  state.co_host_subjects.assign(event.co_host_subjects().begin(), event.co_host_subjects().end());
-  state.ended = event.ended();
+  ModerationState state = moderation_state_of(event);
   const bool settings_changed =
       state.settings.SerializeAsString() != moderation_state_.settings.SerializeAsString();
   const bool was_ended = moderation_state_.ended;

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "net/quic/udp_batch.hpp"
 #include "protocol/frame.hpp"
 #include "url.hpp"
 #include "videocall/client.hpp"
@@ -61,6 +62,9 @@ std::shared_ptr<Transport> make_websocket_transport(boost::asio::any_io_executor
 // passes first.
 std::shared_ptr<Transport> make_webtransport_transport(boost::asio::any_io_executor strand,
                                                        std::weak_ptr<TransportListener> listener);
+// Tests: replaces sendmmsg(2) for the WebTransport transports made from now on (a socket buffer
+// that fills). Not thread-safe: call it while no client is running; empty restores sendmmsg.
+void set_webtransport_send_function(quic::SendBatch::SendMessages send);
 
 // Close codes and Control.error codes (docs/CONTRACT-DRAFT.md) mapped to how a client reacts.
 ErrorKind classify_close_code(uint32_t code);

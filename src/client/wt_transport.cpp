@@ -3,15 +3,18 @@
 // expiry, and a write pass after every input, timer or flush. Envelopes are mapped as the browser
 // maps them (docs/PROTOCOL.md §7): control on the bidirectional control stream, media on one
 // unidirectional stream per kind, audio as a datagram when it fits.
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <array>
 #include <boost/asio/ip/udp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstring>
 
 #include "common/limits.hpp"
 #include "common/log.hpp"
+#include "net/quic/udp_batch.hpp"
 #include "protocol/stream_mapping.hpp"
 #include "transport.hpp"
 #include "webtransport/wt_connection.hpp"
@@ -23,20 +26,10 @@ using udp = asio::ip::udp;
 
 namespace {
 
-// Writes each packet straight to the connected socket. A full socket buffer drops the packet;
-// QUIC loss recovery resends what mattered.
-class SocketSink final : public quic::PacketSink {
- public:
-  explicit SocketSink(int fd) : fd_(fd) {}
-  std::span<uint8_t> reserve(std::size_t) override { return buffer_; }
-  void commit(const quic::SocketAddress&, std::size_t size) override {
-    (void)::send(fd_, buffer_.data(), size, MSG_DONTWAIT);
-  }
-
- private:
-  int fd_;
-  std::array<uint8_t, 1500> buffer_;
-};
+quic::SendBatch::SendMessages& udp_send_function() {
+  static quic::SendBatch::SendMessages function;
+  return function;
+}
 
 quic::SocketAddress to_socket_address(const udp::endpoint& endpoint) {
   quic::SocketAddress address;
@@ -135,6 +128,13 @@ class WebTransportTransport final : public Transport,
             "cannot open a UDP socket to " + target_.server.host_header() + ": " + ec.message()});
       return;
     }
+    const int fd = socket_.native_handle();
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &limits::kQuicSocketBufferBytes,
+                 sizeof(limits::kQuicSocketBufferBytes));
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &limits::kQuicSocketBufferBytes,
+                 sizeof(limits::kQuicSocketBufferBytes));
+    batch_.set_gso(quic::probe_gso(fd));
+    if (udp_send_function()) batch_.set_send_function(udp_send_function());
     const udp::endpoint local = socket_.local_endpoint(ec);
     wt::ConnectionOptions options;
     options.authority = target_.server.host_header();
@@ -206,8 +206,7 @@ class WebTransportTransport final : public Transport,
           send(frame);
         }
       }
-      SocketSink sink(socket_.native_handle());
-      connection_->write_packets(sink, quic::monotonic_now());
+      write_out();
       // Packets went out and freed backlog: take more from the queue.
       if (backlogged &&
           connection_->unsent_stream_bytes() < limits::kWebTransportStreamBacklogBytes) {
@@ -215,11 +214,53 @@ class WebTransportTransport final : public Transport,
       }
     } while (pump_again_);
     busy_ = false;
-    if (closing_ && connection_->closed_for_good(quic::monotonic_now())) {
+    // Closing ends once the CONNECTION_CLOSE is on the wire, not while a full socket buffer holds
+    // it.
+    if (closing_ && batch_.empty() && connection_->closed_for_good(quic::monotonic_now())) {
       shutdown();
       return;
     }
     arm_quic_timer();
+  }
+
+  // Packets into the batch, the batch onto the socket: a connection's burst is one sendmmsg (one
+  // GSO message where the kernel offers it). A full socket buffer holds the batch and takes no
+  // new packets; the data waits in the connection, and wait_writable() resumes.
+  void write_out() {
+    if (batch_.blocked()) return;
+    const quic::Timestamp now = quic::monotonic_now();
+    for (int round = 0; round < 8; ++round) {
+      connection_->write_packets(batch_, now);
+      if (batch_.blocked() || !batch_.nearly_full()) break;
+      send_batch();
+    }
+    send_batch();
+  }
+
+  void send_batch() {
+    if (batch_.empty() || batch_.blocked() || !socket_.is_open()) return;
+    batch_.flush(socket_.native_handle());  // other errors drop: QUIC recovers them as loss
+    if (batch_.blocked()) wait_writable();
+  }
+
+  void wait_writable() {
+    if (waiting_writable_ || !socket_.is_open()) return;
+    waiting_writable_ = true;
+    const auto resume = [self = shared_from_this()](boost::system::error_code ec) {
+      self->waiting_writable_ = false;
+      if (ec || self->shut_down_ || !self->socket_.is_open()) return;
+      self->batch_.flush(self->socket_.native_handle());
+      if (self->batch_.blocked()) return self->wait_writable();
+      self->pump();  // what the connection held back meanwhile
+    };
+    // Room already (the buffer drained since): retry on the next turn. Otherwise the edge-triggered
+    // reactor reports the space the kernel frees next.
+    pollfd writable{socket_.native_handle(), POLLOUT, 0};
+    if (::poll(&writable, 1, 0) > 0 && (writable.revents & POLLOUT) != 0) {
+      asio::post(socket_.get_executor(), [resume] { resume({}); });
+      return;
+    }
+    socket_.async_wait(udp::socket::wait_write, resume);
   }
 
   // Tells the listener about opening, refusal and loss. False once the transport is finished.
@@ -317,6 +358,8 @@ class WebTransportTransport final : public Transport,
   asio::steady_timer deadline_timer_;  // connect timeout, then the close linger
   std::unique_ptr<wt::WebTransportConnection> connection_;
   std::array<uint8_t, 2048> read_buffer_{};
+  quic::SendBatch batch_{false};
+  bool waiting_writable_ = false;
   quic::Timestamp armed_expiry_ = 0;
   bool busy_ = false;  // inside the connection or a pump pass
   bool pump_again_ = false;
@@ -327,6 +370,10 @@ class WebTransportTransport final : public Transport,
 };
 
 }  // namespace
+
+void set_webtransport_send_function(quic::SendBatch::SendMessages send) {
+  udp_send_function() = std::move(send);
+}
 
 std::shared_ptr<Transport> make_webtransport_transport(asio::any_io_executor strand,
                                                        std::weak_ptr<TransportListener> listener) {

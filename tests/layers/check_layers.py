@@ -18,7 +18,7 @@ ALLOWED = {
     "net/h3": {"common"},
     "net/quic": {"common", "protocol"},
     "client/webtransport": {"common", "protocol", "net/h3", "net/quic"},
-    "client": {"common", "proto", "protocol", "e2ee", "client/webtransport"},
+    "client": {"common", "proto", "protocol", "e2ee", "net/quic", "client/webtransport"},
     "tools": {"common", "proto", "protocol", "client"},
     "server/room": {"common", "proto", "protocol"},
     "server/store": {"common"},

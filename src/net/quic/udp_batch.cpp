@@ -57,16 +57,16 @@ bool probe_gso(int fd) {
   return true;
 }
 
-SendBatch::SendBatch(bool use_gso) : use_gso_(use_gso), buffer_(kBufferBytes) {}
+SendBatch::SendBatch(bool use_gso) : use_gso_(use_gso), buffer_(new uint8_t[kBufferBytes]) {}
 
 std::span<uint8_t> SendBatch::reserve(std::size_t max_packet_bytes) {
   if (blocked_) return {};
-  if (used_ + max_packet_bytes > buffer_.size() || message_count_ == kMaxMessages) return {};
-  return {buffer_.data() + used_, max_packet_bytes};
+  if (used_ + max_packet_bytes > kBufferBytes || message_count_ == kMaxMessages) return {};
+  return {buffer_.get() + used_, max_packet_bytes};
 }
 
 bool SendBatch::nearly_full() const {
-  return used_ + 2048 > buffer_.size() || message_count_ + 1 >= kMaxMessages;
+  return used_ + 2048 > kBufferBytes || message_count_ + 1 >= kMaxMessages;
 }
 
 void SendBatch::commit(const SocketAddress& remote, std::size_t size) {
@@ -101,7 +101,7 @@ std::size_t SendBatch::flush(int fd) {
   alignas(cmsghdr) char control[kMaxMessages][CMSG_SPACE(sizeof(uint16_t))];
   for (std::size_t i = 0; i < message_count_; ++i) {
     Message& message = messages_[i];
-    vectors[i] = {buffer_.data() + message.offset, message.length};
+    vectors[i] = {buffer_.get() + message.offset, message.length};
     msghdr& header = headers[i].msg_hdr;
     header = {};
     header.msg_name = &message.remote.storage;
@@ -155,7 +155,7 @@ std::size_t SendBatch::flush(int fd) {
 void SendBatch::keep_unsent(std::size_t first_unsent) {
   if (first_unsent == 0) return;
   const std::size_t from = messages_[first_unsent].offset;
-  std::memmove(buffer_.data(), buffer_.data() + from, used_ - from);
+  std::memmove(buffer_.get(), buffer_.get() + from, used_ - from);
   used_ -= from;
   for (std::size_t i = first_unsent; i < message_count_; ++i) {
     Message& message = messages_[i - first_unsent];

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "common/limits.hpp"
@@ -82,7 +83,9 @@ class SendBatch final : public PacketSink {
   bool use_gso_;
   bool blocked_ = false;
   SendMessages send_;
-  std::vector<uint8_t> buffer_;
+  // Left uninitialised: pages a sender never fills (a client that mostly acknowledges) cost no
+  // memory.
+  std::unique_ptr<uint8_t[]> buffer_;
   std::size_t used_ = 0;
   std::array<Message, kMaxMessages> messages_;
   std::size_t message_count_ = 0;

@@ -1,9 +1,13 @@
 // libvideocall's WebTransport transport against the real server binary: a Client over
 // WebTransport and a Client over the WebSocket join one meeting and exchange media both ways;
-// against --no-quic, kAuto lands on the WebSocket and kWebTransport fails with a clear error.
+// against --no-quic, kAuto lands on the WebSocket and kWebTransport fails with a clear error; a
+// WebTransport client whose UDP socket buffer keeps filling loses no datagram.
 // Every wait is on an event (a condition variable) with a deadline, never a fixed sleep.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -11,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "client/transport.hpp"
 #include "server_process.hpp"
 #include "videocall/client.hpp"
 #include "videocall/event_loop.hpp"
@@ -212,6 +217,67 @@ TEST(ClientWebTransport, WithoutQuicAutoUsesTheWebSocketAndWebTransportOnlyFails
       << wt_seen.closed->message;
   automatic->leave();
   EXPECT_TRUE(auto_seen.wait_for([](Observed& s) { return s.closed.has_value(); }));
+  loop.drain();
+}
+
+TEST(ClientWebTransport, AFullSocketBufferDelaysPacketsAndLosesNoDatagram) {
+  // Every other sendmmsg of the WebTransport clients made here finds the socket buffer full
+  // (EAGAIN), which loopback never does by itself.
+  std::atomic<int> calls{0};
+  std::atomic<int> refused{0};
+  client::set_webtransport_send_function([&](int fd, mmsghdr* messages, unsigned count) {
+    if (calls++ % 2 == 1) {
+      ++refused;
+      errno = EAGAIN;
+      return -1;
+    }
+    return ::sendmmsg(fd, messages, count, MSG_DONTWAIT);
+  });
+  struct Restore {
+    ~Restore() { client::set_webtransport_send_function({}); }
+  } restore;
+
+  testing::ServerProcess server;
+  ASSERT_TRUE(server.start()) << "server did not start";
+  client::EventLoop loop(2);
+  Observed wt_seen;
+  Observed ws_seen;
+  auto wt =
+      make_client(loop, server_url(server), "wt", TransportPreference::kWebTransport, wt_seen);
+  auto ws = make_client(loop, server_url(server), "ws", TransportPreference::kWebSocket, ws_seen);
+  wt->start();
+  ws->start();
+  for (Observed* seen : {&wt_seen, &ws_seen}) {
+    ASSERT_TRUE(seen->wait_for([](Observed& o) { return o.joined || o.closed; }));
+    ASSERT_TRUE(seen->joined) << seen->closed->message;
+  }
+  ASSERT_EQ(wt_seen.joined->transport, TransportKind::kWebTransport);
+
+  // Audio rides datagrams, which nobody resends: one dropped with a full buffer is gone. Rounds
+  // small enough for the server's audio lane, each waited for.
+  constexpr int kRounds = 20;
+  constexpr int kPerRound = 10;
+  const std::vector<uint8_t> audio(80, 0x11);
+  const std::vector<uint8_t> video(6000, 0x5a);
+  for (int round = 0; round < kRounds; ++round) {
+    for (int i = 0; i < kPerRound; ++i) {
+      const auto sequence = static_cast<uint32_t>(round * kPerRound + i);
+      wt->send_media(header(v1::MEDIA_KIND_AUDIO, sequence), audio);
+    }
+    wt->send_media(header(v1::MEDIA_KIND_VIDEO, static_cast<uint32_t>(round)), video);
+    ASSERT_TRUE(ws_seen.wait_for([&](Observed& o) {
+      return o.audio_received >= (round + 1) * kPerRound && o.video_received >= round + 1;
+    })) << "round "
+        << round << ": " << ws_seen.audio_received << " audio frames arrived of "
+        << (round + 1) * kPerRound;
+  }
+  EXPECT_EQ(ws_seen.audio_received, kRounds * kPerRound);
+  EXPECT_GT(refused.load(), kRounds) << "the socket buffer was seldom full: the test proved little";
+  wt->leave();
+  ws->leave();
+  ASSERT_TRUE(wt_seen.wait_for([](Observed& o) { return o.closed.has_value(); }));
+  ASSERT_TRUE(ws_seen.wait_for([](Observed& o) { return o.closed.has_value(); }));
+  // The CONNECTION_CLOSE may still wait for the socket: let it go out before the loop stops.
   loop.drain();
 }
 

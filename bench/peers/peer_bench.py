@@ -27,6 +27,12 @@ packets/s the relay can deliver with a core per thread, and its ratio between vi
 videocall-shards is the scaling the shards give (on paper, when the receivers share the cores).
 
   bench/peers/peer_bench.py --build-dir build/dev --subscribers 100,300 --rounds 3
+
+--meeting P runs a meeting instead: P participants, each one connection that publishes (VP9-sized
+video at --meeting-fps, averaging --meeting-kbps, plus audio at 50/s) and receives everyone else,
+all in one bench_relay_sink process (mode `meet`); nats has no meeting row.
+
+  bench/peers/peer_bench.py --build-dir build/dev --meeting 20 --relays videocall,videocall-shards,floor
 """
 import argparse
 import json
@@ -160,6 +166,18 @@ class Relay:
             f.write("\n".join(targets[1:]) + "\n")
         return ["--ws", str(self.port), "--target", targets[0]], ["--ws", str(self.port), "--targets", path]
 
+    def meeting_args(self, participants):
+        """bench_relay_sink meet arguments: one request target per participant."""
+        if self.kind.startswith("videocall"):
+            meeting = f"peer-{os.getpid()}-{time.monotonic_ns()}"
+            targets = [self.join(meeting) for _ in range(participants)]
+        else:
+            targets = ["/ws"] * participants
+        path = os.path.join(self.workdir, f"meeting-{self.kind}")
+        with open(path, "w") as f:
+            f.write("\n".join(targets) + "\n")
+        return ["--ws", str(self.port), "--targets", path]
+
     def join(self, meeting):
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.port}/api/v1/meetings/{meeting}/join",
@@ -177,14 +195,21 @@ def run_once(args, kind, n, workdir):
     receivers = publisher = None
     try:
         relay.start()
-        publish_args, receive_args = relay.sink_args(n)
-        receivers = subprocess.Popen(
-            [args.sink_bin, "receive", *receive_args, "--warmup", str(args.warmup), "--measure", str(args.measure)],
-            stdout=subprocess.PIPE, stderr=sys.stderr, text=True)
-        wait_line(receivers, r"^ready \d+", 60, "receivers")
-        publisher = subprocess.Popen(
-            [args.sink_bin, "publish", *publish_args, "--duration", str(args.warmup + args.measure + 5)],
-            stdout=subprocess.DEVNULL, stderr=sys.stderr)
+        window = ["--warmup", str(args.warmup), "--measure", str(args.measure)]
+        if args.meeting:
+            receivers = subprocess.Popen(
+                [args.sink_bin, "meet", *relay.meeting_args(n), "--fps", str(args.meeting_fps),
+                 "--video-kbps", str(args.meeting_kbps), *window],
+                stdout=subprocess.PIPE, stderr=sys.stderr, text=True)
+            wait_line(receivers, r"^ready \d+", 60, "participants")
+        else:
+            publish_args, receive_args = relay.sink_args(n)
+            receivers = subprocess.Popen([args.sink_bin, "receive", *receive_args, *window],
+                                         stdout=subprocess.PIPE, stderr=sys.stderr, text=True)
+            wait_line(receivers, r"^ready \d+", 60, "receivers")
+            publisher = subprocess.Popen(
+                [args.sink_bin, "publish", *publish_args, "--duration", str(args.warmup + args.measure + 5)],
+                stdout=subprocess.DEVNULL, stderr=sys.stderr)
         wait_line(receivers, r"^window_start", 60, "receivers")
         threads0, sink_cpu0 = thread_cpu_seconds(relay.proc.pid), cpu_seconds(receivers.pid)
         end = wait_line(receivers, r"^window_end delivered=(\d+) bytes=(\d+) seconds=([\d.]+) p50_us=(\d+) p99_us=(\d+)",
@@ -222,6 +247,10 @@ def main():
     parser.add_argument("--floor-notsent-lowat", type=int, default=64 << 10,
                         help="TCP_NOTSENT_LOWAT of the floor's sockets: the server's "
                              "limits::kTcpNotSentLowatBytes (64 KiB) by default, 0 for none")
+    parser.add_argument("--meeting", type=int, default=0,
+                        help="run a meeting of this many participants instead of 1 -> N")
+    parser.add_argument("--meeting-fps", type=int, default=15)
+    parser.add_argument("--meeting-kbps", type=float, default=300)
     parser.add_argument("--json")
     args = parser.parse_args()
     args.server_bin = args.server_bin or os.path.join(args.build_dir, "src/server/videocall-server")
@@ -231,6 +260,8 @@ def main():
     for relay in relays:
         if relay not in RELAYS:
             parser.error(f"unknown relay {relay!r}; choose from {','.join(RELAYS)}")
+    if args.meeting and "nats" in relays:
+        parser.error("nats has no meeting row: leave it out of --relays")
     for path in (args.server_bin, args.floor_bin, args.sink_bin, args.nats_bin):
         if not os.access(path, os.X_OK):
             parser.error(f"{path} is missing (build with: cmake --build --preset dev)")
@@ -238,7 +269,8 @@ def main():
     results = []
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     with tempfile.TemporaryDirectory(prefix="peer-bench-") as workdir:
-        for n in [int(x) for x in args.subscribers.split(",")]:
+        sizes = [args.meeting] if args.meeting else [int(x) for x in args.subscribers.split(",")]
+        for n in sizes:
             for round_index in range(args.rounds):
                 order = relays[round_index % len(relays):] + relays[:round_index % len(relays)]
                 for kind in order:
@@ -252,6 +284,9 @@ def main():
     print(f"Peer relays, {started}, {platform.node()}, {os.cpu_count()} CPUs, "
           f"{args.rounds} rounds × {args.measure:g} s, median over rounds, "
           f"floor TCP_NOTSENT_LOWAT {args.floor_notsent_lowat} bytes\n")
+    if args.meeting:
+        print(f"Meeting of {args.meeting} participants, each publishing {args.meeting_kbps:g} kbit/s "
+              f"video at {args.meeting_fps} fps and audio at 50/s (N below = participants)\n")
     print("| N | relay | relay µs CPU / delivered pkt | ×floor (per round, median) | busiest thread µs / pkt | receivers µs / pkt | delivered pkt/s | p50 ms | p99 ms | load 1 min |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in sorted({row["n"] for row in results}):

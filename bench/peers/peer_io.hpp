@@ -9,6 +9,7 @@
 #include <netinet/tcp.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,6 +62,22 @@ inline bool write_all(int fd, std::string_view bytes) {
     const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n <= 0) return false;
     bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+// Writes all of `wire` to a non-blocking socket, waiting for room when it is full.
+bool send_all(int fd, std::string_view wire) {
+  while (!wire.empty()) {
+    const ssize_t n = ::send(fd, wire.data(), wire.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      wire.remove_prefix(static_cast<std::size_t>(n));
+    } else if (n < 0 && errno == EAGAIN) {
+      pollfd writable{fd, POLLOUT, 0};
+      ::poll(&writable, 1, 1000);
+    } else {
+      return false;
+    }
   }
   return true;
 }

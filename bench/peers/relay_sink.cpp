@@ -6,6 +6,11 @@
 //   publish  --ws PORT --target /ws?token=... | --nats PORT --subject S   [--duration SECONDS]
 //   receive  --ws PORT --targets FILE (one request target per receiver)
 //            | --nats PORT --subject S --count N                      [--warmup S] [--measure S]
+//   meet     --ws PORT --targets FILE [--fps F] [--video-kbps K]      [--warmup S] [--measure S]
+//
+// meet: a meeting, every connection both publishes and receives (WebSocket only). Each publishes
+// video at F fps (15) averaging K kbit/s (300), a keyframe of ten deltas every 2 s, and audio at
+// 50/s, its schedule offset from the others' so that they do not all send at once.
 //
 // The publisher sends Hello and two PublishTracks (WebSocket only), then synthetic media with the
 // bot's shape: VP9-sized video at 30 fps, ~860 kbit/s, a keyframe every 2 s, and Opus-sized audio
@@ -26,6 +31,7 @@
 #include <vector>
 
 #include "common/limits.hpp"
+#include "media_schedule.hpp"
 #include "peer_io.hpp"
 #include "protocol/envelope.hpp"
 
@@ -33,13 +39,9 @@ namespace vc::bench {
 namespace {
 
 constexpr std::size_t kReadChunk = 64u << 10;
-constexpr uint32_t kVideoTrack = 1;
-constexpr uint32_t kAudioTrack = 2;
 constexpr int kFps = 30;
-constexpr int kGopFrames = 60;
 constexpr std::size_t kDeltaBytes = 3100;  // 59 deltas + one keyframe of 10x per 2 s: ~860 kbit/s
 constexpr std::size_t kKeyframeBytes = 31000;
-constexpr std::size_t kAudioBytes = 100;
 constexpr uint8_t kClientMask[4] = {0x12, 0x34, 0x56, 0x78};
 
 struct Options {
@@ -50,6 +52,9 @@ struct Options {
   std::string targets_file;
   std::string subject = "bench.room";
   int count = 1;
+  bool meet = false;
+  int fps = 15;             // meet
+  double video_kbps = 300;  // meet
   double duration_s = 15;
   double warmup_s = 2;
   double measure_s = 10;
@@ -90,6 +95,28 @@ std::string hello_message() {
   return ws_message(*encode_control(control));
 }
 
+// Hello's PublishTracks: VP9 camera video and Opus audio.
+std::string publish_tracks_messages(int fps, double video_kbps) {
+  v1::Control video;
+  auto* track = video.mutable_publish_track()->mutable_track();
+  track->set_track_id(kVideoTrack);
+  track->set_source(v1::TRACK_SOURCE_CAMERA);
+  track->set_kind(v1::MEDIA_KIND_VIDEO);
+  track->set_codec(v1::CODEC_VP9);
+  auto* layer = track->add_layers();
+  layer->set_width(640);
+  layer->set_height(360);
+  layer->set_max_bitrate_bps(static_cast<uint32_t>(video_kbps * 1000));
+  layer->set_max_fps(static_cast<uint32_t>(fps));
+  v1::Control audio;
+  track = audio.mutable_publish_track()->mutable_track();
+  track->set_track_id(kAudioTrack);
+  track->set_source(v1::TRACK_SOURCE_MICROPHONE);
+  track->set_kind(v1::MEDIA_KIND_AUDIO);
+  track->set_codec(v1::CODEC_OPUS);
+  return ws_message(*encode_control(video)) + ws_message(*encode_control(audio));
+}
+
 // ---- publisher ----
 
 int publish(const Options& options) {
@@ -114,87 +141,31 @@ int publish(const Options& options) {
       return 1;
     }
     write_all(fd, hello_message());  // after the 101 (RFC 6455 §4.1)
-    v1::Control video;
-    auto* track = video.mutable_publish_track()->mutable_track();
-    track->set_track_id(kVideoTrack);
-    track->set_source(v1::TRACK_SOURCE_CAMERA);
-    track->set_kind(v1::MEDIA_KIND_VIDEO);
-    track->set_codec(v1::CODEC_VP9);
-    auto* layer = track->add_layers();
-    layer->set_width(640);
-    layer->set_height(360);
-    layer->set_max_bitrate_bps(860000);
-    layer->set_max_fps(kFps);
-    write_all(fd, ws_message(*encode_control(video)));
-    v1::Control audio;
-    track = audio.mutable_publish_track()->mutable_track();
-    track->set_track_id(kAudioTrack);
-    track->set_source(v1::TRACK_SOURCE_MICROPHONE);
-    track->set_kind(v1::MEDIA_KIND_AUDIO);
-    track->set_codec(v1::CODEC_OPUS);
-    write_all(fd, ws_message(*encode_control(audio)));
+    write_all(fd, publish_tracks_messages(kFps, 860));
   }
   // The server's replies (and NATS PINGs) are drained without being looked at.
   set_nonblocking(fd);
-  std::vector<uint8_t> payload(kKeyframeBytes);
-  for (std::size_t i = 0; i < payload.size(); ++i)
-    payload[i] = static_cast<uint8_t>(i * 2654435761u >> 13);
   std::vector<uint8_t> sink(kReadChunk);
   const uint64_t start = realtime_us();
   const auto end = start + static_cast<uint64_t>(options.duration_s * 1e6);
-  uint64_t next_video = start;
-  uint64_t next_audio = start;
-  uint32_t video_sequence = 0;
-  uint32_t audio_sequence = 0;
-  v1::MediaHeader header;
+  MediaSchedule media(kFps, kDeltaBytes, start);
+  static_assert(kDeltaBytes * kKeyframeDeltas == kKeyframeBytes);
   for (;;) {
-    const uint64_t due = std::min(next_video, next_audio);
+    const uint64_t due = media.next_due();
     if (due >= end) break;
     timespec until{static_cast<time_t>(due / 1000000u), static_cast<long>(due % 1000000u) * 1000};
     clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &until, nullptr);
     while (::recv(fd, sink.data(), sink.size(), 0) > 0) {
     }
-    header.Clear();
-    header.set_capture_time_us(realtime_us());
-    std::span<const uint8_t> body;
-    if (next_audio <= next_video) {
-      header.set_kind(v1::MEDIA_KIND_AUDIO);
-      header.set_track_id(kAudioTrack);
-      header.set_codec(v1::CODEC_OPUS);
-      header.set_sequence(audio_sequence++);
-      header.set_audio_level(30);
-      body = {payload.data(), kAudioBytes};
-      next_audio += 20000;
-    } else {
-      const bool keyframe = video_sequence % kGopFrames == 0;
-      header.set_kind(v1::MEDIA_KIND_VIDEO);
-      header.set_track_id(kVideoTrack);
-      header.set_codec(v1::CODEC_VP9);
-      header.set_sequence(video_sequence++);
-      header.set_keyframe(keyframe);
-      header.set_width(640);
-      header.set_height(360);
-      body = {payload.data(), keyframe ? kKeyframeBytes : kDeltaBytes};
-      next_video += 1000000 / kFps;
-    }
-    const FrameRef envelope = encode_media(header, body);
+    const FrameRef envelope = media.next();
     const std::string wire =
         options.nats ? nats_publish(options.subject, *envelope) : ws_message(*envelope);
-    std::string_view left = wire;
-    while (!left.empty()) {
-      const ssize_t n = ::send(fd, left.data(), left.size(), MSG_NOSIGNAL);
-      if (n > 0) {
-        left.remove_prefix(static_cast<std::size_t>(n));
-      } else if (n < 0 && errno == EAGAIN) {
-        pollfd writable{fd, POLLOUT, 0};
-        ::poll(&writable, 1, 1000);
-      } else {
-        std::fprintf(stderr, "publish: connection lost\n");
-        return 1;
-      }
+    if (!send_all(fd, wire)) {
+      std::fprintf(stderr, "publish: connection lost\n");
+      return 1;
     }
   }
-  std::printf("published video=%u audio=%u\n", video_sequence, audio_sequence);
+  std::printf("published video=%u audio=%u\n", media.video_frames(), media.audio_frames());
   close(fd);
   return 0;
 }
@@ -202,12 +173,14 @@ int publish(const Options& options) {
 // ---- receivers ----
 
 struct Receiver {
+  std::size_t index = 0;
   int fd = -1;
   bool upgraded = false;
   bool ready = false;
   std::string head;
   std::vector<uint8_t> in;
   std::vector<uint8_t> message;
+  std::unique_ptr<MediaSchedule> media;  // meet: what this participant publishes
 };
 
 class Receivers {
@@ -220,10 +193,11 @@ class Receivers {
     epoll_event events[256];
     uint64_t last_progress = realtime_us();
     for (;;) {
-      const int n = epoll_wait(epoll_, events, 256, 100);
+      const int n = epoll_wait(epoll_, events, 256, wait_ms());
       for (int i = 0; i < n; ++i)
         on_readable(receivers_[static_cast<std::size_t>(events[i].data.u32)]);
       const uint64_t now = realtime_us();
+      if (options_.meet) send_due_media(now);
       if (ready_ == receivers_.size() && !announced_) {
         announced_ = true;
         std::printf("ready %zu\n", ready_);
@@ -254,6 +228,28 @@ class Receivers {
  private:
   uint64_t warmup_us() const { return static_cast<uint64_t>(options_.warmup_s * 1e6); }
 
+  // Until the next frame a participant must send (meet), at most 100 ms.
+  int wait_ms() const {
+    uint64_t due = UINT64_MAX;
+    for (const Receiver& receiver : receivers_) {
+      if (receiver.media) due = std::min(due, receiver.media->next_due());
+    }
+    if (due == UINT64_MAX) return 100;
+    const uint64_t now = realtime_us();
+    return due <= now ? 0 : static_cast<int>(std::min<uint64_t>((due - now) / 1000, 100));
+  }
+
+  void send_due_media(uint64_t now) {
+    for (Receiver& receiver : receivers_) {
+      while (receiver.media && receiver.media->next_due() <= now) {
+        if (!send_all(receiver.fd, ws_message(*receiver.media->next()))) {
+          std::fprintf(stderr, "meet: a connection closed\n");
+          std::exit(1);
+        }
+      }
+    }
+  }
+
   bool connect_all() {
     std::vector<std::string> targets;
     if (!options_.nats) {
@@ -271,6 +267,7 @@ class Receivers {
     receivers_.resize(count);
     for (std::size_t i = 0; i < count; ++i) {
       Receiver& receiver = receivers_[i];
+      receiver.index = i;
       receiver.fd = connect_loopback(options_.port);
       if (receiver.fd < 0) {
         std::fprintf(stderr, "receive: connect %zu failed\n", i);
@@ -394,6 +391,7 @@ class Receivers {
       if (decoded_.control.has_join_accepted() && !receiver.ready) {
         receiver.ready = true;
         ++ready_;
+        if (options_.meet) start_publishing(receiver);
       }
       return;
     }
@@ -405,6 +403,17 @@ class Receivers {
     bytes_ += bytes.size();
     const uint64_t capture = decoded_.header.capture_time_us();
     latencies_.push_back(static_cast<uint32_t>(now > capture ? now - capture : 0));
+  }
+
+  // Tracks, then media on a schedule offset from the other participants' by index / count of a
+  // video frame interval.
+  void start_publishing(Receiver& receiver) {
+    send_all(receiver.fd, publish_tracks_messages(options_.fps, options_.video_kbps));
+    const uint64_t interval = 1000000 / static_cast<uint64_t>(options_.fps);
+    const uint64_t offset = interval * receiver.index / receivers_.size();
+    receiver.media = std::make_unique<MediaSchedule>(
+        options_.fps, MediaSchedule::delta_for(options_.video_kbps, options_.fps),
+        realtime_us() + offset);
   }
 
   int report(uint64_t now) {
@@ -451,6 +460,8 @@ int usage() {
                "[--duration S]\n"
                "       bench_relay_sink receive (--ws PORT --targets FILE | --nats PORT --subject "
                "S --count N)\n"
+               "                                [--warmup S] [--measure S]\n"
+               "       bench_relay_sink meet --ws PORT --targets FILE [--fps F] [--video-kbps K]\n"
                "                                [--warmup S] [--measure S]\n");
   return 2;
 }
@@ -463,8 +474,9 @@ int main(int argc, char** argv) {
   if (argc < 2) return vc::bench::usage();
   Options options;
   const std::string mode = argv[1];
-  if (mode != "publish" && mode != "receive") return vc::bench::usage();
+  if (mode != "publish" && mode != "receive" && mode != "meet") return vc::bench::usage();
   options.publish = mode == "publish";
+  options.meet = mode == "meet";
   for (int i = 2; i < argc; ++i) {
     const std::string arg = argv[i];
     if (i + 1 >= argc) return vc::bench::usage();
@@ -486,11 +498,18 @@ int main(int argc, char** argv) {
       options.warmup_s = std::atof(value.c_str());
     } else if (arg == "--measure") {
       options.measure_s = std::atof(value.c_str());
+    } else if (arg == "--fps") {
+      options.fps = std::atoi(value.c_str());
+    } else if (arg == "--video-kbps") {
+      options.video_kbps = std::atof(value.c_str());
     } else {
       return vc::bench::usage();
     }
   }
-  if (options.port == 0 || options.count < 1) return vc::bench::usage();
+  if (options.port == 0 || options.count < 1 || options.fps < 1 || options.video_kbps <= 0 ||
+      (options.meet && options.nats)) {
+    return vc::bench::usage();
+  }
   if (options.publish) return vc::bench::publish(options);
   return vc::bench::Receivers(options).run();
 }

@@ -286,6 +286,24 @@ void EgressShards::submit(EgressChannel& channel) {
   }
 }
 
+void EgressShards::write_this_turn(std::shared_ptr<EgressOwner> owner) {
+  turn_writers_.push_back(std::move(owner));
+  if (!turn_posted_) {
+    turn_posted_ = true;
+    boost::asio::post(relay_io_, [this, alive = alive_] {
+      if (*alive) write_turn();
+    });
+  }
+}
+
+void EgressShards::write_turn() {
+  turn_posted_ = false;
+  // Swapped out first: a write may ask for the next turn.
+  turn_writing_.swap(turn_writers_);
+  for (const auto& owner : turn_writing_) owner->on_write_turn();
+  turn_writing_.clear();  // keeps its capacity: no allocation per turn
+}
+
 void EgressShards::release(EgressChannel& channel) {
   channel.owner_ = nullptr;
   if (channel.in_flight_) {

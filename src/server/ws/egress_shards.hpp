@@ -39,6 +39,9 @@ class EgressOwner {
   virtual ~EgressOwner() = default;
   // kDone: the whole batch is written. kFailed: the connection is broken; the batch is dropped.
   virtual void on_egress_done(FlushResult result) = 0;
+  // The relay loop turn in which write_this_turn() was asked has run its other handlers: write
+  // what is queued now.
+  virtual void on_write_turn() = 0;
 };
 
 // One receiver's socket on a shard. The batch belongs to the relay thread while the channel is
@@ -94,6 +97,10 @@ class EgressShards {
   // Hands the channel's batch to its shard. The channel must be idle and its batch non-empty; the
   // owner hears on_egress_done() later, never from inside this call.
   void submit(EgressChannel& channel);
+  // Calls owner.on_write_turn() once this relay loop turn's other handlers have run (one task per
+  // turn for every owner asked), so frames routed to a receiver from several senders in one turn
+  // leave in one write, as the kernel-floor relay does. The caller asks at most once per turn.
+  void write_this_turn(std::shared_ptr<EgressOwner> owner);
   // The owner is going away: no more callbacks. The shard closes the dup'ed socket once no batch
   // of it is in flight; the channel is deleted after that.
   void release(EgressChannel& channel);
@@ -106,12 +113,16 @@ class EgressShards {
 
  private:
   void publish();                           // the relay turn's submissions, per shard
+  void write_turn();                        // the relay turn's deferred writes
   void on_completions(EgressShard& shard);  // relay thread
 
   boost::asio::io_context& relay_io_;
   std::vector<std::unique_ptr<EgressShard>> shards_;
-  std::vector<std::vector<EgressChannel*>> outboxes_;  // per shard, this turn's submissions
-  std::vector<EgressChannel*> completed_;              // reused by on_completions
+  std::vector<std::vector<EgressChannel*>> outboxes_;       // per shard, this turn's submissions
+  std::vector<EgressChannel*> completed_;                   // reused by on_completions
+  std::vector<std::shared_ptr<EgressOwner>> turn_writers_;  // asked this turn
+  std::vector<std::shared_ptr<EgressOwner>> turn_writing_;  // being written (reused)
+  bool turn_posted_ = false;
   std::unordered_map<EgressChannel*, std::unique_ptr<EgressChannel>> channels_;
   std::size_t next_assignment_ = 0;
   bool publish_posted_ = false;

@@ -104,9 +104,24 @@ class WsSession final : public room::Endpoint,
         request_, [self = this->shared_from_this()](beast::error_code ec) { self->on_accept(ec); });
   }
 
-  // Endpoint: the room queued frames for us.
+  // Endpoint: the room queued frames for us. Plain TCP writes at the end of the loop turn, with
+  // whatever else the turn routes to us; TLS starts Beast's write now (one frame in flight).
   void on_queue_ready() override {
-    if (!writing_ && state_ == State::kJoined) write_next();  // direct egress: writes right here
+    if (writing_ || state_ != State::kJoined) return;
+    if constexpr (kDirectEgress) {
+      if (!write_scheduled_) {
+        write_scheduled_ = true;
+        egress_.write_this_turn(this->shared_from_this());
+      }
+    } else {
+      write_next();
+    }
+  }
+
+  // EgressOwner: the turn's other handlers have run.
+  void on_write_turn() override {
+    write_scheduled_ = false;
+    write_next();
   }
 
   // Endpoint and internal: send Control.error{code}, then close with the same code.
@@ -452,6 +467,7 @@ class WsSession final : public room::Endpoint,
   core::RoomMembership membership_;
   State state_ = State::kAccepting;
   bool writing_ = false;
+  bool write_scheduled_ = false;  // direct egress: on_write_turn() is coming
   bool close_sent_ = false;
   bool ping_in_flight_ = false;
   bool ping_due_ = false;

@@ -12,8 +12,11 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <chrono>
 #include <cstring>
+#include <functional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -24,7 +27,11 @@ using namespace std::chrono_literals;
 
 struct Recorder : EgressOwner {
   std::vector<FlushResult> results;
+  std::function<void()> on_turn;
   void on_egress_done(FlushResult result) override { results.push_back(result); }
+  void on_write_turn() override {
+    if (on_turn) on_turn();
+  }
 };
 
 // A connected pair: `writer` goes to the shard, `reader` plays the receiving client.
@@ -98,6 +105,29 @@ std::vector<uint32_t> read_sequences(int fd, std::size_t frames) {
     }
   }
   return sequences;
+}
+
+TEST(EgressShards, WritesAskedInATurnRunTogetherAfterTheTurnsOtherHandlers) {
+  boost::asio::io_context io;
+  EgressShards egress(io, 0);
+  std::vector<std::string> order;
+  auto first = std::make_shared<Recorder>();
+  auto second = std::make_shared<Recorder>();
+  first->on_turn = [&] {
+    order.push_back("first writes");
+    if (order.size() < 4) egress.write_this_turn(first);  // asks again: the next turn
+  };
+  second->on_turn = [&] { order.push_back("second writes"); };
+  // One turn: a sender's frames reach both receivers, then another sender's reach the first.
+  boost::asio::post(io, [&] {
+    order.push_back("sender A routed");
+    egress.write_this_turn(first);
+    egress.write_this_turn(second);
+  });
+  boost::asio::post(io, [&] { order.push_back("sender B routed"); });
+  io.run();
+  EXPECT_EQ(order, (std::vector<std::string>{"sender A routed", "sender B routed", "first writes",
+                                             "second writes", "first writes"}));
 }
 
 TEST(EgressShards, AssignsRoundRobinOverTheRelayAndTheShards) {

@@ -87,6 +87,11 @@ void drain(const std::shared_ptr<NatsInbox>& inbox) {
 
 void post_state(const std::shared_ptr<NatsInbox>& inbox, bool connected) {
   inbox->connected = connected;
+  // libnats reports state from its own threads, also after the connection was closed and
+  // destroyed: once the bus is gone (closed, set under the mutex) nothing is posted, because the
+  // io_context may be gone too. Posting under the mutex closes the gap between check and post.
+  std::lock_guard guard(inbox->mutex);
+  if (inbox->closed) return;
   boost::asio::post(*inbox->io, [inbox, connected] {
     BusHandler* handler = nullptr;
     {
@@ -105,7 +110,6 @@ void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure)
   const bool media = is_media_subject(natsMsg_GetSubject(msg));
   // Control may use twice the media budget: it is small and losing it costs a resync.
   const std::size_t factor = media ? 1 : 2;
-  bool post = false;
   {
     std::lock_guard lock(inbox->mutex);
     if (inbox->closed || inbox->bytes + size > factor * inbox->max_bytes ||
@@ -122,9 +126,9 @@ void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure)
     inbox->messages.push_back(msg);
     inbox->bytes += size;
     ++inbox->received;
-    post = !std::exchange(inbox->drain_posted, true);
+    // Posted under the mutex: ~NatsBus sets `closed` under it, so no post can follow it.
+    if (!std::exchange(inbox->drain_posted, true)) post_drain(inbox);
   }
-  if (post) post_drain(inbox);
 }
 
 void on_connected(natsConnection*, void* closure) {

@@ -286,7 +286,7 @@ void EgressShards::submit(EgressChannel& channel) {
   }
 }
 
-void EgressShards::write_this_turn(std::shared_ptr<EgressOwner> owner) {
+void EgressShards::write_this_turn(std::weak_ptr<EgressOwner> owner) {
   turn_writers_.push_back(std::move(owner));
   if (!turn_posted_) {
     turn_posted_ = true;
@@ -300,7 +300,9 @@ void EgressShards::write_turn() {
   turn_posted_ = false;
   // Swapped out first: a write may ask for the next turn.
   turn_writing_.swap(turn_writers_);
-  for (const auto& owner : turn_writing_) owner->on_write_turn();
+  for (const auto& weak : turn_writing_) {
+    if (const auto owner = weak.lock()) owner->on_write_turn();
+  }
   turn_writing_.clear();  // keeps its capacity: no allocation per turn
 }
 

@@ -99,8 +99,9 @@ class EgressShards {
   void submit(EgressChannel& channel);
   // Calls owner.on_write_turn() once this relay loop turn's other handlers have run (one task per
   // turn for every owner asked), so frames routed to a receiver from several senders in one turn
-  // leave in one write, as the kernel-floor relay does. The caller asks at most once per turn.
-  void write_this_turn(std::shared_ptr<EgressOwner> owner);
+  // leave in one write, as the kernel-floor relay does. The caller asks at most once per turn. An
+  // owner gone by then is skipped (held weakly: this never keeps a session alive).
+  void write_this_turn(std::weak_ptr<EgressOwner> owner);
   // The owner is going away: no more callbacks. The shard closes the dup'ed socket once no batch
   // of it is in flight; the channel is deleted after that.
   void release(EgressChannel& channel);
@@ -118,10 +119,10 @@ class EgressShards {
 
   boost::asio::io_context& relay_io_;
   std::vector<std::unique_ptr<EgressShard>> shards_;
-  std::vector<std::vector<EgressChannel*>> outboxes_;       // per shard, this turn's submissions
-  std::vector<EgressChannel*> completed_;                   // reused by on_completions
-  std::vector<std::shared_ptr<EgressOwner>> turn_writers_;  // asked this turn
-  std::vector<std::shared_ptr<EgressOwner>> turn_writing_;  // being written (reused)
+  std::vector<std::vector<EgressChannel*>> outboxes_;     // per shard, this turn's submissions
+  std::vector<EgressChannel*> completed_;                 // reused by on_completions
+  std::vector<std::weak_ptr<EgressOwner>> turn_writers_;  // asked this turn
+  std::vector<std::weak_ptr<EgressOwner>> turn_writing_;  // being written (reused)
   bool turn_posted_ = false;
   std::unordered_map<EgressChannel*, std::unique_ptr<EgressChannel>> channels_;
   std::size_t next_assignment_ = 0;

@@ -111,7 +111,7 @@ class WsSession final : public room::Endpoint,
     if constexpr (kDirectEgress) {
       if (!write_scheduled_) {
         write_scheduled_ = true;
-        egress_.write_this_turn(this->shared_from_this());
+        egress_.write_this_turn(this->weak_from_this());
       }
     } else {
       write_next();

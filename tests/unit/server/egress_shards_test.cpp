@@ -107,7 +107,7 @@ std::vector<uint32_t> read_sequences(int fd, std::size_t frames) {
   return sequences;
 }
 
-TEST(EgressShards, WritesAskedInATurnRunTogetherAfterTheTurnsOtherHandlers) {
+TEST(EgressShards, WritesAskedInATurnRunTogetherAfterTheTurnsOtherHandlersSkippingTheGone) {
   boost::asio::io_context io;
   EgressShards egress(io, 0);
   std::vector<std::string> order;
@@ -118,13 +118,19 @@ TEST(EgressShards, WritesAskedInATurnRunTogetherAfterTheTurnsOtherHandlers) {
     if (order.size() < 4) egress.write_this_turn(first);  // asks again: the next turn
   };
   second->on_turn = [&] { order.push_back("second writes"); };
+  auto gone = std::make_shared<Recorder>();  // a session that ends within the turn
+  gone->on_turn = [&] { order.push_back("a closed session writes"); };
   // One turn: a sender's frames reach both receivers, then another sender's reach the first.
   boost::asio::post(io, [&] {
     order.push_back("sender A routed");
     egress.write_this_turn(first);
     egress.write_this_turn(second);
+    egress.write_this_turn(gone);
   });
-  boost::asio::post(io, [&] { order.push_back("sender B routed"); });
+  boost::asio::post(io, [&] {
+    order.push_back("sender B routed");
+    gone.reset();  // held weakly: it is not kept alive for the write
+  });
   io.run();
   EXPECT_EQ(order, (std::vector<std::string>{"sender A routed", "sender B routed", "first writes",
                                              "second writes", "first writes"}));

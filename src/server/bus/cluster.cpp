@@ -121,13 +121,13 @@ void Cluster::resync(const room::Room& room, RoomLink& link, bool force) {
   publish_snapshot(room, link, /*want_reply=*/true);
 }
 
-void Cluster::resync_all() {
+void Cluster::resync_all(bool force) {
   std::vector<std::string> meetings;
   for (const auto& [meeting, link] : links_) meetings.push_back(meeting);
   for (const std::string& meeting : meetings) {
     auto it = links_.find(meeting);
     room::Room* room = rooms_.find_room(meeting);
-    if (it != links_.end() && room != nullptr) resync(*room, it->second, /*force=*/true);
+    if (it != links_.end() && room != nullptr) resync(*room, it->second, force);
   }
 }
 
@@ -236,7 +236,7 @@ void Cluster::note_alive(uint64_t node_id) {
     // come back and it learns ours.
     node.lost = false;
     VC_LOG_INFO("event=bus_node_back node={:016x}", node_id);
-    resync_all();
+    resync_all(/*force=*/true);
   }
 }
 

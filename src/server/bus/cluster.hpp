@@ -163,7 +163,7 @@ class Cluster final : public room::RoomObserver, public BusHandler {
   void publish_control(const RoomLink& link);
   void publish_snapshot(const room::Room& room, const RoomLink& link, bool want_reply);
   void resync(const room::Room& room, RoomLink& link, bool force);
-  void resync_all();
+  void resync_all(bool force);
   void note_alive(uint64_t node_id);
   void node_lost(uint64_t node_id);
   void handle_room_message(std::string_view meeting_id, const MessageHeader& header);

@@ -316,17 +316,11 @@ void Cluster::on_bus_state(bool connected) {
   }
   next_heartbeat_ = now;
   on_tick();
-  resync_all();
+  resync_all(/*force=*/true);
 }
 
 void Cluster::on_bus_gap() {
-  std::vector<std::string> meetings;
-  for (const auto& [meeting, link] : links_) meetings.push_back(meeting);
-  for (const std::string& meeting : meetings) {
-    auto it = links_.find(meeting);
-    room::Room* room = rooms_.find_room(meeting);
-    if (it != links_.end() && room != nullptr) resync(*room, it->second, /*force=*/false);
-  }
+  resync_all(/*force=*/false);  // each room at most once per resync_interval
 }
 
 }  // namespace vc::bus
